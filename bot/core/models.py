@@ -1,0 +1,332 @@
+"""Plain data shared by the core, the ports and the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+# --- feeds and items ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One entry as the parser read it, before normalisation.
+
+    ``published`` is the parser's best reading of the entry's date (aware UTC) or
+    None; ``published_text`` is the date string exactly as the feed gave it.
+    """
+
+    guid: str | None
+    link: str | None
+    title: str
+    summary_html: str
+    published: datetime | None
+    published_text: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    link: str | None
+    entries: tuple[RawEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A normalised item of one feed.
+
+    ``key`` is stable across polls (guid → canonical link → hash of title+date) and
+    unique within the feed. ``published`` is what ordering uses: the feed's date,
+    or ``first_seen`` when the feed gave none or a future one (``published_text``
+    keeps the original). ``title`` and ``summary`` are plain text with no control
+    characters; ``url`` is canonical (no tracking parameters, no fragment).
+    """
+
+    feed_id: int
+    key: str
+    guid: str | None
+    url: str | None
+    title: str
+    summary: str
+    published: datetime
+    first_seen: datetime
+    source: str
+    published_text: str | None = None
+    date_was_replaced: bool = False
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.summary}" if self.summary else self.title
+
+
+# --- storylines ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TermGroup:
+    """Named set of phrases; any phrase (or a close misspelling) is a hit for the group."""
+
+    name: str
+    phrases: tuple[str, ...]
+    fuzzy: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRules:
+    """What an item must mention to belong to a storyline.
+
+    ``actors`` and ``topics`` are both required (an item needs at least one hit in
+    each); ``boosters`` add to the score; ``exclude`` phrases mark near-misses and
+    subtract. ``threshold`` is the minimum score (0–100).
+    """
+
+    actors: tuple[TermGroup, ...]
+    topics: tuple[TermGroup, ...]
+    boosters: tuple[TermGroup, ...] = ()
+    exclude: tuple[TermGroup, ...] = ()
+    threshold: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class SeededClaim:
+    """A value known before the feeds start (from the storyline file)."""
+
+    value: str
+    date: datetime
+    source: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FactValueSpec:
+    value: str
+    label: str
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    """A disputed fact of a storyline.
+
+    ``kind`` is ``enum`` (one of ``values``), ``integer`` or ``text`` (the value is
+    captured from the text by the cue patterns).
+    """
+
+    id: str
+    label: str
+    kind: Literal["enum", "integer", "text"]
+    values: tuple[FactValueSpec, ...]
+    history: tuple[SeededClaim, ...] = ()
+    required: bool = False
+    description: str = ""
+    patterns: tuple[str, ...] = ()
+
+    def value_label(self, value: str | None) -> str:
+        if value is None:
+            return "unknown"
+        for v in self.values:
+            if v.value == value:
+                return v.label
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Storyline:
+    id: str
+    title: str
+    description: str
+    status: Literal["open", "closed"]
+    match: MatchRules
+    facts: tuple[FactSpec, ...]
+    authoritative_sources: tuple[str, ...] = ()
+
+    def fact(self, fact_id: str) -> FactSpec:
+        for f in self.facts:
+            if f.id == fact_id:
+                return f
+        raise KeyError(fact_id)
+
+
+# --- matching -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a score moved: ``term`` (as written in the storyline) was found as
+    ``found`` (as written in the item), in ``group``, with ``similarity`` 0–100
+    (100 = exact), adding ``weight`` to the score (negative for exclusions)."""
+
+    group: str
+    term: str
+    found: str
+    similarity: float
+    weight: float
+    where: Literal["title", "summary"] = "title"
+
+    def describe(self) -> str:
+        how = "exact" if self.similarity >= 100 else f"fuzzy {self.similarity:.0f}"
+        return f"{self.group}: {self.term!r} ({how}, {self.where}, {self.weight:+.0f})"
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    storyline: str
+    score: float
+    matched: bool
+    reasons: tuple[Reason, ...]
+
+
+# --- facts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A source asserting a fact's current value at ``published``.
+
+    ``attribution`` is who the text says claims it ("Anthropic", "the Commerce
+    Department"), when it says. ``seeded`` claims come from the storyline file.
+    """
+
+    storyline: str
+    fact: str
+    value: str
+    published: datetime
+    source: str
+    item_key: str
+    url: str | None = None
+    attribution: str | None = None
+    evidence: str = ""
+    seeded: bool = False
+
+    @property
+    def who(self) -> str:
+        return f"{self.attribution} via {self.source}" if self.attribution else self.source
+
+
+@dataclass(frozen=True, slots=True)
+class FactView:
+    """A fact's resolved state. ``contenders`` lists, when ``disputed``, the
+    latest claim for each value that recent sources assert."""
+
+    storyline: str
+    fact: str
+    value: str | None
+    since: datetime | None = None
+    source: str | None = None
+    url: str | None = None
+    disputed: bool = False
+    contenders: tuple[Claim, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    """The resolved state moved from ``old`` to ``new`` because of ``cause``."""
+
+    storyline: str
+    fact: str
+    old: FactView
+    new: FactView
+    cause: Claim
+
+
+# --- subscriptions and delivery ------------------------------------------------------------
+
+Platform = Literal["console", "slack", "discord"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAddress:
+    platform: str
+    channel: str
+    workspace: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.channel}"
+
+    @classmethod
+    def parse(cls, text: str) -> ChannelAddress:
+        platform, sep, channel = text.partition(":")
+        if not sep or not channel or platform not in ("console", "slack", "discord"):
+            raise ValueError(
+                f"channel {text!r} must look like slack:CHANNEL_ID, "
+                "discord:CHANNEL_ID or console:NAME"
+            )
+        return cls(platform, channel)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """Where a posted message lives: its id, and the id replies go to (the
+    Slack root ``ts``, or the Discord thread channel id)."""
+
+    message_id: str
+    thread_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactLine:
+    label: str
+    value: str
+    since: str | None
+    source: str | None
+    disputed: bool = False
+    contenders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """The root message of a storyline thread: the storyline and its current facts."""
+
+    storyline: str
+    title: str
+    description: str
+    facts: tuple[FactLine, ...]
+    updated: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message in a storyline thread.
+
+    ``kind`` is ``coverage`` (a new item: ``title``/``url``/``source``) or
+    ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date").
+    ``also`` lists other outlets that reported the same story.
+    """
+
+    kind: Literal["coverage", "fact_change", "notice"]
+    storyline: str
+    title: str
+    text: str = ""
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+    also: tuple[str, ...] = field(default_factory=tuple)
+    why: str = ""
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Invoker:
+    """Who issued a chat command, where. ``is_admin`` is decided server-side by the
+    platform adapter (Slack: workspace admin/owner per ``users.info`` or listed in
+    THREADLINE_ADMINS; Discord: Manage Server), never taken from the request."""
+
+    platform: str
+    user_id: str
+    channel: ChannelAddress
+    is_admin: bool
+    user_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommandReply:
+    """What to answer the user. ``text`` is plain text from our own templates plus
+    feed-provided strings: adapters escape it for their markup. ``ok`` is False
+    when the command was refused or failed."""
+
+    text: str
+    ok: bool = True

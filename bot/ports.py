@@ -1,0 +1,125 @@
+"""The ports: what the application needs from the outside world.
+
+Each is a ``typing.Protocol``; adapters implement them and ``bot.app`` wires
+them. Datetimes crossing a port are aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from bot.core.models import Card, CommandReply, Invoker, MessageRef, ParsedFeed, Reply
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, aware UTC."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """One conditional GET. ``etag``/``last_modified`` are sent back verbatim as
+    stored; ``body_hash`` is the sha256 hex of the last body that was parsed."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome of a fetch that got an HTTP answer we can act on.
+
+    ``status``:
+      * ``ok`` — a new body in ``body`` (decoded, at most the size cap);
+      * ``not_modified`` — 304, nothing to parse;
+      * ``unchanged`` — 200 but the body hashes to ``FetchRequest.body_hash``;
+      * ``gone`` — 410, the feed should be disabled.
+    ``final_url`` is the URL after redirects; ``permanent_redirect`` is set when
+    every hop was 301/308 (the caller may adopt it after repeated sightings).
+    ``headers`` are the final response's headers (lower-case names).
+    """
+
+    status: Literal["ok", "not_modified", "unchanged", "gone"]
+    final_url: str
+    http_status: int
+    body: bytes = b""
+    headers: Mapping[str, str] | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    permanent_redirect: str | None = None
+
+
+class Fetcher(Protocol):
+    async def fetch(self, request: FetchRequest) -> FetchResult:
+        """Fetch one feed URL.
+
+        Raises ``UnsafeURLError`` when the URL or any redirect hop is not http(s)
+        or resolves to a non-public address (unless private feeds are allowed),
+        and ``FetchError`` for timeouts, connection failures, HTTP errors other
+        than 304/410, oversize bodies and too many redirects; its ``code`` says
+        which, and ``retry_after`` (seconds) is set when the server asked for a
+        wait (429/503). Never raises anything else for a bad server or URL.
+        """
+
+    async def close(self) -> None: ...
+
+
+class FeedParser(Protocol):
+    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+        """Parse a feed document. Synchronous and CPU-bound: callers run it off
+        the event loop. Raises ``ParseError`` (with ``code`` ``not_a_feed``,
+        ``unsafe_xml`` or ``parse``) and never anything else."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformLimits:
+    """What one chat platform accepts. ``per_channel_interval`` is the pause
+    (seconds) kept between two posts to one channel."""
+
+    max_text: int
+    max_title: int
+    per_channel_interval: float
+
+
+class ChatPlatform(Protocol):
+    """A chat platform that carries storyline threads.
+
+    Every method raises ``DeliveryError``; ``permanent=True`` when the channel is
+    gone or forbids the bot (the subscription is then disabled), otherwise the
+    call may be retried, after ``retry_after`` seconds when set.
+    ``idempotency_key`` is unique per outbox row: a platform that supports it
+    uses it to make a resend after a crash harmless.
+    """
+
+    name: str
+    limits: PlatformLimits
+
+    async def post_root(self, channel: str, card: Card, *, idempotency_key: str) -> MessageRef:
+        """Post a storyline's root card and open a thread on it."""
+
+    async def post_reply(
+        self, channel: str, thread: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> MessageRef:
+        """Post ``reply`` in the thread of ``thread``."""
+
+    async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
+        """Replace the root card's content."""
+
+    async def find_sent(self, channel: str, idempotency_key: str) -> MessageRef | None:
+        """The message already sent for ``idempotency_key``, if the platform can
+        tell (used after a crash between sending and recording)."""
+
+
+class CommandHandler(Protocol):
+    async def execute(self, invoker: Invoker, text: str) -> CommandReply:
+        """Run one ``/threadline`` command line (e.g. ``follow dod-dispute``,
+        ``feeds add https://… Name``). Never raises for user errors: a refused or
+        failed command is a ``CommandReply`` with ``ok=False``. Admin-only
+        commands (``feeds …``) are refused unless ``invoker.is_admin``, before
+        any database write or network fetch."""
