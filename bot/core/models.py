@@ -330,3 +330,53 @@ class CommandReply:
 
     text: str
     ok: bool = True
+
+
+# --- feeds and subscriptions as stored ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed as stored. ``status`` is ``new`` (never polled successfully), ``ok``,
+    ``failing`` (last poll failed, backing off) or ``disabled`` (``error_code`` says
+    why: ``gone``, ``too_many_failures``, ``removed`` …)."""
+
+    id: int
+    url: str
+    name: str
+    interval_seconds: int
+    enabled: bool
+    status: str
+    failures: int = 0
+    last_error: str | None = None
+    error_code: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    backlog_done: bool = False
+    origin: str = "file"
+    tags: tuple[str, ...] = ()
+    redirect_url: str | None = None
+    redirect_count: int = 0
+    last_polled_at: datetime | None = None
+    next_poll_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    address: ChannelAddress
+    storyline: str
+    enabled: bool
+    root: MessageRef | None = None
+    disabled_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSeed:
+    """A feed to add: from ``feeds.yaml``, the CLI or chat."""
+
+    url: str
+    name: str
+    interval_seconds: int
+    tags: tuple[str, ...] = ()

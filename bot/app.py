@@ -1,0 +1,185 @@
+"""The composition root: settings in, a wired Threadline out.
+
+Everything is built here and nowhere else; tests build the same graph with
+replacements (a fake clock, a fetcher that allows loopback, a platform double).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from bot.audit import AuditLog
+from bot.clock import SystemClock
+from bot.commands import CommandService
+from bot.core.models import ChannelAddress, Storyline
+from bot.delivery.outbox import Deliverer
+from bot.errors import ConfigError
+from bot.feeds.fetch import HttpFetcher
+from bot.feeds.parse import FeedparserParser
+from bot.feeds.poll import Poller
+from bot.feeds_file import load_feeds_file
+from bot.platforms.console import ConsolePlatform
+from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
+from bot.settings import Settings
+from bot.state import seeded_claims
+from bot.storage import migrate
+from bot.storage.engine import make_engine
+from bot.storage.store import Store
+from bot.storylines import load_storylines
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHANNEL = ChannelAddress("console", "terminal")
+USER_AGENT = "Threadline/0.1 (+https://github.com/threadline; feed monitor)"
+
+
+@dataclass
+class Threadline:
+    settings: Settings
+    store: Store
+    storylines: list[Storyline]
+    fetcher: Fetcher
+    parser: FeedParser
+    clock: Clock
+    audit: AuditLog
+    poller: Poller
+    deliverer: Deliverer
+    commands: CommandService
+    platforms: dict[str, ChatPlatform] = field(default_factory=dict)
+    owner: str = ""
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+        for platform in self.platforms.values():
+            closer = getattr(platform, "close", None)
+            if closer is not None:
+                await closer()
+        await self.store.close()
+
+
+async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
+    """Open the database. An embedded SQLite is upgraded in place; a shared
+    PostgreSQL must be upgraded explicitly (``threadline db upgrade``)."""
+    engine = make_engine(settings.database_url)
+    if auto_upgrade and settings.is_sqlite:
+        await migrate.upgrade(engine)
+    else:
+        current = await migrate.current_revision(engine)
+        head = migrate.head_revision()
+        if current != head:
+            await engine.dispose()
+            raise ConfigError(
+                f"the database is at schema {current or 'none'}, this version needs {head}: "
+                "run `threadline db upgrade` first"
+            )
+    return Store(engine)
+
+
+def chat_platforms(settings: Settings) -> dict[str, ChatPlatform]:
+    """The chat platforms the environment has tokens for (none: the console)."""
+    platforms: dict[str, ChatPlatform] = {}
+    if settings.slack_bot_token:
+        from bot.platforms.slack.platform import SlackPlatform, make_client
+
+        platforms["slack"] = SlackPlatform(
+            make_client(
+                settings.slack_bot_token.get_secret_value(),
+                settings.slack_api_url or "https://slack.com/api/",
+            )
+        )
+    if settings.discord_token:
+        from bot.platforms.discord.platform import DiscordPlatform
+
+        platforms["discord"] = DiscordPlatform(
+            settings.discord_token.get_secret_value(), api_base=settings.discord_api_url
+        )
+    return platforms
+
+
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    fetcher: Fetcher | None = None,
+    parser: FeedParser | None = None,
+    platforms: Mapping[str, ChatPlatform] | None = None,
+    use_seeded_history: bool = True,
+    console_out: TextIO | None = None,
+    sync_feeds: bool = True,
+    auto_upgrade: bool = True,
+) -> Threadline:
+    clock = clock or SystemClock()
+    storylines = load_storylines(settings.storylines_dir)
+    store = await open_store(settings, auto_upgrade=auto_upgrade)
+    try:
+        if sync_feeds:
+            seeds = load_feeds_file(settings.feeds_file, settings.default_interval)
+            await store.sync_feeds(seeds, clock.now())
+        if settings.is_sqlite:
+            # One process owns an SQLite file, so any lease left is a crashed run's.
+            await store.clear_leases()
+    except BaseException:
+        await store.close()
+        raise
+    fetcher = fetcher or HttpFetcher(
+        allow_private=settings.allow_private_feeds,
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.max_feed_bytes,
+        user_agent=USER_AGENT,
+    )
+    parser = parser or FeedparserParser()
+    if platforms is None:
+        platforms = chat_platforms(settings) or {"console": ConsolePlatform(console_out)}
+    owner = settings.instance_id or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    audit = AuditLog(settings.audit_log)
+    seeded = seeded_claims(storylines) if use_seeded_history else {}
+    if "console" in platforms:
+        for s in storylines:
+            if s.status == "open":
+                await store.follow(CONSOLE_CHANNEL, s.id, clock.now())
+    deliverer = Deliverer(
+        store=store,
+        platforms=platforms,
+        storylines=storylines,
+        clock=clock,
+        audit=audit,
+        owner=owner,
+        use_seeded_history=use_seeded_history,
+    )
+    return Threadline(
+        settings=settings,
+        store=store,
+        storylines=storylines,
+        fetcher=fetcher,
+        parser=parser,
+        clock=clock,
+        audit=audit,
+        poller=Poller(
+            store=store,
+            fetcher=fetcher,
+            parser=parser,
+            storylines=storylines,
+            clock=clock,
+            audit=audit,
+            owner=owner,
+            use_seeded_history=use_seeded_history,
+            concurrency=settings.fetch_concurrency,
+        ),
+        deliverer=deliverer,
+        commands=CommandService(
+            store=store,
+            storylines=storylines,
+            fetcher=fetcher,
+            parser=parser,
+            clock=clock,
+            seeded=seeded,
+            default_interval=settings.default_interval,
+        ),
+        platforms=dict(platforms),
+        owner=owner,
+    )

@@ -1,0 +1,300 @@
+"""The ``threadline`` command line (also ``python -m bot``).
+
+Flags override the environment. Expected errors print one clear line and exit
+non-zero; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.app import Threadline, build
+from bot.commands import format_feeds
+from bot.core.models import ChannelAddress
+from bot.errors import CommandError, ConfigError, ThreadlineError
+from bot.settings import Settings, load_settings
+from bot.storage import migrate
+from bot.storage.engine import make_engine
+
+log = logging.getLogger("bot")
+
+
+def _common(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--database", metavar="URL", default=default, help="database URL (THREADLINE_DATABASE_URL)"
+    )
+    parser.add_argument(
+        "--feeds",
+        metavar="FILE",
+        default=default,
+        type=Path,
+        help="feeds file (THREADLINE_FEEDS_FILE, default feeds.yaml)",
+    )
+    parser.add_argument(
+        "--storylines",
+        metavar="DIR",
+        default=default,
+        type=Path,
+        help="storylines folder (THREADLINE_STORYLINES_DIR)",
+    )
+    parser.add_argument(
+        "--audit-log",
+        metavar="PATH",
+        default=default,
+        type=Path,
+        help="append decisions as JSON lines here (THREADLINE_AUDIT_LOG)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", default=default)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="threadline",
+        description="Threadline: storyline threads with disputed-fact tracking.",
+    )
+    _common(parser, None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        _common(p, argparse.SUPPRESS)
+        return p
+
+    run = cmd("run", "run the bot (scheduler + chat platforms, or the console)")
+    run.add_argument(
+        "--once", action="store_true", help="poll every enabled feed once, deliver, exit"
+    )
+    run.add_argument(
+        "--no-seeded-history",
+        action="store_true",
+        help="ignore the histories in storyline files (for evaluation)",
+    )
+
+    feeds = cmd("feeds", "list, add or remove feeds")
+    fsub = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
+    fl = fsub.add_parser("list", help="feeds and their health")
+    fl.add_argument("--json", action="store_true", help="one JSON object per feed")
+    fa = fsub.add_parser("add", help="add a feed (fetched once to check it)")
+    fa.add_argument("url")
+    fa.add_argument("name", nargs="?")
+    fr = fsub.add_parser("remove", help="remove a feed by id or URL")
+    fr.add_argument("ref")
+
+    storylines = cmd("storylines", "list storylines or show one's fact timeline")
+    ssub = storylines.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ssub.add_parser("list", help="storylines with their current facts")
+    ss = ssub.add_parser("show", help="a storyline's facts and their timelines")
+    ss.add_argument("storyline")
+
+    for name, help in (
+        ("follow", "start a channel's thread for a storyline"),
+        ("unfollow", "stop a channel's thread for a storyline"),
+    ):
+        p = cmd(name, help)
+        p.add_argument("storyline")
+        p.add_argument(
+            "--channel",
+            required=True,
+            metavar="PLATFORM:ID",
+            help="slack:CHANNEL_ID, discord:CHANNEL_ID or console:NAME",
+        )
+
+    subs = cmd("subscriptions", "channels and the storylines they follow")
+    subs.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
+        "list", help="every subscription and its state"
+    )
+
+    db = cmd("db", "database maintenance")
+    db.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
+        "upgrade", help="apply migrations"
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        database_url=getattr(args, "database", None),
+        feeds_file=getattr(args, "feeds", None),
+        storylines_dir=getattr(args, "storylines", None),
+        audit_log=getattr(args, "audit_log", None),
+    )
+
+
+async def _with_app(
+    settings: Settings, work: Callable[[Threadline], Awaitable[int]], **kw: Any
+) -> int:
+    app = await build(settings, **kw)
+    try:
+        return await work(app)
+    finally:
+        await app.close()
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.once:
+        from bot.serve import serve
+
+        return await serve(settings)
+
+    async def once(app: Threadline) -> int:
+        report = await app.poller.run_due(all_feeds=True)
+        delivered = await app.deliverer.drain()
+        print(
+            f"polled {report.feeds} feeds: {report.new_items} new items, "
+            f"{report.fact_changes} fact changes, {delivered.sent} messages sent"
+            + (f", {len(report.errors)} feeds failed" if report.errors else ""),
+            file=sys.stderr,
+        )
+        for url, error in report.errors.items():
+            print(f"  could not poll {url}: {error}", file=sys.stderr)
+        for target in delivered.disabled:
+            print(f"  stopped posting to {target}: see the log", file=sys.stderr)
+        return 0
+
+    return await _with_app(settings, once, use_seeded_history=not args.no_seeded_history)
+
+
+async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(app: Threadline) -> int:
+        if args.action == "list":
+            feeds = await app.store.feeds()
+            if args.json:
+                for f in feeds:
+                    print(
+                        json.dumps(
+                            {
+                                "id": f.id,
+                                "url": f.url,
+                                "name": f.name,
+                                "status": f.status if f.enabled else "disabled",
+                                "last_error": f.last_error,
+                                "error_code": f.error_code,
+                                "failures": f.failures,
+                                "interval": f.interval_seconds,
+                                "origin": f.origin,
+                            }
+                        )
+                    )
+            else:
+                print(format_feeds(feeds))
+            return 0
+        if args.action == "add":
+            try:
+                feed = await app.commands.add_feed(args.url, args.name, origin="cli")
+            except CommandError as exc:
+                print(f"threadline: {exc.message}", file=sys.stderr)
+                return 1
+            print(f"added feed #{feed.id} {feed.name} ({feed.url})")
+            return 0
+        removed = await app.store.remove_feed(args.ref)
+        if removed is None:
+            print(f"threadline: no feed {args.ref!r}", file=sys.stderr)
+            return 1
+        print(f"removed feed #{removed.id} {removed.name}")
+        return 0
+
+    return await _with_app(settings, work, platforms={})
+
+
+async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(app: Threadline) -> int:
+        try:
+            if args.action == "list":
+                print(await app.commands.list_storylines())
+            else:
+                print(await app.commands.show(args.storyline))
+        except CommandError as exc:
+            print(f"threadline: {exc.message}", file=sys.stderr)
+            return 1
+        return 0
+
+    return await _with_app(settings, work, platforms={})
+
+
+async def _follow(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        address = ChannelAddress.parse(args.channel)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+    async def work(app: Threadline) -> int:
+        try:
+            if args.command == "follow":
+                text = await app.commands.follow(address, args.storyline)
+                text += " (the root card is posted at the next delivery)"
+            else:
+                text = await app.commands.unfollow(address, args.storyline)
+        except CommandError as exc:
+            print(f"threadline: {exc.message}", file=sys.stderr)
+            return 1
+        print(text)
+        return 0
+
+    return await _with_app(settings, work, platforms={})
+
+
+async def _subscriptions(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(app: Threadline) -> int:
+        subs = await app.store.subscriptions(enabled_only=False)
+        for s in subs:
+            state = "active" if s.enabled else f"disabled ({s.disabled_reason})"
+            thread = f", thread {s.root.message_id}" if s.root else ", no thread yet"
+            print(f"#{s.id} {s.address} follows {s.storyline}: {state}{thread}")
+        if not subs:
+            print("No subscriptions.")
+        return 0
+
+    return await _with_app(settings, work, platforms={})
+
+
+async def _db(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        print(f"database at schema {await migrate.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+    "run": _run,
+    "feeds": _feeds,
+    "storylines": _storylines,
+    "follow": _follow,
+    "unfollow": _follow,
+    "subscriptions": _subscriptions,
+    "db": _db,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    logging.basicConfig(
+        level=logging.DEBUG
+        if verbose
+        else logging.INFO
+        if args.command == "run"
+        else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Third-party debug logs can include request headers (tokens): keep them quiet.
+    for noisy in ("slack_sdk", "slack_bolt", "discord", "aiohttp", "apscheduler", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        settings = _settings(args)
+        return asyncio.run(COMMANDS[args.command](args, settings))
+    except ThreadlineError as exc:
+        print(f"threadline: error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

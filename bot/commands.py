@@ -1,0 +1,207 @@
+"""The commands people use, implemented once for Slack, Discord and the CLI.
+
+``CommandService.execute`` parses a ``/threadline`` line and dispatches; the
+methods below it are what the CLI calls directly. Admin-only commands check
+``Invoker.is_admin`` before touching the database or the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.core.decide import FactKey
+from bot.core.models import (
+    ChannelAddress,
+    Claim,
+    CommandReply,
+    FactView,
+    Feed,
+    FeedSeed,
+    Invoker,
+    Storyline,
+)
+from bot.core.render import day, fact_line
+from bot.core.timeline import timeline
+from bot.errors import CommandError, FeedError, PermissionDenied
+from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
+from bot.state import current_states, known_claims
+from bot.storage.store import Store
+
+HELP = """Threadline commands:
+  follow <storyline>      start this channel's thread for a storyline
+  unfollow <storyline>    stop it
+  storylines              list storylines with their current facts
+  show <storyline>        each fact's timeline (value, since, source)
+admins only:
+  feeds list              feeds and their health
+  feeds add <url> [name]  add a feed (it is fetched once to check it)
+  feeds remove <id|url>   remove a feed"""
+
+
+class CommandService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        storylines: Sequence[Storyline],
+        fetcher: Fetcher,
+        parser: FeedParser,
+        clock: Clock,
+        seeded: dict[FactKey, list[Claim]],
+        default_interval: int,
+        on_follow: Callable[[], Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.storylines = {s.id: s for s in storylines}
+        self.fetcher = fetcher
+        self.parser = parser
+        self.clock = clock
+        self.seeded = seeded
+        self.default_interval = default_interval
+        self.on_follow = on_follow
+
+    async def execute(self, invoker: Invoker, text: str) -> CommandReply:
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            return CommandReply(f"Could not read that command: {exc}.", ok=False)
+        try:
+            return CommandReply(await self._dispatch(invoker, words))
+        except CommandError as exc:
+            return CommandReply(exc.message, ok=False)
+
+    async def _dispatch(self, invoker: Invoker, words: list[str]) -> str:
+        match words:
+            case [] | ["help"]:
+                return HELP
+            case ["follow", storyline]:
+                return await self.follow(invoker.channel, storyline)
+            case ["unfollow", storyline]:
+                return await self.unfollow(invoker.channel, storyline)
+            case ["storylines"] | ["list"]:
+                return await self.list_storylines()
+            case ["show", storyline]:
+                return await self.show(storyline)
+            case ["feeds", *rest]:
+                if not invoker.is_admin:
+                    raise PermissionDenied(
+                        "Only workspace admins (or users listed in THREADLINE_ADMINS) "
+                        "can manage feeds."
+                    )
+                return await self._feeds(rest)
+        raise CommandError(f"Unknown command {' '.join(words)!r}.\n\n{HELP}")
+
+    async def _feeds(self, words: list[str]) -> str:
+        match words:
+            case ["list"] | []:
+                return format_feeds(await self.store.feeds())
+            case ["add", url]:
+                feed = await self.add_feed(url, None, origin="chat")
+                return f"Added feed #{feed.id} {feed.name} ({feed.url})."
+            case ["add", url, *name]:
+                feed = await self.add_feed(url, " ".join(name), origin="chat")
+                return f"Added feed #{feed.id} {feed.name} ({feed.url})."
+            case ["remove", ref]:
+                removed = await self.store.remove_feed(ref)
+                if removed is None:
+                    raise CommandError(f"No feed {ref!r}. `feeds list` shows ids and URLs.")
+                return f"Removed feed #{removed.id} {removed.name}."
+        raise CommandError("Usage: feeds list | feeds add <url> [name] | feeds remove <id|url>")
+
+    def storyline(self, storyline_id: str) -> Storyline:
+        storyline = self.storylines.get(storyline_id)
+        if storyline is None:
+            known = ", ".join(sorted(self.storylines))
+            raise CommandError(f"No storyline {storyline_id!r}. Known: {known}.")
+        return storyline
+
+    async def follow(self, address: ChannelAddress, storyline_id: str) -> str:
+        storyline = self.storyline(storyline_id)
+        if storyline.status != "open":
+            raise CommandError(f"{storyline.id} is closed; it gets no new coverage.")
+        _sub, created = await self.store.follow(address, storyline.id, self.clock.now())
+        if not created:
+            return f"This channel already follows {storyline.id}."
+        if self.on_follow is not None:
+            self.on_follow()
+        return f"Following {storyline.id} here: its thread starts with the current facts."
+
+    async def unfollow(self, address: ChannelAddress, storyline_id: str) -> str:
+        storyline = self.storyline(storyline_id)
+        if not await self.store.unfollow(address, storyline.id):
+            return f"This channel does not follow {storyline.id}."
+        return f"Unfollowed {storyline.id}. The thread stays; nothing more is posted to it."
+
+    async def _states(self) -> dict[FactKey, FactView]:
+        return await current_states(self.store, list(self.storylines.values()), self.seeded)
+
+    async def list_storylines(self) -> str:
+        states = await self._states()
+        blocks = []
+        for s in self.storylines.values():
+            lines = [f"{s.id} ({s.status}) — {s.title}"]
+            for spec in s.facts:
+                line = fact_line(spec, states.get((s.id, spec.id)))
+                flag = " [disputed]" if line.disputed else ""
+                since = f" since {line.since} ({line.source})" if line.since else ""
+                lines.append(f"  {line.label}: {line.value}{flag}{since}")
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks) or "No storylines are defined."
+
+    async def show(self, storyline_id: str) -> str:
+        storyline = self.storyline(storyline_id)
+        claims = await known_claims(self.store, self.seeded)
+        states = await self._states()
+        lines = [f"{storyline.title} ({storyline.id}, {storyline.status})", storyline.description]
+        for spec in storyline.facts:
+            line = fact_line(spec, states.get((storyline.id, spec.id)))
+            flag = " [disputed]" if line.disputed else ""
+            lines.append("")
+            lines.append(f"{spec.label}: {line.value}{flag}")
+            lines.extend(f"    {c}" for c in line.contenders)
+            history = timeline(storyline, spec, claims.get((storyline.id, spec.id), ()))
+            for view in history:
+                mark = " (disputed)" if view.disputed else ""
+                lines.append(
+                    f"  {day(view.since)}  {spec.value_label(view.value)}{mark}"
+                    f" — {view.source or 'unknown'}" + (f"  {view.url}" if view.url else "")
+                )
+            if not history:
+                lines.append("  no reports yet")
+        return "\n".join(lines)
+
+    async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
+        """Fetch the URL once through the SSRF guard and parse it; store it only if
+        it is a safe, working feed. Raises ``CommandError`` saying why not."""
+        url = url.strip().strip("<>")
+        try:
+            result = await self.fetcher.fetch(FetchRequest(url))
+            if result.status != "ok":
+                raise CommandError(f"{url} answered {result.http_status}, not a feed.")
+            parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
+        except FeedError as exc:
+            raise CommandError(f"Not added: {exc.message}") from None
+        feed, created = await self.store.add_feed(
+            FeedSeed(url, (name or parsed.title or url)[:200], self.default_interval),
+            origin,
+            self.clock.now(),
+        )
+        if not created:
+            raise CommandError(f"Already watching that feed as #{feed.id} {feed.name}.")
+        return feed
+
+
+def format_feeds(feeds: Sequence[Feed]) -> str:
+    if not feeds:
+        return "No feeds."
+    lines = []
+    for f in feeds:
+        status = f.status if f.enabled else f"disabled ({f.error_code or 'by admin'})"
+        line = f"#{f.id} {f.name} — {status}, every {f.interval_seconds // 60} min — {f.url}"
+        if f.last_error:
+            line += f"\n    last error ({f.failures} in a row): {f.last_error}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""Platform-neutral message content: root cards and thread replies.
+
+Adapters turn these into Block Kit, embeds or terminal text and do their own
+escaping; nothing here is markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from bot.core.models import (
+    Card,
+    Entry,
+    FactChange,
+    FactLine,
+    FactSpec,
+    FactView,
+    MatchResult,
+    Reply,
+    Storyline,
+)
+
+
+def day(when: datetime | None) -> str:
+    return when.strftime("%Y-%m-%d") if when else "date unknown"
+
+
+def _said(view: FactView) -> str:
+    return f"{view.source or 'unknown source'}, {day(view.since)}"
+
+
+def fact_line(spec: FactSpec, view: FactView | None) -> FactLine:
+    if view is None or view.value is None:
+        return FactLine(label=spec.label, value="unknown", since=None, source=None)
+    contenders = tuple(
+        f"{c.who} says {spec.value_label(c.value)} ({day(c.published)})" for c in view.contenders
+    )
+    return FactLine(
+        label=spec.label,
+        value=spec.value_label(view.value),
+        since=day(view.since),
+        source=view.source,
+        disputed=view.disputed,
+        contenders=contenders,
+    )
+
+
+def card(
+    storyline: Storyline, views: Mapping[str, FactView], *, updated: datetime | None = None
+) -> Card:
+    """The root card: the storyline and the current value of each fact."""
+    return Card(
+        storyline=storyline.id,
+        title=storyline.title,
+        description=storyline.description,
+        facts=tuple(fact_line(spec, views.get(spec.id)) for spec in storyline.facts),
+        updated=day(updated) if updated else None,
+    )
+
+
+def change_text(spec: FactSpec, change: FactChange) -> str:
+    """``Label: was X — source, date → now Y — source, date`` (and who disputes it)."""
+    old, new = change.old, change.new
+    was = "unknown" if old.value is None else f"{spec.value_label(old.value)} — {_said(old)}"
+    text = f"{spec.label}: was {was} → now {spec.value_label(new.value)} — {_said(new)}"
+    if new.disputed and new.contenders:
+        disputes = "; ".join(
+            f"{c.who} says {spec.value_label(c.value)} ({day(c.published)})" for c in new.contenders
+        )
+        text += f" (disputed: {disputes})"
+    return text
+
+
+def change_reply(storyline: Storyline, change: FactChange) -> Reply:
+    spec = storyline.fact(change.fact)
+    title = f"{spec.label} {'is disputed' if change.new.disputed else 'changed'}"
+    return Reply(
+        kind="fact_change",
+        storyline=storyline.id,
+        title=title,
+        text=change_text(spec, change),
+        url=change.cause.url,
+        source=change.cause.source,
+        published=day(change.cause.published),
+    )
+
+
+def coverage_reply(
+    storyline: Storyline, entry: Entry, match: MatchResult, also: Sequence[str] = ()
+) -> Reply:
+    why = ", ".join(dict.fromkeys(r.term for r in match.reasons if r.weight > 0))
+    return Reply(
+        kind="coverage",
+        storyline=storyline.id,
+        title=entry.title,
+        text=entry.summary,
+        url=entry.url,
+        source=entry.source,
+        published=day(entry.published),
+        also=tuple(also),
+        why=f"score {match.score:.0f}: {why}" if why else f"score {match.score:.0f}",
+    )

@@ -1,0 +1,1 @@
+"""Delivery: draining the outbox into the chat platforms."""

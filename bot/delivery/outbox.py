@@ -1,0 +1,242 @@
+"""The delivery worker: drains outbox rows into the chat platforms.
+
+Each row is sent at most once in effect: the row is marked ``sending`` (and
+committed) before the send, and a row found in ``sending`` after a crash is
+first looked for on the platform (``find_sent``) before it is sent again.
+Rows of one channel go in order and are paced by the platform's limits;
+channels are independent, so one bad channel never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from bot.audit import AuditLog
+from bot.core.models import Card, MessageRef, Reply, Storyline
+from bot.core.render import card
+from bot.errors import DeliveryError
+from bot.ports import ChatPlatform, Clock
+from bot.state import current_states, seeded_claims
+from bot.storage.store import OutboxRow, Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+RETRY_BASE = 5.0
+RETRY_CAP = 3600.0
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    disabled: list[str] = field(default_factory=list)
+
+
+class Deliverer:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        platforms: Mapping[str, ChatPlatform],
+        storylines: Sequence[Storyline],
+        clock: Clock,
+        audit: AuditLog,
+        owner: str,
+        use_seeded_history: bool = True,
+        lease: timedelta = timedelta(minutes=2),
+        notify_admins: Callable[[str], Any] | None = None,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.store = store
+        self.platforms = dict(platforms)
+        self.storylines = {s.id: s for s in storylines}
+        self.clock = clock
+        self.audit = audit
+        self.owner = owner
+        self.seeded = seeded_claims(storylines) if use_seeded_history else {}
+        self.lease = lease
+        self.notify_admins = notify_admins
+        self._sleep = sleep
+        self._last_post: dict[str, float] = {}
+
+    async def drain(self, *, max_rounds: int = 50) -> DeliveryReport:
+        """Send what is due until nothing claimable is left (or ``max_rounds``)."""
+        report = DeliveryReport()
+        for _ in range(max_rounds):
+            rows = await self.store.claim_outbox(
+                self.owner, self.clock.now(), self.lease, self.platforms
+            )
+            if not rows:
+                break
+            cards = await self._cards()
+            by_channel: dict[str, list[OutboxRow]] = defaultdict(list)
+            for row in rows:
+                by_channel[str(row.subscription.address)].append(row)
+            await asyncio.gather(
+                *(self._channel(rows, cards, report) for rows in by_channel.values())
+            )
+        return report
+
+    async def _cards(self) -> dict[str, Card]:
+        states = await current_states(self.store, list(self.storylines.values()), self.seeded)
+        now = self.clock.now()
+        return {
+            sid: card(s, {f: v for (sl, f), v in states.items() if sl == sid}, updated=now)
+            for sid, s in self.storylines.items()
+        }
+
+    async def _channel(
+        self, rows: Sequence[OutboxRow], cards: Mapping[str, Card], report: DeliveryReport
+    ) -> None:
+        root: MessageRef | None = rows[0].subscription.root if rows else None
+        disabled = False
+        for row in rows:
+            sub = row.subscription
+            if disabled or not sub.enabled:
+                await self.store.mark_failed(row.id, "subscription disabled", status="skipped")
+                continue
+            platform = self.platforms[sub.address.platform]
+            try:
+                root = await self._send(platform, row, root, cards[sub.storyline])
+            except DeliveryError as exc:
+                if exc.code == "thread_gone":
+                    # A locked or deleted thread: start a new root next time.
+                    await self.store.set_root(sub.id, None)
+                    root = None
+                    await self.store.mark_retry(row.id, exc.message, self.clock.now())
+                    report.retried += 1
+                elif exc.permanent:
+                    disabled = True
+                    await self._disable(row, exc, report)
+                else:
+                    await self._retry(row, exc, report)
+                continue
+            except Exception:
+                # Not an expected platform error: leave the row for a later try.
+                await self.store.mark_retry(row.id, "internal error", self._later(row, None))
+                raise
+            report.sent += 1
+
+    async def _send(
+        self, platform: ChatPlatform, row: OutboxRow, root: MessageRef | None, root_card: Card
+    ) -> MessageRef | None:
+        sub = row.subscription
+        channel = sub.address.channel
+        key = f"tl-{row.id}"
+        resend = row.status == "sending"
+        await self.store.mark_sending(row.id)
+        if root is None:
+            root_key = f"tl-root-{sub.id}-{row.id}"
+            found = await platform.find_sent(channel, root_key) if resend else None
+            if found is None:
+                await self._pace(platform, str(sub.address))
+                found = await platform.post_root(channel, root_card, idempotency_key=root_key)
+            root = found
+            await self.store.set_root(sub.id, root)
+            if row.kind in ("root", "edit_root"):
+                await self.store.mark_sent(row.id, root.message_id, self.clock.now())
+                return root
+        if row.kind == "root":
+            await self.store.mark_sent(row.id, root.message_id, self.clock.now())
+        elif row.kind == "edit_root":
+            await self._pace(platform, str(sub.address))
+            await platform.edit_root(channel, root, root_card)
+            await self.store.mark_sent(row.id, root.message_id, self.clock.now())
+        else:
+            sent = await platform.find_sent(channel, key) if resend else None
+            if sent is None:
+                await self._pace(platform, str(sub.address))
+                reply = Reply(**_reply_fields(row.payload))
+                sent = await platform.post_reply(channel, root, reply, idempotency_key=key)
+            await self.store.mark_sent(row.id, sent.message_id, self.clock.now())
+        self.audit.write(
+            [
+                {
+                    "event": "delivery.sent",
+                    "outbox": row.id,
+                    "kind": row.kind,
+                    "channel": str(sub.address),
+                    "storyline": sub.storyline,
+                }
+            ]
+        )
+        return root
+
+    async def _pace(self, platform: ChatPlatform, channel: str) -> None:
+        interval = platform.limits.per_channel_interval
+        loop = asyncio.get_running_loop()
+        last = self._last_post.get(channel)
+        if last is not None and interval > 0:
+            wait = last + interval - loop.time()
+            if wait > 0:
+                await self._sleep(wait)
+        self._last_post[channel] = loop.time()
+
+    def _later(self, row: OutboxRow, retry_after: float | None) -> Any:
+        wait = min(RETRY_BASE * 2 ** max(row.attempts, 0), RETRY_CAP)
+        if retry_after:
+            wait = max(wait, retry_after)
+        return self.clock.now() + timedelta(seconds=wait)
+
+    async def _retry(self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport) -> None:
+        if row.attempts + 1 >= MAX_ATTEMPTS:
+            await self.store.mark_failed(row.id, f"{exc.code}: {exc.message}")
+            report.failed += 1
+            self.audit.write(
+                [
+                    {
+                        "event": "delivery.failed",
+                        "outbox": row.id,
+                        "channel": str(row.subscription.address),
+                        "code": exc.code,
+                        "error": exc.message,
+                    }
+                ]
+            )
+            return
+        await self.store.mark_retry(
+            row.id, f"{exc.code}: {exc.message}", self._later(row, exc.retry_after)
+        )
+        report.retried += 1
+
+    async def _disable(self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport) -> None:
+        sub = row.subscription
+        reason = f"{exc.code}: {exc.message}"
+        await self.store.disable_subscription(sub.id, reason)
+        await self.store.mark_failed(row.id, reason)
+        report.failed += 1
+        report.disabled.append(f"{sub.address} ({sub.storyline})")
+        message = (
+            f"Stopped posting {sub.storyline} to {sub.address}: {exc.message} ({exc.code}). "
+            "Fix the channel or permissions, then follow the storyline again."
+        )
+        log.error(message)
+        self.audit.write(
+            [
+                {
+                    "event": "delivery.failed",
+                    "outbox": row.id,
+                    "channel": str(sub.address),
+                    "storyline": sub.storyline,
+                    "code": exc.code,
+                    "error": exc.message,
+                    "subscription_disabled": True,
+                }
+            ]
+        )
+        if self.notify_admins is not None:
+            await self.notify_admins(message)
+
+
+def _reply_fields(payload: Mapping[str, Any]) -> dict[str, Any]:
+    fields = dict(payload)
+    fields["also"] = tuple(fields.get("also") or ())
+    return fields

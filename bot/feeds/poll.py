@@ -1,0 +1,252 @@
+"""One poll cycle: fetch → parse → normalise → dedupe → decide → one transaction.
+
+Expected per-feed errors (``FeedError``) are recorded on that feed, audited and
+the cycle goes on; anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.match import Matcher
+from bot.core.normalise import normalise
+
+from bot.audit import AuditLog
+from bot.core.decide import decide, initial_states
+from bot.core.models import Entry, Feed, Storyline
+from bot.errors import FeedError
+from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
+from bot.state import known_claims, seeded_claims
+from bot.storage.store import FeedUpdate, Store
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = timedelta(minutes=5)
+BACKOFF_CAP = timedelta(days=1)
+MAX_FAILURES = 11
+REDIRECTS_TO_ADOPT = 3
+DEDUPE_WINDOW = timedelta(hours=36)
+MAX_RETRY_AFTER = timedelta(hours=6)
+
+
+@dataclass(slots=True)
+class CycleReport:
+    feeds: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    unchanged: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    new_items: int = 0
+    posts: int = 0
+    fact_changes: int = 0
+
+
+class Poller:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+        parser: FeedParser,
+        storylines: Sequence[Storyline],
+        clock: Clock,
+        audit: AuditLog,
+        owner: str,
+        use_seeded_history: bool = True,
+        lease: timedelta = timedelta(minutes=5),
+        concurrency: int = 16,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.parser = parser
+        self.storylines = list(storylines)
+        self.open_storylines = [s for s in storylines if s.status == "open"]
+        self.matcher = Matcher(self.storylines)
+        self.clock = clock
+        self.audit = audit
+        self.owner = owner
+        self.seeded = seeded_claims(storylines) if use_seeded_history else {}
+        self.lease = lease
+        self._limit = asyncio.Semaphore(concurrency)
+
+    async def run_due(
+        self, *, all_feeds: bool = False, feed_ids: Sequence[int] | None = None
+    ) -> CycleReport:
+        """Claim the due feeds (or all enabled ones) and poll them as one cycle."""
+        now = self.clock.now()
+        feeds = await self.store.claim_feeds(
+            self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids
+        )
+        if not feeds:
+            return CycleReport()
+        try:
+            return await self.poll(feeds)
+        finally:
+            # Normally the cycle's transaction released them; this covers a failure.
+            await self.store.release_feeds(self.owner, [f.id for f in feeds])
+
+    async def poll(self, feeds: Sequence[Feed]) -> CycleReport:
+        report = CycleReport(feeds=len(feeds))
+        outcomes = await asyncio.gather(*(self._fetch_and_parse(f) for f in feeds))
+        now = self.clock.now()
+        updates: list[FeedUpdate] = []
+        entries: list[Entry] = []
+        backlog: set[int] = set()
+        audit: list[dict[str, Any]] = []
+        for feed, outcome in zip(feeds, outcomes, strict=True):
+            if isinstance(outcome, FeedError):
+                update = self._failure(feed, outcome, now)
+                report.errors[feed.url] = f"{outcome.code}: {outcome.message}"
+                log.warning("feed %s (%s): %s", feed.name, feed.url, outcome.message)
+                audit.append(
+                    {
+                        "event": "feed.disabled" if not update.enabled else "feed.error",
+                        "feed": feed.name,
+                        "url": feed.url,
+                        "code": outcome.code,
+                        "error": outcome.message,
+                        "failures": update.failures,
+                    }
+                )
+                updates.append(update)
+                continue
+            result, new = outcome
+            report.fetched += result.status == "ok"
+            report.not_modified += result.status == "not_modified"
+            report.unchanged += result.status == "unchanged"
+            if result.status == "gone":
+                updates.append(self._gone(feed, now))
+                audit.append(
+                    {
+                        "event": "feed.disabled",
+                        "feed": feed.name,
+                        "url": feed.url,
+                        "code": "gone",
+                        "error": "the server says the feed is gone (410)",
+                    }
+                )
+                continue
+            fresh = await self._unseen(feed, new)
+            entries.extend(fresh)
+            if not feed.backlog_done:
+                backlog.add(feed.id)
+            updates.append(self._success(feed, result, now))
+
+        decision = None
+        if entries:
+            decision = await self._decide(entries, frozenset(backlog))
+            counts = await self.store.record_cycle(decision, updates, now)
+            report.new_items = counts["items"]
+            report.posts = counts["posts"]
+            report.fact_changes = len(decision.changes)
+        else:
+            await self.store.record_feed_updates(updates)
+        # Audit after the commit, so the log never tells of what was not stored.
+        self.audit.write(audit + (decision.audit if decision else []))
+        return report
+
+    async def _fetch_and_parse(self, feed: Feed) -> tuple[FetchResult, list[Entry]] | FeedError:
+        request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
+        try:
+            async with self._limit:
+                result = await self.fetcher.fetch(request)
+            if result.status != "ok":
+                return result, []
+            parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
+        except FeedError as exc:
+            return exc
+        first_seen = self.clock.now()
+        entries = []
+        for raw in parsed.entries:
+            entries.append(normalise(raw, feed_id=feed.id, source=feed.name, first_seen=first_seen))
+        return result, entries
+
+    async def _unseen(self, feed: Feed, entries: list[Entry]) -> list[Entry]:
+        unique: dict[str, Entry] = {}
+        for e in entries:
+            unique.setdefault(e.key, e)
+        known = await self.store.known_keys(feed.id, list(unique))
+        return [e for k, e in unique.items() if k not in known]
+
+    async def _decide(self, entries: list[Entry], backlog: frozenset[int]) -> Any:
+        claims = await known_claims(self.store, self.seeded)
+        states = initial_states(self.storylines, claims, await self.store.fact_states())
+        earliest = min(e.published for e in entries)
+        return decide(
+            entries,
+            storylines=self.open_storylines,
+            matcher=self.matcher,
+            claims=claims,
+            states=states,
+            subscriptions=await self.store.subscriptions(),
+            recent=await self.store.recent_entries(earliest - DEDUPE_WINDOW),
+            backlog_feeds=backlog,
+        )
+
+    # --- feed bookkeeping ------------------------------------------------------------------
+
+    def _success(self, feed: Feed, result: FetchResult, now: datetime) -> FeedUpdate:
+        redirect_url, redirect_count, url = None, 0, None
+        if result.permanent_redirect:
+            redirect_url = result.permanent_redirect
+            same = feed.redirect_url == redirect_url
+            redirect_count = feed.redirect_count + 1 if same else 1
+            if redirect_count >= REDIRECTS_TO_ADOPT:
+                url, redirect_url, redirect_count = result.permanent_redirect, None, 0
+        return FeedUpdate(
+            feed_id=feed.id,
+            status="ok",
+            polled_at=now,
+            next_poll_at=now + timedelta(seconds=feed.interval_seconds),
+            success=True,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            body_hash=result.body_hash,
+            validators_changed=result.status == "ok",
+            backlog_done=True,
+            redirect_url=redirect_url,
+            redirect_count=redirect_count,
+            url=url,
+        )
+
+    def _failure(self, feed: Feed, error: FeedError, now: datetime) -> FeedUpdate:
+        failures = feed.failures + 1
+        wait = min(BACKOFF_BASE * 2 ** (failures - 1), BACKOFF_CAP)
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int | float) and retry_after > 0:
+            wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        wait = max(wait, timedelta(seconds=feed.interval_seconds))
+        disabled = failures >= MAX_FAILURES
+        return FeedUpdate(
+            feed_id=feed.id,
+            status="disabled" if disabled else "failing",
+            polled_at=now,
+            next_poll_at=now + wait,
+            success=False,
+            failures=failures,
+            error_code="too_many_failures" if disabled else error.code,
+            last_error=error.message
+            if not disabled
+            else f"disabled after {failures} failures in a row; last: {error.message}",
+            enabled=not disabled,
+            redirect_url=feed.redirect_url,
+            redirect_count=feed.redirect_count,
+        )
+
+    def _gone(self, feed: Feed, now: datetime) -> FeedUpdate:
+        return FeedUpdate(
+            feed_id=feed.id,
+            status="disabled",
+            polled_at=now,
+            next_poll_at=now,
+            success=False,
+            failures=feed.failures,
+            error_code="gone",
+            last_error="the server says the feed is gone (HTTP 410)",
+            enabled=False,
+        )

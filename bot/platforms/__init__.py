@@ -1,0 +1,1 @@
+"""Chat platform adapters: thin translations between the core and each platform."""

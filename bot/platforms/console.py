@@ -1,0 +1,84 @@
+"""The console platform: storyline threads printed to a terminal.
+
+Used when no chat token is set, so the bot is useful with no account anywhere.
+Each message names its thread; the root card is reprinted when it changes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sys
+from typing import TextIO
+
+from bot.core.models import Card, MessageRef, Reply
+from bot.ports import PlatformLimits
+
+# Terminal escape sequences and other control characters from feed text must
+# never reach the terminal (they could rewrite the screen).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def format_card(card: Card, *, edited: bool = False) -> str:
+    head = "root card updated" if edited else "new thread"
+    lines = [f"┏━ [{card.storyline}] {_clean(card.title)}  ({head})"]
+    for fact in card.facts:
+        since = f" — since {fact.since}" if fact.since else ""
+        source = f" ({_clean(fact.source)})" if fact.source else ""
+        flag = " [DISPUTED]" if fact.disputed else ""
+        lines.append(f"┃  {fact.label}: {_clean(fact.value)}{flag}{since}{source}")
+        lines.extend(f"┃     · {_clean(c)}" for c in fact.contenders)
+    lines.append("┗━")
+    return "\n".join(lines)
+
+
+def format_reply(reply: Reply) -> str:
+    if reply.kind == "fact_change":
+        body = f"⚑ {_clean(reply.text)}"
+        if reply.url:
+            body += f"\n      {_clean(reply.url)}"
+    else:
+        body = f"• {_clean(reply.title)} — {_clean(reply.source or '')}, {reply.published}"
+        if reply.url:
+            body += f"\n      {_clean(reply.url)}"
+        if reply.also:
+            body += f"\n      also reported by {_clean(', '.join(reply.also))}"
+        if reply.why:
+            body += f"\n      matched: {_clean(reply.why)}"
+    return f"  ↳ [{reply.storyline}] {body}"
+
+
+class ConsolePlatform:
+    name = "console"
+    limits = PlatformLimits(max_text=100_000, max_title=1000, per_channel_interval=0.0)
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self._out = out
+        self._ids = itertools.count(1)
+
+    def _print(self, text: str) -> None:
+        out = self._out or sys.stdout
+        out.write(text + "\n")
+        out.flush()
+
+    async def post_root(self, channel: str, card: Card, *, idempotency_key: str) -> MessageRef:
+        ref = str(next(self._ids))
+        self._print(format_card(card))
+        return MessageRef(ref, ref)
+
+    async def post_reply(
+        self, channel: str, thread: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> MessageRef:
+        self._print(format_reply(reply))
+        return MessageRef(str(next(self._ids)), thread.thread_id)
+
+    async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
+        self._print(format_card(card, edited=True))
+
+    async def find_sent(self, channel: str, idempotency_key: str) -> MessageRef | None:
+        # A terminal keeps no history we can read back.
+        return None

@@ -1,0 +1,103 @@
+"""Settings from the environment (``THREADLINE_*``, an optional ``.env``) and CLI flags.
+
+Validated once at start; an invalid value is a ``ConfigError`` that names the
+variable. Chat tokens are ``SecretStr`` so they never reach a log or a repr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from bot.errors import ConfigError
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///data/threadline.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="THREADLINE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = DEFAULT_SQLITE_URL
+    feeds_file: Path = Path("feeds.yaml")
+    storylines_dir: Path = Path("storylines")
+    audit_log: Path | None = None
+    allow_private_feeds: bool = False
+    default_interval: int = Field(600, ge=30, description="seconds between polls of a feed")
+    fetch_timeout: float = Field(20.0, gt=0, le=300)
+    max_feed_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    fetch_concurrency: int = Field(16, ge=1, le=512)
+    # Comma-separated chat user ids treated as admins besides the platform's own.
+    admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    instance_id: str | None = None
+    slack_api_url: str | None = None
+    discord_api_url: str | None = None
+    http_port: int = Field(3000, ge=1, le=65535)
+
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "THREADLINE_SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "THREADLINE_SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "THREADLINE_SLACK_SIGNING_SECRET"),
+    )
+    discord_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("DISCORD_TOKEN", "THREADLINE_DISCORD_TOKEN")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {value.split('://')[0]}://…)"
+            )
+        return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def has_chat(self) -> bool:
+        return bool(self.slack_bot_token or self.discord_token)
+
+
+_ENV_NAMES = {
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "discord_token": "DISCORD_TOKEN",
+}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment, then apply ``overrides`` (CLI flags; None = not given)."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            name = _ENV_NAMES.get(field, f"THREADLINE_{field.upper()}")
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+    except SettingsError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from None

@@ -1,0 +1,46 @@
+"""Reading the facts' current state: stored claims plus the storyline files' seeded history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.core.decide import FactKey, initial_states
+from bot.core.models import Claim, FactView, Storyline
+from bot.storage.store import Store
+
+
+def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:
+    """The histories written in the storyline files, as claims."""
+    out: dict[FactKey, list[Claim]] = {}
+    for s in storylines:
+        for f in s.facts:
+            out[(s.id, f.id)] = [
+                Claim(
+                    storyline=s.id,
+                    fact=f.id,
+                    value=h.value,
+                    published=h.date,
+                    source=h.source,
+                    item_key=f"seed:{s.id}:{f.id}:{i}",
+                    url=h.url,
+                    seeded=True,
+                )
+                for i, h in enumerate(f.history)
+            ]
+    return out
+
+
+async def known_claims(
+    store: Store, seeded: dict[FactKey, list[Claim]]
+) -> dict[FactKey, list[Claim]]:
+    claims = {k: list(v) for k, v in seeded.items()}
+    for key, cs in (await store.claims()).items():
+        claims.setdefault(key, []).extend(cs)
+    return claims
+
+
+async def current_states(
+    store: Store, storylines: Sequence[Storyline], seeded: dict[FactKey, list[Claim]]
+) -> dict[FactKey, FactView]:
+    claims = await known_claims(store, seeded)
+    return initial_states(storylines, claims, await store.fact_states())

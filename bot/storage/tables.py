@@ -1,0 +1,195 @@
+"""The schema. Alembic migrations in ``migrations/`` create exactly this
+(``tests/storage/test_migrations.py`` compares them)."""
+
+from __future__ import annotations
+
+from datetime import UTC as _UTC
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use aware UTC")
+        value = value.astimezone(_UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+
+
+UTC = UTCDateTime()
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("tags", JSON, nullable=False, default=list),
+    # file | cli | chat — where the feed was added; a removed feed keeps its row
+    # (removed=True) so the seed file does not bring it back.
+    Column("origin", String(16), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("removed", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False, default="new"),
+    Column("last_error", Text),
+    Column("error_code", String(64)),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("backlog_done", Boolean, nullable=False, default=False),
+    Column("redirect_url", Text),
+    Column("redirect_count", Integer, nullable=False, default=0),
+    Column("last_polled_at", UTC),
+    Column("last_success_at", UTC),
+    Column("next_poll_at", UTC),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTC),
+    Column("created_at", UTC, nullable=False),
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("guid", Text),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("published", UTC, nullable=False),
+    Column("published_text", Text),
+    Column("first_seen", UTC, nullable=False),
+    # The first item of the same story (another outlet, same event); NULL for originals.
+    Column("story_of", Integer, ForeignKey("items.id", ondelete="SET NULL")),
+    UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
+)
+Index("ix_items_published", items.c.published)
+Index("ix_items_url", items.c.url)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("storyline", String(100), primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False),
+)
+Index("ix_matches_storyline", matches.c.storyline)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("storyline", String(100), nullable=False),
+    Column("fact", String(100), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("published", UTC, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("url", Text),
+    Column("attribution", Text),
+    Column("evidence", Text, nullable=False, default=""),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("item_key", Text, nullable=False),
+    UniqueConstraint("item_id", "storyline", "fact", "value", name="uq_claims_item_fact"),
+)
+Index("ix_claims_fact", claims.c.storyline, claims.c.fact)
+
+# What the channels were last told about each fact (the resolved state).
+fact_states = Table(
+    "fact_states",
+    metadata,
+    Column("storyline", String(100), primary_key=True),
+    Column("fact", String(100), primary_key=True),
+    Column("value", Text),
+    Column("since", UTC),
+    Column("source", Text),
+    Column("url", Text),
+    Column("disputed", Boolean, nullable=False, default=False),
+    Column("contenders", JSON, nullable=False, default=list),
+    Column("updated_at", UTC, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("workspace", String(100)),
+    Column("storyline", String(100), nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("disabled_reason", Text),
+    Column("root_message_id", String(100)),
+    Column("thread_id", String(100)),
+    Column("created_at", UTC, nullable=False),
+    UniqueConstraint("platform", "channel", "storyline", name="uq_subscriptions_target"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "subscription_id",
+        Integer,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # root | reply | edit_root. Root cards are rendered at send time from the
+    # current fact states, so a late root is never stale.
+    Column("kind", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="SET NULL")),
+    # pending | sending | sent | failed | skipped
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTC),
+    Column("last_error", Text),
+    Column("message_id", String(100)),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTC),
+    Column("created_at", UTC, nullable=False),
+    Column("sent_at", UTC),
+)
+Index("ix_outbox_status", outbox.c.status, outbox.c.id)
