@@ -1,0 +1,36 @@
+# Two commands for a newcomer: `make run` and `make test`. Each sets itself up.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run once test lint eval bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PY=/path/to/python3.11)"; exit 1; }
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## run: the bot on the embedded default (SQLite under ./data/, console output without chat tokens)
+run: $(STAMP)
+	$(BIN)/threadline run
+
+## once: one poll cycle of every feed, deliver, exit
+once: $(STAMP)
+	$(BIN)/threadline run --once
+
+## test: lint, types and the test suite (PostgreSQL tests run when THREADLINE_TEST_POSTGRES_URL is set)
+test: $(STAMP)
+	$(BIN)/ruff check bot tests bench migrations
+	$(BIN)/ruff format --check bot tests bench migrations
+	$(BIN)/mypy bot
+	$(BIN)/pytest
+
+## eval: accuracy on the labelled corpus (needs ../shared/corpus)
+eval: $(STAMP)
+	$(BIN)/python bench/eval_corpus.py ../shared/corpus/dev.jsonl
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

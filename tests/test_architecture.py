@@ -1,0 +1,33 @@
+"""The core stays pure: no platform, database, network, scheduler or parser imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+CORE = Path(__file__).resolve().parents[1] / "bot" / "core"
+FORBIDDEN = {"slack_bolt", "slack_sdk", "discord", "sqlalchemy", "aiohttp", "apscheduler",
+             "feedparser", "asyncpg", "aiosqlite", "alembic"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("path", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+def test_core_module_imports_nothing_impure(path: Path) -> None:
+    assert not imported_roots(path) & FORBIDDEN
+
+
+def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from sqlalchemy import select\nimport discord.ext\n")
+    assert imported_roots(bad) & FORBIDDEN == {"sqlalchemy", "discord"}
