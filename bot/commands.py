@@ -12,11 +12,11 @@ import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.core.decide import FactKey
 from bot.core.models import (
     ChannelAddress,
     Claim,
     CommandReply,
+    FactKey,
     FactView,
     Feed,
     FeedSeed,

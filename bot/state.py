@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.decide import FactKey, initial_states
-from bot.core.models import Claim, FactView, Storyline
+from bot.core.decide import initial_states
+from bot.core.models import Claim, FactKey, FactView, Storyline
 from bot.storage.store import Store
 
 

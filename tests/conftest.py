@@ -55,7 +55,9 @@ async def fresh_postgres() -> AsyncIterator[str]:
     with the reason when no PostgreSQL is configured."""
     admin = os.environ.get(PG_ENV)
     if not admin:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}, e.g. postgresql+asyncpg://postgres@127.0.0.1/test")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV}, e.g. postgresql+asyncpg://postgres@127.0.0.1/test"
+        )
     import asyncpg
     from sqlalchemy.engine import make_url
 
@@ -96,8 +98,11 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment for a `threadline` subprocess: no chat tokens, loopback feeds allowed."""
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("THREADLINE_", "SLACK_", "DISCORD_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("THREADLINE_", "SLACK_", "DISCORD_"))
+    }
     base["THREADLINE_ALLOW_PRIVATE_FEEDS"] = "1"
     base["PYTHONUNBUFFERED"] = "1"
     yield base

@@ -8,8 +8,18 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[1] / "bot" / "core"
-FORBIDDEN = {"slack_bolt", "slack_sdk", "discord", "sqlalchemy", "aiohttp", "apscheduler",
-             "feedparser", "asyncpg", "aiosqlite", "alembic"}
+FORBIDDEN = {
+    "slack_bolt",
+    "slack_sdk",
+    "discord",
+    "sqlalchemy",
+    "aiohttp",
+    "apscheduler",
+    "feedparser",
+    "asyncpg",
+    "aiosqlite",
+    "alembic",
+}
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -20,14 +20,13 @@ from bot.core.models import (
     Claim,
     Entry,
     FactChange,
+    FactKey,
     FactView,
     MatchResult,
     Storyline,
     Subscription,
 )
 from bot.core.render import change_reply, coverage_reply
-
-FactKey = tuple[str, str]
 
 
 @dataclass(slots=True)

@@ -178,6 +178,9 @@ class MatchResult:
     reasons: tuple[Reason, ...]
 
 
+FactKey = tuple[str, str]
+"""(storyline id, fact id)"""
+
 # --- facts --------------------------------------------------------------------------------
 
 

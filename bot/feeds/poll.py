@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.match import Matcher
 from bot.core.normalise import normalise
 
 from bot.audit import AuditLog
 from bot.core.decide import decide, initial_states
+from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
 from bot.errors import FeedError
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult

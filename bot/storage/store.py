@@ -11,17 +11,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.decide import Decision, FactKey
 from bot.core.models import (
     ChannelAddress,
     Claim,
     Entry,
+    FactKey,
     FactView,
     Feed,
     FeedSeed,
@@ -29,6 +29,9 @@ from bot.core.models import (
     Subscription,
 )
 from bot.storage import tables as t
+
+if TYPE_CHECKING:
+    from bot.core.decide import Decision
 
 
 @dataclass(frozen=True, slots=True)

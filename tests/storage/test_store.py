@@ -1,0 +1,77 @@
+"""The Store on each backend: feed sync, claims with leases, follow, the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.core.models import ChannelAddress, FeedSeed
+from bot.storage import migrate
+from bot.storage.engine import make_engine
+from bot.storage.store import Store
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    engine = make_engine(db_url)
+    await migrate.upgrade(engine)
+    s = Store(engine)
+    yield s
+    await s.close()
+
+
+def seed(n: int) -> FeedSeed:
+    return FeedSeed(f"https://feeds.example.com/{n}.xml", f"Feed {n}", 600)
+
+
+async def test_feed_removed_in_chat_is_not_re_added_from_the_file(store: Store) -> None:
+    assert await store.sync_feeds([seed(1), seed(2)], T0) == 2
+    assert await store.remove_feed(seed(1).url) is not None
+    assert await store.sync_feeds([seed(1), seed(2), seed(3)], T0) == 1
+    assert [f.name for f in await store.feeds()] == ["Feed 2", "Feed 3"]
+
+
+async def test_file_sync_refreshes_names_but_keeps_chat_feeds(store: Store) -> None:
+    await store.add_feed(FeedSeed("https://chat.example.com/x", "From chat", 900), "chat", T0)
+    await store.sync_feeds([seed(1)], T0)
+    await store.sync_feeds([FeedSeed(seed(1).url, "Renamed", 1200)], T0)
+    feeds = {f.url: f for f in await store.feeds()}
+    assert feeds[seed(1).url].name == "Renamed" and feeds[seed(1).url].interval_seconds == 1200
+    assert feeds["https://chat.example.com/x"].origin == "chat"
+
+
+async def test_a_leased_feed_is_not_claimed_twice_until_the_lease_expires(store: Store) -> None:
+    await store.sync_feeds([seed(1), seed(2)], T0)
+    first = await store.claim_feeds("a", T0, LEASE)
+    assert len(first) == 2
+    assert await store.claim_feeds("b", T0 + timedelta(minutes=1), LEASE) == []
+    taken_over = await store.claim_feeds("b", T0 + LEASE + timedelta(seconds=1), LEASE)
+    assert sorted(f.id for f in taken_over) == sorted(f.id for f in first)
+
+
+async def test_follow_queues_the_root_card_once(store: Store) -> None:
+    channel = ChannelAddress("slack", "C1")
+    _sub, created = await store.follow(channel, "dod-dispute", T0)
+    assert created
+    _sub, created = await store.follow(channel, "dod-dispute", T0)
+    assert not created
+    rows = await store.claim_outbox("w", T0, LEASE, ["slack"])
+    assert [(r.kind, r.payload) for r in rows] == [("root", {"storyline": "dod-dispute"})]
+    assert await store.claim_outbox("w2", T0, LEASE, ["slack"]) == []
+
+
+async def test_outbox_rows_come_back_after_a_crash_marked_sending(store: Store) -> None:
+    await store.follow(ChannelAddress("discord", "42"), "fable-suspension", T0)
+    [row] = await store.claim_outbox("w", T0, LEASE, ["discord"])
+    await store.mark_sending(row.id)
+    # the worker dies here; after the lease another one takes the row over
+    [again] = await store.claim_outbox("w2", T0 + LEASE * 2, LEASE, ["discord"])
+    assert again.id == row.id and again.status == "sending" and again.attempts == 1
+    await store.mark_sent(again.id, "m1", T0)
+    assert await store.claim_outbox("w3", T0 + LEASE * 4, LEASE, ["discord"]) == []
+    assert (await store.outbox_counts())["sent"] == 1

@@ -1,0 +1,205 @@
+"""`threadline run --once` end to end: feeds served on 127.0.0.1, the real CLI in a
+subprocess, SQLite and PostgreSQL, the console platform and the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.support.feedserver import FeedServer, atom, rss
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+FABLE_ITEMS: list[dict[str, Any]] = [
+    {
+        "guid": "fable-1",
+        "link": "https://news.example.com/fable/suspended?utm_source=rss",
+        "title": "Anthropic disables Claude Fable 5 and Mythos 5 after US export-control directive",
+        "summary": "<p>Anthropic said it <b>suspended</b> access to Fable 5 for all customers "
+        "to comply with a Commerce Department directive.</p>",
+        "published": NOW - timedelta(days=3),
+    },
+    {
+        "guid": None,  # no guid: the link is the key
+        "link": "https://news.example.com/markets/chips",
+        "title": "Chip stocks rally as quarterly earnings beat forecasts",
+        "summary": "Semiconductor shares rose on strong data-centre demand.",
+        "published": "Tue, 10 Nov 2026 25:61:00 GMT",  # an odd date: first-seen time is used
+    },
+]
+DOD_ITEMS: list[dict[str, Any]] = [
+    {
+        "guid": "urn:dod:1",
+        "link": "https://court.example.org/anthropic-injunction",
+        "title": "Judge blocks Pentagon's supply-chain risk designation of Anthropic",
+        "summary": "A federal judge granted Anthropic a preliminary injunction against the "
+        "Department of War's designation.",
+        "published": NOW - timedelta(days=2),
+    },
+]
+NEW_FABLE_ITEM = {
+    "guid": "fable-2",
+    "link": "https://news.example.com/fable/talks",
+    "title": "Anthropic and Commerce officials meet over Claude Fable 5 suspension",
+    "summary": "Talks over the export-control directive that took Fable 5 offline ended "
+    "without a change, people familiar said.",
+    "published": NOW - timedelta(hours=5),
+}
+
+
+async def threadline(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def audit(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+async def server() -> Any:
+    srv = FeedServer()
+    await srv.start()
+    srv.set("/fable.xml", rss(FABLE_ITEMS, title="Fable desk"))
+    srv.set("/dod.atom", atom(DOD_ITEMS, title="Court desk"), content_type="application/atom+xml")
+    yield srv
+    await srv.close()
+
+
+def write_feeds(tmp_path: Path, server: FeedServer) -> Path:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(
+        "feeds:\n"
+        f"  - url: {server.url('/fable.xml')}\n    name: Fable desk\n"
+        f"  - url: {server.url('/dod.atom')}\n    name: Court desk\n"
+    )
+    return feeds
+
+
+async def test_run_once_backlog_then_conditional_get_then_one_new_reply(
+    db_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
+) -> None:
+    log = tmp_path / "audit.jsonl"
+    args = [
+        "run",
+        "--once",
+        "--feeds",
+        str(write_feeds(tmp_path, server)),
+        "--storylines",
+        str(REPO / "storylines"),
+        "--database",
+        db_url,
+        "--audit-log",
+        str(log),
+    ]
+
+    # Cycle 1: the feeds' first poll is backlog: matched, fact-tracked, audited, not posted.
+    code, out, err = await threadline(*args, env=env)
+    assert code == 0, err
+    events = audit(log)
+    matched = [e for e in events if e["event"] == "item.matched"]
+    assert {(e["storyline"], e["item"]["title"][:20]) for e in matched} == {
+        ("fable-suspension", FABLE_ITEMS[0]["title"][:20]),
+        ("dod-dispute", DOD_ITEMS[0]["title"][:20]),
+    }
+    assert all(e["posted"] is False for e in matched)
+    assert set(matched[0]["item"]) == {"guid", "url", "title", "published", "feed"}
+    assert isinstance(matched[0]["score"], float) and matched[0]["reasons"]
+    changes = {(e["storyline"], e["fact"]): e for e in events if e["event"] == "fact.changed"}
+    assert changes[("fable-suspension", "access_status")]["new"] == "suspended"
+    assert changes[("dod-dispute", "designation_status")]["new"] == "blocked"
+    # The console shows one thread per open storyline, with the current facts, and no replies.
+    assert out.count("(new thread)") == 2
+    assert "Fable 5" in out and "↳" not in out
+    assert "utm_source" not in log.read_text()
+
+    # Cycle 2: validators go back, the server answers 304, nothing is parsed or posted.
+    code, out, err = await threadline(*args, env=env)
+    assert code == 0, err
+    assert server.not_modified["/fable.xml"] == 1 and server.not_modified["/dod.atom"] == 1
+    assert len(audit(log)) == len(events)
+    assert "↳" not in out
+
+    # Cycle 3: one feed gained one item: exactly one new reply, in its storyline's thread.
+    server.set("/fable.xml", rss([*FABLE_ITEMS, NEW_FABLE_ITEM], title="Fable desk"))
+    code, out, err = await threadline(*args, env=env)
+    assert code == 0, err
+    replies = [line for line in out.splitlines() if line.lstrip().startswith("↳")]
+    assert len(replies) == 1
+    assert replies[0].lstrip().startswith("↳ [fable-suspension] •")
+    assert NEW_FABLE_ITEM["title"] in replies[0]
+    new_events = audit(log)[len(events) :]
+    assert [e["posted"] for e in new_events if e["event"] == "item.matched"] == [True]
+
+
+async def test_loopback_feeds_are_refused_by_default(
+    sqlite_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
+) -> None:
+    del env["THREADLINE_ALLOW_PRIVATE_FEEDS"]
+    feeds = write_feeds(tmp_path, server)
+    common = [
+        "--feeds",
+        str(feeds),
+        "--storylines",
+        str(REPO / "storylines"),
+        "--database",
+        sqlite_url,
+    ]
+    code, _out, err = await threadline("run", "--once", *common, env=env)
+    assert code == 0, err
+    assert "loopback" in err
+    assert sum(server.hits.values()) == 0
+    code, out, err = await threadline("feeds", "list", "--json", *common, env=env)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 2
+    for row in rows:
+        assert row["failures"] == 1 and "loopback" in row["last_error"]
+        assert set(row) >= {"url", "status", "last_error", "failures"}
+
+
+async def test_cli_feeds_add_refuses_what_is_not_a_feed_and_stores_nothing(
+    sqlite_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
+) -> None:
+    server.set("/page.html", b"<html><body><h1>Hello</h1></body></html>", content_type="text/html")
+    empty = tmp_path / "feeds.yaml"
+    empty.write_text("feeds: []\n")
+    common = [
+        "--feeds",
+        str(empty),
+        "--storylines",
+        str(REPO / "storylines"),
+        "--database",
+        sqlite_url,
+    ]
+    code, _out, err = await threadline("feeds", "add", server.url("/page.html"), *common, env=env)
+    assert code != 0
+    assert "not" in err.lower() and "feed" in err.lower()
+    code, out, _ = await threadline("feeds", "list", "--json", *common, env=env)
+    assert out.strip() == ""
+    code, out, err = await threadline(
+        "feeds", "add", server.url("/fable.xml"), "Fable desk", *common, env=env
+    )
+    assert code == 0, err
+    code, out, _ = await threadline("feeds", "list", "--json", *common, env=env)
+    assert [json.loads(line)["name"] for line in out.splitlines()] == ["Fable desk"]
