@@ -168,6 +168,9 @@ def decide(
                         "new": new.value,
                         "disputed": new.disputed,
                         "item": audit_item(entry),
+                        # beyond the contract: what this item claimed, and who says so
+                        "claimed": claim.value,
+                        "source": claim.who,
                     }
                 )
                 if storyline.id not in changed:
