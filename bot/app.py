@@ -120,8 +120,8 @@ async def build(
         if sync_feeds:
             seeds = load_feeds_file(settings.feeds_file, settings.default_interval)
             await store.sync_feeds(seeds, clock.now())
-        if settings.is_sqlite:
-            # One process owns an SQLite file, so any lease left is a crashed run's.
+        if not settings.multi_instance:
+            # A single instance owns the database, so any lease left is a crashed run's.
             await store.clear_leases()
     except BaseException:
         await store.close()

@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,21 +77,25 @@ def make_parser() -> argparse.ArgumentParser:
         help="ignore the histories in storyline files (for evaluation)",
     )
 
+    def action(group: argparse._SubParsersAction[Any], name: str, help: str) -> Any:
+        p = group.add_parser(name, help=help, description=help)
+        _common(p, argparse.SUPPRESS)
+        return p
+
     feeds = cmd("feeds", "list, add or remove feeds")
     fsub = feeds.add_subparsers(dest="action", required=True, metavar="ACTION")
-    fl = fsub.add_parser("list", help="feeds and their health")
+    fl = action(fsub, "list", "feeds and their health")
     fl.add_argument("--json", action="store_true", help="one JSON object per feed")
-    fa = fsub.add_parser("add", help="add a feed (fetched once to check it)")
+    fa = action(fsub, "add", "add a feed (fetched once to check it)")
     fa.add_argument("url")
     fa.add_argument("name", nargs="?")
-    fr = fsub.add_parser("remove", help="remove a feed by id or URL")
+    fr = action(fsub, "remove", "remove a feed by id or URL")
     fr.add_argument("ref")
 
     storylines = cmd("storylines", "list storylines or show one's fact timeline")
     ssub = storylines.add_subparsers(dest="action", required=True, metavar="ACTION")
-    ssub.add_parser("list", help="storylines with their current facts")
-    ss = ssub.add_parser("show", help="a storyline's facts and their timelines")
-    ss.add_argument("storyline")
+    action(ssub, "list", "storylines with their current facts")
+    action(ssub, "show", "a storyline's facts and their timelines").add_argument("storyline")
 
     for name, help in (
         ("follow", "start a channel's thread for a storyline"),
@@ -264,7 +268,7 @@ async def _db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]] = {
     "run": _run,
     "feeds": _feeds,
     "storylines": _storylines,

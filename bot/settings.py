@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -35,6 +42,8 @@ class Settings(BaseSettings):
     # Comma-separated chat user ids treated as admins besides the platform's own.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
     instance_id: str | None = None
+    # Several `threadline run` processes share one PostgreSQL database.
+    multi_instance: bool = False
     slack_api_url: str | None = None
     discord_api_url: str | None = None
     http_port: int = Field(3000, ge=1, le=65535)
@@ -70,6 +79,15 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @model_validator(mode="after")
+    def _multi_instance_needs_postgres(self) -> Settings:
+        if self.multi_instance and self.is_sqlite:
+            raise ValueError(
+                "THREADLINE_MULTI_INSTANCE needs PostgreSQL: an SQLite file serves one "
+                "process; set THREADLINE_DATABASE_URL=postgresql+asyncpg://…"
+            )
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -95,7 +113,10 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else "?"
+            if not err["loc"]:
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            field = str(err["loc"][0])
             name = _ENV_NAMES.get(field, f"THREADLINE_{field.upper()}")
             problems.append(f"{name}: {err['msg']}")
         raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.normalise import normalise
-
 from bot.audit import AuditLog
 from bot.core.decide import decide, initial_states
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
+from bot.core.normalise import normalise
 from bot.errors import FeedError
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
 from bot.state import known_claims, seeded_claims
@@ -75,12 +74,17 @@ class Poller:
         self._limit = asyncio.Semaphore(concurrency)
 
     async def run_due(
-        self, *, all_feeds: bool = False, feed_ids: Sequence[int] | None = None
+        self,
+        *,
+        all_feeds: bool = False,
+        feed_ids: Sequence[int] | None = None,
+        grace: timedelta = timedelta(0),
     ) -> CycleReport:
-        """Claim the due feeds (or all enabled ones) and poll them as one cycle."""
+        """Claim the due feeds (or all enabled ones) and poll them as one cycle.
+        A feed due within ``grace`` counts as due (scheduler jitter)."""
         now = self.clock.now()
         feeds = await self.store.claim_feeds(
-            self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids
+            self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
         )
         if not feeds:
             return CycleReport()

@@ -1,0 +1,196 @@
+"""The delivery worker against a platform double (a fake of the ChatPlatform port):
+thread structure, pacing per channel, crash-safe resend, and channel isolation."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.audit import AuditLog
+from bot.core.models import (
+    Card,
+    ChannelAddress,
+    FactSpec,
+    FactValueSpec,
+    MatchRules,
+    MessageRef,
+    Reply,
+    Storyline,
+    TermGroup,
+)
+from bot.delivery.outbox import Deliverer
+from bot.errors import DeliveryError
+from bot.ports import PlatformLimits
+from bot.storage import migrate
+from bot.storage import tables as t
+from bot.storage.engine import make_engine
+from bot.storage.store import Store
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+STORY = Storyline(
+    id="demo",
+    title="Demo storyline",
+    description="A storyline for tests.",
+    status="open",
+    match=MatchRules(actors=(TermGroup("actor", ("Acme",)),), topics=(TermGroup("t", ("x",)),)),
+    facts=(
+        FactSpec(
+            id="state",
+            label="State",
+            kind="enum",
+            values=(FactValueSpec("on", "on", ("switched on",)),),
+        ),
+    ),
+)
+
+
+class FixedClock:
+    def __init__(self) -> None:
+        self.t = T0
+
+    def now(self) -> datetime:
+        return self.t
+
+
+class FakePlatform:
+    """Records what would be sent; channels can be made to fail."""
+
+    name = "fake"
+    limits = PlatformLimits(max_text=1000, max_title=100, per_channel_interval=1.0)
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str, str]] = []  # (channel, kind, key, thread)
+        self.edits: list[str] = []
+        self.failing: dict[str, DeliveryError] = {}
+        self.already: dict[str, MessageRef] = {}
+        self._n = 0
+
+    def _check(self, channel: str) -> None:
+        if channel in self.failing:
+            raise self.failing[channel]
+
+    async def post_root(self, channel: str, card: Card, *, idempotency_key: str) -> MessageRef:
+        self._check(channel)
+        self._n += 1
+        self.sent.append((channel, "root", idempotency_key, str(self._n)))
+        return MessageRef(str(self._n), f"thread-{self._n}")
+
+    async def post_reply(
+        self, channel: str, thread: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> MessageRef:
+        self._check(channel)
+        self._n += 1
+        self.sent.append((channel, "reply", idempotency_key, thread.thread_id))
+        return MessageRef(str(self._n), thread.thread_id)
+
+    async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
+        self._check(channel)
+        self.edits.append(root.message_id)
+
+    async def find_sent(self, channel: str, idempotency_key: str) -> MessageRef | None:
+        return self.already.get(idempotency_key)
+
+
+@pytest.fixture
+async def store(sqlite_url: str) -> AsyncIterator[Store]:
+    engine = make_engine(sqlite_url)
+    await migrate.upgrade(engine)
+    s = Store(engine)
+    yield s
+    await s.close()
+
+
+def worker(store: Store, platform: FakePlatform, sleeps: list[float]) -> Deliverer:
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    return Deliverer(
+        store=store,
+        platforms={"fake": platform},
+        storylines=[STORY],
+        clock=FixedClock(),
+        audit=AuditLog(None),
+        owner="test",
+        sleep=sleep,
+    )
+
+
+async def queue_reply(store: Store, sub_id: int, title: str) -> None:
+    reply = Reply(kind="coverage", storyline="demo", title=title, url="https://e.com/a")
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            t.outbox.insert().values(
+                subscription_id=sub_id,
+                kind="reply",
+                payload=asdict(reply),
+                status="pending",
+                attempts=0,
+                created_at=T0,
+            )
+        )
+
+
+async def test_root_first_then_replies_in_its_thread_paced_per_channel(store: Store) -> None:
+    platform, sleeps = FakePlatform(), []
+    sub, _ = await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
+    await queue_reply(store, sub.id, "one")
+    await queue_reply(store, sub.id, "two")
+    report = await worker(store, platform, sleeps).drain()
+    assert report.sent == 3
+    assert [(c, k) for c, k, *_ in platform.sent] == [
+        ("C1", "root"),
+        ("C1", "reply"),
+        ("C1", "reply"),
+    ]
+    assert {th for _c, k, _key, th in platform.sent if k == "reply"} == {"thread-1"}
+    assert len(sleeps) == 2  # the second and third post waited for the channel's interval
+    [stored] = await store.subscriptions()
+    assert stored.root == MessageRef("1", "thread-1")
+
+
+async def test_a_row_found_on_the_platform_after_a_crash_is_not_sent_again(store: Store) -> None:
+    platform, sleeps = FakePlatform(), []
+    sub, _ = await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
+    await worker(store, platform, sleeps).drain()
+    await queue_reply(store, sub.id, "once")
+    [row] = await store.claim_outbox("crashed", T0, timedelta(seconds=1), ["fake"])
+    await store.mark_sending(row.id)  # sent, then the process died before recording it
+    platform.already[f"tl-{row.id}"] = MessageRef("99", "thread-1")
+    await store.clear_leases()
+    report = await worker(store, platform, sleeps).drain()
+    assert report.sent == 1
+    assert [k for _c, k, *_ in platform.sent] == ["root"]  # no second reply
+
+
+async def test_a_gone_channel_is_disabled_and_the_others_go_on(store: Store) -> None:
+    platform, sleeps = FakePlatform(), []
+    bad, _ = await store.follow(ChannelAddress("fake", "GONE"), "demo", T0)
+    good, _ = await store.follow(ChannelAddress("fake", "OK"), "demo", T0)
+    await queue_reply(store, bad.id, "lost")
+    await queue_reply(store, good.id, "kept")
+    platform.failing["GONE"] = DeliveryError(
+        "no such channel", code="channel_not_found", permanent=True
+    )
+    report = await worker(store, platform, sleeps).drain()
+    assert [c for c, *_ in platform.sent] == ["OK", "OK"]
+    assert report.disabled == ["fake:GONE (demo)"]
+    subs = {s.address.channel: s for s in await store.subscriptions(enabled_only=False)}
+    assert not subs["GONE"].enabled and "channel_not_found" in (subs["GONE"].disabled_reason or "")
+    assert subs["OK"].enabled
+
+
+async def test_a_transient_error_is_retried_later_not_dropped(store: Store) -> None:
+    platform, sleeps = FakePlatform(), []
+    await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
+    platform.failing["C1"] = DeliveryError("busy", code="http_503", retry_after=30)
+    deliverer = worker(store, platform, sleeps)
+    report = await deliverer.drain()
+    assert report.retried == 1 and platform.sent == []
+    del platform.failing["C1"]
+    assert (await deliverer.drain()).sent == 0  # not due yet: Retry-After is honoured
+    deliverer.clock.t = T0 + timedelta(seconds=31)  # type: ignore[attr-defined]
+    assert (await deliverer.drain()).sent == 1
