@@ -1,0 +1,508 @@
+"""Fact claims from news items, and the resolved state of each fact.
+
+Pure. The pipeline uses it like this, for every matched (entry, storyline)::
+
+    claims = extract_claims(storyline, entry)          # 0..1 claim per fact
+    for claim in claims:
+        known = stored_claims[(storyline.id, claim.fact)] + [claim]
+        before = stored_view                               # or resolve(spec, old claims)
+        after = resolve(storyline.fact(claim.fact), known, storyline=storyline)
+        if (before.value, before.disputed) != (after.value, after.disputed):
+            emit FactChange(..., cause=claim)
+
+(:func:`decide_changes` does the comparison for a batch.) Seeded history
+becomes claims through :func:`seeded_claims` and takes part like any other.
+
+**Extraction** reads only the headline and the lede (the first two sentences of
+the summary), split into clauses. A cue phrase of a fact value is a claim that
+the value is current, unless its clause reads as background or speculation:
+
+* *recap*: a marker such as "after", "since", "earlier", "had been", "last
+  month's", "began", "when", "following", or a date more than a week older
+  than the item, appears in the clause (markers: before the cue); or a sentence-level marker
+  ("Recap", "Retrospective", "Year in review") appeared earlier in the text;
+* *speculation*: the clause has "could", "may", "would", "if", "near", "close
+  to", "expected to", … anywhere outside the cue itself (so the threatened
+  value's own cues such as "could blacklist" still count);
+* *negation*: "not", "no", "without", "never" within three words before the cue.
+
+Cue phrases match whole words, case-insensitively; ``*`` in a cue stands for
+up to four words. Values are listed in the order a storyline moves through
+them: when the text asserts several, the one furthest along wins (news recaps
+the past far more than it anticipates the future), except that within one
+clause a qualified value ``partially-X`` beats plain ``X``. Integer and text
+facts capture their value with the fact's ``patterns`` (named group
+``value``) or take a listed value whose cue hits; only negation and
+sentence-level recap markers apply to them (durations are stated with
+"after", as in "after an 18-day pause").
+
+**Resolution** (:func:`resolve`) replays all claims of a fact in publication
+order (never arrival order). The first claim sets the value. After that, a
+different value becomes current when it is corroborated: asserted by an
+authoritative source (the storyline's ``authoritative_sources``, or the
+storyline file's seeded history) or by at least two independent outlets whose
+latest word on the fact it is, all published after the current value was
+established and within :data:`CORROBORATION_WINDOW`. Moving *back* to an
+earlier value of an enum needs three outlets (or an authoritative one), because
+recaps are the usual reason a stale value reappears. A value that only a single
+outlet currently asserts leaves the value as it was and marks the fact
+``disputed``, with ``contenders`` holding the latest claim for each value in
+play, as long as that claim is within :data:`DISPUTE_WINDOW` of the newest
+claim and newer than the establishment of the current value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from bot.core.models import Claim, Entry, FactChange, FactSpec, FactView, Storyline
+
+CORROBORATION_WINDOW = timedelta(days=14)
+DISPUTE_WINDOW = timedelta(days=14)
+STALE_DATE = timedelta(days=7)
+LEDE_SENTENCES = 2
+
+# --- text handling -----------------------------------------------------------------------
+
+_FOLD = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "-": " ", "‐": " ", "‑": " ", "/": " "}
+)
+_ABBREVIATIONS = re.compile(
+    r"(?:\b(?:[A-Z]|[ap]\.m|U\.S|D\.C|Mr|Mrs|Ms|Dr|Sen|Rep|Gen|Gov|St|Jr|Inc|Corp|Co|No|vs"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'‘“(\[]?[A-Z0-9•])|\s*•\s*")
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[;:,]|\s[—–]\s|\s-\s|\(|\))\s*")
+_SPACES = re.compile(r"\s+")
+_TAGS = re.compile(r"<[^>]+>")
+
+_RECAP_BEFORE = re.compile(
+    r"\b(?:after|since|earlier|previously|formerly|had|last (?:week|month|weekend|year)'s"
+    r"|began|begun|when|following|followed|before|until|between|citing|born out of"
+    r"|back in|ago|recalls?|retells?|retraces?|remember)\b"
+)
+_SECTION_RECAP = re.compile(
+    r"\b(?:recap|retrospective|year in review|in review|looking back|in hindsight|background"
+    r"|year end|timeline)\b|^\d{4} in \w+"
+)
+_SPECULATION = re.compile(
+    r"\b(?:could|may|might|would|should|will|shall|if|whether|unless|near|nears|close to"
+    r"|expected to|likely to|set to|poised to|plans? to|on track to|as soon as|aims? to"
+    r"|wants? to|seeks? to|hopes? to|to avoid|deal to|talks to|forecast|odds|chance|expect"
+    r"|expects|predicts?|would be)\b"
+)
+_NEGATION = re.compile(r"\b(?:not|no|without|never|isn't|wasn't|aren't|won't|didn't|nor)\b")
+_MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
+    )
+    for m in names
+}
+_DATE = re.compile(
+    r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.? (\d{1,2})(?:st|nd|rd|th)?\b"
+    r"|\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b"
+)
+_ATTRIBUTION = (
+    re.compile(
+        r"\b(?:according to|per|quoting|as reported by)\s+(?P<who>(?:the\s+)?[A-Z][\w.&'-]*"
+        r"(?:\s+(?:[A-Z][\w.&'-]*|of|for|and))*)"
+    ),
+    re.compile(
+        r"(?P<who>(?:the\s+)?[A-Z][\w.&'-]*(?:\s+(?:[A-Z][\w.&'-]*|of|for))*)\s+"
+        r"(?:says|said|confirms|confirmed|reports|reported|announced|announces|told|adds|writes)\b"
+    ),
+)
+_NOT_WHO = {"The", "It", "This", "That", "He", "She", "They", "We", "I", "A", "An", "Sources"}
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twelve": "12",
+    "eighteen": "18",
+    "ninety": "90",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Clause:
+    text: str  # normalised (lower case, folded)
+    sentence: str  # the original sentence, for evidence and attribution
+    background: bool  # a sentence-level recap marker came earlier
+    before: str  # the normalised sentence up to this clause
+
+
+def lede_text(entry: Entry) -> list[str]:
+    """The headline and the first :data:`LEDE_SENTENCES` sentences of the summary."""
+    sentences = [entry.title.strip()] if entry.title.strip() else []
+    summary = _SPACES.sub(" ", _TAGS.sub(" ", entry.summary)).strip()
+    sentences.extend(_sentences(summary)[:LEDE_SENTENCES])
+    return sentences
+
+
+def _sentences(text: str) -> list[str]:
+    out: list[str] = []
+    buffer = ""
+    pos = 0
+    for m in _SENTENCE_END.finditer(text):
+        piece = text[pos : m.start()]
+        pos = m.end()
+        buffer = f"{buffer} {piece}".strip() if buffer else piece.strip()
+        if _ABBREVIATIONS.search(buffer):
+            continue
+        if buffer:
+            out.append(buffer)
+        buffer = ""
+    rest = text[pos:].strip()
+    if rest or buffer:
+        out.append(f"{buffer} {rest}".strip())
+    return [s for s in out if s]
+
+
+def _normalise(text: str) -> str:
+    return _SPACES.sub(" ", text.lower().translate(_FOLD)).strip()
+
+
+def _clauses(sentences: Sequence[str]) -> list[_Clause]:
+    clauses: list[_Clause] = []
+    background = False
+    for sentence in sentences:
+        norm = _normalise(sentence)
+        seen: list[str] = []
+        for part in _CLAUSE_SPLIT.split(norm):
+            part = part.strip(" .!?\"'")
+            if not part:
+                continue
+            clauses.append(_Clause(part, sentence, background, " ".join(seen)))
+            seen.append(part)
+            if _SECTION_RECAP.search(part):
+                background = True
+    return clauses
+
+
+@lru_cache(maxsize=4096)
+def _cue_regex(cue: str) -> re.Pattern[str]:
+    words = [w for w in _normalise(cue).split(" ") if w]
+    parts = [r"(?:\S+ ){0,4}" if w == "*" else re.escape(w) + " " for w in words]
+    body = "".join(parts).rstrip(" ")
+    if body.endswith(r"(?:\S+ ){0,4}"):
+        body = body[: -len(r"(?:\S+ ){0,4}")].rstrip(" ")
+    # Word boundaries only where the cue itself starts/ends with a word character,
+    # so a cue like "'s injunction" can follow a name.
+    head = r"(?<![\w])" if body[:1].isalnum() else ""
+    return re.compile(head + body + r"(?![\w])")
+
+
+@lru_cache(maxsize=4096)
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _stale_date(clause: str, before: int, published: datetime) -> bool:
+    for m in _DATE.finditer(clause, 0, before):
+        month_name, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        try:
+            when = published.replace(month=_MONTHS[month_name], day=int(day))
+        except ValueError:
+            continue
+        if when > published + timedelta(days=31):
+            when = when.replace(year=when.year - 1)
+        if published - when > STALE_DATE:
+            return True
+    return False
+
+
+def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum: bool) -> bool:
+    """Whether a cue found at [start, end) of the clause asserts the current state."""
+    text = clause.text
+    if clause.background:
+        return False
+    window = " ".join(text[:start].split(" ")[-4:])
+    if _NEGATION.search(window):
+        return False
+    if not enum:
+        return True
+    if _RECAP_BEFORE.search(text, 0, start) or _stale_date(text, len(text), published):
+        return False
+    # Speculation reaches forward through the sentence ("Pattern to expect: …,
+    # conditional restart") but back only within the clause ("return near").
+    outside = f"{clause.before} {text[:start]} {text[end:]}"
+    return _SPECULATION.search(outside) is None
+
+
+def _attribution(sentence: str, lede: Sequence[str]) -> str | None:
+    """Who the text says makes the claim: the evidence sentence first, then the
+    rest of the headline and lede."""
+    for text in (sentence, *lede):
+        for pattern in _ATTRIBUTION:
+            for m in pattern.finditer(text):
+                who = m.group("who").strip()
+                who = re.sub(r"^(?:the)\s+", "the ", who, flags=re.IGNORECASE)
+                if who.split(" ")[0] in _NOT_WHO and len(who.split(" ")) == 1:
+                    continue
+                return who.rstrip(".,")
+    return None
+
+
+# --- extraction ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    value: str
+    rank: int
+    clause: int
+    evidence: str
+
+
+def extract_claims(storyline: Storyline, entry: Entry) -> list[Claim]:
+    """What the entry's headline and lede assert as the *current* value of each of
+    the storyline's facts: at most one claim per fact, with ``evidence`` (the
+    sentence) and ``attribution`` (who the text says claims it) when stated.
+    The caller decides the entry belongs to the storyline (see ``Matcher``)."""
+    sentences = lede_text(entry)
+    clauses = _clauses(sentences)
+    claims: list[Claim] = []
+    for spec in storyline.facts:
+        found = _extract(spec, clauses, entry.published)
+        if found is None:
+            continue
+        claims.append(
+            Claim(
+                storyline=storyline.id,
+                fact=spec.id,
+                value=found.value,
+                published=entry.published,
+                source=entry.source,
+                item_key=entry.key,
+                url=entry.url,
+                attribution=_attribution(found.evidence, sentences),
+                evidence=found.evidence,
+            )
+        )
+    return claims
+
+
+def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) -> _Found | None:
+    enum = spec.kind == "enum"
+    found: list[_Found] = []
+    for index, clause in enumerate(clauses):
+        here: list[_Found] = []
+        for rank, value in enumerate(spec.values):
+            for cue in value.cues:
+                m = _cue_regex(cue).search(clause.text)
+                if m and _current(clause, m.start(), m.end(), published, enum=enum):
+                    here.append(_Found(value.value, rank, index, clause.sentence))
+                    break
+        if not enum:
+            for pattern in spec.patterns:
+                pm = _pattern_regex(pattern).search(clause.text)
+                if pm and _current(clause, pm.start(), pm.end(), published, enum=False):
+                    captured = _canonical(spec, pm.group("value"))
+                    if captured:
+                        here.append(_Found(captured, len(spec.values), index, clause.sentence))
+                    break
+        values = {f.value for f in here}
+        # "Mythos 5 returns for members only": the qualified value wins in its clause.
+        here = [
+            f for f in here if not any(v != f.value and v.endswith("-" + f.value) for v in values)
+        ]
+        found.extend(here)
+    if not found:
+        return None
+    if enum:
+        return max(found, key=lambda f: (f.rank, -f.clause))
+    # Integer/text: the first statement in the headline+lede.
+    return min(found, key=lambda f: f.clause)
+
+
+def _canonical(spec: FactSpec, raw: str) -> str | None:
+    words = [_NUMBER_WORDS.get(w, w) for w in _normalise(raw).split(" ")]
+    text = " ".join(words)
+    if spec.kind == "integer":
+        digits = re.search(r"\d+", text)
+        return str(int(digits.group())) if digits else None
+    text = re.sub(r"\b(\d+) (month|day|week|year)\b(?!s)", r"\1 \2s", text)
+    for value in spec.values:
+        if _normalise(value.value) == text:
+            return value.value
+    return text or None
+
+
+# --- resolution ---------------------------------------------------------------------------
+
+
+def outlet(claim: Claim) -> str:
+    """The independent outlet behind a claim: the URL's host without ``www.``,
+    else the source name (lower case)."""
+    if claim.url:
+        host = (urlsplit(claim.url).hostname or "").lower()
+        if host:
+            return host.removeprefix("www.")
+    return claim.source.strip().lower()
+
+
+def is_authoritative(claim: Claim, storyline: Storyline) -> bool:
+    """Seeded claims, and claims from a host (or source name) that is, or is a
+    subdomain of, one of the storyline's ``authoritative_sources``."""
+    if claim.seeded:
+        return True
+    names = {outlet(claim), claim.source.strip().lower()}
+    for domain in storyline.authoritative_sources:
+        d = domain.lower()
+        if any(n == d or n.endswith("." + d) for n in names):
+            return True
+    return False
+
+
+def _order(claim: Claim) -> tuple[datetime, int, str, str]:
+    # Seeded history first at equal times: it is what was known before the feeds.
+    return (claim.published, 0 if claim.seeded else 1, claim.item_key, claim.value)
+
+
+def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) -> FactView:
+    """The fact's state from all its claims (any order; replayed by ``published``).
+
+    See the module docstring for the rules. ``since``/``source``/``url`` of the
+    view are those of the claim that made the value current. ``contenders``, when
+    ``disputed``, holds the latest recent claim for each value in play (the
+    current one included), newest first.
+    """
+    rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
+    ordered = sorted((c for c in claims if c.fact == fact.id), key=_order)
+    current: Claim | None = None
+    latest: dict[str, Claim] = {}
+    for claim in ordered:
+        latest[outlet(claim)] = claim
+        if current is None:
+            current = claim
+            continue
+        if claim.value == current.value:
+            continue
+        established = current.published
+        supporters = {
+            name
+            for name, c in latest.items()
+            if c.value == claim.value
+            and c.published >= established
+            and claim.published - c.published <= CORROBORATION_WINDOW
+        }
+        backwards = claim.value in rank and rank[claim.value] < rank.get(current.value, -1)
+        needed = 3 if backwards else 2
+        if is_authoritative(claim, storyline) or len(supporters) >= needed:
+            current = claim
+    if current is None:
+        return FactView(storyline.id, fact.id, None)
+    newest = ordered[-1].published
+    rivals = [
+        c
+        for c in latest.values()
+        if c.value != current.value
+        and c.published > current.published
+        and newest - c.published <= DISPUTE_WINDOW
+    ]
+    contenders: tuple[Claim, ...] = ()
+    if rivals:
+        by_value: dict[str, Claim] = {}
+        for c in [*rivals, *(c for c in latest.values() if c.value == current.value)]:
+            if c.value not in by_value or c.published > by_value[c.value].published:
+                by_value[c.value] = c
+        if current.value not in by_value:
+            by_value[current.value] = current
+        contenders = tuple(sorted(by_value.values(), key=lambda c: c.published, reverse=True))
+    return FactView(
+        storyline=storyline.id,
+        fact=fact.id,
+        value=current.value,
+        since=current.published,
+        source=current.who,
+        url=current.url,
+        disputed=bool(rivals),
+        contenders=contenders,
+    )
+
+
+def seeded_claims(storyline: Storyline) -> dict[str, list[Claim]]:
+    """The storyline file's ``history`` of each fact as seeded claims."""
+    out: dict[str, list[Claim]] = {}
+    for spec in storyline.facts:
+        out[spec.id] = [
+            Claim(
+                storyline=storyline.id,
+                fact=spec.id,
+                value=h.value,
+                published=h.date,
+                source=h.source,
+                item_key=f"seed:{storyline.id}:{spec.id}:{i}",
+                url=h.url,
+                seeded=True,
+            )
+            for i, h in enumerate(spec.history)
+        ]
+    return out
+
+
+def decide_changes(
+    storyline: Storyline,
+    before: Mapping[str, FactView],
+    claims_by_fact: Mapping[str, Sequence[Claim]],
+    *,
+    new_claims: Iterable[Claim] = (),
+) -> list[FactChange]:
+    """Resolve every fact in ``claims_by_fact`` (ALL known claims of that fact,
+    the new ones included) and return a :class:`FactChange` for each whose
+    ``value`` or ``disputed`` flag differs from ``before`` (a fact missing from
+    ``before`` counts as unknown). ``cause`` is the newest of ``new_claims`` for
+    that fact, else the claim that made the new value current (or, for a
+    dispute, the newest contender)."""
+    fresh: dict[str, Claim] = {}
+    for claim in new_claims:
+        if claim.fact not in fresh or _order(claim) > _order(fresh[claim.fact]):
+            fresh[claim.fact] = claim
+    changes: list[FactChange] = []
+    for spec in storyline.facts:
+        if spec.id not in claims_by_fact:
+            continue
+        claims = claims_by_fact[spec.id]
+        new = resolve(spec, claims, storyline=storyline)
+        old = before.get(spec.id) or FactView(storyline.id, spec.id, None)
+        if (old.value, old.disputed) == (new.value, new.disputed):
+            continue
+        cause = fresh.get(spec.id) or _cause(new, claims)
+        if cause is not None:
+            changes.append(FactChange(storyline.id, spec.id, old, new, cause))
+    return changes
+
+
+def _cause(view: FactView, claims: Sequence[Claim]) -> Claim | None:
+    if view.disputed and view.contenders:
+        return view.contenders[0]
+    for claim in claims:
+        if claim.value == view.value and claim.published == view.since:
+            return claim
+    return max(claims, key=_order, default=None)

@@ -1,0 +1,282 @@
+"""Load storyline files (``storylines/<id>.yaml``) into :class:`bot.core.models.Storyline`.
+
+Each file is parsed with ``yaml.safe_load``, validated by the pydantic schema
+below and converted to the frozen core dataclasses. Every problem becomes a
+:class:`~bot.errors.ConfigError` whose message names the file, where the
+problem is (the line for YAML syntax errors; the field path such as
+``facts[0].values[2].value``, plus its line when known) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.core.models import (
+    FactSpec,
+    FactValueSpec,
+    MatchRules,
+    SeededClaim,
+    Storyline,
+    TermGroup,
+)
+from bot.errors import ConfigError
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+FactId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+Phrase = Annotated[str, Field(min_length=2, max_length=120)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TermGroupModel(_Model):
+    name: Slug
+    phrases: list[Phrase] = Field(min_length=1)
+    fuzzy: bool = True
+
+
+class MatchModel(_Model):
+    actors: list[TermGroupModel] = Field(min_length=1)
+    topics: list[TermGroupModel] = Field(min_length=1)
+    boosters: list[TermGroupModel] = []
+    exclude: list[TermGroupModel] = []
+    threshold: float = Field(default=60.0, ge=0, le=100)
+
+
+class ValueModel(_Model):
+    value: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w .-]*$")]
+    label: str = Field(min_length=1)
+    cues: list[Phrase] = []
+
+
+class HistoryModel(_Model):
+    value: str | int
+    date: datetime | date
+    source: str = Field(min_length=1)
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+
+class FactModel(_Model):
+    id: FactId
+    label: str = Field(min_length=1)
+    kind: Literal["enum", "integer", "text"]
+    description: str = ""
+    required: bool = False
+    values: list[ValueModel] = []
+    patterns: list[str] = []
+    history: list[HistoryModel] = []
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_capture_value(cls, patterns: list[str]) -> list[str]:
+        for i, pattern in enumerate(patterns):
+            try:
+                compiled = re.compile(pattern, re.IGNORECASE)
+            except re.error as exc:
+                raise ValueError(f"pattern {i} is not a valid regular expression: {exc}") from exc
+            if "value" not in compiled.groupindex:
+                raise ValueError(f"pattern {i} needs a named group (?P<value>...)")
+        return patterns
+
+    @model_validator(mode="after")
+    def _vocabulary_fits_kind(self) -> FactModel:
+        if self.kind == "enum" and not self.values:
+            raise ValueError("an enum fact needs at least one entry in 'values'")
+        if self.kind != "enum" and not self.patterns and not self.values:
+            raise ValueError(f"a {self.kind} fact needs 'patterns' (or 'values' with cues)")
+        seen: set[str] = set()
+        for v in self.values:
+            if v.value in seen:
+                raise ValueError(f"value {v.value!r} is listed twice")
+            seen.add(v.value)
+        for i, h in enumerate(self.history):
+            text = str(h.value)
+            if self.kind == "enum" and text not in seen:
+                allowed = ", ".join(sorted(seen))
+                raise ValueError(f"history[{i}].value {text!r} is not one of the values: {allowed}")
+            if self.kind == "integer" and not re.fullmatch(r"-?\d+", text):
+                raise ValueError(f"history[{i}].value {text!r} is not an integer")
+        return self
+
+
+class StorylineModel(_Model):
+    id: Slug
+    title: str = Field(min_length=1)
+    description: str = ""
+    status: Literal["open", "closed"] = "open"
+    authoritative_sources: list[str] = []
+    match: MatchModel
+    facts: list[FactModel] = []
+
+    @field_validator("facts")
+    @classmethod
+    def _unique_fact_ids(cls, facts: list[FactModel]) -> list[FactModel]:
+        ids = [f.id for f in facts]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"fact ids must be unique; repeated: {', '.join(dupes)}")
+        return facts
+
+
+def load_storylines(directory: Path) -> list[Storyline]:
+    """Every ``*.yaml`` / ``*.yml`` storyline in ``directory``, sorted by id.
+
+    Raises ConfigError if the directory is missing, a file is invalid, or two
+    files declare the same id.
+    """
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: storylines directory not found")
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    storylines: list[Storyline] = []
+    origin: dict[str, Path] = {}
+    for path in paths:
+        storyline = load_storyline(path)
+        if storyline.id in origin:
+            first = origin[storyline.id]
+            raise ConfigError(
+                f"{path}: storyline id {storyline.id!r} is already defined in {first}"
+            )
+        origin[storyline.id] = path
+        storylines.append(storyline)
+    return sorted(storylines, key=lambda s: s.id)
+
+
+def load_storyline(path: Path | str) -> Storyline:
+    """One storyline file. Its ``id`` must equal the file name without extension."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read storyline file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(_yaml_message(path, exc)) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a storyline file must be a mapping (id, title, match, facts)")
+    try:
+        model = StorylineModel.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_validation_message(path, text, exc)) from None
+    if model.id != path.stem:
+        raise ConfigError(
+            f"{path}: id: {model.id!r} must equal the file name {path.stem!r} "
+            f"(rename the file or the id)"
+        )
+    return _to_storyline(model)
+
+
+def _to_storyline(model: StorylineModel) -> Storyline:
+    m = model.match
+    return Storyline(
+        id=model.id,
+        title=model.title.strip(),
+        description=" ".join(model.description.split()),
+        status=model.status,
+        match=MatchRules(
+            actors=_groups(m.actors),
+            topics=_groups(m.topics),
+            boosters=_groups(m.boosters),
+            exclude=_groups(m.exclude),
+            threshold=m.threshold,
+        ),
+        facts=tuple(_fact(f) for f in model.facts),
+        authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
+    )
+
+
+def _groups(groups: Sequence[TermGroupModel]) -> tuple[TermGroup, ...]:
+    return tuple(TermGroup(g.name, tuple(p.strip() for p in g.phrases), g.fuzzy) for g in groups)
+
+
+def _fact(f: FactModel) -> FactSpec:
+    return FactSpec(
+        id=f.id,
+        label=f.label,
+        kind=f.kind,
+        values=tuple(FactValueSpec(v.value, v.label, tuple(v.cues)) for v in f.values),
+        history=tuple(
+            SeededClaim(str(h.value), _as_utc(h.date), h.source, h.url)
+            for h in sorted(f.history, key=lambda h: _as_utc(h.date))
+        ),
+        required=f.required,
+        description=" ".join(f.description.split()),
+        patterns=tuple(f.patterns),
+    )
+
+
+def _as_utc(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return datetime.combine(value, time(), tzinfo=UTC)
+
+
+# --- error messages -------------------------------------------------------------------------
+
+
+def _yaml_message(path: Path, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None:
+        return f"{path}: line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
+    return f"{path}: invalid YAML: {problem}"
+
+
+def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        loc = tuple(error["loc"])
+        where = _loc_path(loc) or "(top level)"
+        line = _line_of(text, loc)
+        at = f" (line {line})" if line else ""
+        parts.append(f"{where}{at}: {_clean(error['msg'])}")
+    more = len(exc.errors()) - 5
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return f"{path}: " + "; ".join(parts) + suffix
+
+
+def _clean(msg: str) -> str:
+    return msg.removeprefix("Value error, ")
+
+
+def _loc_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and not part.startswith(("function-", "union[")):
+            # pydantic adds union branch names ("str", "int", "datetime") to loc
+            if part in {"str", "int", "datetime", "date"} and out:
+                continue
+            out += f".{part}" if out else part
+    return out
+
+
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the node that ``loc`` points to (or its nearest parent)."""
+    try:
+        node: yaml.Node | None = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            break
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
