@@ -63,10 +63,10 @@ class Threadline:
 
 
 async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
-    """Open the database. An embedded SQLite is upgraded in place; a shared
-    PostgreSQL must be upgraded explicitly (``threadline db upgrade``)."""
+    """Open the database and bring its schema up to date (under an advisory lock
+    on PostgreSQL, so instances starting together upgrade once)."""
     engine = make_engine(settings.database_url)
-    if auto_upgrade and settings.is_sqlite:
+    if auto_upgrade:
         await migrate.upgrade(engine)
     else:
         current = await migrate.current_revision(engine)

@@ -292,7 +292,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     # Third-party debug logs can include request headers (tokens): keep them quiet.
-    for noisy in ("slack_sdk", "slack_bolt", "discord", "aiohttp", "apscheduler", "asyncio"):
+    for noisy in (
+        "slack_sdk",
+        "slack_bolt",
+        "discord",
+        "aiohttp",
+        "apscheduler",
+        "asyncio",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = _settings(args)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.feedserver import FeedServer, atom, rss
 
@@ -100,9 +101,11 @@ async def test_run_once_backlog_then_conditional_get_then_one_new_reply(
     db_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
 ) -> None:
     log = tmp_path / "audit.jsonl"
+    # The feeds alone decide the facts here (the storyline files' histories end in July).
     args = [
         "run",
         "--once",
+        "--no-seeded-history",
         "--feeds",
         str(write_feeds(tmp_path, server)),
         "--storylines",
@@ -129,7 +132,9 @@ async def test_run_once_backlog_then_conditional_get_then_one_new_reply(
     assert changes[("fable-suspension", "access_status")]["new"] == "suspended"
     assert changes[("dod-dispute", "designation_status")]["new"] == "blocked"
     # The console shows one thread per open storyline, with the current facts, and no replies.
-    assert out.count("(new thread)") == 2
+    open_storylines = [s for s in load_storylines(REPO / "storylines") if s.status == "open"]
+    assert out.count("(new thread)") == len(open_storylines) >= 2
+    assert "(root card updated)" not in out  # the roots were posted with the current facts
     assert "Fable 5" in out and "↳" not in out
     assert "utm_source" not in log.read_text()
 

@@ -96,25 +96,33 @@ class Deliverer:
     async def _channel(
         self, rows: Sequence[OutboxRow], cards: Mapping[str, Card], report: DeliveryReport
     ) -> None:
-        root: MessageRef | None = rows[0].subscription.root if rows else None
-        disabled = False
+        # One channel may follow several storylines: one thread (root) each.
+        roots: dict[int, MessageRef | None] = {}
+        fresh: set[int] = set()  # roots posted in this drain: they show the current card
+        disabled: set[int] = set()
         for row in rows:
             sub = row.subscription
-            if disabled or not sub.enabled:
+            if sub.id in disabled or not sub.enabled:
                 await self.store.mark_failed(row.id, "subscription disabled", status="skipped")
                 continue
             platform = self.platforms[sub.address.platform]
+            root = roots.get(sub.id, sub.root)
+            if row.kind == "edit_root" and sub.id in fresh:
+                await self.store.mark_sent(row.id, None, self.clock.now())
+                continue
             try:
-                root = await self._send(platform, row, root, cards[sub.storyline])
+                roots[sub.id] = await self._send(platform, row, root, cards[sub.storyline])
+                if root is None:
+                    fresh.add(sub.id)
             except DeliveryError as exc:
                 if exc.code == "thread_gone":
-                    # A locked or deleted thread: start a new root next time.
+                    # A locked or deleted thread: the next try starts a new root.
                     await self.store.set_root(sub.id, None)
-                    root = None
+                    roots[sub.id] = None
                     await self.store.mark_retry(row.id, exc.message, self.clock.now())
                     report.retried += 1
                 elif exc.permanent:
-                    disabled = True
+                    disabled.add(sub.id)
                     await self._disable(row, exc, report)
                 else:
                     await self._retry(row, exc, report)

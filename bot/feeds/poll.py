@@ -106,7 +106,7 @@ class Poller:
             if isinstance(outcome, FeedError):
                 update = self._failure(feed, outcome, now)
                 report.errors[feed.url] = f"{outcome.code}: {outcome.message}"
-                log.warning("feed %s (%s): %s", feed.name, feed.url, outcome.message)
+                log.debug("feed %s (%s): %s", feed.name, feed.url, outcome.message)
                 audit.append(
                     {
                         "event": "feed.disabled" if not update.enabled else "feed.error",

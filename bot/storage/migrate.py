@@ -19,8 +19,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+# Several instances may start at once on PostgreSQL: one upgrades, the others wait.
+_PG_LOCK = 0x7468726C  # "thrl"
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     def run(conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
         command.upgrade(alembic_config(conn), revision)
 
     async with engine.begin() as conn:
