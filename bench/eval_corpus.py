@@ -174,7 +174,8 @@ def score_matching(rows: list[dict[str, Any]], predicted: dict[str, set[str]]) -
                 continue
             truth = r["storyline"] == s
             hit = s in predicted.get(r["id"], set())
-            kw = BASELINE[s](f"{r['title']} {r.get('summary') or ''}".lower())
+            text = f"{r['title']} {r.get('summary') or ''}".lower().replace("-", " ")
+            kw = BASELINE[s](text)
             tp += truth and hit
             fp += hit and not truth
             fn += truth and not hit
