@@ -1,0 +1,282 @@
+"""From a parsed entry to a normalised ``Entry``. Pure: no I/O, no clock.
+
+* key: the guid, else the canonical link, else ``sha256:`` of title + date text;
+* title and summary: HTML to plain text, entities decoded, whitespace
+  collapsed, control characters removed, absurd lengths cut at a word;
+* url: canonical (see ``canonical_url``), and only http(s);
+* published: the feed's date unless it is missing, unreadable, in the future
+  (beyond ``future_slack``) or the epoch-zero placeholder of broken feeds;
+  then ``first_seen``, with ``date_was_replaced`` set and the text kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from bot.core.models import Entry, RawEntry
+
+MAX_TITLE = 500
+MAX_SUMMARY = 4000
+MAX_KEY = 512
+# HTML beyond this is not read: it cannot be needed for a 4000-character summary
+# unless it is nearly all markup, and it bounds the work per entry.
+MAX_HTML_READ = 100_000
+EARLIEST_PLAUSIBLE = datetime(1970, 1, 2, tzinfo=UTC)
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wt.mc_id",
+        "cmpid",
+        "ocid",
+        "ncid",
+        "sr_share",
+        "smid",
+        "at_medium",
+        "at_campaign",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_")
+
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "tr",
+        "table",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "figure",
+        "figcaption",
+        "header",
+        "footer",
+    }
+)
+_INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
+_UNWANTED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+    "\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
+)
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r"\s*\n\s*")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise(
+    raw: RawEntry,
+    *,
+    feed_id: int,
+    source: str,
+    first_seen: datetime,
+    future_slack: timedelta = timedelta(hours=6),
+) -> Entry:
+    """Normalise one parsed entry of feed ``feed_id`` (named ``source``),
+    first seen at ``first_seen`` (aware UTC)."""
+    title = truncate(single_line(html_to_text(raw.title[:MAX_HTML_READ])), MAX_TITLE)
+    summary = truncate(html_to_text(raw.summary_html[:MAX_HTML_READ]), MAX_SUMMARY)
+    url = _entry_url(raw.link)
+    guid = clean_text(raw.guid).strip() if raw.guid else ""
+    published_text = clean_text(raw.published_text).strip() if raw.published_text else None
+    published, replaced = _publication_date(raw.published, first_seen, future_slack)
+    return Entry(
+        feed_id=feed_id,
+        key=_key(guid, url, title, published_text or ""),
+        guid=guid or None,
+        url=url,
+        title=title,
+        summary=summary,
+        published=published,
+        first_seen=first_seen,
+        source=source,
+        published_text=published_text or None,
+        date_was_replaced=replaced,
+    )
+
+
+def _key(guid: str, url: str | None, title: str, date_text: str) -> str:
+    for candidate in (guid, url):
+        if candidate:
+            if len(candidate) <= MAX_KEY:
+                return candidate
+            return (
+                "sha256:" + hashlib.sha256(candidate.encode("utf-8", "surrogatepass")).hexdigest()
+            )
+    basis = f"{title}\n{date_text}".encode("utf-8", "surrogatepass")
+    return "sha256:" + hashlib.sha256(basis).hexdigest()
+
+
+def _publication_date(
+    published: datetime | None, first_seen: datetime, future_slack: timedelta
+) -> tuple[datetime, bool]:
+    if published is None:
+        return first_seen, True
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    published = published.astimezone(UTC)
+    if published > first_seen + future_slack or published < EARLIEST_PLAUSIBLE:
+        return first_seen, True
+    return published, False
+
+
+def _entry_url(link: str | None) -> str | None:
+    if not link:
+        return None
+    url = canonical_url(link)
+    # Only web links are worth posting; javascript:, data:, relative … are dropped.
+    if not url.startswith(("http://", "https://")):
+        return None
+    return url
+
+
+# --- text -----------------------------------------------------------------------------------
+
+
+def clean_text(text: str) -> str:
+    """``text`` without NUL and other control characters (tab and newline
+    kept), bidi overrides, line/paragraph separators, noncharacters and lone
+    surrogates."""
+    return _UNWANTED.sub("", text)
+
+
+def single_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word boundary when
+    one is near, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._hidden += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML fragment: tags dropped (script/style content too),
+    entities decoded, a newline between blocks, spaces collapsed, control
+    characters removed."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        text = html
+    else:
+        extractor = _TextExtractor()
+        extractor.feed(html)
+        extractor.close()
+        text = "".join(extractor.parts)
+    text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _SPACES.sub(" ", text)
+    return _NEWLINES.sub("\n", text).strip()
+
+
+# --- URLs -----------------------------------------------------------------------------------
+
+
+def canonical_url(url: str) -> str:
+    """The form of ``url`` used to recognise the same article: scheme and host
+    lower-cased, default port and fragment dropped, tracking parameters
+    (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid`` …) removed; every other
+    query parameter is kept in its order and spelling. Never raises: a URL
+    it cannot parse comes back stripped of whitespace and control characters."""
+    text = single_line(clean_text(url))
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text
+    scheme = parts.scheme.lower()
+    if not parts.netloc:
+        return urlunsplit(parts._replace(scheme=scheme, fragment=""))
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    if userinfo:
+        netloc = f"{userinfo}@{netloc}"
+    path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
+    return urlunsplit(SplitResult(scheme, netloc, path, _strip_tracking(parts.query), ""))
+
+
+def _strip_tracking(query: str) -> str:
+    if not query:
+        return ""
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        name = pair.split("=", 1)[0].lower()
+        if name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES):
+            continue
+        kept.append(pair)
+    return "&".join(kept)

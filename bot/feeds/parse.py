@@ -1,0 +1,326 @@
+"""Feed parsing with feedparser, made safe for hostile documents.
+
+feedparser is given bytes only (never a URL or path). Before it sees them, the
+document is decoded the way feedparser itself decodes it (its own
+``convert_to_utf8``: BOM, UTF-16/32, XML declaration, HTTP charset, fallbacks),
+so entity declarations are found whatever the charset. The DOCTYPE's internal
+subset is then *neutralised*, not refused: it is removed, keeping only entities
+with a short literal value (no references, so no nesting) or one character
+reference, and only while all their references together add at most 1 MiB;
+references to every other entity are escaped into literal text (``&amp;x;``)
+so the document stays well-formed. That defuses billion laughs, quadratic
+blow-up and external entities, while documents that merely declare a few
+entities, and plain DOCTYPEs like RSS 0.91's, still parse.
+What cannot be neutralised safely (an unterminated DOCTYPE, entity
+declarations outside it) is refused with ``ParseError(code="unsafe_xml")``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+import feedparser.encodings
+
+from bot.core.models import ParsedFeed, RawEntry
+from bot.errors import ParseError
+
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+_SPACE = b" \t\r\n"
+_DOCTYPE = b"<!DOCTYPE"
+# Inside a DOCTYPE: quoted literals, comments, PIs and the subset brackets.
+_DOCTYPE_TOKEN = re.compile(rb"[\"'\[\]>]|<!--|<\?")
+# feedparser splits the "head" off at the first thing that looks like an element.
+_FEEDPARSER_HEAD_END = re.compile(rb"<\w")
+# Entities kept: a literal value (no references, so no nesting) or one
+# character reference. Their total expansion is then checked against a budget.
+_LITERAL_ENTITY = re.compile(
+    rb"<!ENTITY\s+([A-Za-z_][\w.-]{0,63})\s+"
+    rb"(?:\"(&\#[0-9]{1,7};|&\#x[0-9A-Fa-f]{1,6};|[^&%<\"]{0,1024})\""
+    rb"|'(&\#[0-9]{1,7};|&\#x[0-9A-Fa-f]{1,6};|[^&%<']{0,1024})')\s*>"
+)
+EXPANSION_BUDGET = 1024 * 1024
+
+_ENTITY_NAME = re.compile(rb"<!ENTITY\s+([A-Za-z_][\w.-]*)")
+_ENTITY_REF = re.compile(rb"&([A-Za-z_][\w.-]*);")
+_HTML_ROOT = re.compile(rb"<(html|head|body)[\s>]", re.IGNORECASE)
+_PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+
+
+class FeedparserParser:
+    """The ``FeedParser`` port over feedparser 6. Swap it for another class
+    with the same ``parse`` to change parsers.
+
+    ``parse`` raises ``ParseError`` only: ``not_a_feed`` (HTML, empty, plain
+    text, JSON …), ``unsafe_xml`` (entity tricks that could not be
+    neutralised), ``parse`` (too big, or feedparser failed)."""
+
+    def __init__(
+        self,
+        *,
+        max_bytes: int = MAX_DOCUMENT_BYTES,
+        sanitize_html: bool = True,
+        resolve_relative_uris: bool = True,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self.sanitize_html = sanitize_html
+        self.resolve_relative_uris = resolve_relative_uris
+
+    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+        try:
+            return self._parse(body, headers)
+        except ParseError:
+            raise
+        except Exception as error:  # the port promises ParseError only, whatever the input
+            raise ParseError(
+                f"the feed could not be parsed ({type(error).__name__}: {error})", code="parse"
+            ) from error
+
+    def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
+        if len(body) > self.max_bytes:
+            raise ParseError(
+                f"the document is {len(body)} bytes, over the {self.max_bytes}-byte limit",
+                code="parse",
+            )
+        if not body.strip():
+            raise ParseError("the response was empty, not an RSS/Atom feed", code="not_a_feed")
+        lower = {k.lower(): v for k, v in (headers or {}).items()}
+        document = neutralise_entities(to_utf8(body, lower))
+        _refuse_non_feeds(document)
+        result = feedparser.parse(
+            io.BytesIO(document),
+            response_headers=_utf8_headers(lower),
+            sanitize_html=self.sanitize_html,
+            resolve_relative_uris=self.resolve_relative_uris,
+        )
+        if not result.get("version") and not result.get("entries"):
+            if _HTML_ROOT.search(document[:4096]):
+                raise _html_page()
+            reason = result.get("bozo_exception")
+            detail = f" (the XML parser said: {reason})" if reason else ""
+            raise ParseError(f"this is not an RSS/Atom feed{detail}", code="not_a_feed")
+        feed = result.get("feed") or {}
+        return ParsedFeed(
+            title=_text(_field(feed, "title")) or "",
+            link=_text(_field(feed, "link")),
+            entries=tuple(_raw_entry(entry) for entry in result.get("entries") or ()),
+        )
+
+
+def to_utf8(body: bytes, headers: Mapping[str, str]) -> bytes:
+    """``body`` converted to UTF-8 exactly as feedparser would convert it.
+    Raises ``ParseError`` when no encoding fits."""
+    outcome: dict[str, Any] = {}
+    data = feedparser.encodings.convert_to_utf8(dict(headers), body, outcome)
+    if not outcome.get("encoding"):
+        raise ParseError("the document's character encoding is unknown", code="parse")
+    assert isinstance(data, bytes)
+    return data
+
+
+def _utf8_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers, with the charset rewritten: the body is now UTF-8."""
+    adjusted = dict(headers)
+    content_type = adjusted.get("content-type")
+    if content_type:
+        mime = content_type.split(";", 1)[0].strip()
+        adjusted["content-type"] = f"{mime}; charset=utf-8"
+    return adjusted
+
+
+def neutralise_entities(data: bytes) -> bytes:
+    """Remove the internal subset of the prolog's DOCTYPE from a UTF-8 XML
+    document. Literal entities are kept when all their references together
+    expand the document by at most ``EXPANSION_BUDGET`` bytes; references to
+    every other declared entity are escaped to literal text. Raises
+    ``ParseError(code="unsafe_xml")`` when entity declarations would survive."""
+    kept: list[bytes] = []
+    dropped: set[bytes] = set()
+    open_at = -1
+    start = _prolog_doctype(data)
+    if start is not None:
+        subset, _ = _doctype_extent(data, start)
+        if subset is not None:
+            open_at, close_at = subset
+            declared = {m.group(1) for m in _ENTITY_NAME.finditer(data, open_at, close_at)}
+            literal: dict[bytes, tuple[bytes, int]] = {}
+            for m in _LITERAL_ENTITY.finditer(data, open_at, close_at):
+                # XML binds the first declaration of a name; so do we.
+                literal.setdefault(m.group(1), (m.group(0), len(m.group(2) or m.group(3) or b"")))
+            data = data[:open_at] + data[close_at + 1 :]
+            if literal and _expansion(data, literal) <= EXPANSION_BUDGET:
+                kept = [declaration for declaration, _ in literal.values()]
+                dropped = declared - literal.keys() - _PREDEFINED
+            else:
+                dropped = declared - _PREDEFINED
+    # feedparser collects "<!ENTITY" declarations from everything before the
+    # first element-like tag, for its fallback parser: none may be left there.
+    head_end = _FEEDPARSER_HEAD_END.search(data)
+    if b"<!ENTITY" in data[: head_end.start() if head_end else len(data)]:
+        raise ParseError(
+            "the document declares XML entities outside a DOCTYPE we can clean; refused",
+            code="unsafe_xml",
+        )
+    if dropped:
+        # References to the dropped entities become literal text, so the
+        # document stays well-formed for the strict (and much faster) parser.
+        data = _ENTITY_REF.sub(
+            lambda m: b"&amp;" + m.group(1) + b";" if m.group(1) in dropped else m.group(0), data
+        )
+    if kept:
+        # One declaration per line: the form feedparser's DOCTYPE rewriting expects.
+        subset_text = b"[\n" + b"\n".join(kept) + b"\n]"
+        data = data[:open_at] + subset_text + data[open_at:]
+    return data
+
+
+def _expansion(data: bytes, literal: Mapping[bytes, tuple[bytes, int]]) -> int:
+    """How many bytes the references to ``literal`` entities would add."""
+    total = 0
+    for match in _ENTITY_REF.finditer(data):
+        entry = literal.get(match.group(1))
+        if entry is not None:
+            total += entry[1]
+            if total > EXPANSION_BUDGET:
+                break
+    return total
+
+
+def _skip_misc(data: bytes, i: int) -> int:
+    """Index of the first byte after whitespace, PIs and comments from ``i``,
+    or -1 when a PI or comment is not terminated."""
+    n = len(data)
+    while i < n:
+        if data[i] in _SPACE:
+            i += 1
+        elif data.startswith(b"<?", i):
+            j = data.find(b"?>", i + 2)
+            if j < 0:
+                return -1
+            i = j + 2
+        elif data.startswith(b"<!--", i):
+            j = data.find(b"-->", i + 4)
+            if j < 0:
+                return -1
+            i = j + 3
+        else:
+            break
+    return i
+
+
+def _prolog_doctype(data: bytes) -> int | None:
+    """Where the DOCTYPE declaration starts, when it is in the prolog."""
+    i = _skip_misc(data, 0)
+    if i >= 0 and data.startswith(_DOCTYPE, i):
+        return i
+    return None
+
+
+def _doctype_extent(data: bytes, start: int) -> tuple[tuple[int, int] | None, int]:
+    """The internal subset's bracket positions (or None) and the index after
+    the DOCTYPE's closing ``>``."""
+    i = start + len(_DOCTYPE)
+    subset: tuple[int, int] | None = None
+    open_at = -1
+    while True:
+        token = _DOCTYPE_TOKEN.search(data, i)
+        if token is None:
+            raise ParseError("the DOCTYPE is not terminated; refused", code="unsafe_xml")
+        kind = token.group(0)
+        i = token.end()
+        if kind in (b'"', b"'"):
+            close = data.find(kind, i)
+            if close < 0:
+                raise ParseError("the DOCTYPE has an unterminated string", code="unsafe_xml")
+            i = close + 1
+        elif kind == b"<!--":
+            close = data.find(b"-->", i)
+            if close < 0:
+                raise ParseError("the DOCTYPE has an unterminated comment", code="unsafe_xml")
+            i = close + 3
+        elif kind == b"<?":
+            close = data.find(b"?>", i)
+            if close < 0:
+                raise ParseError("the DOCTYPE has an unterminated PI", code="unsafe_xml")
+            i = close + 2
+        elif kind == b"[":
+            if subset is not None or open_at >= 0:
+                raise ParseError("the DOCTYPE has two internal subsets", code="unsafe_xml")
+            open_at = token.start()
+        elif kind == b"]":
+            if open_at < 0 or subset is not None:
+                raise ParseError("the DOCTYPE has a stray ']'", code="unsafe_xml")
+            subset = (open_at, token.start())
+        elif open_at < 0 or subset is not None:  # ">" outside the subset ends it
+            return subset, i
+        # ">" inside the subset ends a markup declaration: go on.
+
+
+def _refuse_non_feeds(document: bytes) -> None:
+    """Refuse, with a message saying what it is, a document whose root is
+    plainly not a feed (HTML, JSON, plain text, nothing)."""
+    i = _skip_misc(document, 0)
+    if i < 0:
+        return  # a broken prolog: let feedparser judge
+    if document[i : i + len(_DOCTYPE)].upper() == _DOCTYPE:
+        _, after = _doctype_extent(document, i)
+        i = _skip_misc(document, after)
+        if i < 0:
+            return
+    rest = document[i : i + 256].lstrip(b" \t\r\n\x00")
+    if not rest:
+        raise ParseError("the response was empty, not an RSS/Atom feed", code="not_a_feed")
+    if _HTML_ROOT.match(rest):
+        raise _html_page()
+    if rest[:1] in (b"{", b"["):
+        raise ParseError("this is JSON, not an RSS/Atom feed", code="not_a_feed")
+    if rest[:1] != b"<":
+        raise ParseError("this is plain text, not an RSS/Atom feed", code="not_a_feed")
+
+
+def _html_page() -> ParseError:
+    return ParseError("this is an HTML page, not an RSS/Atom feed", code="not_a_feed")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _field(mapping: Any, key: str) -> Any:
+    # Plain dict access: FeedParserDict's own lookups alias some keys and warn.
+    return dict.get(mapping, key) if isinstance(mapping, dict) else None
+
+
+def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
+    summary = _text(_field(entry, "summary"))
+    if not summary:
+        content = _field(entry, "content") or ()
+        summary = _text(_field(content[0], "value")) if content else None
+    parsed = _field(entry, "published_parsed") or _field(entry, "updated_parsed")
+    return RawEntry(
+        guid=_text(_field(entry, "id")) or None,
+        link=_text(_field(entry, "link")) or None,
+        title=_text(_field(entry, "title")) or "",
+        summary_html=summary or "",
+        published=_utc(parsed),
+        published_text=_text(_field(entry, "published") or _field(entry, "updated")),
+        author=_text(_field(entry, "author")) or None,
+    )
+
+
+def _utc(parsed: Any) -> datetime | None:
+    """feedparser's dates are UTC ``time.struct_time``s."""
+    if parsed is None:
+        return None
+    try:
+        year, month, day, hour, minute, second = (int(v) for v in tuple(parsed)[:6])
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None

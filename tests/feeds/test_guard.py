@@ -1,0 +1,186 @@
+"""The SSRF guard refuses every non-public address, however it is spelled."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import pytest
+
+from bot.errors import FetchError, UnsafeURLError
+from bot.feeds.fetch import HttpFetcher
+from bot.feeds.guard import PinnedResolver, check_url
+from bot.ports import FetchRequest
+from tests.support.feedserver import FeedServer
+
+
+def dns(answers: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    """A fake DNS server: ``host -> addresses``."""
+
+    async def resolve(host: str, port: int) -> Sequence[str]:
+        if host not in answers:
+            raise OSError(f"NXDOMAIN {host}")
+        return answers[host]
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1/feed", "127.0.0.1 is a loopback address"),
+        ("http://localhost/feed", "localhost resolves to 127.0.0.1, a loopback address"),
+        ("http://127.1/feed", "127.1 is an unusual spelling of 127.0.0.1, a loopback address"),
+        ("http://2130706433/", "unusual spelling of 127.0.0.1, a loopback address"),
+        ("http://0x7f.0.0.1/", "unusual spelling of 127.0.0.1, a loopback address"),
+        ("http://0177.0.0.1/", "unusual spelling of 127.0.0.1, a loopback address"),
+        ("http://0/", "unusual spelling of 0.0.0.0, an unspecified address"),
+        ("http://0.0.0.0/", "0.0.0.0 is an unspecified address"),
+        ("http://[::1]/", "::1 is a loopback address"),
+        ("http://[::ffff:127.0.0.1]/", "IPv6 form of 127.0.0.1, a loopback address"),
+        ("http://[::ffff:10.1.2.3]/", "IPv6 form of 10.1.2.3, a private address"),
+        ("http://[fe80::1]/", "fe80::1 is a link-local address"),
+        ("http://[fc00::1]/", "a private address"),
+        ("http://[fd12:3456::1]/", "a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "the cloud metadata address"),
+        ("http://169.254.1.1/", "a link-local address"),
+        ("http://10.0.0.1/", "10.0.0.1 is a private address"),
+        ("http://172.16.5.4/", "a private address"),
+        ("http://192.168.1.1/", "a private address"),
+        ("http://100.64.0.1/", "100.64.0.1 is a shared (CGNAT) address"),
+        ("http://224.0.0.251/", "a multicast address"),
+        ("http://240.0.0.1/", "a reserved address"),
+        ("http://[64:ff9b::a00:1]/", "IPv6 form of 10.0.0.1"),
+    ],
+)
+async def test_non_public_addresses_are_refused_by_default(url: str, why: str) -> None:
+    with pytest.raises(UnsafeURLError, match=why.replace("(", r"\(").replace(")", r"\)")):
+        await check_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://example.com/feed", "scheme ftp is not allowed"),
+        ("file:///etc/passwd", "scheme file is not allowed"),
+        ("gopher://example.com/", "scheme gopher is not allowed"),
+        ("javascript:alert(1)", "scheme javascript is not allowed"),
+        ("http://user@example.com/feed", r"user name or password \(user@host\)"),
+        ("http://user:secret@example.com/feed", "user name or password"),
+        ("example.com/feed", "not an absolute URL"),
+        ("http:///feed", "has no host"),
+    ],
+)
+async def test_bad_urls_are_refused_before_any_lookup(url: str, why: str) -> None:
+    lookups: list[str] = []
+
+    async def resolve(host: str, port: int) -> Sequence[str]:
+        lookups.append(host)
+        return ["93.184.216.34"]
+
+    with pytest.raises(UnsafeURLError, match=why):
+        await check_url(url, resolve=resolve)
+    assert lookups == []
+
+
+async def test_a_host_is_refused_when_any_answer_is_private() -> None:
+    resolve = dns({"feeds.example": ["93.184.216.34", "2606:2800::1", "10.0.0.7"]})
+    with pytest.raises(UnsafeURLError, match=r"feeds.example resolves to 10.0.0.7, a private"):
+        await check_url("https://feeds.example/rss", resolve=resolve)
+
+
+async def test_an_aaaa_answer_is_checked_too() -> None:
+    resolve = dns({"feeds.example": ["93.184.216.34", "::1"]})
+    with pytest.raises(UnsafeURLError, match="resolves to ::1, a loopback address"):
+        await check_url("https://feeds.example/rss", resolve=resolve)
+
+
+async def test_public_answers_pass_and_are_returned_for_pinning() -> None:
+    resolve = dns({"feeds.example": ["93.184.216.34", "2606:2800:220:1::1"]})
+    checked = await check_url("https://Feeds.Example:8443/rss", resolve=resolve)
+    assert checked.host == "feeds.example"
+    assert checked.port == 8443
+    assert checked.addresses == ("93.184.216.34", "2606:2800:220:1::1")
+
+
+async def test_allow_private_lets_local_addresses_through() -> None:
+    checked = await check_url("http://127.0.0.1:8080/feed", allow_private=True)
+    assert checked.addresses == ("127.0.0.1",)
+    checked = await check_url("http://localhost/", allow_private=True)
+    assert "127.0.0.1" in checked.addresses
+
+
+async def test_odd_spellings_are_refused_even_when_private_is_allowed() -> None:
+    # The HTTP client refuses them too; they exist to slip past filters.
+    with pytest.raises(UnsafeURLError, match="write IPv4 addresses as four decimal numbers"):
+        await check_url("http://127.1:8080/", allow_private=True)
+
+
+async def test_an_unresolvable_host_is_a_connect_error() -> None:
+    with pytest.raises(FetchError, match=r"could not resolve host nowhere.example") as caught:
+        await check_url("http://nowhere.example/", resolve=dns({}))
+    assert caught.value.code == "connect"
+    assert not isinstance(caught.value, UnsafeURLError)
+
+
+async def test_the_default_fetcher_refuses_loopback(feed_server: FeedServer) -> None:
+    feed_server.set("/feed.xml", b"<rss/>")
+    client = HttpFetcher()
+    try:
+        with pytest.raises(UnsafeURLError, match="loopback"):
+            await client.fetch(FetchRequest(feed_server.url("/feed.xml")))
+    finally:
+        await client.close()
+    assert feed_server.hits["/feed.xml"] == 0
+
+
+async def test_a_redirect_hop_to_a_private_address_is_refused(feed_server: FeedServer) -> None:
+    # The first server (127.0.0.2) is explicitly allowed; it redirects to
+    # 127.0.0.1, which is not: the hop must be checked and refused.
+    async with serve_feeds_on("127.0.0.2") as entry:
+        entry.redirect("/feed", feed_server.url("/secret"))
+        feed_server.set("/secret", b"<rss/>")
+        client = HttpFetcher(timeout=2, allow_addresses={"127.0.0.2"})
+        try:
+            with pytest.raises(UnsafeURLError, match=r"127.0.0.1 is a loopback address"):
+                await client.fetch(FetchRequest(entry.url("/feed")))
+        finally:
+            await client.close()
+        assert entry.hits["/feed"] == 1
+    assert feed_server.hits["/secret"] == 0
+
+
+async def test_a_redirect_to_another_scheme_is_refused(feed_server: FeedServer) -> None:
+    feed_server.redirect("/feed", "file:///etc/passwd", status=301)
+    client = HttpFetcher(allow_private=True, timeout=2)
+    try:
+        with pytest.raises(UnsafeURLError, match="scheme file is not allowed"):
+            await client.fetch(FetchRequest(feed_server.url("/feed")))
+    finally:
+        await client.close()
+
+
+@asynccontextmanager
+async def serve_feeds_on(host: str) -> AsyncIterator[FeedServer]:
+    server = FeedServer(host=host)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def test_the_pinned_resolver_answers_only_checked_addresses() -> None:
+    resolver = PinnedResolver()
+    with pytest.raises(OSError, match="not checked by the SSRF guard"):
+        await resolver.resolve("feeds.example", 443)
+    resolver.pin("feeds.example", ["93.184.216.34", "2606:2800:220:1::1"])
+    answers = await resolver.resolve("feeds.example", 443, 0)  # type: ignore[arg-type]
+    assert [(a["host"], a["port"]) for a in answers] == [
+        ("93.184.216.34", 443),
+        ("2606:2800:220:1::1", 443),
+    ]
+    only_v4 = await resolver.resolve("feeds.example", 443, socket.AF_INET)
+    assert [a["host"] for a in only_v4] == ["93.184.216.34"]
+    await resolver.close()
