@@ -111,9 +111,12 @@ class ChatPlatform(Protocol):
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         """Replace the root card's content."""
 
-    async def find_sent(self, channel: str, idempotency_key: str) -> MessageRef | None:
+    async def find_sent(
+        self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None
+    ) -> MessageRef | None:
         """The message already sent for ``idempotency_key``, if the platform can
-        tell (used after a crash between sending and recording)."""
+        tell (used after a crash between sending and recording). ``thread`` is the
+        root a reply would have gone under, when there is one."""
 
 
 class CommandHandler(Protocol):

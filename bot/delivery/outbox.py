@@ -159,7 +159,7 @@ class Deliverer:
             await platform.edit_root(channel, root, root_card)
             await self.store.mark_sent(row.id, root.message_id, self.clock.now())
         else:
-            sent = await platform.find_sent(channel, key) if resend else None
+            sent = await platform.find_sent(channel, key, thread=root) if resend else None
             if sent is None:
                 await self._pace(platform, str(sub.address))
                 reply = Reply(**_reply_fields(row.payload))

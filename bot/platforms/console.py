@@ -79,6 +79,8 @@ class ConsolePlatform:
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         self._print(format_card(card, edited=True))
 
-    async def find_sent(self, channel: str, idempotency_key: str) -> MessageRef | None:
+    async def find_sent(
+        self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None
+    ) -> MessageRef | None:
         # A terminal keeps no history we can read back.
         return None

@@ -91,7 +91,9 @@ class FakePlatform:
         self._check(channel)
         self.edits.append(root.message_id)
 
-    async def find_sent(self, channel: str, idempotency_key: str) -> MessageRef | None:
+    async def find_sent(
+        self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None
+    ) -> MessageRef | None:
         return self.already.get(idempotency_key)
 
 

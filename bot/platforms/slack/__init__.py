@@ -1,0 +1,1 @@
+"""Slack: Block Kit rendering, the ChatPlatform adapter and the /threadline command."""

@@ -1,0 +1,405 @@
+"""A local fake of the Slack Web API for tests: aiohttp.web on 127.0.0.1.
+
+    async with fake_slack(token="xoxb-test") as slack:
+        client = make_client("xoxb-test", slack.url)   # slack.url ends in /api/
+        ...
+        slack.messages("C1")                            # what the channel holds
+
+Implements ``auth.test``, ``chat.postMessage``, ``chat.update``,
+``conversations.history``, ``conversations.replies`` and ``users.info`` the way
+Slack answers them (HTTP 200 with ``{"ok": false, "error": …}`` for API errors,
+429 with Retry-After when rate limited), checks the bearer token and enforces
+Slack's documented Block Kit limits (header ≤ 150, section text ≤ 3000, ≤ 50
+blocks, text ≤ 40,000) by answering ``invalid_blocks`` / ``msg_too_long``.
+
+Scripting: ``fail(channel, error)`` makes every call on a channel fail;
+``rate_limit(method, times, retry_after)`` makes the next calls of a method
+answer 429; ``server_error(method, times)`` answers 500. ``calls`` records every
+call with its monotonic arrival time, for pacing assertions. Slash-command
+``response_url`` posts land at ``response_url(name)`` and are kept in
+``responses``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+BLOCKS_LIMIT = 50
+TEXT_LIMIT = 40_000
+
+
+@dataclass(slots=True)
+class Call:
+    method: str
+    at: float
+    args: dict[str, Any]
+    status: int = 200
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Script:
+    times: int
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _fits(text: Any, limit: int) -> bool:
+    return isinstance(text, str) and bool(text.strip()) and len(text) <= limit
+
+
+def check_blocks(blocks: Any) -> str | None:
+    """The error Slack would give for these blocks, or None."""
+    if blocks is None:
+        return None
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not isinstance(blocks, list) or len(blocks) > BLOCKS_LIMIT:
+        return "invalid_blocks"
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            text = block.get("text") or {}
+            if text.get("type") != "plain_text" or not _fits(text.get("text"), HEADER_LIMIT):
+                return "invalid_blocks"
+        elif kind == "section":
+            text = block.get("text") or {}
+            if not _fits(text.get("text", ""), SECTION_LIMIT):
+                return "invalid_blocks"
+        elif kind == "context":
+            elements = block.get("elements") or []
+            if not 0 < len(elements) <= 10 or not all(_fits(e.get("text"), 3000) for e in elements):
+                return "invalid_blocks"
+        else:
+            return "invalid_blocks"
+    return None
+
+
+class FakeSlack:
+    """The Slack Web API, in memory, on 127.0.0.1 (see the module docstring)."""
+
+    def __init__(
+        self, *, token: str = "xoxb-test-token", team_id: str = "T0001", bot_user: str = "UBOT"
+    ) -> None:
+        self.token = token
+        self.team_id = team_id
+        self.bot_user = bot_user
+        self.calls: list[Call] = []
+        self.responses: list[dict[str, Any]] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self._channels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._failures: dict[str, str] = {}
+        self._scripts: dict[str, list[_Script]] = defaultdict(list)
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._new_response = asyncio.Condition()
+        self._stalls: dict[str, int] = defaultdict(int)
+        self.stalled = asyncio.Event()
+        self._release = asyncio.Event()
+        self.port = 0
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        self._release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    # --- scripting --------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_primary_owner: bool = False,
+        **extra: Any,
+    ) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": user_id.lower(),
+            "deleted": False,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": is_primary_owner,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": False,
+            **extra,
+        }
+
+    def fail(self, channel: str, error: str) -> None:
+        """Every call naming ``channel`` answers ``{"ok": false, "error": error}``."""
+        self._failures[channel] = error
+
+    def heal(self, channel: str) -> None:
+        self._failures.pop(channel, None)
+
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """The next ``times`` calls of ``method`` answer 429 with Retry-After."""
+        self._scripts[method].append(
+            _Script(
+                times,
+                429,
+                {"Retry-After": str(retry_after)},
+                {"ok": False, "error": "ratelimited"},
+            )
+        )
+
+    def server_error(self, method: str, times: int = 1, status: int = 500) -> None:
+        self._scripts[method].append(_Script(times, status, {}, {"ok": False, "error": "fatal"}))
+
+    # --- inspection -------------------------------------------------------------------------
+
+    def stall(self, method: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` take effect (the message is stored)
+        but the answer is held back until ``release()``: the client sees a send
+        that may or may not have happened, as when it crashes mid-request."""
+        self._stalls[method] += times
+
+    def release(self) -> None:
+        self._release.set()
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """Every message in ``channel`` (roots and replies), oldest first."""
+        return list(self._channels[channel])
+
+    def calls_of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for_responses(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until ``count`` response_url posts have arrived."""
+        async with asyncio.timeout(timeout), self._new_response:
+            await self._new_response.wait_for(lambda: len(self.responses) >= count)
+        return list(self.responses)
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_name"] = request.match_info["name"]
+        async with self._new_response:
+            self.responses.append(body)
+            self._new_response.notify_all()
+        return web.Response(text="ok")
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(await request.post())
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        call = Call(method, time.monotonic(), args)
+        self.calls.append(call)
+        scripts = self._scripts.get(method)
+        if scripts:
+            script = scripts[0]
+            script.times -= 1
+            if script.times <= 0:
+                scripts.pop(0)
+            call.status = script.status
+            call.error = script.body.get("error")
+            return web.json_response(script.body, status=script.status, headers=script.headers)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return self._error(call, "invalid_auth")
+        channel = args.get("channel")
+        if channel and channel in self._failures:
+            return self._error(call, self._failures[channel])
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return self._error(call, "unknown_method")
+        result: dict[str, Any] | str = handler(args)
+        if isinstance(result, str):
+            return self._error(call, result)
+        if self._stalls[method] > 0:
+            self._stalls[method] -= 1
+            self.stalled.set()
+            await self._release.wait()
+        return web.json_response({"ok": True, **result})
+
+    @staticmethod
+    def _error(call: Call, error: str) -> web.Response:
+        call.error = error
+        return web.json_response({"ok": False, "error": error})
+
+    # --- methods ----------------------------------------------------------------------------
+
+    def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "threadline",
+            "team_id": self.team_id,
+            "user_id": self.bot_user,
+            "bot_id": "BBOT",
+        }
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1_700_000_000 + n}.{n:06d}"
+
+    def _find(self, channel: str, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self._channels[channel] if m["ts"] == ts), None)
+
+    def _content_error(self, args: dict[str, Any]) -> str | None:
+        text = args.get("text") or ""
+        if len(text) > TEXT_LIMIT:
+            return "msg_too_long"
+        if not text and not args.get("blocks"):
+            return "no_text"
+        return check_blocks(args.get("blocks"))
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = args.get("channel")
+        if not channel:
+            return "channel_not_found"
+        error = self._content_error(args)
+        if error:
+            return error
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata is not None and not (
+            isinstance(metadata.get("event_type"), str)
+            and isinstance(metadata.get("event_payload"), dict)
+        ):
+            return "invalid_metadata_format"
+        thread_ts = args.get("thread_ts")
+        parent = self._find(channel, thread_ts) if thread_ts else None
+        if thread_ts and parent is None:
+            return "thread_not_found"
+        ts = self._next_ts()
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": ts,
+            "user": self.bot_user,
+            "bot_id": "BBOT",
+            "text": args.get("text") or "",
+            "blocks": args.get("blocks") or [],
+            "metadata": metadata,
+            "args": {k: v for k, v in args.items() if k not in ("text", "blocks", "metadata")},
+        }
+        if parent is not None:
+            message["thread_ts"] = parent["ts"]
+            parent["thread_ts"] = parent["ts"]
+            parent["reply_count"] = parent.get("reply_count", 0) + 1
+            parent["latest_reply"] = ts
+        self._channels[channel].append(message)
+        return {"channel": channel, "ts": ts, "message": self._public(message, True)}
+
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = str(args.get("channel") or "")
+        message = self._find(channel, str(args.get("ts") or ""))
+        if message is None:
+            return "message_not_found"
+        error = self._content_error(args)
+        if error:
+            return error
+        message["text"] = args.get("text") or ""
+        message["blocks"] = args.get("blocks") or []
+        message["edited"] = {"user": self.bot_user, "ts": self._next_ts()}
+        return {"channel": channel, "ts": message["ts"], "text": message["text"]}
+
+    @staticmethod
+    def _public(message: dict[str, Any], metadata: bool) -> dict[str, Any]:
+        shown = {k: v for k, v in message.items() if k not in ("args", "metadata")}
+        if metadata and message.get("metadata") is not None:
+            shown["metadata"] = message["metadata"]
+        return shown
+
+    @staticmethod
+    def _page(items: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        page = items[start : start + limit]
+        more = start + limit < len(items)
+        return {
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return "channel_not_found"
+        with_meta = _truthy(args.get("include_all_metadata"))
+        top = [
+            self._public(m, with_meta)
+            for m in reversed(self._channels[channel])
+            if m.get("thread_ts") in (None, m["ts"])
+        ]
+        return self._page(top, args)
+
+    def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        channel = str(args.get("channel") or "")
+        ts = str(args.get("ts") or "")
+        parent = self._find(channel, ts)
+        if parent is None:
+            return "thread_not_found"
+        with_meta = _truthy(args.get("include_all_metadata"))
+        thread = [
+            self._public(m, with_meta)
+            for m in self._channels[channel]
+            if m["ts"] == ts or m.get("thread_ts") == ts
+        ]
+        return self._page(thread, args)
+
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        user = self.users.get(str(args.get("user") or ""))
+        if user is None:
+            return "user_not_found"
+        return {"user": user}
+
+
+@asynccontextmanager
+async def fake_slack(**kwargs: Any) -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack(**kwargs)
+    await slack.start()
+    try:
+        yield slack
+    finally:
+        await slack.stop()
