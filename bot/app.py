@@ -17,6 +17,7 @@ from bot.audit import AuditLog
 from bot.clock import SystemClock
 from bot.commands import CommandService
 from bot.core.models import ChannelAddress, Storyline
+from bot.delivery.notify import AdminNotifier
 from bot.delivery.outbox import Deliverer
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
@@ -50,8 +51,13 @@ class Threadline:
     poller: Poller
     deliverer: Deliverer
     commands: CommandService
+    notify: AdminNotifier
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
+
+    async def notify_disabled(self, messages: list[str]) -> None:
+        for message in messages:
+            await self.notify(message, title="Feed disabled")
 
     async def close(self) -> None:
         await self.fetcher.close()
@@ -142,6 +148,14 @@ async def build(
         for s in storylines:
             if s.status == "open":
                 await store.follow(CONSOLE_CHANNEL, s.id, clock.now())
+    admin_channel = (
+        ChannelAddress.parse(settings.admin_channel)
+        if settings.admin_channel
+        else CONSOLE_CHANNEL
+        if "console" in platforms
+        else None
+    )
+    notify = AdminNotifier(platforms, admin_channel)
     deliverer = Deliverer(
         store=store,
         platforms=platforms,
@@ -150,6 +164,7 @@ async def build(
         audit=audit,
         owner=owner,
         use_seeded_history=use_seeded_history,
+        notify_admins=notify,
     )
     return Threadline(
         settings=settings,
@@ -180,6 +195,7 @@ async def build(
             seeded=seeded,
             default_interval=settings.default_interval,
         ),
+        notify=notify,
         platforms=dict(platforms),
         owner=owner,
     )

@@ -149,6 +149,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     async def once(app: Threadline) -> int:
         report = await app.poller.run_due(all_feeds=True)
+        await app.notify_disabled(report.disabled)
         delivered = await app.deliverer.drain()
         print(
             f"polled {report.feeds} feeds: {report.new_items} new items, "

@@ -111,6 +111,9 @@ class ChatPlatform(Protocol):
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         """Replace the root card's content."""
 
+    async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
+        """Post a standalone message (not in a storyline thread): notices to admins."""
+
     async def find_sent(
         self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None
     ) -> MessageRef | None:

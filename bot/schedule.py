@@ -43,6 +43,7 @@ class BotScheduler:
         report = await self.app.poller.run_due(feed_ids=[feed_id], grace=timedelta(seconds=90))
         for url, error in report.errors.items():
             log.warning("could not poll %s: %s", url, error)
+        await self.app.notify_disabled(report.disabled)
         if report.posts:
             self._deliver_now.set()
 

@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from bot.core.models import ChannelAddress
 from bot.errors import ConfigError
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///data/threadline.db"
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     fetch_concurrency: int = Field(16, ge=1, le=512)
     # Comma-separated chat user ids treated as admins besides the platform's own.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Where notices to admins go (a disabled feed or subscription): slack:C… or discord:…
+    admin_channel: str | None = None
     instance_id: str | None = None
     # Several `threadline run` processes share one PostgreSQL database.
     multi_instance: bool = False
@@ -78,6 +81,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("admin_channel")
+    @classmethod
+    def _channel_address(cls, value: str | None) -> str | None:
+        if value:
+            ChannelAddress.parse(value)
+        return value or None
 
     @model_validator(mode="after")
     def _multi_instance_needs_postgres(self) -> Settings:

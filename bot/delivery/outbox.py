@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -52,7 +52,7 @@ class Deliverer:
         owner: str,
         use_seeded_history: bool = True,
         lease: timedelta = timedelta(minutes=2),
-        notify_admins: Callable[[str], Any] | None = None,
+        notify_admins: Callable[[str], Awaitable[None]] | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
         self.store = store

@@ -40,6 +40,7 @@ class CycleReport:
     not_modified: int = 0
     unchanged: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    disabled: list[str] = field(default_factory=list)
     new_items: int = 0
     posts: int = 0
     fact_changes: int = 0
@@ -117,6 +118,8 @@ class Poller:
                         "failures": update.failures,
                     }
                 )
+                if not update.enabled:
+                    report.disabled.append(f"Feed {feed.name} ({feed.url}): {update.last_error}")
                 updates.append(update)
                 continue
             result, new = outcome
@@ -125,6 +128,9 @@ class Poller:
             report.unchanged += result.status == "unchanged"
             if result.status == "gone":
                 updates.append(self._gone(feed, now))
+                report.disabled.append(
+                    f"Feed {feed.name} ({feed.url}) was disabled: the server says it is gone (410)"
+                )
                 audit.append(
                     {
                         "event": "feed.disabled",

@@ -76,6 +76,11 @@ class ConsolePlatform:
         self._print(format_reply(reply))
         return MessageRef(str(next(self._ids)), thread.thread_id)
 
+    async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
+        self._print(f"⚠ {_clean(notice.title)}: {_clean(notice.text)}")
+        ref = str(next(self._ids))
+        return MessageRef(ref, ref)
+
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         self._print(format_card(card, edited=True))
 

@@ -87,6 +87,10 @@ class FakePlatform:
         self.sent.append((channel, "reply", idempotency_key, thread.thread_id))
         return MessageRef(str(self._n), thread.thread_id)
 
+    async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
+        self.sent.append((channel, "notice", idempotency_key, ""))
+        return MessageRef("n", "n")
+
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         self._check(channel)
         self.edits.append(root.message_id)
@@ -106,9 +110,15 @@ async def store(sqlite_url: str) -> AsyncIterator[Store]:
     await s.close()
 
 
-def worker(store: Store, platform: FakePlatform, sleeps: list[float]) -> Deliverer:
+def worker(
+    store: Store, platform: FakePlatform, sleeps: list[float], notices: list[str] | None = None
+) -> Deliverer:
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
+
+    async def notify(text: str) -> None:
+        if notices is not None:
+            notices.append(text)
 
     return Deliverer(
         store=store,
@@ -118,6 +128,7 @@ def worker(store: Store, platform: FakePlatform, sleeps: list[float]) -> Deliver
         audit=AuditLog(None),
         owner="test",
         sleep=sleep,
+        notify_admins=notify,
     )
 
 
@@ -177,8 +188,10 @@ async def test_a_gone_channel_is_disabled_and_the_others_go_on(store: Store) -> 
     platform.failing["GONE"] = DeliveryError(
         "no such channel", code="channel_not_found", permanent=True
     )
-    report = await worker(store, platform, sleeps).drain()
+    notices: list[str] = []
+    report = await worker(store, platform, sleeps, notices).drain()
     assert [c for c, *_ in platform.sent] == ["OK", "OK"]
+    assert len(notices) == 1 and "fake:GONE" in notices[0] and "channel_not_found" in notices[0]
     assert report.disabled == ["fake:GONE (demo)"]
     subs = {s.address.channel: s for s in await store.subscriptions(enabled_only=False)}
     assert not subs["GONE"].enabled and "channel_not_found" in (subs["GONE"].disabled_reason or "")

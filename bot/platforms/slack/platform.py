@@ -207,6 +207,10 @@ class SlackPlatform:
         ts = await self._post(channel, render_reply(reply), idempotency_key, thread.thread_id)
         return MessageRef(message_id=ts, thread_id=thread.thread_id)
 
+    async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
+        ts = await self._post(channel, render_reply(notice), idempotency_key)
+        return MessageRef(message_id=ts, thread_id=ts)
+
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         message = render_card(card)
         await _call(
