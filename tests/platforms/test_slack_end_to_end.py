@@ -115,6 +115,7 @@ def everything_sent(slack: FakeSlack) -> str:
     return json.dumps([c.args for c in slack.calls if c.method.startswith("chat.")])
 
 
+@pytest.mark.slow
 async def test_threads_replies_root_edits_and_escaping(
     setup: list[str], env: dict[str, str], slack: FakeSlack, feeds: FeedServer
 ) -> None:
@@ -157,6 +158,7 @@ async def test_threads_replies_root_edits_and_escaping(
     assert "&lt;@U999&gt;" in sent and "&amp; Commerce" in sent
 
 
+@pytest.mark.slow
 async def test_kill_between_send_and_commit_gives_no_duplicate(
     setup: list[str], env: dict[str, str], slack: FakeSlack, feeds: FeedServer
 ) -> None:
