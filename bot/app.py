@@ -86,7 +86,7 @@ async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
     return Store(engine)
 
 
-def chat_platforms(settings: Settings) -> dict[str, ChatPlatform]:
+async def chat_platforms(settings: Settings) -> dict[str, ChatPlatform]:
     """The chat platforms the environment has tokens for (none: the console)."""
     platforms: dict[str, ChatPlatform] = {}
     if settings.slack_bot_token:
@@ -101,7 +101,7 @@ def chat_platforms(settings: Settings) -> dict[str, ChatPlatform]:
     if settings.discord_token:
         from bot.platforms.discord.platform import DiscordPlatform
 
-        platforms["discord"] = DiscordPlatform(
+        platforms["discord"] = await DiscordPlatform.login(
             settings.discord_token.get_secret_value(), api_base=settings.discord_api_url
         )
     return platforms
@@ -140,7 +140,11 @@ async def build(
     )
     parser = parser or FeedparserParser()
     if platforms is None:
-        platforms = chat_platforms(settings) or {"console": ConsolePlatform(console_out)}
+        try:
+            platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}
+        except BaseException:
+            await store.close()
+            raise
     owner = settings.instance_id or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     audit = AuditLog(settings.audit_log)
     seeded = seeded_claims(storylines) if use_seeded_history else {}

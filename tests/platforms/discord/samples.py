@@ -1,0 +1,142 @@
+"""Cards, replies and interaction payloads for the Discord tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.models import Card, FactLine, Reply
+from tests.support.fake_discord import APPLICATION_ID, GUILD_ID
+
+TOKEN = "discord-bot-token"
+CHANNEL = "1300000000000000001"
+MANAGE_GUILD = 1 << 5
+SEND_MESSAGES = 1 << 11
+
+
+def fact(label: str = "Access", value: str = "suspended", **kw: Any) -> FactLine:
+    fields: dict[str, Any] = {"since": "2026-03-02", "source": "Reuters"}
+    fields.update(kw)
+    return FactLine(label=label, value=value, **fields)
+
+
+def card(
+    title: str = "Fable 5 suspension",
+    *,
+    facts: tuple[FactLine, ...] | None = None,
+    description: str = "",
+) -> Card:
+    return Card(
+        storyline="fable-suspension",
+        title=title,
+        description=description,
+        facts=(fact(),) if facts is None else facts,
+        updated="2026-03-03",
+    )
+
+
+def coverage(title: str = "Anthropic disables Fable 5", **kw: Any) -> Reply:
+    fields: dict[str, Any] = {
+        "url": "https://news.test/a?x=1&y=2",
+        "source": "Reuters",
+        "published": "2026-03-02",
+        "also": ("AP", "BBC"),
+        "why": "score 87: Anthropic, export control",
+    }
+    fields.update(kw)
+    return Reply(kind="coverage", storyline="fable-suspension", title=title, **fields)
+
+
+CHANGE = "Access: was available — Anthropic, 2026-02-01 → now suspended — Reuters, 2026-03-02"
+
+
+def fact_change(text: str = CHANGE) -> Reply:
+    return Reply(
+        kind="fact_change",
+        storyline="fable-suspension",
+        title="Access changed",
+        text=text,
+        url="https://news.test/b",
+        source="Reuters",
+        published="2026-03-02",
+    )
+
+
+def _option(name: str, value: str) -> dict[str, Any]:
+    return {"type": 3, "name": name, "value": value}
+
+
+def command_data(*path: str, **options: str) -> dict[str, Any]:
+    """``data`` for ``/threadline <path…> option=value…`` as Discord sends it:
+    subcommand groups (type 2) and subcommands (type 1) nest in ``options``."""
+    leaf: list[dict[str, Any]] = [_option(k, v) for k, v in options.items()]
+    *groups, sub = path
+    node: dict[str, Any] = {"type": 1, "name": sub, "options": leaf}
+    for group in reversed(groups):
+        node = {"type": 2, "name": group, "options": [node]}
+    return {"id": "1400000000000000001", "name": "threadline", "type": 1, "options": [node]}
+
+
+_ids = iter(range(1_500_000_000_000_000_000, 1_600_000_000_000_000_000))
+
+
+def interaction(
+    data: dict[str, Any],
+    *,
+    permissions: int = SEND_MESSAGES,
+    in_guild: bool = True,
+    user_id: str = "1600000000000000001",
+) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload (application command) for ``data``."""
+    user = {
+        "id": user_id,
+        "username": "ann",
+        "discriminator": "0",
+        "avatar": None,
+        "global_name": "Ann",
+    }
+    payload: dict[str, Any] = {
+        "id": str(next(_ids)),
+        "application_id": APPLICATION_ID,
+        "type": 2,
+        "token": f"interaction-token-{next(_ids)}",
+        "version": 1,
+        "data": data,
+        "locale": "en-US",
+        "app_permissions": str(SEND_MESSAGES),
+        "attachment_size_limit": 10_485_760,
+        "entitlements": [],
+    }
+    if in_guild:
+        payload["guild_id"] = GUILD_ID
+        payload["guild_locale"] = "en-US"
+        payload["channel_id"] = CHANNEL
+        payload["channel"] = {
+            "id": CHANNEL,
+            "type": 0,
+            "guild_id": GUILD_ID,
+            "name": "news",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+        }
+        payload["member"] = {
+            "user": user,
+            "roles": [],
+            "joined_at": "2025-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            # Discord's resolved permissions of the member in this channel.
+            "permissions": str(permissions),
+        }
+        payload["context"] = 0
+    else:
+        dm = "1700000000000000001"
+        payload["channel_id"] = dm
+        payload["channel"] = {"id": dm, "type": 1, "recipients": [user]}
+        payload["user"] = user
+        payload["context"] = 1
+    return payload
