@@ -4,30 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core import facts
 from bot.core.decide import initial_states
 from bot.core.models import Claim, FactKey, FactView, Storyline
 from bot.storage.store import Store
 
 
 def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:
-    """The histories written in the storyline files, as claims."""
-    out: dict[FactKey, list[Claim]] = {}
-    for s in storylines:
-        for f in s.facts:
-            out[(s.id, f.id)] = [
-                Claim(
-                    storyline=s.id,
-                    fact=f.id,
-                    value=h.value,
-                    published=h.date,
-                    source=h.source,
-                    item_key=f"seed:{s.id}:{f.id}:{i}",
-                    url=h.url,
-                    seeded=True,
-                )
-                for i, h in enumerate(f.history)
-            ]
-    return out
+    """The histories written in the storyline files, as claims, by (storyline, fact)."""
+    return {
+        (s.id, fact): claims for s in storylines for fact, claims in facts.seeded_claims(s).items()
+    }
 
 
 async def known_claims(

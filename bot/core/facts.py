@@ -10,7 +10,7 @@ Pure. The pipeline uses it like this, for every matched (entry, storyline)::
         if (before.value, before.disputed) != (after.value, after.disputed):
             emit FactChange(..., cause=claim)
 
-(:func:`decide_changes` does the comparison for a batch.) Seeded history
+Seeded history
 becomes claims through :func:`seeded_claims` and takes part like any other.
 
 **Extraction** reads only the headline and the lede (the first two sentences of
@@ -54,13 +54,13 @@ claim and newer than the establishment of the current value.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from bot.core.models import Claim, Entry, FactChange, FactSpec, FactView, Storyline
+from bot.core.models import Claim, Entry, FactSpec, FactView, Storyline
 
 CORROBORATION_WINDOW = timedelta(days=14)
 DISPUTE_WINDOW = timedelta(days=14)
@@ -465,44 +465,3 @@ def seeded_claims(storyline: Storyline) -> dict[str, list[Claim]]:
             for i, h in enumerate(spec.history)
         ]
     return out
-
-
-def decide_changes(
-    storyline: Storyline,
-    before: Mapping[str, FactView],
-    claims_by_fact: Mapping[str, Sequence[Claim]],
-    *,
-    new_claims: Iterable[Claim] = (),
-) -> list[FactChange]:
-    """Resolve every fact in ``claims_by_fact`` (ALL known claims of that fact,
-    the new ones included) and return a :class:`FactChange` for each whose
-    ``value`` or ``disputed`` flag differs from ``before`` (a fact missing from
-    ``before`` counts as unknown). ``cause`` is the newest of ``new_claims`` for
-    that fact, else the claim that made the new value current (or, for a
-    dispute, the newest contender)."""
-    fresh: dict[str, Claim] = {}
-    for claim in new_claims:
-        if claim.fact not in fresh or _order(claim) > _order(fresh[claim.fact]):
-            fresh[claim.fact] = claim
-    changes: list[FactChange] = []
-    for spec in storyline.facts:
-        if spec.id not in claims_by_fact:
-            continue
-        claims = claims_by_fact[spec.id]
-        new = resolve(spec, claims, storyline=storyline)
-        old = before.get(spec.id) or FactView(storyline.id, spec.id, None)
-        if (old.value, old.disputed) == (new.value, new.disputed):
-            continue
-        cause = fresh.get(spec.id) or _cause(new, claims)
-        if cause is not None:
-            changes.append(FactChange(storyline.id, spec.id, old, new, cause))
-    return changes
-
-
-def _cause(view: FactView, claims: Sequence[Claim]) -> Claim | None:
-    if view.disputed and view.contenders:
-        return view.contenders[0]
-    for claim in claims:
-        if claim.value == view.value and claim.published == view.since:
-            return claim
-    return max(claims, key=_order, default=None)

@@ -3,8 +3,8 @@ a lone source makes a dispute, attribution is kept."""
 
 from __future__ import annotations
 
-from bot.core.facts import decide_changes, extract_claims, resolve, seeded_claims
-from bot.core.models import FactView, SeededClaim
+from bot.core.facts import extract_claims, resolve, seeded_claims
+from bot.core.models import SeededClaim
 from tests.core.builders import ACCESS, T0, claim, entry, storyline
 
 
@@ -154,14 +154,3 @@ def test_seeded_history_takes_part_like_other_claims() -> None:
     assert seeded[0].seeded
     view = resolve(spec, [*seeded, claim("restored", hours=1, source="x.com")], storyline=s)
     assert view.value == "suspended" and view.disputed
-
-
-def test_decide_changes_reports_value_and_dispute_changes() -> None:
-    s = storyline()
-    before = {"access_status": FactView(s.id, "access_status", "available")}
-    new = claim("suspended", hours=5, source="b.com")
-    known = [claim("available", hours=0, source="a.com"), new]
-    (change,) = decide_changes(s, before, {"access_status": known}, new_claims=[new])
-    assert change.old.value == "available" and change.new.disputed and change.cause == new
-    unchanged = {"access_status": change.new}
-    assert decide_changes(s, unchanged, {"access_status": known}) == []
