@@ -59,16 +59,25 @@ def card(
     )
 
 
+def _disputes(spec: FactSpec, view: FactView) -> str:
+    return "; ".join(
+        f"{c.who} says {spec.value_label(c.value)} ({day(c.published)})" for c in view.contenders
+    )
+
+
 def change_text(spec: FactSpec, change: FactChange) -> str:
-    """``Label: was X — source, date → now Y — source, date`` (and who disputes it)."""
+    """``Label: was X — source, date → now Y — source, date``; when only the
+    dispute flag moved, who says what (or that the dispute is settled)."""
     old, new = change.old, change.new
+    now = f"{spec.value_label(new.value)} — {_said(new)}"
+    if old.value == new.value and new.disputed:
+        return f"{spec.label} is disputed: {_disputes(spec, new)}. Still shown as {now}."
+    if old.value == new.value:
+        return f"{spec.label}: no longer disputed — {now}"
     was = "unknown" if old.value is None else f"{spec.value_label(old.value)} — {_said(old)}"
-    text = f"{spec.label}: was {was} → now {spec.value_label(new.value)} — {_said(new)}"
+    text = f"{spec.label}: was {was} → now {now}"
     if new.disputed and new.contenders:
-        disputes = "; ".join(
-            f"{c.who} says {spec.value_label(c.value)} ({day(c.published)})" for c in new.contenders
-        )
-        text += f" (disputed: {disputes})"
+        text += f" (disputed: {_disputes(spec, new)})"
     return text
 
 

@@ -1,0 +1,77 @@
+"""What a fact-change reply says."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.core.models import Claim, FactChange, FactSpec, FactValueSpec, FactView
+from bot.core.render import change_text
+
+SPEC = FactSpec(
+    id="status",
+    label="Designation",
+    kind="enum",
+    values=(
+        FactValueSpec("designated", "Designated", ()),
+        FactValueSpec("blocked", "Blocked", ()),
+        FactValueSpec("upheld", "Upheld", ()),
+    ),
+)
+
+
+def claim(value: str, source: str, day: int) -> Claim:
+    return Claim("s", "status", value, datetime(2026, 3, day, tzinfo=UTC), source, f"k{day}")
+
+
+def view(value: str, source: str, day: int, *contenders: Claim) -> FactView:
+    return FactView(
+        "s",
+        "status",
+        value,
+        datetime(2026, 3, day, tzinfo=UTC),
+        source,
+        disputed=bool(contenders),
+        contenders=contenders,
+    )
+
+
+def test_a_change_says_was_and_now_with_sources_and_dates() -> None:
+    change = FactChange(
+        "s",
+        "status",
+        view("designated", "AP", 5),
+        view("blocked", "CNBC", 26),
+        claim("blocked", "CNBC", 26),
+    )
+    assert change_text(SPEC, change) == (
+        "Designation: was Designated — AP, 2026-03-05 → now Blocked — CNBC, 2026-03-26"
+    )
+
+
+def test_a_new_dispute_says_who_says_what_and_what_is_still_shown() -> None:
+    lone = claim("upheld", "Podcast", 28)
+    change = FactChange(
+        "s",
+        "status",
+        view("blocked", "CNBC", 26),
+        view("blocked", "CNBC", 26, lone, claim("blocked", "CNBC", 26)),
+        lone,
+    )
+    assert change_text(SPEC, change) == (
+        "Designation is disputed: Podcast says Upheld (2026-03-28); CNBC says Blocked "
+        "(2026-03-26). Still shown as Blocked — CNBC, 2026-03-26."
+    )
+
+
+def test_a_settled_dispute_says_so() -> None:
+    lone = claim("upheld", "Podcast", 28)
+    change = FactChange(
+        "s",
+        "status",
+        view("blocked", "CNBC", 26, lone),
+        view("blocked", "CNBC", 26),
+        claim("blocked", "AP", 29),
+    )
+    assert (
+        change_text(SPEC, change) == "Designation: no longer disputed — Blocked — CNBC, 2026-03-26"
+    )
