@@ -1,0 +1,113 @@
+"""The command service shared by Slack, Discord and the CLI."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Threadline, build
+from bot.core.models import ChannelAddress, Invoker
+from bot.platforms.console import ConsolePlatform
+from bot.settings import load_settings
+from tests.conftest import REPO
+from tests.support.feedserver import FeedServer, rss
+
+CHANNEL = ChannelAddress("slack", "C1", "T1")
+ADMIN = Invoker("slack", "UADMIN", CHANNEL, is_admin=True)
+MEMBER = Invoker("slack", "UMEMBER", CHANNEL, is_admin=False)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    srv = FeedServer()
+    await srv.start()
+    srv.set(
+        "/feed.xml",
+        rss(
+            [
+                {
+                    "guid": "1",
+                    "link": "https://e.example/1",
+                    "title": "Hello",
+                    "summary": "",
+                    "published": None,
+                }
+            ],
+            title="Example feed",
+        ),
+    )
+    srv.set("/page.html", b"<html><body>not a feed</body></html>", content_type="text/html")
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+async def app(tmp_path: Path) -> AsyncIterator[Threadline]:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds: []\n")
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        feeds_file=feeds,
+        storylines_dir=REPO / "storylines",
+        allow_private_feeds=True,
+    )
+    app = await build(settings, platforms={"slack": ConsolePlatform(io.StringIO())})
+    yield app
+    await app.close()
+
+
+async def test_a_member_cannot_add_feeds_and_nothing_is_fetched_or_stored(
+    app: Threadline, server: FeedServer
+) -> None:
+    reply = await app.commands.execute(MEMBER, f"feeds add {server.url('/feed.xml')} Mine")
+    assert not reply.ok and "admin" in reply.text.lower()
+    assert sum(server.hits.values()) == 0
+    assert await app.store.feeds() == []
+    for line in ("feeds list", f"feeds remove {server.url('/feed.xml')}"):
+        assert not (await app.commands.execute(MEMBER, line)).ok
+
+
+async def test_an_admin_adds_lists_and_removes_a_feed(app: Threadline, server: FeedServer) -> None:
+    reply = await app.commands.execute(ADMIN, f"feeds add {server.url('/feed.xml')}")
+    assert reply.ok and "Example feed" in reply.text  # named after the feed's own title
+    listing = await app.commands.execute(ADMIN, "feeds list")
+    assert "Example feed" in listing.text and server.url("/feed.xml") in listing.text
+    again = await app.commands.execute(ADMIN, f"feeds add {server.url('/feed.xml')}")
+    assert not again.ok and "Already" in again.text
+    removed = await app.commands.execute(ADMIN, "feeds remove 1")
+    assert removed.ok and await app.store.feeds() == []
+
+
+async def test_an_admin_is_told_why_a_url_is_not_added(app: Threadline, server: FeedServer) -> None:
+    reply = await app.commands.execute(ADMIN, f"feeds add {server.url('/page.html')}")
+    assert not reply.ok and "not" in reply.text and "feed" in reply.text
+    reply = await app.commands.execute(ADMIN, "feeds add file:///etc/passwd")
+    assert not reply.ok and "file" in reply.text
+    assert await app.store.feeds() == []
+
+
+async def test_anyone_follows_and_the_root_card_is_queued_at_once(app: Threadline) -> None:
+    reply = await app.commands.execute(MEMBER, "follow dod-dispute")
+    assert reply.ok and "dod-dispute" in reply.text
+    assert not (await app.commands.execute(MEMBER, "follow no-such-story")).ok
+    again = await app.commands.execute(MEMBER, "follow dod-dispute")
+    assert "already" in again.text
+    report = await app.deliverer.drain()
+    assert report.sent == 1
+    [sub] = [s for s in await app.store.subscriptions() if s.address.platform == "slack"]
+    assert sub.root is not None
+    assert (await app.commands.execute(MEMBER, "unfollow dod-dispute")).ok
+    assert [s for s in await app.store.subscriptions() if s.address.platform == "slack"] == []
+
+
+async def test_storylines_and_show_give_current_facts_and_timelines(app: Threadline) -> None:
+    listing = await app.commands.execute(MEMBER, "storylines")
+    assert "fable-suspension" in listing.text and "dod-dispute" in listing.text
+    shown = await app.commands.execute(MEMBER, "show dod-dispute")
+    assert shown.ok and "2026-03-26" in shown.text  # the seeded history's injunction date
+    assert "follow <storyline>" in (await app.commands.execute(MEMBER, "")).text
+    unknown = await app.commands.execute(MEMBER, "frobnicate")
+    assert not unknown.ok and "follow" in unknown.text
