@@ -111,17 +111,22 @@ class Deliverer:
                 await self.store.mark_sent(row.id, None, self.clock.now())
                 continue
             try:
-                roots[sub.id] = await self._send(platform, row, root, cards[sub.storyline])
+                try:
+                    roots[sub.id] = await self._send(platform, row, root, cards[sub.storyline])
+                except DeliveryError as exc:
+                    if exc.code != "thread_gone" or root is None:
+                        raise
+                    # A locked or deleted thread: start a new root and send there.
+                    log.info(
+                        "thread of %s in %s is gone; starting a new one", sub.storyline, sub.address
+                    )
+                    await self.store.set_root(sub.id, None)
+                    root = roots[sub.id] = None
+                    roots[sub.id] = await self._send(platform, row, None, cards[sub.storyline])
                 if root is None:
                     fresh.add(sub.id)
             except DeliveryError as exc:
-                if exc.code == "thread_gone":
-                    # A locked or deleted thread: the next try starts a new root.
-                    await self.store.set_root(sub.id, None)
-                    roots[sub.id] = None
-                    await self.store.mark_retry(row.id, exc.message, self.clock.now())
-                    report.retried += 1
-                elif exc.permanent:
+                if exc.permanent:
                     disabled.add(sub.id)
                     await self._disable(row, exc, report)
                 else:

@@ -66,6 +66,7 @@ class FakePlatform:
         self.sent: list[tuple[str, str, str, str]] = []  # (channel, kind, key, thread)
         self.edits: list[str] = []
         self.failing: dict[str, DeliveryError] = {}
+        self.failing_replies: dict[str, DeliveryError] = {}
         self.already: dict[str, MessageRef] = {}
         self._n = 0
 
@@ -83,6 +84,8 @@ class FakePlatform:
         self, channel: str, thread: MessageRef, reply: Reply, *, idempotency_key: str
     ) -> MessageRef:
         self._check(channel)
+        if thread.thread_id in self.failing_replies:
+            raise self.failing_replies[thread.thread_id]
         self._n += 1
         self.sent.append((channel, "reply", idempotency_key, thread.thread_id))
         return MessageRef(str(self._n), thread.thread_id)
@@ -209,3 +212,17 @@ async def test_a_transient_error_is_retried_later_not_dropped(store: Store) -> N
     assert (await deliverer.drain()).sent == 0  # not due yet: Retry-After is honoured
     deliverer.clock.t = T0 + timedelta(seconds=31)  # type: ignore[attr-defined]
     assert (await deliverer.drain()).sent == 1
+
+
+async def test_a_deleted_or_locked_thread_is_replaced_by_a_new_root(store: Store) -> None:
+    platform, sleeps = FakePlatform(), []
+    sub, _ = await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
+    deliverer = worker(store, platform, sleeps)
+    await deliverer.drain()
+    await queue_reply(store, sub.id, "after the thread was locked")
+    platform.failing_replies["thread-1"] = DeliveryError("thread locked", code="thread_gone")
+    assert (await deliverer.drain()).sent == 1
+    kinds = [(k, th) for _c, k, _key, th in platform.sent]
+    assert kinds == [("root", "1"), ("root", "2"), ("reply", "thread-2")]
+    [stored] = await store.subscriptions()
+    assert stored.root == MessageRef("2", "thread-2")
