@@ -13,6 +13,11 @@ blow-up and external entities, while documents that merely declare a few
 entities, and plain DOCTYPEs like RSS 0.91's, still parse.
 What cannot be neutralised safely (an unterminated DOCTYPE, entity
 declarations outside it) is refused with ``ParseError(code="unsafe_xml")``.
+
+In the same pre-pass, numeric character references to characters XML forbids
+(``&#0;``, ``&#x110000;``, ``&#99999999999;``, surrogates, controls) become
+``&#xFFFD;``: feedparser's ``chr()`` raises on some of them, which would lose
+the whole feed, and the others would carry control characters in.
 """
 
 from __future__ import annotations
@@ -51,6 +56,14 @@ _ENTITY_REF = re.compile(rb"&([A-Za-z_][\w.-]*);")
 _HTML_ROOT = re.compile(rb"<(html|head|body)[\s>]", re.IGNORECASE)
 _PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 
+# A character reference, or one escaped as text (``&amp;#…;``): feedparser
+# unescapes the latter into HTML content and then int()s it too.
+_CHAR_REF = re.compile(rb"&(amp;)?#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\ud800-\udfff]")
+# Escaped references (``&amp;#9999…;``) reach entry HTML as text; those too long
+# to denote any character would make an HTML unescaper's int() raise later.
+_ABSURD_TEXT_REF = re.compile(r"&#(?:[xX]0*[0-9A-Fa-f]{7,}|0*[0-9]{8,});?")
+
 
 class FeedparserParser:
     """The ``FeedParser`` port over feedparser 6. Swap it for another class
@@ -77,9 +90,8 @@ class FeedparserParser:
         except ParseError:
             raise
         except Exception as error:  # the port promises ParseError only, whatever the input
-            raise ParseError(
-                f"the feed could not be parsed ({type(error).__name__}: {error})", code="parse"
-            ) from error
+            detail = _printable(f"{type(error).__name__}: {error}")
+            raise ParseError(f"the feed could not be parsed ({detail})", code="parse") from error
 
     def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
         if len(body) > self.max_bytes:
@@ -90,7 +102,7 @@ class FeedparserParser:
         if not body.strip():
             raise ParseError("the response was empty, not an RSS/Atom feed", code="not_a_feed")
         lower = {k.lower(): v for k, v in (headers or {}).items()}
-        document = neutralise_entities(to_utf8(body, lower))
+        document = neutralise_char_refs(neutralise_entities(to_utf8(body, lower)))
         _refuse_non_feeds(document)
         result = feedparser.parse(
             io.BytesIO(document),
@@ -102,7 +114,7 @@ class FeedparserParser:
             if _HTML_ROOT.search(document[:4096]):
                 raise _html_page()
             reason = result.get("bozo_exception")
-            detail = f" (the XML parser said: {reason})" if reason else ""
+            detail = f" (the XML parser said: {_printable(str(reason))})" if reason else ""
             raise ParseError(f"this is not an RSS/Atom feed{detail}", code="not_a_feed")
         feed = result.get("feed") or {}
         return ParsedFeed(
@@ -177,6 +189,35 @@ def neutralise_entities(data: bytes) -> bytes:
         subset_text = b"[\n" + b"\n".join(kept) + b"\n]"
         data = data[:open_at] + subset_text + data[open_at:]
     return data
+
+
+def neutralise_char_refs(data: bytes) -> bytes:
+    """``data`` with every numeric character reference to a character that is
+    not an XML ``Char`` (NUL and other controls, surrogates, U+FFFE/U+FFFF,
+    anything beyond U+10FFFF) replaced by ``&#xFFFD;`` (``&amp;#xFFFD;`` when
+    it was escaped as text); valid ones are kept."""
+    if b"&#" not in data and b"&amp;#" not in data:
+        return data
+    return _CHAR_REF.sub(_checked_char_ref, data)
+
+
+def _checked_char_ref(match: re.Match[bytes]) -> bytes:
+    escaped, hexa, decimal = match.group(1), match.group(2), match.group(3)
+    digits = (hexa or decimal).lstrip(b"0")
+    # Past U+10FFFF in either base: never int() a huge string (Python refuses
+    # more than 4300 digits, feedparser's chr() anything past 0x10FFFF).
+    if len(digits) <= 7 and _is_xml_char(int(digits or b"0", 16 if hexa else 10)):
+        return match.group(0)
+    return b"&amp;#xFFFD;" if escaped else b"&#xFFFD;"
+
+
+def _is_xml_char(value: int) -> bool:
+    return (
+        value in (0x9, 0xA, 0xD)
+        or 0x20 <= value <= 0xD7FF
+        or 0xE000 <= value <= 0xFFFD
+        or 0x10000 <= value <= 0x10FFFF
+    )
 
 
 def _expansion(data: bytes, literal: Mapping[bytes, tuple[bytes, int]]) -> int:
@@ -283,6 +324,13 @@ def _refuse_non_feeds(document: bytes) -> None:
         raise ParseError("this is plain text, not an RSS/Atom feed", code="not_a_feed")
 
 
+def _printable(text: str, limit: int = 300) -> str:
+    """An error detail fit for ``feeds list`` and the database: exception
+    messages may quote the document, control characters and all."""
+    text = _UNPRINTABLE.sub("\ufffd", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _html_page() -> ParseError:
     return ParseError("this is an HTML page, not an RSS/Atom feed", code="not_a_feed")
 
@@ -298,6 +346,12 @@ def _field(mapping: Any, key: str) -> Any:
     return dict.get(mapping, key) if isinstance(mapping, dict) else None
 
 
+def _defuse_text_refs(text: str) -> str:
+    if "&#" not in text:
+        return text
+    return _ABSURD_TEXT_REF.sub("&#xFFFD;", text)
+
+
 def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
     summary = _text(_field(entry, "summary"))
     if not summary:
@@ -307,8 +361,8 @@ def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
     return RawEntry(
         guid=_text(_field(entry, "id")) or None,
         link=_text(_field(entry, "link")) or None,
-        title=_text(_field(entry, "title")) or "",
-        summary_html=summary or "",
+        title=_defuse_text_refs(_text(_field(entry, "title")) or ""),
+        summary_html=_defuse_text_refs(summary or ""),
         published=_utc(parsed),
         published_text=_text(_field(entry, "published") or _field(entry, "updated")),
         author=_text(_field(entry, "author")) or None,

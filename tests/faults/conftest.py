@@ -1,0 +1,204 @@
+"""Shared pieces of the fault tests: a clock the test moves, the real app built
+in-process against a local feed server, the real CLI in a subprocess, and
+hostile servers (silent, dripping, bombs)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import struct
+import sys
+import zlib
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.app import Threadline, build
+from bot.core.models import Feed
+from bot.platforms.console import ConsolePlatform
+from bot.ports import Fetcher
+from bot.settings import load_settings
+from tests.conftest import REPO
+from tests.support.feedserver import FeedServer, serve_feeds
+
+START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """The ``Clock`` port, moved by the test."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = when
+
+
+def write_feeds_file(path: Path, feeds: Sequence[tuple[str, str]], interval: int | None) -> Path:
+    lines = ["feeds:"]
+    for url, name in feeds:
+        lines.append(f"  - url: {url}\n    name: {name}")
+        if interval is not None:
+            lines.append(f"    interval: {interval}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Rig:
+    """The real application, built as ``bot.app.build`` builds it, polling
+    feeds on a local server, with a fake clock and the console platform."""
+
+    def __init__(self, tmp_path: Path, server: FeedServer) -> None:
+        self.tmp_path = tmp_path
+        self.server = server
+        self.clock = FakeClock()
+        self.database_url = f"sqlite+aiosqlite:///{tmp_path / 'threadline.db'}"
+        self.feeds_file = tmp_path / "feeds.yaml"
+        self.console = io.StringIO()
+        self.app: Threadline | None = None
+
+    async def start(
+        self,
+        paths: Sequence[str],
+        *,
+        interval: int | None = 60,
+        fetch_timeout: float = 5.0,
+        fetcher: Fetcher | None = None,
+    ) -> Threadline:
+        """Write a feeds file naming ``paths`` on the server (the feed's name is
+        its path) and build the app (with ``fetcher`` instead of the one the
+        settings make, when given)."""
+        write_feeds_file(self.feeds_file, [(self.server.url(p), p) for p in paths], interval)
+        settings = load_settings(
+            allow_private_feeds=True,
+            database_url=self.database_url,
+            feeds_file=self.feeds_file,
+            storylines_dir=REPO / "storylines",
+            fetch_timeout=fetch_timeout,
+        )
+        self.app = await build(
+            settings,
+            clock=self.clock,
+            fetcher=fetcher,
+            platforms={"console": ConsolePlatform(self.console)},
+        )
+        return self.app
+
+    async def close(self) -> None:
+        if self.app is not None:
+            await self.app.close()
+            self.app = None
+
+    @property
+    def threadline(self) -> Threadline:
+        assert self.app is not None, "call start() first"
+        return self.app
+
+    async def feed(self, path: str) -> Feed:
+        """The stored feed named ``path`` (its URL may have changed since)."""
+        for feed in await self.threadline.store.feeds():
+            if feed.name == path:
+                return feed
+        raise AssertionError(f"no feed named {path}")
+
+    def minutes_until_due(self, feed: Feed) -> float:
+        assert feed.next_poll_at is not None
+        return minutes(feed.next_poll_at - self.clock.now())
+
+    async def poll_due(self) -> Any:
+        return await self.threadline.poller.run_due()
+
+    async def poll_when_due(self, path: str) -> Feed:
+        """Move the clock to the feed's next poll time, run one cycle of the
+        due feeds and return the feed as stored afterwards."""
+        feed = await self.feed(path)
+        assert feed.next_poll_at is not None
+        self.clock.set(max(self.clock.now(), feed.next_poll_at))
+        await self.poll_due()
+        return await self.feed(path)
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    async with serve_feeds() as server:
+        yield server
+
+
+@pytest.fixture
+async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
+    r = Rig(tmp_path, feed_server)
+    yield r
+    await r.close()
+
+
+# --- the CLI in a subprocess ------------------------------------------------------------------
+
+
+async def threadline(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def feeds_json(common: Sequence[str], env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``threadline feeds list --json``, by feed name."""
+    code, out, err = await threadline("feeds", "list", "--json", *common, env=env)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return {row["name"]: row for row in rows}
+
+
+# --- hostile servers ---------------------------------------------------------------------------
+
+
+async def silent(request: web.Request) -> web.StreamResponse:
+    """Accepts the request and never answers."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+async def drip(request: web.Request) -> web.StreamResponse:
+    """Answers 200 and then sends one byte a second, forever."""
+    response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+    await response.prepare(request)
+    await response.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+    while True:
+        await response.write(b" ")
+        await asyncio.sleep(1.0)  # the server's pace, not test synchronisation
+
+
+def gzip_bomb(mebibytes: int) -> bytes:
+    """A valid gzip stream of ``mebibytes`` MiB of zeros in about 1 KiB per MiB:
+    after a full flush the compressor's output for each further MiB repeats."""
+    zeros = bytes(1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(mebibytes):
+        crc = zlib.crc32(zeros, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    trailer = struct.pack("<II", crc, (mebibytes << 20) & 0xFFFFFFFF)
+    return header + block * mebibytes + compressor.flush() + trailer
+
+
+def minutes(delta: timedelta | None) -> float:
+    assert delta is not None
+    return delta.total_seconds() / 60
