@@ -219,6 +219,9 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+_HUGE_CHARREF = re.compile(r"&#(?:[xX]0*[0-9a-fA-F]{7,}|0*[0-9]{8,});?")
+
+
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment: tags dropped (script/style content too),
     entities decoded, a newline between blocks, spaces collapsed, control
@@ -228,6 +231,9 @@ def html_to_text(html: str) -> str:
     if "<" not in html and "&" not in html:
         text = html
     else:
+        # A numeric reference too long to be a character would make the
+        # decoder raise (int() refuses over 4300 digits): it is no character.
+        html = _HUGE_CHARREF.sub("\ufffd", html)
         extractor = _TextExtractor()
         extractor.feed(html)
         extractor.close()

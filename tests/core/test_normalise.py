@@ -243,3 +243,10 @@ def test_normalise_never_raises_and_yields_clean_text(
     assert not any(ord(ch) < 32 and ch not in "\n" for ch in e.title + e.summary)
     assert len(e.title) <= 500
     assert len(e.summary) <= 4000
+
+
+def test_a_numeric_reference_too_long_to_be_a_character_does_not_raise() -> None:
+    from bot.core.normalise import html_to_text
+
+    assert html_to_text("a &#" + "1" * 5000 + "; b <b>c</b>") == "a \ufffd b c"
+    assert html_to_text("&#x" + "f" * 40 + ";") == "\ufffd"
