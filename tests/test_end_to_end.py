@@ -3,9 +3,7 @@ subprocess, SQLite and PostgreSQL, the console platform and the audit log."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 
 from bot.storylines import load_storylines
 from tests.conftest import REPO
+from tests.support.cli import threadline
 from tests.support.feedserver import FeedServer, atom, rss
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -53,22 +52,6 @@ NEW_FABLE_ITEM = {
     "without a change, people familiar said.",
     "published": NOW - timedelta(hours=5),
 }
-
-
-async def threadline(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def audit(path: Path) -> list[dict[str, Any]]:

@@ -8,7 +8,6 @@ import asyncio
 import io
 import json
 import struct
-import sys
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from bot.platforms.console import ConsolePlatform
 from bot.ports import Fetcher
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.cli import threadline
 from tests.support.feedserver import FeedServer, serve_feeds
 
 START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -140,22 +140,6 @@ async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
 
 
 # --- the CLI in a subprocess ------------------------------------------------------------------
-
-
-async def threadline(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def feeds_json(common: Sequence[str], env: dict[str, str]) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.platforms.test_slack_end_to_end import BLOCKED, DOD, FABLE, HOSTILE, threadline
+from tests.platforms.test_slack_end_to_end import BLOCKED, DOD, FABLE, HOSTILE
+from tests.support.cli import threadline
 from tests.support.fake_discord import FakeDiscord, fake_discord
 from tests.support.feedserver import FeedServer, rss
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tests.support.cli import threadline
 from tests.support.fake_slack import FakeSlack
 from tests.support.feedserver import FeedServer, rss
 
@@ -49,22 +50,6 @@ BLOCKED = {
     "summary": "A federal judge granted Anthropic a preliminary injunction.",
     "published": NOW - timedelta(hours=2),
 }
-
-
-async def threadline(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture
