@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TextIO
 
 from bot.audit import AuditLog
@@ -188,6 +189,7 @@ async def build(
             owner=owner,
             use_seeded_history=use_seeded_history,
             concurrency=settings.fetch_concurrency,
+            lease=timedelta(seconds=settings.feed_lease),
         ),
         deliverer=deliverer,
         commands=CommandService(

@@ -39,8 +39,12 @@ class BotScheduler:
 
     async def _poll_feed(self, feed_id: int) -> None:
         # A feed is due when its next poll time has come, give or take the jitter,
-        # so a job that fires a little early still polls.
-        report = await self.app.poller.run_due(feed_ids=[feed_id], grace=timedelta(seconds=90))
+        # so a job that fires a little early still polls. The grace stays a small
+        # part of the interval: with several instances each has a job per feed,
+        # and a grace near the interval would let them poll one feed back to back.
+        interval = self._feed_jobs.get(feed_id, 600)
+        grace = timedelta(seconds=min(90, interval // 5))
+        report = await self.app.poller.run_due(feed_ids=[feed_id], grace=grace)
         for url, error in report.errors.items():
             log.warning("could not poll %s: %s", url, error)
         await self.app.notify_disabled(report.disabled)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     instance_id: str | None = None
     # Several `threadline run` processes share one PostgreSQL database.
     multi_instance: bool = False
+    # How long a claimed feed stays this instance's; must outlast one poll of it.
+    # When an instance dies, others take its claimed feeds over after this.
+    feed_lease: int = Field(300, ge=10, le=3600, description="seconds a feed claim lasts")
     slack_api_url: str | None = None
     discord_api_url: str | None = None
     http_port: int = Field(3000, ge=1, le=65535)

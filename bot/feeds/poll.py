@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +73,7 @@ class Poller:
         self.seeded = seeded_claims(storylines) if use_seeded_history else {}
         self.lease = lease
         self._limit = asyncio.Semaphore(concurrency)
+        self._parse_slot = asyncio.Semaphore(1)
 
     async def run_due(
         self,
@@ -141,16 +142,19 @@ class Poller:
                     }
                 )
                 continue
-            fresh = await self._unseen(feed, new)
-            entries.extend(fresh)
+            entries.extend(new)
             if not feed.backlog_done:
                 backlog.add(feed.id)
             updates.append(self._success(feed, result, now))
 
+        entries = await self._unseen(entries)
         decision = None
         if entries:
-            decision = await self._decide(entries, frozenset(backlog))
-            counts = await self.store.record_cycle(decision, updates, now)
+            # Deciding reads the fact states and recent items that recording
+            # changes: two instances doing it at once would both announce one change.
+            async with self.store.decision_lock():
+                decision = await self._decide(entries, frozenset(backlog))
+                counts = await self.store.record_cycle(decision, updates, now)
             report.new_items = counts["items"]
             report.posts = counts["posts"]
             report.fact_changes = len(decision.changes)
@@ -167,20 +171,26 @@ class Poller:
                 result = await self.fetcher.fetch(request)
             if result.status != "ok":
                 return result, []
-            parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
+            # One parse at a time: parsing holds the GIL, so parallel parse
+            # threads only take turns (and thrash), while the loop still fetches.
+            async with self._parse_slot:
+                parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
         except FeedError as exc:
             return exc
         first_seen = self.clock.now()
         entries = []
         for raw in parsed.entries:
             entries.append(normalise(raw, feed_id=feed.id, source=feed.name, first_seen=first_seen))
-        return result, entries
+        # The body is no longer needed: do not hold every body until the commit.
+        return replace(result, body=b""), entries
 
-    async def _unseen(self, feed: Feed, entries: list[Entry]) -> list[Entry]:
-        unique: dict[str, Entry] = {}
+    async def _unseen(self, entries: list[Entry]) -> list[Entry]:
+        """The entries not stored yet, each (feed, key) once: one look-up for
+        the whole cycle, not one round trip per feed."""
+        unique: dict[tuple[int, str], Entry] = {}
         for e in entries:
-            unique.setdefault(e.key, e)
-        known = await self.store.known_keys(feed.id, list(unique))
+            unique.setdefault((e.feed_id, e.key), e)
+        known = await self.store.known_item_keys(list(unique))
         return [e for k, e in unique.items() if k not in known]
 
     async def _decide(self, entries: list[Entry], backlog: frozenset[int]) -> Any:

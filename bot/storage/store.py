@@ -7,8 +7,10 @@ caller can act on; database failures propagate as SQLAlchemy errors.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,10 @@ from bot.core.models import (
     Subscription,
 )
 from bot.storage import tables as t
+
+KEYS_PER_QUERY = 2000
+_DECISION_LOCK = 0x74686463  # "thdc"; the migration lock is another key
+ROWS_PER_INSERT = 1000
 
 if TYPE_CHECKING:
     from bot.core.decide import Decision
@@ -122,6 +128,7 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._decision_lock = asyncio.Lock()
 
     def _insert(self, table: Table) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
@@ -133,6 +140,24 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    @asynccontextmanager
+    async def decision_lock(self) -> AsyncIterator[None]:
+        """Hold the cross-instance lock for deciding and recording a cycle
+        (a PostgreSQL advisory lock; SQLite serves one process, so none there).
+        Within the process an asyncio lock comes first: concurrent scheduler jobs
+        race the same way, and only one pooled connection may wait on the
+        database lock (waiters holding the pool would starve the holder)."""
+        async with self._decision_lock:
+            if self.dialect != "postgresql":
+                yield
+                return
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql(f"SELECT pg_advisory_lock({_DECISION_LOCK})")
+                try:
+                    yield
+                finally:
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_DECISION_LOCK})")
 
     # --- feeds ---------------------------------------------------------------------------
 
@@ -155,8 +180,13 @@ class Store:
             for seed in seeds:
                 row = known.get(seed.url)
                 if row is None:
-                    await conn.execute(t.feeds.insert().values(**self._new_feed(seed, "file", now)))
-                    added += 1
+                    # Instances starting together may add the same file feed at once.
+                    result = await conn.execute(
+                        self._insert(t.feeds)
+                        .values(**self._new_feed(seed, "file", now))
+                        .on_conflict_do_nothing(index_elements=["url"])
+                    )
+                    added += result.rowcount
                 elif row.origin == "file":
                     await conn.execute(
                         update(t.feeds)
@@ -308,9 +338,18 @@ class Store:
                 values.update(etag=u.etag, last_modified=u.last_modified, body_hash=u.body_hash)
             if u.backlog_done:
                 values["backlog_done"] = True
-            if u.url:
+            if u.url and not await self._url_taken(conn, u.url, u.feed_id):
+                # A redirect to another feed's URL is not adopted (the URL is
+                # unique): adopting it would fail the whole cycle's transaction.
                 values["url"] = u.url
             await conn.execute(update(t.feeds).where(t.feeds.c.id == u.feed_id).values(**values))
+
+    @staticmethod
+    async def _url_taken(conn: AsyncConnection, url: str, feed_id: int) -> bool:
+        other = await conn.scalar(
+            select(t.feeds.c.id).where(t.feeds.c.url == url, t.feeds.c.id != feed_id).limit(1)
+        )
+        return other is not None
 
     # --- items, claims, facts -------------------------------------------------------------
 
@@ -322,6 +361,25 @@ class Store:
                 select(t.items.c.key).where(t.items.c.feed_id == feed_id, t.items.c.key.in_(keys))
             )
             return {r.key for r in rows}
+
+    async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which (feed_id, key) pairs are stored: one query per chunk for a whole
+        cycle instead of one per feed (1,000 feeds were 1,000 round trips)."""
+        found: set[tuple[int, str]] = set()
+        if not keys:
+            return found
+        async with self.engine.connect() as conn:
+            # Chunked so one statement stays under SQLite's bound-parameter limit.
+            for start in range(0, len(keys), KEYS_PER_QUERY):
+                chunk = keys[start : start + KEYS_PER_QUERY]
+                rows = await conn.execute(
+                    select(t.items.c.feed_id, t.items.c.key).where(
+                        t.items.c.feed_id.in_({f for f, _ in chunk}),
+                        t.items.c.key.in_({k for _, k in chunk}),
+                    )
+                )
+                found.update((r.feed_id, r.key) for r in rows)
+        return found & set(keys)
 
     async def recent_entries(self, since: datetime, limit: int = 2000) -> list[Entry]:
         """Items published since ``since`` that matched a storyline (for dedupe)."""
@@ -394,11 +452,13 @@ class Store:
         written, so the validators do not advance and the items come back."""
         async with self.engine.begin() as conn:
             ids: dict[tuple[int, str], int] = {}
-            if decision.items:
-                rows = [self._item_values(n.entry) for n in decision.items]
+            rows = [self._item_values(n.entry) for n in decision.items]
+            # In chunks: one VALUES list must stay under the bound-parameter limit
+            # (SQLite 32,766, asyncpg 32,767); a 1,000-feed first poll needs 500,000.
+            for start in range(0, len(rows), ROWS_PER_INSERT):
                 stmt = (
                     self._insert(t.items)
-                    .values(rows)
+                    .values(rows[start : start + ROWS_PER_INSERT])
                     .on_conflict_do_nothing(index_elements=["feed_id", "key"])
                     .returning(t.items.c.id, t.items.c.feed_id, t.items.c.key)
                 )
