@@ -1,0 +1,560 @@
+"""The whole poll pipeline on loopback, against a naive bot and the parsing floor.
+
+    .venv/bin/python bench/bench_pipeline.py [--quick] [--database sqlite|postgres]
+        [--feeds 1000] [--items 50] [--storylines 50] [--topical 0.05]
+        [--json-out bench/out/bench_pipeline.json]
+
+One run, all on 127.0.0.1 (a synthetic feed server in a child process):
+
+* cycles of the real pipeline (``bot.app.build`` → ``Poller.run_due``) over
+  ``--feeds`` feeds × ``--items`` items: the first poll (every item new), a
+  cycle where every feed changed (a few new items each, every body parsed),
+  one where the server answers 304, one where bodies are unchanged and the
+  server sends no validators (the hash skip). Parser calls are counted;
+* each stage's share, timed around the real components (the parser, the
+  store's methods, ``normalise``, the matcher, fact extraction, dedupe);
+* matching items/s with ``--storylines`` storylines (``bench_match``'s synthesis);
+* peak RSS of the pipeline (1,000 feeds and ≥ 50,000 stored items);
+* baselines on the same bytes: the parser alone, the fast parser, the floor
+  (``lxml.etree.fromstring``) and a naive bot (``naive_bot.py``).
+
+Prints a table and the targets, writes JSON. A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_match import entries as corpus_entries  # noqa: E402
+from bench_match import synthesise  # noqa: E402
+from lxml import etree  # noqa: E402
+from naive_bot import naive_matches, phrases, run_naive_bot  # noqa: E402
+from pipeline_feeds import HEADERS, ServerProcess, feed_body, texts  # noqa: E402
+
+import bot.core.decide as decide_module  # noqa: E402
+import bot.feeds.poll as poll_module  # noqa: E402
+from bot.app import build  # noqa: E402
+from bot.core.match import Matcher  # noqa: E402
+from bot.core.models import ChannelAddress, FeedSeed, ParsedFeed  # noqa: E402
+from bot.feeds.fetch import HttpFetcher  # noqa: E402
+from bot.feeds.parse import FeedparserParser  # noqa: E402
+from bot.feeds.poll import Poller  # noqa: E402
+from bot.platforms.console import ConsolePlatform  # noqa: E402
+from bot.ports import FeedParser  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from bot.storylines import load_storylines  # noqa: E402
+
+STORE_METHODS = (
+    "claim_feeds",
+    "release_feeds",
+    "known_keys",
+    "recent_entries",
+    "claims",
+    "fact_states",
+    "subscriptions",
+    "record_cycle",
+    "record_feed_updates",
+)
+CHANGED_SHIFT = 5  # new items per feed in the "every feed changed" cycle
+
+
+# --- instrumentation ------------------------------------------------------------------------
+
+
+class Stages:
+    """Seconds and calls per stage, summed over a cycle."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] += seconds
+            self.calls[stage] += 1
+
+    def reset(self) -> None:
+        self.seconds.clear()
+        self.calls.clear()
+
+    def timed(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """For pure CPU work: the calling thread's CPU time, so time spent
+        waiting for the GIL while a parse thread holds it is not counted."""
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.add(stage, time.thread_time() - began)
+
+        return wrapper
+
+    def timed_async(self, stage: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                self.add(stage, time.perf_counter() - began)
+
+        return wrapper
+
+
+class CountingParser:
+    """Wraps the real parser: counts calls and the parse thread's CPU time
+    (``thread_time``, so waiting for the GIL is not counted as parsing)."""
+
+    def __init__(self, inner: FeedParser, stages: Stages) -> None:
+        self.inner = inner
+        self.stages = stages
+
+    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+        began = time.thread_time()
+        try:
+            return self.inner.parse(body, headers)
+        finally:
+            self.stages.add("parse", time.thread_time() - began)
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, MiB (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- the database -----------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str, workdir: Path, admin_url: str | None) -> AsyncIterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        return
+    if not admin_url:
+        raise SystemExit("--database postgres needs --postgres-url or THREADLINE_TEST_POSTGRES_URL")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(admin_url)
+    name = f"tl_bench_{uuid.uuid4().hex[:8]}"
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        conn = await asyncpg.connect(dsn)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+async def run_pipeline(
+    args: argparse.Namespace, server: ServerProcess, db_url: str, workdir: Path
+) -> dict[str, Any]:
+    stages = Stages()
+    settings = load_settings(
+        database_url=db_url,
+        storylines_dir=ROOT / "storylines",
+        feeds_file=workdir / "no-feeds.yaml",
+        allow_private_feeds=True,
+        fetch_concurrency=args.concurrency,
+    )
+    parser = CountingParser(FeedparserParser(), stages)
+    fetcher = HttpFetcher(allow_private=True, timeout=120, max_bytes=5 * 1024 * 1024)
+    app = await build(
+        settings,
+        fetcher=fetcher,
+        parser=parser,
+        platforms={"console": ConsolePlatform(io.StringIO())},
+        sync_feeds=False,
+    )
+    try:
+        storylines = synthesise(load_storylines(ROOT / "storylines"), args.storylines)
+        now = app.clock.now()
+        channel = ChannelAddress("console", "terminal")
+        for s in storylines:
+            if s.status == "open":
+                await app.store.follow(channel, s.id, now)
+        seeds = [FeedSeed(server.url(f), f"Outlet {f}", 600) for f in range(args.feeds)]
+        await app.store.sync_feeds(seeds, now)
+        poller = Poller(
+            store=app.store,
+            fetcher=fetcher,
+            parser=parser,
+            storylines=storylines,
+            clock=app.clock,
+            audit=app.audit,
+            owner=app.owner,
+            concurrency=args.concurrency,
+        )
+        _instrument(poller, stages)
+        fetched = Stages()
+        fetcher.fetch = fetched.timed_async("fetch", fetcher.fetch)  # type: ignore[method-assign]
+
+        cycles: dict[str, Any] = {}
+        plan = [
+            ("first_poll", 0, args.items, True),
+            ("all_changed", 1, CHANGED_SHIFT, True),
+            ("not_modified_304", 1, CHANGED_SHIFT, True),
+            ("hash_skip", 1, CHANGED_SHIFT, False),
+        ]
+        for name, generation, shift, validators in plan:
+            server.configure(generation=generation, shift=shift, validators=validators)
+            stages.reset()
+            fetched.reset()
+            began = time.perf_counter()
+            report = await poller.run_due(all_feeds=True)
+            wall = time.perf_counter() - began
+            served = server.stats()
+            stored = await app.store.item_count()
+            cycles[name] = _cycle_result(
+                name, wall, report, stages, fetched, served, args.items, stored
+            )
+            print(_cycle_line(cycles[name]), flush=True)
+        return {"cycles": cycles, "peak_rss_mb": round(rss_mb(), 1)}
+    finally:
+        await app.close()
+
+
+def _instrument(poller: Poller, stages: Stages) -> None:
+    """Time the real components in place (no fork of the pipeline)."""
+    store = poller.store
+    for name in STORE_METHODS:
+        setattr(store, name, stages.timed_async("store", getattr(store, name)))
+    poller.matcher.match = stages.timed("match", poller.matcher.match)  # type: ignore[method-assign]
+    poll_module.normalise = stages.timed("normalise", poll_module.normalise)  # type: ignore[assignment]
+    decide_module.extract_claims = stages.timed("facts", decide_module.extract_claims)  # type: ignore[assignment]
+    decide_module.resolve = stages.timed("facts", decide_module.resolve)  # type: ignore[assignment]
+    decide_module.find_duplicate = stages.timed("dedupe", decide_module.find_duplicate)  # type: ignore[assignment]
+    poll_module.decide = stages.timed("decide", poll_module.decide)  # type: ignore[assignment]
+
+
+def _cycle_result(
+    name: str,
+    wall: float,
+    report: Any,
+    stages: Stages,
+    fetched: Stages,
+    served: dict[str, int],
+    per_feed: int,
+    stored: int,
+) -> dict[str, Any]:
+    seconds = dict(stages.seconds)
+    parses = stages.calls.get("parse", 0)
+    items_parsed = parses * per_feed
+    inner = sum(seconds.get(k, 0.0) for k in ("match", "facts", "dedupe"))
+    shares = {
+        "parse (CPU)": seconds.get("parse", 0.0),
+        "normalise": seconds.get("normalise", 0.0),
+        "match": seconds.get("match", 0.0),
+        "facts": seconds.get("facts", 0.0),
+        "dedupe": seconds.get("dedupe", 0.0),
+        "decide, other": max(seconds.get("decide", 0.0) - inner, 0.0),
+        "store": seconds.get("store", 0.0),
+    }
+    shares["fetch + event loop (rest)"] = max(wall - sum(shares.values()), 0.0)
+    return {
+        "name": name,
+        "seconds": round(wall, 3),
+        "feeds": report.feeds,
+        "fetched_200": report.fetched,
+        "not_modified": report.not_modified,
+        "unchanged": report.unchanged,
+        "errors": len(report.errors),
+        "parser_calls": parses,
+        "items_parsed": items_parsed,
+        "new_items": report.new_items,
+        "posts": report.posts,
+        "stored_items_after": stored,
+        "items_per_s": round(items_parsed / wall) if wall else 0,
+        "new_items_per_s": round(report.new_items / wall) if wall else 0,
+        "server": served,
+        "stage_seconds": {k: round(v, 3) for k, v in shares.items()},
+        "stage_share": {k: round(v / wall, 3) for k, v in shares.items()} if wall else {},
+        "fetch_calls": fetched.calls.get("fetch", 0),
+        "fetch_seconds_summed": round(fetched.seconds.get("fetch", 0.0), 3),
+        "store_calls": stages.calls.get("store", 0),
+    }
+
+
+def _cycle_line(c: dict[str, Any]) -> str:
+    return (
+        f"  {c['name']:<17} {c['seconds']:>8.2f} s  {c['feeds']} feeds  "
+        f"{c['parser_calls']} parses  {c['new_items']} new  "
+        f"{c['items_per_s']:,} items/s  ({c['fetched_200']} ok, {c['not_modified']} 304, "
+        f"{c['unchanged']} unchanged, {c['errors']} errors)"
+    )
+
+
+# --- baselines -------------------------------------------------------------------------------
+
+
+def parse_rates(bodies: list[bytes], per_feed: int, fast_available: bool) -> dict[str, Any]:
+    """Items/s of each parser alone on the same bytes (one thread)."""
+    out: dict[str, Any] = {}
+    contenders: list[tuple[str, Callable[[bytes], Any]]] = [
+        ("floor: lxml.etree.fromstring", etree.fromstring),
+        ("feedparser (FeedparserParser)", lambda b: FeedparserParser().parse(b, HEADERS)),
+    ]
+    if fast_available:
+        import fastfeedparser
+
+        # Raw, not behind our port: it is not wired in (see bench/README.md).
+        contenders.append(("fastfeedparser.parse (raw)", fastfeedparser.parse))
+    for name, fn in contenders:
+        began = time.perf_counter()
+        for body in bodies:
+            fn(body)
+        elapsed = time.perf_counter() - began
+        out[name] = {
+            "seconds": round(elapsed, 3),
+            "documents": len(bodies),
+            "items_per_s": round(len(bodies) * per_feed / elapsed),
+            "mb_per_s": round(sum(map(len, bodies)) / elapsed / 2**20, 2),
+        }
+    return out
+
+
+def matching_rate(storyline_count: int, rounds: int) -> dict[str, Any]:
+    storylines = synthesise(load_storylines(ROOT / "storylines"), storyline_count)
+    items = corpus_entries(ROOT.parent / "shared/corpus/dev.jsonl")
+    matcher = Matcher(storylines)
+    for entry in items:  # warm the fuzzy memo: the steady state of a running bot
+        matcher.match(entry)
+    began = time.perf_counter()
+    for _ in range(rounds):
+        for entry in items:
+            matcher.match(entry)
+    ours = len(items) * rounds / (time.perf_counter() - began)
+    vocabulary = phrases(storylines)
+    sample = items[: max(20, len(items) // 10)]
+    began = time.perf_counter()
+    for entry in sample:
+        naive_matches(f"{entry.title} {entry.summary}".lower(), vocabulary)
+    naive = len(sample) / (time.perf_counter() - began)
+    return {
+        "storylines": len(storylines),
+        "phrases": sum(len(p) for _, p in vocabulary),
+        "items": len(items),
+        "rounds": rounds,
+        "items_per_s": round(ours),
+        "naive_rapidfuzz_loop_items_per_s": round(naive, 1),
+    }
+
+
+def naive_rate(server: ServerProcess, count: int, storyline_count: int, workdir: Path) -> Any:
+    storylines = synthesise(load_storylines(ROOT / "storylines"), storyline_count)
+    report = run_naive_bot([server.url(f) for f in range(count)], storylines, workdir / "naive.db")
+    return {
+        "feeds": count,
+        "items": report.items,
+        "matches": report.matches,
+        "seconds": round(report.total, 3),
+        "stage_seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+        "items_per_s": round(report.items / report.total, 1),
+    }
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    cycles = result["pipeline"]["cycles"]
+    parsers = result["parsers"]
+    parser_rate = parsers["feedparser (FeedparserParser)"]["items_per_s"]
+    naive = result["naive_bot"]["items_per_s"]
+    e2e = cycles["first_poll"]["items_per_s"]
+    changed = cycles["all_changed"]["items_per_s"]
+    rows = [
+        ("304 cycle seconds", cycles["not_modified_304"]["seconds"], "<= 2", lambda v: v <= 2),
+        ("304 cycle parses", cycles["not_modified_304"]["parser_calls"], "== 0", lambda v: v == 0),
+        ("hash-skip cycle seconds", cycles["hash_skip"]["seconds"], "<= 2", lambda v: v <= 2),
+        ("hash-skip cycle parses", cycles["hash_skip"]["parser_calls"], "== 0", lambda v: v == 0),
+        (
+            "changed cycle / parser alone",
+            round(changed / parser_rate, 3),
+            ">= 0.8",
+            lambda v: v >= 0.8,
+        ),
+        ("first poll / parser alone", round(e2e / parser_rate, 3), "(info)", lambda v: True),
+        ("first poll / naive bot", round(e2e / naive, 1), ">= 30", lambda v: v >= 30),
+        ("changed cycle / naive bot", round(changed / naive, 1), ">= 30", lambda v: v >= 30),
+        (
+            f"matching items/s ({result['matching']['storylines']} storylines)",
+            result["matching"]["items_per_s"],
+            ">= 10000",
+            lambda v: v >= 10_000,
+        ),
+        ("pipeline peak RSS MiB", result["pipeline"]["peak_rss_mb"], "<= 200", lambda v: v <= 200),
+    ]
+    return [
+        {"target": name, "value": value, "goal": goal, "met": bool(check(value))}
+        for name, value, goal, check in rows
+    ]
+
+
+def print_tables(result: dict[str, Any]) -> None:
+    print(
+        "\n== pipeline cycles",
+        f"({result['feeds']} feeds x {result['items']} items, "
+        f"{result['database']}, parser {result['parser']}) ==",
+    )
+    header = f"{'cycle':<17} {'seconds':>8} {'parses':>7} {'new':>7} {'items/s':>9}  stage shares"
+    print(header)
+    for c in result["pipeline"]["cycles"].values():
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in c["stage_share"].items() if v >= 0.005)
+        print(
+            f"{c['name']:<17} {c['seconds']:>8.2f} {c['parser_calls']:>7} {c['new_items']:>7} "
+            f"{c['items_per_s']:>9,}  {shares}"
+        )
+    print("\n== parsers alone, same bytes (one thread) ==")
+    floor = result["parsers"]["floor: lxml.etree.fromstring"]["items_per_s"]
+    feedparser_rate = result["parsers"]["feedparser (FeedparserParser)"]["items_per_s"]
+    for name, p in result["parsers"].items():
+        print(
+            f"{name:<32} {p['items_per_s']:>9,} items/s  {p['mb_per_s']:>7.2f} MB/s  "
+            f"x{p['items_per_s'] / feedparser_rate:.2f} feedparser  "
+            f"x{p['items_per_s'] / floor:.3f} floor"
+        )
+    n = result["naive_bot"]
+    print(
+        f"\n== naive bot: {n['feeds']} feeds, {n['items']} items, {n['items_per_s']:,} items/s "
+        f"({', '.join(f'{k} {v:.1f} s' for k, v in n['stage_seconds'].items())}) =="
+    )
+    m = result["matching"]
+    print(
+        f"== matching, {m['storylines']} storylines ({m['phrases']} phrases): "
+        f"{m['items_per_s']:,} items/s; naive rapidfuzz loop "
+        f"{m['naive_rapidfuzz_loop_items_per_s']:,} items/s =="
+    )
+    print("\n== targets ==")
+    for t in result["targets"]:
+        print(f"{'MET ' if t['met'] else 'MISS'} {t['target']:<38} {t['value']!s:>10}  {t['goal']}")
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    baseline_rss = rss_mb()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        ServerProcess(
+            feeds=args.feeds, per_feed=args.items, ports=args.ports, topical=args.topical
+        ) as server,
+    ):
+        workdir = Path(tmp)
+        (workdir / "no-feeds.yaml").write_text("feeds: []\n", encoding="utf-8")
+        admin = args.postgres_url or os.environ.get("THREADLINE_TEST_POSTGRES_URL")
+        print(f"pipeline: {args.feeds} feeds x {args.items} items on {args.database}", flush=True)
+        async with database(args.database, workdir, admin) as db_url:
+            pipeline = await run_pipeline(args, server, db_url, workdir)
+        pool = texts()
+        sample = [
+            feed_body(f, 0, per_feed=args.items, shift=args.items, pool=pool, topical=args.topical)
+            for f in range(min(args.parse_sample, args.feeds))
+        ]
+        print("parsers alone …", flush=True)
+        fast_available = _fast_available()
+        parsers = parse_rates(sample, args.items, fast_available)
+        print("matching …", flush=True)
+        matching = matching_rate(args.storylines, args.match_rounds)
+        print(f"naive bot on {args.naive_feeds} feeds …", flush=True)
+        server.configure(generation=0, shift=args.items, validators=False)
+        naive = await asyncio.to_thread(
+            naive_rate, server, args.naive_feeds, args.storylines, workdir
+        )
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "feeds": args.feeds,
+        "items": args.items,
+        "storylines": args.storylines,
+        "topical": args.topical,
+        "database": args.database,
+        "parser": "feedparser",
+        "concurrency": args.concurrency,
+        "ports": args.ports,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "rss_at_start_mb": round(baseline_rss, 1),
+        "pipeline": pipeline,
+        "parsers": parsers,
+        "fast_parser_available": fast_available,
+        "matching": matching,
+        "naive_bot": naive,
+    }
+    result["targets"] = targets(result)
+    return result
+
+
+def _fast_available() -> bool:
+    try:
+        import fastfeedparser  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    ap.add_argument("--quick", action="store_true", help="100 feeds, small baselines")
+    ap.add_argument("--feeds", type=int)
+    ap.add_argument("--items", type=int, default=50)
+    ap.add_argument("--storylines", type=int, default=50)
+    ap.add_argument(
+        "--topical",
+        type=float,
+        default=0.05,
+        help="share of items carrying corpus text (storyline news and near misses); "
+        "the rest is everyday news. 1.0 is the worst case",
+    )
+    ap.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--postgres-url", help="admin URL (default: THREADLINE_TEST_POSTGRES_URL)")
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--ports", type=int, default=16, help="server ports (hosts, in effect)")
+    ap.add_argument("--parse-sample", type=int, help="documents for the parsers-alone rates")
+    ap.add_argument("--naive-feeds", type=int, help="feeds the naive bot reads")
+    ap.add_argument("--match-rounds", type=int)
+    ap.add_argument("--json-out", type=Path, default=ROOT / "bench/out/bench_pipeline.json")
+    args = ap.parse_args()
+    args.feeds = args.feeds or (100 if args.quick else 1000)
+    args.parse_sample = args.parse_sample or (50 if args.quick else 200)
+    args.naive_feeds = args.naive_feeds or (2 if args.quick else 6)
+    args.match_rounds = args.match_rounds or (3 if args.quick else 20)
+    # feedparser.parse(url) goes through urllib, which would honour a proxy.
+    os.environ["no_proxy"] = os.environ["NO_PROXY"] = "127.0.0.1,localhost"
+    result = asyncio.run(main_async(args))
+    print_tables(result)
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(f"\nwrote {args.json_out}")
+    return 0 if all(t["met"] for t in result["targets"]) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
