@@ -112,8 +112,11 @@ def decide(
         results = matcher.match(entry)
         matched = tuple(r for r in results if r.matched)
         backlog = entry.feed_id in backlog_feeds
-        duplicate = find_duplicate(entry, seen) if matched else None
-        seen.append(entry)
+        duplicate = None
+        if matched:
+            # Only matched items can be posted, so only they can be duplicates.
+            duplicate = find_duplicate(entry, seen)
+            seen.append(entry)
         item_claims: list[Claim] = []
         if not matched:
             best = max(results, key=lambda r: r.score, default=None)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -56,6 +57,7 @@ _STOP = frozenset(
 )
 
 
+@lru_cache(maxsize=16384)
 def normalise_title(title: str) -> str:
     """Lower case, punctuation removed, stop words dropped, single spaces."""
     text = _SPACES.sub(" ", _NON_WORD.sub(" ", title.lower().replace("’", "'"))).strip()
