@@ -59,6 +59,7 @@ from bot.core.match import Matcher  # noqa: E402
 from bot.core.models import ChannelAddress, FeedSeed, ParsedFeed  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
 from bot.feeds.parse import FeedparserParser  # noqa: E402
+from bot.feeds.parse_pool import ParsePool  # noqa: E402
 from bot.feeds.poll import Poller  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402
@@ -203,10 +204,15 @@ async def run_pipeline(
                 await app.store.follow(channel, s.id, now)
         seeds = [FeedSeed(server.url(f), f"Outlet {f}", 600) for f in range(args.feeds)]
         await app.store.sync_feeds(seeds, now)
+        pool = ParsePool(args.parse_processes) if args.parse_processes else None
+        if pool is not None:
+            # Parses happen in the workers: count and time them (wall) from here.
+            pool.parse = stages.timed_async("parse", pool.parse)  # type: ignore[method-assign]
         poller = Poller(
             store=app.store,
             fetcher=fetcher,
-            parser=parser,
+            parse_pool=pool,
+            parser=parser.inner if pool is not None else parser,
             storylines=storylines,
             clock=app.clock,
             audit=app.audit,
@@ -237,6 +243,8 @@ async def run_pipeline(
                 name, wall, report, stages, fetched, served, args.items, stored
             )
             print(_cycle_line(cycles[name]), flush=True)
+        if pool is not None:
+            pool.close()
         return {"cycles": cycles, "peak_rss_mb": round(rss_mb(), 1)}
     finally:
         await app.close()
@@ -536,6 +544,12 @@ def main() -> int:
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--postgres-url", help="admin URL (default: THREADLINE_TEST_POSTGRES_URL)")
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument(
+        "--parse-processes",
+        type=int,
+        default=0,
+        help="parse in this many worker processes (THREADLINE_PARSE_PROCESSES); 0: a thread",
+    )
     ap.add_argument("--ports", type=int, default=16, help="server ports (hosts, in effect)")
     ap.add_argument("--parse-sample", type=int, help="documents for the parsers-alone rates")
     ap.add_argument("--naive-feeds", type=int, help="feeds the naive bot reads")

@@ -23,6 +23,7 @@ from bot.delivery.outbox import Deliverer
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse import FeedparserParser
+from bot.feeds.parse_pool import ParsePool
 from bot.feeds.poll import Poller
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
@@ -53,6 +54,7 @@ class Threadline:
     deliverer: Deliverer
     commands: CommandService
     notify: AdminNotifier
+    parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
 
@@ -61,6 +63,8 @@ class Threadline:
             await self.notify(message, title="Feed disabled")
 
     async def close(self) -> None:
+        if self.parse_pool is not None:
+            self.parse_pool.close()
         await self.fetcher.close()
         for platform in self.platforms.values():
             closer = getattr(platform, "close", None)
@@ -161,6 +165,7 @@ async def build(
         else None
     )
     notify = AdminNotifier(platforms, admin_channel)
+    parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
     deliverer = Deliverer(
         store=store,
         platforms=platforms,
@@ -189,6 +194,7 @@ async def build(
             owner=owner,
             use_seeded_history=use_seeded_history,
             concurrency=settings.fetch_concurrency,
+            parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
         ),
         deliverer=deliverer,
@@ -202,6 +208,7 @@ async def build(
             default_interval=settings.default_interval,
         ),
         notify=notify,
+        parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,
     )

@@ -19,6 +19,7 @@ from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
 from bot.core.normalise import normalise
 from bot.errors import FeedError
+from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
 from bot.state import known_claims, seeded_claims
 from bot.storage.store import FeedUpdate, Store
@@ -60,6 +61,7 @@ class Poller:
         use_seeded_history: bool = True,
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 16,
+        parse_pool: ParsePool | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -73,7 +75,8 @@ class Poller:
         self.seeded = seeded_claims(storylines) if use_seeded_history else {}
         self.lease = lease
         self._limit = asyncio.Semaphore(concurrency)
-        self._parse_slot = asyncio.Semaphore(1)
+        self.parse_pool = parse_pool
+        self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
 
     async def run_due(
         self,
@@ -171,10 +174,13 @@ class Poller:
                 result = await self.fetcher.fetch(request)
             if result.status != "ok":
                 return result, []
-            # One parse at a time: parsing holds the GIL, so parallel parse
-            # threads only take turns (and thrash), while the loop still fetches.
+            # One parse per slot: in a thread, one at a time (parsing holds the GIL,
+            # so parallel threads only take turns); with a pool, one per process.
             async with self._parse_slot:
-                parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
+                if self.parse_pool is not None:
+                    parsed = await self.parse_pool.parse(self.parser, result.body, result.headers)
+                else:
+                    parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
         except FeedError as exc:
             return exc
         first_seen = self.clock.now()

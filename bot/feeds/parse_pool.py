@@ -1,0 +1,53 @@
+"""Parsing in worker processes, so a busy bot uses more than one core.
+
+feedparser is pure Python and holds the GIL: in threads, parses only take turns.
+A pool of processes parses several feeds at once while the event loop goes on
+fetching. A worker that dies (a crash in a C extension, the OOM killer) fails
+only the feed it was parsing; the pool is rebuilt for the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.core.models import ParsedFeed
+from bot.errors import ParseError
+from bot.ports import FeedParser
+
+
+class ParsePool:
+    """Runs ``parser.parse`` in ``processes`` worker processes (``parser`` must be
+    picklable). ``parse`` raises what the parser raises (``ParseError``)."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # forkserver: forking a process that runs an event loop and holds
+            # database connections would copy them into the workers.
+            context = multiprocessing.get_context("forkserver")
+            self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
+        return self._executor
+
+    async def parse(
+        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
+    ) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool(), parser.parse, body, dict(headers or {}))
+        except BrokenProcessPool:
+            self.close()
+            raise ParseError(
+                "the parser process died while reading this feed", code="parse"
+            ) from None
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
