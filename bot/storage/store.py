@@ -168,14 +168,17 @@ class Store:
         if not seeds:
             return 0
         async with self.engine.begin() as conn:
-            known = {
-                row.url: row
-                for row in await conn.execute(
-                    select(t.feeds.c.url, t.feeds.c.origin).where(
-                        t.feeds.c.url.in_([s.url for s in seeds])
-                    )
+            urls = [s.url for s in seeds]
+            known: dict[str, Any] = {}
+            for found in await conn.execute(
+                select(t.feeds.c.id, t.feeds.c.url, t.feeds.c.seed_url, t.feeds.c.origin).where(
+                    or_(t.feeds.c.url.in_(urls), t.feeds.c.seed_url.in_(urls))
                 )
-            }
+            ):
+                # A feed that moved (permanent redirect) is still the file's entry.
+                known[found.url] = found
+                if found.seed_url:
+                    known[found.seed_url] = found
             added = 0
             for seed in seeds:
                 row = known.get(seed.url)
@@ -190,7 +193,7 @@ class Store:
                 elif row.origin == "file":
                     await conn.execute(
                         update(t.feeds)
-                        .where(t.feeds.c.url == seed.url)
+                        .where(t.feeds.c.id == row.id)
                         .values(
                             name=seed.name,
                             interval_seconds=seed.interval_seconds,
@@ -342,6 +345,8 @@ class Store:
                 # A redirect to another feed's URL is not adopted (the URL is
                 # unique): adopting it would fail the whole cycle's transaction.
                 values["url"] = u.url
+                # Remember the URL it was added with, so the seed file still knows it.
+                values["seed_url"] = func.coalesce(t.feeds.c.seed_url, t.feeds.c.url)
             await conn.execute(update(t.feeds).where(t.feeds.c.id == u.feed_id).values(**values))
 
     @staticmethod

@@ -77,6 +77,8 @@ feeds = Table(
     Column("body_hash", String(64)),
     Column("backlog_done", Boolean, nullable=False, default=False),
     Column("redirect_url", Text),
+    # The URL the feed was added with, once a permanent redirect moved it elsewhere.
+    Column("seed_url", Text),
     Column("redirect_count", Integer, nullable=False, default=0),
     Column("last_polled_at", UTC),
     Column("last_success_at", UTC),

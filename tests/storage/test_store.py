@@ -75,3 +75,17 @@ async def test_outbox_rows_come_back_after_a_crash_marked_sending(store: Store) 
     await store.mark_sent(again.id, "m1", T0)
     assert await store.claim_outbox("w3", T0 + LEASE * 4, LEASE, ["discord"]) == []
     assert (await store.outbox_counts())["sent"] == 1
+
+
+async def test_a_feed_moved_by_a_permanent_redirect_is_not_re_added_from_the_file(
+    store: Store,
+) -> None:
+    from bot.storage.store import FeedUpdate
+
+    await store.sync_feeds([seed(1)], T0)
+    [feed] = await store.feeds()
+    moved = "https://feeds.example.com/new-home.xml"
+    await store.record_feed_updates([FeedUpdate(feed.id, "ok", T0, T0, success=True, url=moved)])
+    assert await store.sync_feeds([seed(1)], T0) == 0
+    [feed] = await store.feeds()
+    assert feed.url == moved and feed.name == "Feed 1"
