@@ -8,6 +8,7 @@ caller can act on; database failures propagate as SQLAlchemy errors.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -71,6 +72,15 @@ class OutboxRow:
     payload: dict[str, Any]
     attempts: int
     status: str
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _plain(text: str | None, limit: int = 1000) -> str | None:
+    """An error message fit for a text column: PostgreSQL refuses NUL, and
+    control characters have no business in what `feeds list` shows."""
+    return None if text is None else _CONTROL.sub(" ", text)[:limit]
 
 
 def _feed(row: Any) -> Feed:
@@ -328,7 +338,7 @@ class Store:
                 "next_poll_at": u.next_poll_at,
                 "failures": u.failures,
                 "error_code": u.error_code,
-                "last_error": u.last_error,
+                "last_error": _plain(u.last_error),
                 "enabled": u.enabled,
                 "redirect_url": u.redirect_url,
                 "redirect_count": u.redirect_count,
@@ -783,7 +793,7 @@ class Store:
                 .values(
                     status="pending",
                     next_attempt_at=at,
-                    last_error=error[:1000],
+                    last_error=_plain(error),
                     lease_owner=None,
                     lease_until=None,
                 )
@@ -794,7 +804,7 @@ class Store:
             await conn.execute(
                 update(t.outbox)
                 .where(t.outbox.c.id == row_id)
-                .values(status=status, last_error=error[:1000], lease_owner=None, lease_until=None)
+                .values(status=status, last_error=_plain(error), lease_owner=None, lease_until=None)
             )
 
     async def outbox_counts(self) -> dict[str, int]:

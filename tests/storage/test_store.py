@@ -89,3 +89,28 @@ async def test_a_feed_moved_by_a_permanent_redirect_is_not_re_added_from_the_fil
     assert await store.sync_feeds([seed(1)], T0) == 0
     [feed] = await store.feeds()
     assert feed.url == moved and feed.name == "Feed 1"
+
+
+async def test_an_error_message_with_nul_and_control_characters_is_stored_plain(
+    store: Store,
+) -> None:
+    from bot.storage.store import FeedUpdate
+
+    await store.sync_feeds([seed(1)], T0)
+    [feed] = await store.feeds()
+    await store.record_feed_updates(
+        [
+            FeedUpdate(
+                feed.id,
+                "failing",
+                T0,
+                T0,
+                success=False,
+                failures=1,
+                error_code="parse",
+                last_error="bad\x00byte\x1b[31m here",
+            )
+        ]
+    )
+    [feed] = await store.feeds()
+    assert feed.last_error == "bad byte [31m here"
