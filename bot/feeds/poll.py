@@ -112,18 +112,7 @@ class Poller:
                 update = self._failure(feed, outcome, now)
                 report.errors[feed.url] = f"{outcome.code}: {outcome.message}"
                 log.debug("feed %s (%s): %s", feed.name, feed.url, outcome.message)
-                audit.append(
-                    {
-                        "event": "feed.disabled" if not update.enabled else "feed.error",
-                        "feed": feed.name,
-                        "url": feed.url,
-                        "code": outcome.code,
-                        "error": outcome.message,
-                        "failures": update.failures,
-                    }
-                )
-                if not update.enabled:
-                    report.disabled.append(f"Feed {feed.name} ({feed.url}): {update.last_error}")
+                self._problem(feed, update, outcome.code, outcome.message, report, audit)
                 updates.append(update)
                 continue
             result, new = outcome
@@ -131,19 +120,9 @@ class Poller:
             report.not_modified += result.status == "not_modified"
             report.unchanged += result.status == "unchanged"
             if result.status == "gone":
-                updates.append(self._gone(feed, now))
-                report.disabled.append(
-                    f"Feed {feed.name} ({feed.url}) was disabled: the server says it is gone (410)"
-                )
-                audit.append(
-                    {
-                        "event": "feed.disabled",
-                        "feed": feed.name,
-                        "url": feed.url,
-                        "code": "gone",
-                        "error": "the server says the feed is gone (410)",
-                    }
-                )
+                update = self._gone(feed, now)
+                self._problem(feed, update, "gone", update.last_error or "", report, audit)
+                updates.append(update)
                 continue
             entries.extend(new)
             if not feed.backlog_done:
@@ -215,6 +194,32 @@ class Poller:
         )
 
     # --- feed bookkeeping ------------------------------------------------------------------
+
+    @staticmethod
+    def _problem(
+        feed: Feed,
+        update: FeedUpdate,
+        code: str,
+        message: str,
+        report: CycleReport,
+        audit: list[dict[str, Any]],
+    ) -> None:
+        """Audit a feed's failure; a feed it disabled is also reported for admins."""
+        disabled = not update.enabled
+        audit.append(
+            {
+                "event": "feed.disabled" if disabled else "feed.error",
+                "feed": feed.name,
+                "url": feed.url,
+                "code": code,
+                "error": message,
+                "failures": update.failures,
+            }
+        )
+        if disabled:
+            report.disabled.append(
+                f"Feed {feed.name} ({feed.url}) was disabled: {update.last_error}"
+            )
 
     def _success(self, feed: Feed, result: FetchResult, now: datetime) -> FeedUpdate:
         redirect_url, redirect_count, url = None, 0, None
