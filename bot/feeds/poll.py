@@ -46,6 +46,20 @@ class CycleReport:
     posts: int = 0
     fact_changes: int = 0
 
+    def add(self, other: CycleReport) -> None:
+        for name in (
+            "feeds",
+            "fetched",
+            "not_modified",
+            "unchanged",
+            "new_items",
+            "posts",
+            "fact_changes",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.update(other.errors)
+        self.disabled.extend(other.disabled)
+
 
 class Poller:
     def __init__(
@@ -62,6 +76,7 @@ class Poller:
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 16,
         parse_pool: ParsePool | None = None,
+        batch: int = 250,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -76,6 +91,7 @@ class Poller:
         self.lease = lease
         self._limit = asyncio.Semaphore(concurrency)
         self.parse_pool = parse_pool
+        self.batch = batch
         self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
 
     async def run_due(
@@ -85,16 +101,21 @@ class Poller:
         feed_ids: Sequence[int] | None = None,
         grace: timedelta = timedelta(0),
     ) -> CycleReport:
-        """Claim the due feeds (or all enabled ones) and poll them as one cycle.
-        A feed due within ``grace`` counts as due (scheduler jitter)."""
+        """Claim the due feeds (or all enabled ones) and poll them, ``batch`` feeds
+        per transaction. A feed due within ``grace`` counts as due (scheduler jitter).
+
+        Batches bound memory (a batch's entries are held until its commit). Items
+        are decided in publication order within a batch; across batches the facts
+        still resolve by publication time, so a batch's order never flips a fact."""
         now = self.clock.now()
         feeds = await self.store.claim_feeds(
             self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
         )
-        if not feeds:
-            return CycleReport()
+        report = CycleReport()
         try:
-            return await self.poll(feeds)
+            for start in range(0, len(feeds), self.batch):
+                report.add(await self.poll(feeds[start : start + self.batch]))
+            return report
         finally:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
