@@ -11,7 +11,6 @@ import os
 import random
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from aiohttp import web
 
 from tests.conftest import REPO
 from tests.faults.conftest import threadline
+from tests.support.cli import start
 from tests.support.fake_slack import FakeSlack
 from tests.support.feedserver import FeedServer, atom, rss
 
@@ -147,16 +147,7 @@ async def run_and_kill(
 ) -> bool:
     """Start `threadline run --once`; SIGKILL it when ``kill_point`` returns,
     unless it finished first. True when it was killed."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    proc = await start(*args, env=env)
     exited = asyncio.ensure_future(proc.wait())
     reached = asyncio.ensure_future(kill_point())
     try:

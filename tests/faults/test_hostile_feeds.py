@@ -13,7 +13,6 @@ import json
 import re
 import resource
 import sqlite3
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from bot.feeds.fetch import HttpFetcher
 from bot.ports import FetchRequest
 from tests.conftest import REPO
 from tests.faults.conftest import Rig, drip, feeds_json, gzip_bomb, silent, threadline
+from tests.support.cli import start
 from tests.support.feedserver import FeedServer, atom, rss
 
 FETCH_TIMEOUT = 2.0
@@ -257,16 +257,7 @@ async def run_measured(args: Sequence[str], env: dict[str, str]) -> tuple[int, s
     never less than what getrusage reports for it once reaped."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start(*args, env=env, stderr=asyncio.subprocess.PIPE)
     sampled = 0
     status = Path(f"/proc/{proc.pid}/status")
     communicate = asyncio.ensure_future(proc.communicate())

@@ -3,10 +3,8 @@ local fake of Discord's REST API; feeds served on 127.0.0.1."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.platforms.test_slack_end_to_end import BLOCKED, DOD, FABLE, HOSTILE
-from tests.support.cli import threadline
+from tests.support.cli import start, threadline
 from tests.support.fake_discord import FakeDiscord, fake_discord
 from tests.support.feedserver import FeedServer, rss
 
@@ -107,19 +105,7 @@ async def test_kill_after_the_send_reached_discord_gives_no_duplicate(
     sent_before = len(discord_api.calls_to("send_message"))
 
     feeds.set("/fable.xml", rss([FABLE, HOSTILE]))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--once",
-        "--no-seeded-history",
-        *setup,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    proc = await start("run", "--once", "--no-seeded-history", *setup, env=env)
     await discord_api.wait_for("send_message", count=sent_before + 1, timeout=60)
     os.kill(proc.pid, signal.SIGKILL)
     await proc.wait()

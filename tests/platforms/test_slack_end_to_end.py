@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.support.cli import threadline
+from tests.support.cli import start, threadline
 from tests.support.fake_slack import FakeSlack
 from tests.support.feedserver import FeedServer, rss
 
@@ -157,19 +156,7 @@ async def test_kill_between_send_and_commit_gives_no_duplicate(
 
     feeds.set("/fable.xml", rss([FABLE, HOSTILE]))
     slack.stall("chat.postMessage")  # the reply reaches Slack, its answer never returns
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--once",
-        "--no-seeded-history",
-        *setup,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    proc = await start("run", "--once", "--no-seeded-history", *setup, env=env)
     await asyncio.wait_for(slack.stalled.wait(), timeout=60)
     os.kill(proc.pid, signal.SIGKILL)
     await proc.wait()

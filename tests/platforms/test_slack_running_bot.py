@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -17,6 +16,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import REPO
+from tests.support.cli import start
 from tests.support.fake_slack import FakeSlack
 
 TOKEN = "xoxb-running-bot"
@@ -61,10 +61,7 @@ async def test_follow_from_chat_posts_the_root_card_at_once(
         THREADLINE_SLACK_API_URL=slack.url,
         THREADLINE_HTTP_PORT=str(port),
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
+    proc = await start(
         "run",
         "--feeds",
         str(tmp_path / "feeds.yaml"),
@@ -73,8 +70,6 @@ async def test_follow_from_chat_posts_the_root_card_at_once(
         "--database",
         f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
     try:
