@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.core.models import (
     Card,
+    Claim,
     Entry,
     FactChange,
     FactLine,
@@ -65,12 +66,28 @@ def _disputes(spec: FactSpec, view: FactView) -> str:
     )
 
 
+def unconfirmed(view: FactView) -> Claim | None:
+    """The one newer report of another value behind a dispute, when that is all
+    the dispute is (a value changing, awaiting a second source)."""
+    others = [c for c in view.contenders if c.value != view.value]
+    if len(others) == 1 and view.since is not None and others[0].published > view.since:
+        return others[0]
+    return None
+
+
 def change_text(spec: FactSpec, change: FactChange) -> str:
     """``Label: was X — source, date → now Y — source, date``; when only the
     dispute flag moved, who says what (or that the dispute is settled)."""
     old, new = change.old, change.new
     now = f"{spec.value_label(new.value)} — {_said(new)}"
     if old.value == new.value and new.disputed:
+        fresh = unconfirmed(new)
+        if fresh is not None:
+            return (
+                f"{spec.label}: {fresh.who} reports {spec.value_label(fresh.value)} "
+                f"({day(fresh.published)}), not yet confirmed by another source. "
+                f"Still shown as {now}."
+            )
         return f"{spec.label} is disputed: {_disputes(spec, new)}. Still shown as {now}."
     if old.value == new.value:
         return f"{spec.label}: no longer disputed — {now}"
@@ -83,7 +100,12 @@ def change_text(spec: FactSpec, change: FactChange) -> str:
 
 def change_reply(storyline: Storyline, change: FactChange) -> Reply:
     spec = storyline.fact(change.fact)
-    title = f"{spec.label} {'is disputed' if change.new.disputed else 'changed'}"
+    if not change.new.disputed:
+        title = f"{spec.label} changed"
+    elif change.old.value == change.new.value and unconfirmed(change.new) is not None:
+        title = f"{spec.label}: new report, not yet confirmed"
+    else:
+        title = f"{spec.label} is disputed"
     return Reply(
         kind="fact_change",
         storyline=storyline.id,

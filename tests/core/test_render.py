@@ -48,7 +48,7 @@ def test_a_change_says_was_and_now_with_sources_and_dates() -> None:
     )
 
 
-def test_a_new_dispute_says_who_says_what_and_what_is_still_shown() -> None:
+def test_a_lone_newer_report_is_shown_as_unconfirmed_beside_what_is_still_shown() -> None:
     lone = claim("upheld", "Podcast", 28)
     change = FactChange(
         "s",
@@ -58,8 +58,24 @@ def test_a_new_dispute_says_who_says_what_and_what_is_still_shown() -> None:
         lone,
     )
     assert change_text(SPEC, change) == (
-        "Designation is disputed: Podcast says Upheld (2026-03-28); CNBC says Blocked "
-        "(2026-03-26). Still shown as Blocked — CNBC, 2026-03-26."
+        "Designation: Podcast reports Upheld (2026-03-28), not yet confirmed by another "
+        "source. Still shown as Blocked — CNBC, 2026-03-26."
+    )
+
+
+def test_sources_asserting_different_values_are_a_dispute_with_who_says_what() -> None:
+    newer = claim("upheld", "Podcast", 28)
+    recent = claim("designated", "Blog", 27)
+    change = FactChange(
+        "s",
+        "status",
+        view("blocked", "CNBC", 26),
+        view("blocked", "CNBC", 26, newer, recent),
+        newer,
+    )
+    assert change_text(SPEC, change) == (
+        "Designation is disputed: Podcast says Upheld (2026-03-28); Blog says Designated "
+        "(2026-03-27). Still shown as Blocked — CNBC, 2026-03-26."
     )
 
 
