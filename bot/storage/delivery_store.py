@@ -1,0 +1,237 @@
+"""Subscriptions and the outbox: who follows what, and what is still to send."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
+
+from bot.core.models import (
+    ChannelAddress,
+    MessageRef,
+    Subscription,
+)
+from bot.storage import tables as t
+from bot.storage.base import StoreBase
+from bot.storage.records import (
+    OutboxRow,
+    plain_text,
+    subscription_from_row,
+)
+
+
+class DeliveryStore(StoreBase):
+    # --- subscriptions ----------------------------------------------------------------------
+
+    async def subscriptions(
+        self, *, storyline: str | None = None, enabled_only: bool = True
+    ) -> list[Subscription]:
+        stmt = select(t.subscriptions).order_by(t.subscriptions.c.id)
+        if storyline:
+            stmt = stmt.where(t.subscriptions.c.storyline == storyline)
+        if enabled_only:
+            stmt = stmt.where(t.subscriptions.c.enabled.is_(True))
+        async with self.engine.connect() as conn:
+            return [subscription_from_row(r) for r in await conn.execute(stmt)]
+
+    async def follow(
+        self, address: ChannelAddress, storyline: str, now: datetime
+    ) -> tuple[Subscription, bool]:
+        """Subscribe a channel (re-enabling a disabled subscription) and queue its
+        root card, so the channel sees the current state before any news.
+        Returns (subscription, created_or_reenabled)."""
+        async with self.engine.begin() as conn:
+            where = and_(
+                t.subscriptions.c.platform == address.platform,
+                t.subscriptions.c.channel == address.channel,
+                t.subscriptions.c.storyline == storyline,
+            )
+            row = (await conn.execute(select(t.subscriptions).where(where))).one_or_none()
+            if row is not None and row.enabled:
+                return subscription_from_row(row), False
+            if row is None:
+                await conn.execute(
+                    t.subscriptions.insert().values(
+                        platform=address.platform,
+                        channel=address.channel,
+                        workspace=address.workspace,
+                        storyline=storyline,
+                        enabled=True,
+                        created_at=now,
+                    )
+                )
+            else:
+                await conn.execute(
+                    update(t.subscriptions).where(where).values(enabled=True, disabled_reason=None)
+                )
+            row = (await conn.execute(select(t.subscriptions).where(where))).one()
+            await conn.execute(
+                t.outbox.insert().values(
+                    subscription_id=row.id,
+                    kind="root",
+                    payload={"storyline": storyline},
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+            return subscription_from_row(row), True
+
+    async def unfollow(self, address: ChannelAddress, storyline: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(t.subscriptions).where(
+                    t.subscriptions.c.platform == address.platform,
+                    t.subscriptions.c.channel == address.channel,
+                    t.subscriptions.c.storyline == storyline,
+                )
+            )
+            return bool(result.rowcount)
+
+    async def disable_subscription(self, subscription_id: int, reason: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.subscriptions)
+                .where(t.subscriptions.c.id == subscription_id)
+                .values(enabled=False, disabled_reason=reason)
+            )
+
+    async def set_root(self, subscription_id: int, root: MessageRef | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.subscriptions)
+                .where(t.subscriptions.c.id == subscription_id)
+                .values(
+                    root_message_id=root.message_id if root else None,
+                    thread_id=root.thread_id if root else None,
+                )
+            )
+
+    # --- outbox -----------------------------------------------------------------------------
+
+    async def claim_outbox(
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        platforms: Iterable[str],
+        limit: int = 100,
+    ) -> list[OutboxRow]:
+        """Claim due rows for the given platforms, oldest first. A row left in
+        ``sending`` by a crashed worker is claimable once its lease expired (and
+        then comes back with ``status == "sending"``: check before resending)."""
+        j = t.outbox.join(t.subscriptions, t.outbox.c.subscription_id == t.subscriptions.c.id)
+        stmt = (
+            select(t.outbox.c.id)
+            .select_from(j)
+            .where(
+                t.outbox.c.status.in_(["pending", "sending"]),
+                t.subscriptions.c.platform.in_(list(platforms)),
+                or_(t.outbox.c.next_attempt_at.is_(None), t.outbox.c.next_attempt_at <= now),
+                or_(t.outbox.c.lease_until.is_(None), t.outbox.c.lease_until < now),
+            )
+            .order_by(t.outbox.c.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=t.outbox)
+        async with self.engine.begin() as conn:
+            row_ids = [r.id for r in await conn.execute(stmt)]
+            if not row_ids:
+                return []
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id.in_(row_ids))
+                .values(lease_owner=owner, lease_until=now + lease)
+            )
+            rows = await conn.execute(
+                select(t.outbox, t.subscriptions)
+                .select_from(j)
+                .where(t.outbox.c.id.in_(row_ids))
+                .order_by(t.outbox.c.id)
+            )
+            out = []
+            for r in rows:
+                m = r._mapping
+                sub = Subscription(
+                    id=m[t.subscriptions.c.id],
+                    address=ChannelAddress(
+                        m[t.subscriptions.c.platform],
+                        m[t.subscriptions.c.channel],
+                        m[t.subscriptions.c.workspace],
+                    ),
+                    storyline=m[t.subscriptions.c.storyline],
+                    enabled=m[t.subscriptions.c.enabled],
+                    root=MessageRef(
+                        m[t.subscriptions.c.root_message_id], m[t.subscriptions.c.thread_id]
+                    )
+                    if m[t.subscriptions.c.root_message_id]
+                    else None,
+                )
+                out.append(
+                    OutboxRow(
+                        id=m[t.outbox.c.id],
+                        subscription=sub,
+                        kind=m[t.outbox.c.kind],
+                        payload=m[t.outbox.c.payload],
+                        attempts=m[t.outbox.c.attempts],
+                        status=m[t.outbox.c.status],
+                    )
+                )
+            return out
+
+    async def mark_sending(self, row_id: int) -> None:
+        """Record that a send is about to happen (committed before the send)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == row_id)
+                .values(status="sending", attempts=t.outbox.c.attempts + 1)
+            )
+
+    async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == row_id)
+                .values(
+                    status="sent",
+                    message_id=message_id,
+                    sent_at=now,
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error=None,
+                )
+            )
+
+    async def mark_retry(self, row_id: int, error: str, at: datetime) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == row_id)
+                .values(
+                    status="pending",
+                    next_attempt_at=at,
+                    last_error=plain_text(error),
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+
+    async def mark_failed(self, row_id: int, error: str, status: str = "failed") -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.id == row_id)
+                .values(
+                    status=status, last_error=plain_text(error), lease_owner=None, lease_until=None
+                )
+            )
+
+    async def outbox_counts(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)
+            )
+            return {r[0]: int(r[1]) for r in rows}

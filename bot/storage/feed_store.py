@@ -1,0 +1,221 @@
+"""Feeds: the seed-file sync, additions and removals, claims with leases, poll results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.core.models import (
+    Feed,
+    FeedSeed,
+)
+from bot.storage import tables as t
+from bot.storage.base import StoreBase
+from bot.storage.records import (
+    FeedUpdate,
+    feed_from_row,
+    plain_text,
+)
+
+
+class FeedStore(StoreBase):
+    # --- feeds ---------------------------------------------------------------------------
+
+    async def sync_feeds(self, seeds: Sequence[FeedSeed], now: datetime) -> int:
+        """Add the seed file's feeds that are not known yet and refresh the name,
+        interval and tags of file feeds. A feed removed from chat (``removed``) is
+        not re-added. Returns how many feeds were added."""
+        if not seeds:
+            return 0
+        async with self.engine.begin() as conn:
+            urls = [s.url for s in seeds]
+            known: dict[str, Any] = {}
+            for found in await conn.execute(
+                select(t.feeds.c.id, t.feeds.c.url, t.feeds.c.seed_url, t.feeds.c.origin).where(
+                    or_(t.feeds.c.url.in_(urls), t.feeds.c.seed_url.in_(urls))
+                )
+            ):
+                # A feed that moved (permanent redirect) is still the file's entry.
+                known[found.url] = found
+                if found.seed_url:
+                    known[found.seed_url] = found
+            added = 0
+            for seed in seeds:
+                row = known.get(seed.url)
+                if row is None:
+                    # Instances starting together may add the same file feed at once.
+                    result = await conn.execute(
+                        self._insert(t.feeds)
+                        .values(**self._new_feed(seed, "file", now))
+                        .on_conflict_do_nothing(index_elements=["url"])
+                    )
+                    added += result.rowcount
+                elif row.origin == "file":
+                    await conn.execute(
+                        update(t.feeds)
+                        .where(t.feeds.c.id == row.id)
+                        .values(
+                            name=seed.name,
+                            interval_seconds=seed.interval_seconds,
+                            tags=list(seed.tags),
+                        )
+                    )
+            return added
+
+    @staticmethod
+    def _new_feed(seed: FeedSeed, origin: str, now: datetime) -> dict[str, Any]:
+        return {
+            "url": seed.url,
+            "name": seed.name,
+            "interval_seconds": seed.interval_seconds,
+            "tags": list(seed.tags),
+            "origin": origin,
+            "enabled": True,
+            "removed": False,
+            "status": "new",
+            "failures": 0,
+            "backlog_done": False,
+            "redirect_count": 0,
+            "next_poll_at": now,
+            "created_at": now,
+        }
+
+    async def add_feed(self, seed: FeedSeed, origin: str, now: datetime) -> tuple[Feed, bool]:
+        """Add a feed (or bring back a removed one). Returns (feed, created)."""
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(select(t.feeds).where(t.feeds.c.url == seed.url))
+            ).one_or_none()
+            if row is not None and not row.removed:
+                return feed_from_row(row), False
+            if row is None:
+                await conn.execute(t.feeds.insert().values(**self._new_feed(seed, origin, now)))
+            else:
+                values = self._new_feed(seed, origin, now)
+                values.pop("created_at")
+                await conn.execute(update(t.feeds).where(t.feeds.c.id == row.id).values(**values))
+            row = (await conn.execute(select(t.feeds).where(t.feeds.c.url == seed.url))).one()
+            return feed_from_row(row), True
+
+    async def remove_feed(self, ref: str) -> Feed | None:
+        """Remove a feed by id or URL. Its row stays (``removed``) so the seed file
+        does not re-add it; its items stay too."""
+        cond = t.feeds.c.id == int(ref) if ref.isdigit() else t.feeds.c.url == ref
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(select(t.feeds).where(cond, t.feeds.c.removed.is_(False)))
+            ).one_or_none()
+            if row is None:
+                return None
+            await conn.execute(
+                update(t.feeds)
+                .where(t.feeds.c.id == row.id)
+                .values(removed=True, enabled=False, status="disabled", error_code="removed")
+            )
+            return feed_from_row(row)
+
+    async def feeds(self, *, enabled_only: bool = False) -> list[Feed]:
+        stmt = select(t.feeds).where(t.feeds.c.removed.is_(False)).order_by(t.feeds.c.id)
+        if enabled_only:
+            stmt = stmt.where(t.feeds.c.enabled.is_(True))
+        async with self.engine.connect() as conn:
+            return [feed_from_row(row) for row in await conn.execute(stmt)]
+
+    async def claim_feeds(
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        due_only: bool = True,
+        feed_ids: Sequence[int] | None = None,
+        limit: int = 1000,
+        grace: timedelta = timedelta(0),
+    ) -> list[Feed]:
+        """Claim enabled feeds (due ones, or all) for ``owner`` until ``now + lease``.
+        A feed under another owner's live lease is not claimed."""
+        cond = [
+            t.feeds.c.enabled.is_(True),
+            t.feeds.c.removed.is_(False),
+            or_(t.feeds.c.lease_until.is_(None), t.feeds.c.lease_until < now),
+        ]
+        if due_only:
+            cond.append(
+                or_(t.feeds.c.next_poll_at.is_(None), t.feeds.c.next_poll_at <= now + grace)
+            )
+        if feed_ids is not None:
+            cond.append(t.feeds.c.id.in_(list(feed_ids)))
+        stmt = self._locked(
+            select(t.feeds).where(and_(*cond)).order_by(t.feeds.c.next_poll_at).limit(limit)
+        )
+        async with self.engine.begin() as conn:
+            rows = list(await conn.execute(stmt))
+            if rows:
+                await conn.execute(
+                    update(t.feeds)
+                    .where(t.feeds.c.id.in_([r.id for r in rows]))
+                    .values(lease_owner=owner, lease_until=now + lease)
+                )
+            return [feed_from_row(r) for r in rows]
+
+    async def clear_leases(self) -> None:
+        """Forget every lease (single-instance SQLite start-up: any lease is stale)."""
+        async with self.engine.begin() as conn:
+            await conn.execute(update(t.feeds).values(lease_owner=None, lease_until=None))
+            await conn.execute(update(t.outbox).values(lease_owner=None, lease_until=None))
+
+    async def release_feeds(self, owner: str, feed_ids: Sequence[int]) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(t.feeds)
+                .where(t.feeds.c.id.in_(list(feed_ids)), t.feeds.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    async def record_feed_updates(self, updates: Sequence[FeedUpdate]) -> None:
+        """Record polls that produced no items (errors, 304s, unchanged bodies)."""
+        if updates:
+            async with self.engine.begin() as conn:
+                await self._write_feed_updates(conn, updates)
+
+    async def _write_feed_updates(
+        self, conn: AsyncConnection, updates: Sequence[FeedUpdate]
+    ) -> None:
+        for u in updates:
+            values: dict[str, Any] = {
+                "status": u.status,
+                "last_polled_at": u.polled_at,
+                "next_poll_at": u.next_poll_at,
+                "failures": u.failures,
+                "error_code": u.error_code,
+                "last_error": plain_text(u.last_error),
+                "enabled": u.enabled,
+                "redirect_url": u.redirect_url,
+                "redirect_count": u.redirect_count,
+                "lease_owner": None,
+                "lease_until": None,
+            }
+            if u.success:
+                values["last_success_at"] = u.polled_at
+            if u.validators_changed:
+                values.update(etag=u.etag, last_modified=u.last_modified, body_hash=u.body_hash)
+            if u.backlog_done:
+                values["backlog_done"] = True
+            if u.url and not await self._url_taken(conn, u.url, u.feed_id):
+                # A redirect to another feed's URL is not adopted (the URL is
+                # unique): adopting it would fail the whole cycle's transaction.
+                values["url"] = u.url
+                # Remember the URL it was added with, so the seed file still knows it.
+                values["seed_url"] = func.coalesce(t.feeds.c.seed_url, t.feeds.c.url)
+            await conn.execute(update(t.feeds).where(t.feeds.c.id == u.feed_id).values(**values))
+
+    @staticmethod
+    async def _url_taken(conn: AsyncConnection, url: str, feed_id: int) -> bool:
+        other = await conn.scalar(
+            select(t.feeds.c.id).where(t.feeds.c.url == url, t.feeds.c.id != feed_id).limit(1)
+        )
+        return other is not None
