@@ -1,55 +1,9 @@
-"""Cards and replies as the core produces them, for the Slack tests."""
+"""Samples for the Slack tests (cards and replies are shared with Discord's)."""
 
 from __future__ import annotations
 
-from bot.core.models import Card, FactLine, Reply
+from tests.support.samples import CHANGE, card, coverage, fact, fact_change
+
+__all__ = ["CHANGE", "TOKEN", "card", "coverage", "fact", "fact_change"]
 
 TOKEN = "xoxb-test-token"
-
-
-def fact(label: str = "Access", value: str = "suspended", **kw: object) -> FactLine:
-    fields: dict[str, object] = {"since": "2026-03-02", "source": "Reuters"}
-    fields.update(kw)
-    return FactLine(label=label, value=value, **fields)  # type: ignore[arg-type]
-
-
-def card(
-    title: str = "Fable 5 suspension",
-    *,
-    facts: tuple[FactLine, ...] | None = None,
-    description: str = "",
-) -> Card:
-    return Card(
-        storyline="fable-suspension",
-        title=title,
-        description=description,
-        facts=(fact(),) if facts is None else facts,
-        updated="2026-03-03",
-    )
-
-
-def coverage(title: str = "Anthropic disables Fable 5", **kw: object) -> Reply:
-    fields: dict[str, object] = {
-        "url": "https://news.test/a?x=1&y=2",
-        "source": "Reuters",
-        "published": "2026-03-02",
-        "also": ("AP", "BBC"),
-        "why": "score 87: Anthropic, export control",
-    }
-    fields.update(kw)
-    return Reply(kind="coverage", storyline="fable-suspension", title=title, **fields)  # type: ignore[arg-type]
-
-
-CHANGE = "Access: was available — Anthropic, 2026-02-01 → now suspended — Reuters, 2026-03-02"
-
-
-def fact_change(text: str = CHANGE) -> Reply:
-    return Reply(
-        kind="fact_change",
-        storyline="fable-suspension",
-        title="Access changed",
-        text=text,
-        url="https://news.test/b",
-        source="Reuters",
-        published="2026-03-02",
-    )
