@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
-from tests.platforms.test_slack_end_to_end import BLOCKED, DOD, FABLE, HOSTILE
+from tests.platforms.conftest import BLOCKED, DOD, FABLE, HOSTILE
 from tests.support.cli import start, threadline
 from tests.support.fake_discord import FakeDiscord, fake_discord
 from tests.support.feedserver import FeedServer, rss
@@ -28,31 +26,9 @@ async def discord_api() -> Any:
 
 
 @pytest.fixture
-async def feeds() -> Any:
-    srv = FeedServer()
-    await srv.start()
-    srv.set("/fable.xml", rss([FABLE]))
-    srv.set("/dod.xml", rss([DOD]))
-    yield srv
-    await srv.close()
-
-
-@pytest.fixture
-def setup(tmp_path: Path, env: dict[str, str], discord_api: FakeDiscord, feeds: FeedServer) -> Any:
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(
-        f"feeds:\n  - url: {feeds.url('/fable.xml')}\n    name: Fable desk\n"
-        f"  - url: {feeds.url('/dod.xml')}\n    name: Court desk\n"
-    )
+def setup(cli_args: list[str], env: dict[str, str], discord_api: FakeDiscord) -> list[str]:
     env.update(DISCORD_TOKEN=TOKEN, THREADLINE_DISCORD_API_URL=discord_api.api_base)
-    return [
-        "--feeds",
-        str(feeds_file),
-        "--storylines",
-        str(REPO / "storylines"),
-        "--database",
-        f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-    ]
+    return cli_args
 
 
 def thread_messages(api: FakeDiscord) -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,74 @@
+"""Shared by the end-to-end platform tests: news items, a feed server that serves
+two desks, and the CLI flags that point `threadline` at them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.support.feedserver import FeedServer, rss
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+FABLE = {
+    "guid": "f1",
+    "link": "https://news.example.com/fable-off",
+    "title": "Anthropic disables Claude Fable 5 after US export-control directive",
+    "summary": "Anthropic suspended access to Fable 5 for every customer.",
+    "published": NOW - timedelta(days=2),
+}
+DOD = {
+    "guid": "d1",
+    "link": "https://news.example.com/designated",
+    "title": "Pentagon formally designates Anthropic a supply-chain risk",
+    "summary": "The Department of War sent Anthropic the formal supply chain risk letter.",
+    "published": NOW - timedelta(days=2),
+}
+HOSTILE = {
+    "guid": "f2",
+    "link": "https://news.example.com/fable-talks",
+    "title": "<!channel> Anthropic & Commerce talks on Claude Fable 5 suspension <@U999>",
+    "summary": "Fable 5 stays suspended <http://evil.example|click here> &amp; more <!here>",
+    "published": NOW - timedelta(hours=3),
+}
+BLOCKED = {
+    "guid": "d2",
+    "link": "https://news.example.com/injunction",
+    "title": "Judge blocks Pentagon's supply-chain risk designation of Anthropic",
+    "summary": "A federal judge granted Anthropic a preliminary injunction.",
+    "published": NOW - timedelta(hours=2),
+}
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    srv = FeedServer()
+    await srv.start()
+    srv.set("/fable.xml", rss([FABLE]))
+    srv.set("/dod.xml", rss([DOD]))
+    yield srv
+    await srv.close()
+
+
+@pytest.fixture
+def cli_args(tmp_path: Path, feeds: FeedServer) -> list[str]:
+    """`--feeds … --storylines … --database … --audit-log …` for the two desks."""
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(
+        f"feeds:\n  - url: {feeds.url('/fable.xml')}\n    name: Fable desk\n"
+        f"  - url: {feeds.url('/dod.xml')}\n    name: Court desk\n"
+    )
+    return [
+        "--feeds",
+        str(feeds_file),
+        "--storylines",
+        str(REPO / "storylines"),
+        "--database",
+        f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        "--audit-log",
+        str(tmp_path / "audit.jsonl"),
+    ]
