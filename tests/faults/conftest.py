@@ -1,21 +1,16 @@
-"""Shared pieces of the fault tests: a clock the test moves, the real app built
-in-process against a local feed server, the real CLI in a subprocess, and
-hostile servers (silent, dripping, bombs)."""
+"""Shared pieces of the fault tests: a clock the test moves and the real app built
+in-process against a local feed server (hostile peers are in tests/support/hostile.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import struct
-import zlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from bot.app import Threadline, build
 from bot.core.models import Feed
@@ -148,39 +143,6 @@ async def feeds_json(common: Sequence[str], env: dict[str, str]) -> dict[str, di
     assert code == 0, err
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
     return {row["name"]: row for row in rows}
-
-
-# --- hostile servers ---------------------------------------------------------------------------
-
-
-async def silent(request: web.Request) -> web.StreamResponse:
-    """Accepts the request and never answers."""
-    await asyncio.Event().wait()
-    raise AssertionError("unreachable")
-
-
-async def drip(request: web.Request) -> web.StreamResponse:
-    """Answers 200 and then sends one byte a second, forever."""
-    response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
-    await response.prepare(request)
-    await response.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
-    while True:
-        await response.write(b" ")
-        await asyncio.sleep(1.0)  # the server's pace, not test synchronisation
-
-
-def gzip_bomb(mebibytes: int) -> bytes:
-    """A valid gzip stream of ``mebibytes`` MiB of zeros in about 1 KiB per MiB:
-    after a full flush the compressor's output for each further MiB repeats."""
-    zeros = bytes(1 << 20)
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
-    crc = 0
-    for _ in range(mebibytes):
-        crc = zlib.crc32(zeros, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-    trailer = struct.pack("<II", crc, (mebibytes << 20) & 0xFFFFFFFF)
-    return header + block * mebibytes + compressor.flush() + trailer
 
 
 def minutes(delta: timedelta | None) -> float:

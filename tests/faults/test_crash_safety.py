@@ -21,8 +21,7 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import REPO
-from tests.faults.conftest import threadline
-from tests.support.cli import start
+from tests.support.cli import start, threadline
 from tests.support.fake_slack import FakeSlack
 from tests.support.feedserver import FeedServer, atom, rss
 

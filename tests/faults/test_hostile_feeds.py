@@ -26,9 +26,10 @@ from bot.errors import UnsafeURLError
 from bot.feeds.fetch import HttpFetcher
 from bot.ports import FetchRequest
 from tests.conftest import REPO
-from tests.faults.conftest import Rig, drip, feeds_json, gzip_bomb, silent, threadline
-from tests.support.cli import start
+from tests.faults.conftest import Rig, feeds_json
+from tests.support.cli import start, threadline
 from tests.support.feedserver import FeedServer, atom, rss
+from tests.support.hostile import drip, gzip_bomb, silent
 
 FETCH_TIMEOUT = 2.0
 MEMORY_LIMIT = 300 * 1024 * 1024

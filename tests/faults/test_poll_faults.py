@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from bot.commands import format_feeds
 from bot.storage import tables as t
 from tests.conftest import REPO
-from tests.faults.conftest import Rig, drip, feeds_json, minutes, silent, threadline
+from tests.faults.conftest import Rig, feeds_json, minutes
+from tests.support.cli import threadline
 from tests.support.feedserver import FeedServer, atom, rss
+from tests.support.hostile import drip, silent
 
 
 def items(prefix: str, count: int) -> list[dict[str, str]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-import struct
 import time
 import tracemalloc
 import zlib
@@ -21,6 +20,7 @@ from bot.errors import FetchError, UnsafeURLError
 from bot.feeds.fetch import HttpFetcher, RetryLater
 from bot.ports import FetchRequest
 from tests.support.feedserver import FeedServer, rss
+from tests.support.hostile import gzip_bomb
 
 FEED = rss([{"guid": "1", "title": "Hello", "link": "https://news.example/1"}])
 
@@ -258,20 +258,6 @@ async def test_an_undeclared_oversize_body_is_cut_at_the_cap(feed_server: FeedSe
         await client.close()
     assert caught.value.code == "too_large"
     assert written < 16 * 1024 * 1024  # the server was not read to exhaustion
-
-
-def gzip_bomb(mebibytes: int) -> bytes:
-    """A valid gzip stream of ``mebibytes`` MiB of zeros, built cheaply: after a
-    full flush the compressor's output for the next MiB of zeros repeats."""
-    zeros = bytes(1 << 20)
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
-    crc = 0
-    for _ in range(mebibytes):
-        crc = zlib.crc32(zeros, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-    trailer = struct.pack("<II", crc, (mebibytes << 20) & 0xFFFFFFFF)
-    return header + block * mebibytes + compressor.flush() + trailer
 
 
 def test_the_bomb_builder_makes_valid_gzip() -> None:
