@@ -16,20 +16,20 @@ from typing import TextIO
 
 from bot.audit import AuditLog
 from bot.clock import SystemClock
-from bot.commands import CommandService
 from bot.core.models import ChannelAddress, Storyline
-from bot.delivery.notify import AdminNotifier
-from bot.delivery.outbox import Deliverer
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse import FeedparserParser
 from bot.feeds.parse_pool import ParsePool
-from bot.feeds.poll import Poller
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
+from bot.service.commands import CommandService
+from bot.service.deliver import Deliverer
+from bot.service.ledger import seeded_claims
+from bot.service.notify import AdminNotifier
+from bot.service.poll_cycle import Poller
 from bot.settings import Settings
-from bot.state import seeded_claims
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.store import Store

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Threadline, build
-from bot.commands import format_feeds
 from bot.core.models import ChannelAddress
 from bot.errors import CommandError, ConfigError, ThreadlineError
+from bot.service.commands import format_feeds
 from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine

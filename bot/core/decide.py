@@ -2,7 +2,7 @@
 
 Pure: given the new entries of a cycle, the storylines and what is already
 known (claims, fact states, subscriptions, recent items), it returns what to
-store, what changed, what to post and what to audit. ``bot.feeds.poll``
+store, what changed, what to post and what to audit. ``bot.service.poll_cycle``
 performs it in one transaction.
 """
 

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 
 from sqlalchemy import func, select
 
-from bot.commands import format_feeds
+from bot.service.commands import format_feeds
 from bot.storage import tables as t
 from tests.conftest import REPO
 from tests.faults.conftest import Rig, feeds_json, minutes

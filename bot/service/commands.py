@@ -27,7 +27,7 @@ from bot.core.render import day, fact_line
 from bot.core.timeline import timeline
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
-from bot.state import current_states, known_claims
+from bot.service.ledger import current_states, known_claims
 from bot.storage.store import Store
 
 HELP = """Threadline commands:

@@ -21,7 +21,7 @@ from bot.core.normalise import normalise
 from bot.errors import FeedError
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
-from bot.state import known_claims, seeded_claims
+from bot.service.ledger import known_claims, seeded_claims
 from bot.storage.store import FeedUpdate, Store
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
-from bot.delivery.outbox import Deliverer
 from bot.errors import DeliveryError
 from bot.ports import PlatformLimits
+from bot.service.deliver import Deliverer
 from bot.storage import migrate
 from bot.storage import tables as t
 from bot.storage.engine import make_engine

@@ -22,7 +22,7 @@ from bot.core.models import Card, MessageRef, Reply, Storyline
 from bot.core.render import card
 from bot.errors import DeliveryError
 from bot.ports import ChatPlatform, Clock
-from bot.state import current_states, seeded_claims
+from bot.service.ledger import current_states, seeded_claims
 from bot.storage.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)

@@ -1,1 +1,0 @@
-"""Delivery: draining the outbox into the chat platforms."""
