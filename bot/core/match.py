@@ -29,6 +29,7 @@ import ahocorasick
 from rapidfuzz import fuzz, process
 
 from bot.core.models import Entry, MatchResult, Reason, Storyline, TermGroup
+from bot.core.text import fold
 
 Role = Literal["actor", "topic", "booster", "exclude"]
 Where = Literal["title", "summary"]
@@ -43,29 +44,7 @@ FUZZY_CUTOFF = 88.0
 FUZZY_MIN_LENGTH = 5
 _CACHE_LIMIT = 50_000
 
-_FOLD = str.maketrans(
-    {
-        "’": "'",
-        "‘": "'",
-        "`": "'",
-        "“": '"',
-        "”": '"',
-        "-": " ",
-        "‐": " ",
-        "‑": " ",
-        "–": " ",
-        "—": " ",
-        "/": " ",
-        "_": " ",
-    }
-)
-_SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
-
-
-def normalise_text(text: str) -> str:
-    """Lower case, dashes/slashes as spaces, straight quotes, single spaces."""
-    return _SPACES.sub(" ", text.lower().translate(_FOLD)).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +89,7 @@ class Matcher:
             for role, role_groups in _roles(storyline):
                 for group in role_groups:
                     for phrase in group.phrases:
-                        key = normalise_text(phrase)
+                        key = fold(phrase)
                         if not key:
                             continue
                         term = _term(s_index, role, g_index, f"{role}:{group.name}", phrase, key)
@@ -149,9 +128,9 @@ class Matcher:
         hits: dict[int, list[tuple[_Hit, ...]]] = {}
         named: set[int] = set()
         if entry.title:
-            self._scan(normalise_text(entry.title), 0, hits, named)
+            self._scan(fold(entry.title), 0, hits, named)
         if entry.summary:
-            self._scan(normalise_text(entry.summary), 1, hits, named)
+            self._scan(fold(entry.summary), 1, hits, named)
         results = list(self._nothing)
         # A storyline none of whose actors is named cannot match: it keeps score 0
         # and no reasons, which also keeps the cost proportional to the relevant storylines.
