@@ -46,6 +46,7 @@ import ahocorasick
 from rapidfuzz import fuzz, process
 
 from bot.core.models import Entry, MatchResult, Reason, Sibling, Storyline, TermGroup
+from bot.core.text import fold
 
 Role = Literal["actor", "topic", "booster", "exclude", "subject", "party", "sibling", "authority"]
 Where = Literal["title", "summary"]
@@ -177,31 +178,15 @@ AUTHORITIES: tuple[str, ...] = (
     "규제",
 )
 
-_FOLD = str.maketrans(
-    {
-        "’": "'",
-        "‘": "'",
-        "`": "'",
-        "“": '"',
-        "”": '"',
-        "-": " ",
-        "‐": " ",
-        "‑": " ",
-        "–": " ",
-        "—": " ",
-        "/": " ",
-        "_": " ",
-    }
-)
 _WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
 
 
 def normalise_text(text: str) -> str:
-    """NFKC (full-width letters and digits become plain ones), case-folded,
-    dashes/slashes as spaces, straight quotes, single spaces."""
+    """The folded form (``bot.core.text.fold``) after NFKC, so full-width letters
+    and digits become plain ones."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.lower().translate(_FOLD).split())
+    return fold(text)
 
 
 def unspaced(char: str) -> bool:
@@ -279,7 +264,7 @@ class Matcher:
             for role, role_groups in _roles(storyline):
                 for group in role_groups:
                     for phrase in group.phrases:
-                        key = normalise_text(phrase)
+                        key = fold(phrase)
                         if not key:
                             continue
                         term = _term(s_index, role, g_index, f"{role}:{group.name}", phrase, key)
