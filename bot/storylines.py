@@ -24,6 +24,7 @@ from bot.core.models import (
     FactValueSpec,
     MatchRules,
     SeededClaim,
+    Sibling,
     Storyline,
     TermGroup,
 )
@@ -44,12 +45,42 @@ class TermGroupModel(_Model):
     fuzzy: bool = True
 
 
+class SiblingModel(_Model):
+    name: Slug
+    description: str = ""
+    phrases: list[Phrase] = []
+    storyline: Slug | None = None
+
+    @model_validator(mode="after")
+    def _names_something(self) -> SiblingModel:
+        if not self.phrases and self.storyline is None:
+            raise ValueError("a sibling needs 'phrases' (what tells it apart) or 'storyline'")
+        return self
+
+
 class MatchModel(_Model):
-    actors: list[TermGroupModel] = Field(min_length=1)
-    topics: list[TermGroupModel] = Field(min_length=1)
+    actors: list[TermGroupModel] = []
+    topics: list[TermGroupModel] = []
+    subjects: list[TermGroupModel] = []
+    parties: list[TermGroupModel] = []
     boosters: list[TermGroupModel] = []
     exclude: list[TermGroupModel] = []
+    siblings: list[SiblingModel] = []
+    since: datetime | date | None = None
     threshold: float = Field(default=60.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _can_match(self) -> MatchModel:
+        # Either rule must be satisfiable: actor + topic, or subject + anything.
+        if not self.subjects and not (self.actors and self.topics):
+            raise ValueError(
+                "needs 'subjects' (what the story is about), or both 'actors' and 'topics'"
+            )
+        names = [s.name for s in self.siblings]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sibling names must be unique; repeated: {', '.join(dupes)}")
+        return self
 
 
 class ValueModel(_Model):
@@ -189,6 +220,18 @@ def _to_storyline(model: StorylineModel) -> Storyline:
             boosters=_groups(m.boosters),
             exclude=_groups(m.exclude),
             threshold=m.threshold,
+            subjects=_groups(m.subjects),
+            parties=_groups(m.parties),
+            siblings=tuple(
+                Sibling(
+                    x.name,
+                    tuple(p.strip() for p in x.phrases),
+                    x.storyline,
+                    " ".join(x.description.split()),
+                )
+                for x in m.siblings
+            ),
+            since=None if m.since is None else _as_utc(m.since),
         ),
         facts=tuple(_fact(f) for f in model.facts),
         authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
