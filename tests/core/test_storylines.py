@@ -119,7 +119,7 @@ def test_fact_values_name_events_subjects_and_partials(tmp_path: Path) -> None:
 
 def test_an_unknown_event_or_partial_is_a_clear_error(tmp_path: Path) -> None:
     path = _with_fact_values(tmp_path, "      - {value: gone, label: Gone, events: [teleport]}\n")
-    with pytest.raises(ConfigError, match="unknown event 'teleport'.*known events: .*enjoin"):
+    with pytest.raises(ConfigError, match=r"unknown event 'teleport'.*known events: .*enjoin"):
         load_storyline(path)
     path = _with_fact_values(
         tmp_path, "      - {value: some, label: Some, events: [], partial_of: all}\n"
