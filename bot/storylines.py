@@ -18,12 +18,14 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_messages import location_path, validation_problems, yaml_problem
 from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
     MatchRules,
     SeededClaim,
+    Sibling,
     Storyline,
     TermGroup,
 )
@@ -44,12 +46,42 @@ class TermGroupModel(_Model):
     fuzzy: bool = True
 
 
+class SiblingModel(_Model):
+    name: Slug
+    description: str = ""
+    phrases: list[Phrase] = []
+    storyline: Slug | None = None
+
+    @model_validator(mode="after")
+    def _names_something(self) -> SiblingModel:
+        if not self.phrases and self.storyline is None:
+            raise ValueError("a sibling needs 'phrases' (what tells it apart) or 'storyline'")
+        return self
+
+
 class MatchModel(_Model):
-    actors: list[TermGroupModel] = Field(min_length=1)
-    topics: list[TermGroupModel] = Field(min_length=1)
+    actors: list[TermGroupModel] = []
+    topics: list[TermGroupModel] = []
+    subjects: list[TermGroupModel] = []
+    parties: list[TermGroupModel] = []
     boosters: list[TermGroupModel] = []
     exclude: list[TermGroupModel] = []
+    siblings: list[SiblingModel] = []
+    since: datetime | date | None = None
     threshold: float = Field(default=60.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _can_match(self) -> MatchModel:
+        # Either rule must be satisfiable: actor + topic, or subject + anything.
+        if not self.subjects and not (self.actors and self.topics):
+            raise ValueError(
+                "needs 'subjects' (what the story is about), or both 'actors' and 'topics'"
+            )
+        names = [s.name for s in self.siblings]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sibling names must be unique; repeated: {', '.join(dupes)}")
+        return self
 
 
 class ValueModel(_Model):
@@ -181,13 +213,14 @@ def load_storyline(path: Path | str) -> Storyline:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_message(path, exc)) from None
+        raise ConfigError(yaml_problem(path, exc)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a storyline file must be a mapping (id, title, match, facts)")
     try:
         model = StorylineModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_validation_message(path, text, exc)) from None
+        problems = validation_problems(exc, place=_place, yaml_text=text)
+        raise ConfigError(f"{path}: {problems}") from None
     if model.id != path.stem:
         raise ConfigError(
             f"{path}: id: {model.id!r} must equal the file name {path.stem!r} "
@@ -209,6 +242,18 @@ def _to_storyline(model: StorylineModel) -> Storyline:
             boosters=_groups(m.boosters),
             exclude=_groups(m.exclude),
             threshold=m.threshold,
+            subjects=_groups(m.subjects),
+            parties=_groups(m.parties),
+            siblings=tuple(
+                Sibling(
+                    x.name,
+                    tuple(p.strip() for p in x.phrases),
+                    x.storyline,
+                    " ".join(x.description.split()),
+                )
+                for x in m.siblings
+            ),
+            since=None if m.since is None else _as_utc(m.since),
         ),
         facts=tuple(_fact(f) for f in model.facts),
         authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
@@ -256,61 +301,5 @@ def _as_utc(value: datetime | date) -> datetime:
 # --- error messages -------------------------------------------------------------------------
 
 
-def _yaml_message(path: Path, exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"{path}: line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
-    return f"{path}: invalid YAML: {problem}"
-
-
-def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        loc = tuple(error["loc"])
-        where = _loc_path(loc) or "(top level)"
-        line = _line_of(text, loc)
-        at = f" (line {line})" if line else ""
-        parts.append(f"{where}{at}: {_clean(error['msg'])}")
-    more = len(exc.errors()) - 5
-    suffix = f" (and {more} more)" if more > 0 else ""
-    return f"{path}: " + "; ".join(parts) + suffix
-
-
-def _clean(msg: str) -> str:
-    return msg.removeprefix("Value error, ")
-
-
-def _loc_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and not part.startswith(("function-", "union[")):
-            # pydantic adds union branch names ("str", "int", "datetime") to loc
-            if part in {"str", "int", "datetime", "date"} and out:
-                continue
-            out += f".{part}" if out else part
-    return out
-
-
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the node that ``loc`` points to (or its nearest parent)."""
-    try:
-        node: yaml.Node | None = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
-        else:
-            break
-    if node is not None:
-        line = node.start_mark.line + 1
-    return line
+def _place(loc: tuple[Any, ...]) -> str:
+    return location_path(loc) or "(top level)"

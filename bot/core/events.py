@@ -297,6 +297,11 @@ _SPECULATION = re.compile(
     r"(?:could|would|will)|weighs?|weighing|considers?|considering|mulls?|mulling|eyes"
     r"|possible|possibly|potential|potentially|risk of|fear|fears|what if)\b"
 )
+# "weighs blacklisting", "considering a ban": weighing threatens the act that follows.
+_WEIGHING = re.compile(r"(?:weigh|consider|mull)(?:s|ed|ing)?")
+_DENIES_A_STATEMENT = re.compile(
+    r"(?:\s(?:that|claims?|reports?|allegations?)\b|(?:\s\S+){1,3}\s(?:was|were|is|are|had|has)\b)"
+)
 _NEGATION_REACH = 4  # words before the event a negator may govern
 
 
@@ -374,7 +379,14 @@ def find_events(text: str, context: str = "") -> tuple[Event, ...]:
     modality. ``context`` is what came earlier in the same sentence: speculation
     there ("Pattern to expect: …") reaches into this clause."""
     out: list[Event] = []
-    for event in _raw_events(text):
+    raw = _raw_events(text)
+    for index, event in enumerate(raw):
+        if _WEIGHING.fullmatch(event.text) and not any(
+            later.start - event.end <= 12 for later in raw[index + 1 :]
+        ):
+            continue  # a court "weighed whether …": weighing is a threat only of an act
+        if event.kind == "deny" and _DENIES_A_STATEMENT.match(text, event.end):
+            continue  # "denied the designation was payback" denies an allegation
         window = " ".join(text[: event.start].split(" ")[-_NEGATION_REACH - 1 :])
         kind = event.kind
         polarity: Polarity = "affirmed"

@@ -61,7 +61,8 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from bot.core import events as ev
-from bot.core.models import Claim, Entry, FactSpec, FactValueSpec, FactView, Storyline
+from bot.core.models import Claim, Entry, FactKey, FactSpec, FactValueSpec, FactView, Storyline
+from bot.core.text import fold
 
 CORROBORATION_WINDOW = timedelta(days=14)
 DISPUTE_WINDOW = timedelta(days=14)
@@ -70,9 +71,6 @@ LEDE_SENTENCES = 2
 
 # --- text handling -----------------------------------------------------------------------
 
-_FOLD = str.maketrans(
-    {"’": "'", "‘": "'", "“": '"', "”": '"', "-": " ", "‐": " ", "‑": " ", "/": " "}
-)
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:[A-Z]|[ap]\.m|U\.S|D\.C|Mr|Mrs|Ms|Dr|Sen|Rep|Gen|Gov|St|Jr|Inc|Corp|Co|No|vs"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$"
@@ -188,7 +186,8 @@ def _sentences(text: str) -> list[str]:
 
 
 def _normalise(text: str) -> str:
-    return _SPACES.sub(" ", text.lower().translate(_FOLD)).strip()
+    # Dashes are kept: clauses are split at spaced dashes after this.
+    return fold(text, keep_dashes=True)
 
 
 def _clauses(sentences: Sequence[str]) -> list[_Clause]:
@@ -615,21 +614,23 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
     )
 
 
-def seeded_claims(storyline: Storyline) -> dict[str, list[Claim]]:
-    """The storyline file's ``history`` of each fact as seeded claims."""
-    out: dict[str, list[Claim]] = {}
-    for spec in storyline.facts:
-        out[spec.id] = [
-            Claim(
-                storyline=storyline.id,
-                fact=spec.id,
-                value=h.value,
-                published=h.date,
-                source=h.source,
-                item_key=f"seed:{storyline.id}:{spec.id}:{i}",
-                url=h.url,
-                seeded=True,
-            )
-            for i, h in enumerate(spec.history)
-        ]
+def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:
+    """The storyline files' ``history`` of each fact as seeded claims, by
+    (storyline, fact)."""
+    out: dict[FactKey, list[Claim]] = {}
+    for storyline in storylines:
+        for spec in storyline.facts:
+            out[(storyline.id, spec.id)] = [
+                Claim(
+                    storyline=storyline.id,
+                    fact=spec.id,
+                    value=h.value,
+                    published=h.date,
+                    source=h.source,
+                    item_key=f"seed:{storyline.id}:{spec.id}:{i}",
+                    url=h.url,
+                    seeded=True,
+                )
+                for i, h in enumerate(spec.history)
+            ]
     return out

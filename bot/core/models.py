@@ -74,12 +74,35 @@ class TermGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class Sibling:
+    """A neighbouring story whose items this storyline must not take: the same
+    kind of event about another country, another product, another case.
+
+    ``phrases`` name what tells the sibling apart ("South Korea", "GPT-5.6");
+    ``storyline`` names another storyline file that covers it, whose matches win
+    over this one's when both match and it scores higher.
+    """
+
+    name: str
+    phrases: tuple[str, ...] = ()
+    storyline: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MatchRules:
     """What an item must mention to belong to a storyline.
 
-    ``actors`` and ``topics`` are both required (an item needs at least one hit in
-    each); ``boosters`` add to the score; ``exclude`` phrases mark near-misses and
-    subtract. ``threshold`` is the minimum score (0–100).
+    An item matches when its score reaches ``threshold`` (0–100) and it names
+    either an actor and a topic (the classic rule), or the storyline's subject
+    with an actor, a party, an authority (court, judge, ministry …) or a topic.
+    ``subjects`` are what is disputed (a product, a designation, a case);
+    ``parties`` are the other side, named courts and officials: they count as
+    actors only when the subject is there. ``boosters`` add to the score;
+    ``exclude`` phrases mark near-misses and subtract; ``siblings`` name
+    neighbouring stories that win the item unless it names this storyline's own
+    actor and subject at least as prominently. Items published before
+    ``since`` (when set) are background to the story, not coverage of it.
     """
 
     actors: tuple[TermGroup, ...]
@@ -87,6 +110,10 @@ class MatchRules:
     boosters: tuple[TermGroup, ...] = ()
     exclude: tuple[TermGroup, ...] = ()
     threshold: float = 60.0
+    subjects: tuple[TermGroup, ...] = ()
+    parties: tuple[TermGroup, ...] = ()
+    siblings: tuple[Sibling, ...] = ()
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +212,12 @@ class Reason:
     similarity: float
     weight: float
     where: Literal["title", "summary"] = "title"
+    #: Set when the reason is a rule rather than a term ("closer storyline: …").
+    note: str = ""
 
     def describe(self) -> str:
+        if self.note:
+            return f"{self.group}: {self.note} ({self.weight:+.0f})"
         how = "exact" if self.similarity >= 100 else f"fuzzy {self.similarity:.0f}"
         return f"{self.group}: {self.term!r} ({how}, {self.where}, {self.weight:+.0f})"
 

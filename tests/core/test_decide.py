@@ -13,7 +13,10 @@ from tests.core.builders import entry, storyline
 def _court_storyline() -> Storyline:
     rules = MatchRules(
         actors=(TermGroup("maker", ("Acme",)),),
-        topics=(TermGroup("court", ("judge", "directive", "court")),),
+        topics=(
+            TermGroup("court", ("judge", "directive", "court")),
+            TermGroup("agency", ("Commerce Department",)),
+        ),
         threshold=40,
     )
     fact = FactSpec(

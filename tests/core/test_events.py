@@ -127,3 +127,10 @@ def test_kind_names_as_a_storyline_writes_them() -> None:
     assert is_known("stop") and is_known("enjoin") and not is_known("teleport")
     assert {"block", "enjoin", "pause"} <= expand("stop")
     assert expand("block") == {"block"}
+
+
+def test_weighing_threatens_only_an_act_and_denying_an_allegation_is_no_ruling() -> None:
+    assert "threaten" not in actual("a panel weighed whether a public stance can count as a risk")
+    assert "threaten" in actual("the ministry is considering a ban on the app")
+    assert "deny" not in actual("the department denied the designation was payback")
+    assert "deny" in actual("the court denied the company's emergency stay")

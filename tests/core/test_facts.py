@@ -152,7 +152,7 @@ def test_seeded_history_takes_part_like_other_claims() -> None:
         }
     )
     s = storyline(facts=(spec,))
-    seeded = seeded_claims(s)["access_status"]
+    seeded = seeded_claims([s])[(s.id, "access_status")]
     assert seeded[0].seeded
     view = resolve(spec, [*seeded, claim("restored", hours=1, source="x.com")], storyline=s)
     assert view.value == "suspended" and view.disputed

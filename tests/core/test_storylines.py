@@ -132,3 +132,61 @@ def test_files_in_the_old_format_load_unchanged() -> None:
     legion = load_storyline(REPO / "storylines" / "legion-lawsuit.yaml")
     status = legion.fact("case_status")
     assert all(v.events is None and v.partial_of is None for v in status.values)
+
+
+NEW_FORMAT = """\
+id: drone-ban
+title: Kestrel X ban
+match:
+  since: 2026-03-01
+  subjects:
+    - name: ban
+      phrases: [flight safety ban, Kestrel X]
+  parties:
+    - name: ministry
+      phrases: [transport ministry]
+  topics:
+    - name: events
+      phrases: [banned, lifted]
+  siblings:
+    - name: other-countries
+      description: the same drone banned elsewhere
+      phrases: [Canada, Japan]
+    - name: ipo
+      storyline: skylark-ipo
+"""
+
+
+def test_subjects_parties_siblings_and_since_load(tmp_path: Path) -> None:
+    path = tmp_path / "drone-ban.yaml"
+    path.write_text(NEW_FORMAT)
+    rules = load_storyline(path).match
+    assert rules.actors == ()
+    assert [g.name for g in rules.subjects] == ["ban"]
+    assert rules.parties[0].phrases == ("transport ministry",)
+    assert [(s.name, s.storyline) for s in rules.siblings] == [
+        ("other-countries", None),
+        ("ipo", "skylark-ipo"),
+    ]
+    assert rules.siblings[0].description == "the same drone banned elsewhere"
+    assert rules.since is not None and rules.since.isoformat() == "2026-03-01T00:00:00+00:00"
+
+
+def test_a_sibling_must_say_what_tells_it_apart(tmp_path: Path) -> None:
+    path = tmp_path / "drone-ban.yaml"
+    path.write_text(NEW_FORMAT.replace("      storyline: skylark-ipo\n", "      description: x\n"))
+    with pytest.raises(ConfigError) as info:
+        load_storyline(path)
+    message = str(info.value)
+    assert "drone-ban.yaml" in message and "match.siblings[1]" in message
+    assert "(line 18)" in message and "'phrases'" in message
+
+
+def test_a_storyline_needs_a_subject_or_actors_and_topics(tmp_path: Path) -> None:
+    path = tmp_path / "drone-ban.yaml"
+    actors_only = "  actors:\n    - name: a\n      phrases: [Skylark]\n"
+    text = NEW_FORMAT.split("  subjects:")[0] + actors_only
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_storyline(path)
+    assert "match" in str(info.value) and "subjects" in str(info.value)
