@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bot.core.dedupe import StoryIndex
-from bot.core.facts import FactReplay, extract_claims, replay_order, resolve
+from bot.core.facts import FactReplay, ItemFacts, read_item, replay_order, resolve
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
@@ -156,6 +156,10 @@ def decide(
                     "item": audit_item(entry),
                 }
             )
+        # Facts move only for the storyline the item belongs to most: a court story
+        # that also matches another storyline through generic words must not move
+        # that storyline's facts.
+        best_score = max((r.score for r in matched), default=0.0)
         for result in matched:
             storyline = by_id[result.storyline]
             posted = not backlog and duplicate is None
@@ -184,7 +188,22 @@ def decide(
                 first_post[(storyline.id, entry.key)] = posts
             elif duplicate is not None and not backlog:
                 _add_also(first_post.get((storyline.id, duplicate.key), ()), entry.source)
-            for claim in guard.claims(storyline, entry, decision.audit):
+            read = None
+            if result.score >= best_score:
+                read = guard.read(storyline, entry, decision.audit)
+            for position in read.positions if read else ():
+                # A party's stance is shown with who holds it; it moves nothing.
+                decision.audit.append(
+                    {
+                        "event": "fact.position",
+                        "storyline": storyline.id,
+                        "fact": position.fact,
+                        "value": position.value,
+                        "who": position.who,
+                        "item": audit_item(entry),
+                    }
+                )
+            for claim in read.claims if read else ():
                 item_claims.append(claim)
                 key = (storyline.id, claim.fact)
                 if key not in trackers:
@@ -295,9 +314,7 @@ class _PatternGuard:
         self._strikes: Counter[tuple[str, str]] = Counter()
         self._variants: dict[tuple[str, frozenset[str]], Storyline] = {}
 
-    def claims(
-        self, storyline: Storyline, entry: Entry, audit: list[dict[str, Any]]
-    ) -> list[Claim]:
+    def read(self, storyline: Storyline, entry: Entry, audit: list[dict[str, Any]]) -> ItemFacts:
         skipped = {
             p
             for (s, p), n in self._strikes.items()
@@ -305,7 +322,7 @@ class _PatternGuard:
         }
         while True:
             try:
-                return extract_claims(self._without(storyline, frozenset(skipped)), entry)
+                return read_item(self._without(storyline, frozenset(skipped)), entry)
             except PatternTimeout as exc:
                 if exc.pattern in skipped:  # cannot happen: a skipped pattern is not run
                     raise
