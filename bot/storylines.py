@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.config_messages import location_path, validation_problems, yaml_problem
+from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
@@ -87,6 +88,20 @@ class ValueModel(_Model):
     value: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w .-]*$")]
     label: str = Field(min_length=1)
     cues: list[Phrase] = []
+    events: list[str] | None = None
+    subject: list[Phrase] = []
+    partial_of: str | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            words = name.strip().split(" ", 1)
+            kind = words[1] if words[0].lower() in {"not", "may"} and len(words) > 1 else name
+            if not is_known(kind):
+                known = ", ".join(sorted({*KINDS, *CLASSES}))
+                raise ValueError(f"unknown event {kind!r}; known events: {known}")
+        return names
 
 
 class HistoryModel(_Model):
@@ -105,6 +120,8 @@ class FactModel(_Model):
     values: list[ValueModel] = []
     patterns: list[str] = []
     history: list[HistoryModel] = []
+    subject: list[Phrase] = []
+    qualifiers: list[Phrase] = []
 
     @field_validator("patterns")
     @classmethod
@@ -129,6 +146,11 @@ class FactModel(_Model):
             if v.value in seen:
                 raise ValueError(f"value {v.value!r} is listed twice")
             seen.add(v.value)
+        for v in self.values:
+            if v.partial_of is not None and (v.partial_of not in seen or v.partial_of == v.value):
+                raise ValueError(
+                    f"value {v.value!r}: partial_of {v.partial_of!r} is not another value"
+                )
         for i, h in enumerate(self.history):
             text = str(h.value)
             if self.kind == "enum" and text not in seen:
@@ -247,7 +269,17 @@ def _fact(f: FactModel) -> FactSpec:
         id=f.id,
         label=f.label,
         kind=f.kind,
-        values=tuple(FactValueSpec(v.value, v.label, tuple(v.cues)) for v in f.values),
+        values=tuple(
+            FactValueSpec(
+                v.value,
+                v.label,
+                tuple(v.cues),
+                events=None if v.events is None else tuple(e.strip() for e in v.events),
+                subject=tuple(p.strip() for p in v.subject),
+                partial_of=v.partial_of,
+            )
+            for v in f.values
+        ),
         history=tuple(
             SeededClaim(str(h.value), _as_utc(h.date), h.source, h.url)
             for h in sorted(f.history, key=lambda h: _as_utc(h.date))
@@ -255,6 +287,8 @@ def _fact(f: FactModel) -> FactSpec:
         required=f.required,
         description=" ".join(f.description.split()),
         patterns=tuple(f.patterns),
+        subject=tuple(p.strip() for p in f.subject),
+        qualifiers=tuple(p.strip() for p in f.qualifiers),
     )
 
 

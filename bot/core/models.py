@@ -128,9 +128,24 @@ class SeededClaim:
 
 @dataclass(frozen=True, slots=True)
 class FactValueSpec:
+    """One value of a fact and how news says it became current.
+
+    ``events`` names event kinds or classes of ``bot.core.events`` ("block",
+    "stop"; "not pause" for a refusal, "may designate" for a threat); ``None``
+    means "infer them from the value's own name" (``blocked`` -> the ``stop``
+    class), so files without the key keep working. ``subject`` phrases (else the
+    fact's) must be in the same clause as the event. ``partial_of`` names the
+    value this one is the restricted form of: that value's events together with
+    a restrictive qualifier ("for vetted organisations") claim this one.
+    ``cues`` are extra phrases of the storyline's own, matched as written.
+    """
+
     value: str
     label: str
     cues: tuple[str, ...]
+    events: tuple[str, ...] | None = None
+    subject: tuple[str, ...] = ()
+    partial_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +153,11 @@ class FactSpec:
     """A disputed fact of a storyline.
 
     ``kind`` is ``enum`` (one of ``values``), ``integer`` or ``text`` (the value is
-    captured from the text by the cue patterns).
+    captured from the text by the cue patterns). ``subject`` phrases name what
+    the fact is about ("designation", "label"): a value is claimed only from a
+    clause that names one of them beside the event (values may narrow it).
+    ``qualifiers`` add to the general restrictive qualifiers ("only", "for
+    vetted organisations") that make a value partial.
     """
 
     id: str
@@ -149,6 +168,8 @@ class FactSpec:
     required: bool = False
     description: str = ""
     patterns: tuple[str, ...] = ()
+    subject: tuple[str, ...] = ()
+    qualifiers: tuple[str, ...] = ()
 
     def value_label(self, value: str | None) -> str:
         if value is None:

@@ -90,6 +90,50 @@ def test_missing_directory_is_a_config_error(tmp_path: Path) -> None:
         load_storylines(tmp_path / "nope")
 
 
+def _with_fact_values(tmp_path: Path, values: str) -> Path:
+    path = tmp_path / "gadget.yaml"
+    path.write_text(
+        "id: gadget\ntitle: Gadget\nmatch:\n  actors: [{name: a, phrases: [Acme]}]\n"
+        "  topics: [{name: t, phrases: [gadget]}]\n"
+        "facts:\n  - id: status\n    label: Status\n    kind: enum\n"
+        "    subject: [gadget, access]\n    qualifiers: [beta testers]\n"
+        f"    values:\n{values}"
+    )
+    return path
+
+
+def test_fact_values_name_events_subjects_and_partials(tmp_path: Path) -> None:
+    path = _with_fact_values(
+        tmp_path,
+        "      - {value: halted, label: Halted, events: [stop, cut off], subject: [gadget]}\n"
+        "      - {value: limited, label: Limited, events: [], partial_of: back}\n"
+        "      - {value: back, label: Back, events: [resume, not halt]}\n",
+    )
+    fact = load_storyline(path).fact("status")
+    halted, limited, back = fact.values
+    assert halted.events == ("stop", "cut off") and halted.subject == ("gadget",)
+    assert limited.partial_of == "back" and limited.events == ()
+    assert back.events == ("resume", "not halt")
+    assert fact.subject == ("gadget", "access") and fact.qualifiers == ("beta testers",)
+
+
+def test_an_unknown_event_or_partial_is_a_clear_error(tmp_path: Path) -> None:
+    path = _with_fact_values(tmp_path, "      - {value: gone, label: Gone, events: [teleport]}\n")
+    with pytest.raises(ConfigError, match=r"unknown event 'teleport'.*known events: .*enjoin"):
+        load_storyline(path)
+    path = _with_fact_values(
+        tmp_path, "      - {value: some, label: Some, events: [], partial_of: all}\n"
+    )
+    with pytest.raises(ConfigError, match="partial_of 'all' is not another value"):
+        load_storyline(path)
+
+
+def test_files_in_the_old_format_load_unchanged() -> None:
+    legion = load_storyline(REPO / "storylines" / "legion-lawsuit.yaml")
+    status = legion.fact("case_status")
+    assert all(v.events is None and v.partial_of is None for v in status.values)
+
+
 NEW_FORMAT = """\
 id: drone-ban
 title: Kestrel X ban
