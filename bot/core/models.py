@@ -217,7 +217,7 @@ class Reason:
 
     def describe(self) -> str:
         if self.note:
-            return f"{self.group}: {self.note} ({self.weight:+.0f})"
+            return f"{self.group}: {self.note}" + (f" ({self.weight:+.0f})" if self.weight else "")
         how = "exact" if self.similarity >= 100 else f"fuzzy {self.similarity:.0f}"
         return f"{self.group}: {self.term!r} ({how}, {self.where}, {self.weight:+.0f})"
 
