@@ -17,7 +17,7 @@ from bot.audit import AuditLog
 from bot.core.decide import decide, initial_states
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
-from bot.core.normalise import normalise
+from bot.core.normalise import keep_apart, normalise
 from bot.errors import FeedError
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
@@ -187,6 +187,7 @@ class Poller:
         entries = []
         for raw in parsed.entries:
             entries.append(normalise(raw, feed_id=feed.id, source=feed.name, first_seen=first_seen))
+        entries = keep_apart(entries)
         # The body is no longer needed: do not hold every body until the commit.
         return replace(result, body=b""), entries
 
