@@ -19,7 +19,7 @@ from bot.clock import SystemClock
 from bot.core.models import ChannelAddress, Storyline
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
@@ -143,7 +143,7 @@ async def build(
         max_bytes=settings.max_feed_bytes,
         user_agent=USER_AGENT,
     )
-    parser = parser or FeedparserParser()
+    parser = parser or FastFeedParser()
     if platforms is None:
         try:
             platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}

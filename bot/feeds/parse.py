@@ -22,6 +22,7 @@ the whole feed, and the others would carry control characters in.
 
 from __future__ import annotations
 
+import html
 import html.entities
 import io
 import re
@@ -58,6 +59,9 @@ _ENTITY_NAME = re.compile(rb"<!ENTITY\s+([A-Za-z_][\w.-]*)")
 _ENTITY_REF = re.compile(rb"&([A-Za-z_][\w.-]*);")
 _HTML_ROOT = re.compile(rb"<(html|head|body)[\s>]", re.IGNORECASE)
 _PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+# The first plain <link> is the channel's (RSS 0.9x/2.0 put it before the items,
+# RSS 1.0 keeps the channel before them too).
+_CHANNEL_LINK = re.compile(rb"<link>\s*(?:<!\[CDATA\[)?\s*([^<\]\s]+)")
 _ATOM_ROOT = re.compile(rb"<(?:[\w.-]+:)?feed[\s>/]")
 _URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
 _CLOSE_TAG = re.compile(r"</(\w+)>")
@@ -111,12 +115,8 @@ class FeedparserParser:
     def read(self, document: bytes, headers: Mapping[str, str]) -> ParsedFeed:
         """Parse a document that went through ``guard`` (UTF-8, entities
         neutralised); ``headers`` have lower-case names."""
-        base = headers.get("content-location") or ""
-        rss = not _ATOM_ROOT.match(_root(document))
-        if rss:
-            # feedparser would resolve RSS links against the document's address;
-            # RSS says they are relative to the channel's <link> (resolved below).
-            headers = {k: v for k, v in headers.items() if k != "content-location"}
+        if not _ATOM_ROOT.match(_root(document)):
+            document = _rss_links_against_channel(document, headers.get("content-location") or "")
         result = feedparser.parse(
             io.BytesIO(document),
             response_headers=_utf8_headers(headers),
@@ -130,16 +130,28 @@ class FeedparserParser:
             detail = f" (the XML parser said: {_printable(str(reason))})" if reason else ""
             raise ParseError(f"this is not an RSS/Atom feed{detail}", code="not_a_feed")
         feed = result.get("feed") or {}
-        link = _text(_field(feed, "link"))
-        link_base = feed_urljoin(base, link or "") if rss else base
         return ParsedFeed(
             title=_text(_field(feed, "title")) or "",
-            link=link,
-            entries=tuple(
-                _raw_entry(entry, rss=rss, id_base=base, link_base=link_base)
-                for entry in result.get("entries") or ()
-            ),
+            link=_text(_field(feed, "link")),
+            entries=tuple(_raw_entry(entry) for entry in result.get("entries") or ()),
         )
+
+
+def _rss_links_against_channel(document: bytes, address: str) -> bytes:
+    """RSS links are relative to the channel's ``<link>``; feedparser would
+    resolve them against the document's address. An ``xml:base`` on each plain
+    ``<link>`` element makes it use the channel link, and only for links: guids
+    are still resolved as before, so their keys do not change."""
+    channel = document.find(b"<channel")
+    found = _CHANNEL_LINK.search(document, max(channel, 0))
+    if found is None:
+        return document
+    link = html.unescape(found.group(1).decode("utf-8", "replace")).strip()
+    base = feed_urljoin(address, link)
+    if not base.startswith(("http://", "https://")):
+        return document
+    attribute = html.escape(base, quote=True).encode("utf-8")
+    return document.replace(b"<link>", b'<link xml:base="' + attribute + b'">')
 
 
 def guard(
@@ -420,7 +432,7 @@ def _defuse_text_refs(text: str) -> str:
     return _ABSURD_TEXT_REF.sub("&#xFFFD;", text)
 
 
-def _raw_entry(entry: Mapping[str, Any], *, rss: bool, id_base: str, link_base: str) -> RawEntry:
+def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
     summary = _text(_field(entry, "summary"))
     if not summary:
         content = _field(entry, "content") or ()
@@ -428,11 +440,6 @@ def _raw_entry(entry: Mapping[str, Any], *, rss: bool, id_base: str, link_base: 
     guid = _text(_field(entry, "id")) or None
     # FeedBurner's tracking link hides the article's own, in feedburner:origLink.
     link = _text(_field(entry, "feedburner_origlink") or _field(entry, "link")) or None
-    if rss:
-        if guid and _field(entry, "guidislink"):
-            guid = feed_urljoin(id_base, guid)  # what feedparser does given the address
-        if link:
-            link = feed_urljoin(link_base, link)
     date_text = _text(_field(entry, "published") or _field(entry, "updated"))
     title_detail = _field(entry, "title_detail") or {}
     return RawEntry(
