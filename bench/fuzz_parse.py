@@ -7,9 +7,10 @@ corpus under ../shared/corpus/feeds): byte flips, inserts, deletions,
 truncation, splicing, repeated slices, markup and entity injection, and
 re-encoding as UTF-16/32. Each mutant goes through the bot's parser
 (``FastFeedParser``: feedparser-rs with feedparser as the fallback; ``--parser
-feedparser`` for feedparser alone) with a random Content-Type. Exits 1 on any exception other than ParseError, or
-on an input that takes longer than ``--hang-seconds``; the input is saved
-under ``--crash-dir`` to replay. Prints iterations, time and peak memory.
+feedparser`` for feedparser alone) with a random Content-Type. Exits 1 on any
+exception other than ParseError, or on an input that takes longer than
+``--hang-seconds``; the input is saved under ``--crash-dir`` to replay.
+Prints iterations, time and peak memory.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ SEEDS = [
 <channel><title>&a;</title></channel><item><title>&b;</title></item></rdf:RDF>""",
     b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Self-closing</title>
 <item><guid>a1</guid><title>One</title><description/><link>/one</link></item>
-<item><guid>a2</guid><title>Two</title><comments/><pubDate>Di, 23 Jan 2018 00:00:00 +0100</pubDate></item>
+<item><guid>a2</guid><title>Two</title><pubDate>Di, 23 Jan 2018 00:00:00 +0100</pubDate>
+<comments/></item>
 </channel></rss>""",
     b"""{"version": "https://jsonfeed.org/version/1.1", "title": "JSON", "items": [
 {"id": "1", "url": "https://j.example/1", "title": "Why std::vector<int> is slow",

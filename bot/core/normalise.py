@@ -290,7 +290,8 @@ def canonical_url(url: str) -> str:
         return text
     scheme = parts.scheme.lower()
     if not parts.netloc:
-        return urlunsplit(parts._replace(scheme=scheme, fragment=""))
+        # Stripped again: dropping a fragment can leave trailing space.
+        return urlunsplit(parts._replace(scheme=scheme, fragment="")).strip()
     host = (parts.hostname or "").rstrip(".")
     if ":" in host:
         host = f"[{host}]"
@@ -301,7 +302,7 @@ def canonical_url(url: str) -> str:
     if userinfo:
         netloc = f"{userinfo}@{netloc}"
     path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
-    return urlunsplit(SplitResult(scheme, netloc, path, _strip_tracking(parts.query), ""))
+    return urlunsplit(SplitResult(scheme, netloc, path, _strip_tracking(parts.query), "")).strip()
 
 
 def _strip_tracking(query: str) -> str:
