@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -249,7 +250,38 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+# A start, end or self-closing tag whose attributes hold no quotes or angle
+# brackets but simple quoted values: the markup the fast path reads.
+_SIMPLE_TAG = re.compile(
+    r"</?([a-zA-Z][a-zA-Z0-9]*)"
+    r"(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>=`]+))?)*"
+    r"\s*/?>"
+)
 _HUGE_CHARREF = re.compile(r"&#(?:[xX]0*[0-9a-fA-F]{7,}|0*[0-9]{8,});?")
+
+
+def _simple_html_to_text(html: str) -> str | None:
+    """What ``_TextExtractor`` gives, for the plain markup most feeds send
+    (tags with simple attributes, entities, no comments, scripts or stray
+    ``<``), several times faster; None for anything else."""
+    parts: list[str] = []
+    at = 0
+    for tag in _SIMPLE_TAG.finditer(html):
+        segment = html[at : tag.start()]
+        if "<" in segment or ">" in segment:
+            return None
+        parts.append(unescape(segment))
+        name = tag.group(1).lower()
+        if name in _INVISIBLE_TAGS:
+            return None
+        if name in _BLOCK_TAGS:
+            parts.append("\n")
+        at = tag.end()
+    rest = html[at:]
+    if "<" in rest or ">" in rest:
+        return None
+    parts.append(unescape(rest))
+    return "".join(parts)
 
 
 def html_to_text(html: str) -> str:
@@ -264,10 +296,14 @@ def html_to_text(html: str) -> str:
         # A numeric reference too long to be a character would make the
         # decoder raise (int() refuses over 4300 digits): it is no character.
         html = _HUGE_CHARREF.sub("\ufffd", html)
-        extractor = _TextExtractor()
-        extractor.feed(html)
-        extractor.close()
-        text = "".join(extractor.parts)
+        simple = _simple_html_to_text(html)
+        if simple is not None:
+            text = simple
+        else:
+            extractor = _TextExtractor()
+            extractor.feed(html)
+            extractor.close()
+            text = "".join(extractor.parts)
     text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _SPACES.sub(" ", text)
     return _NEWLINES.sub("\n", text).strip()

@@ -19,8 +19,10 @@ Fast paths, tried in order, cover nearly every real feed:
   it never reads half a date.
 
 Only what they all refuse goes to ``dateparser`` (absolute dates only, day,
-month and year required), which is about a thousand times slower; results are
-memoised, since a feed repeats its dates on every poll.
+month and year required), which is several hundred times slower (15–25 ms a
+date here, against 30 µs); so only text with a digit in it, at most
+``FALLBACKS_PER_DOCUMENT`` new texts per document (``FallbackBudget``), and
+results are memoised, since a feed repeats its dates on every poll.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MAX_DATE_TEXT = 100
+FALLBACKS_PER_DOCUMENT = 20
+FALLBACK_MEMO = 4096
 
 _UNIX = re.compile(r"\d{9,10}(?:\.\d{1,6})?|\d{12,13}")
 _ISO = re.compile(
@@ -44,6 +48,8 @@ _TIME = re.compile(
     r"(a\.?m\.?|p\.?m\.?)?(z|[+-]\d{2}:?\d{2})?"
 )
 _OFFSET = re.compile(r"(?:gmt|utc|ut)?([+-])(\d{1,2})(?::?(\d{2}))?")
+# 16.04.2023: day first, as everywhere dots are written.
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th|er|e|º|ª|\.)")
 _PARENTHESISED = re.compile(r"\([^)]*\)")
 
@@ -101,20 +107,47 @@ _ZONES: dict[str, int] = {
 }  # fmt: skip
 
 
-def parse_date(text: str | None) -> datetime | None:
+class FallbackBudget:
+    """How many new texts one document may send to ``dateparser``: a feed of
+    thousands of distinct odd dates must not cost minutes."""
+
+    def __init__(self, calls: int = FALLBACKS_PER_DOCUMENT) -> None:
+        self.left = calls
+
+    def take(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+_fallback_memo: dict[str, datetime | None] = {}
+_UNREAD = object()
+
+
+def parse_date(text: str | None, budget: FallbackBudget | None = None) -> datetime | None:
     """The instant ``text`` denotes, aware UTC, or None when it cannot be read
     with confidence. A date without a zone is taken as UTC (as RFC 822 and
-    both feed parsers do)."""
+    both feed parsers do). ``budget`` limits the calls to ``dateparser``."""
     if not text:
         return None
     text = " ".join(text.split())
     if not text or len(text) > MAX_DATE_TEXT:
         return None
-    return _parse_cached(text)
+    found = _fast_paths(text)
+    if found is not _UNREAD:
+        return found  # type: ignore[return-value]
+    if text in _fallback_memo:
+        return _fallback_memo[text]
+    if not any(c.isdigit() for c in text) or (budget is not None and not budget.take()):
+        return None
+    if len(_fallback_memo) >= FALLBACK_MEMO:
+        _fallback_memo.clear()
+    _fallback_memo[text] = result = _fallback(text)
+    return result
 
 
-@lru_cache(maxsize=4096)
-def _parse_cached(text: str) -> datetime | None:
+@lru_cache(maxsize=8192)
+def _fast_paths(text: str) -> datetime | object | None:
+    """The fast paths' reading, or ``_UNREAD`` when none of them knows the shape."""
     for reader in (_unix, _iso, _tokens):
         try:
             found = reader(text)
@@ -122,7 +155,7 @@ def _parse_cached(text: str) -> datetime | None:
             return None  # the shape was right and the values impossible: unreadable
         if found is not None:
             return found.astimezone(UTC)
-    return _fallback(text)
+    return _UNREAD
 
 
 def _unix(text: str) -> datetime | None:
@@ -183,6 +216,8 @@ def _tokens(text: str) -> datetime | None:
             month = _MONTHS[word]
         elif word in _WEEKDAYS or word in _FILLERS:
             continue
+        elif (m := _DOTTED.fullmatch(word)) is not None and month is None and day is None:
+            day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
         elif word.isdigit() and len(word) <= 4:
             numbers.append(word)
         elif (m := _ORDINAL.fullmatch(word)) is not None and day is None:

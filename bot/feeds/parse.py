@@ -36,7 +36,7 @@ import feedparser.sanitizer
 
 from bot.core.models import ParsedFeed, RawEntry
 from bot.errors import ParseError
-from bot.feeds.dates import parse_date
+from bot.feeds.dates import FallbackBudget, parse_date
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 
@@ -130,10 +130,11 @@ class FeedparserParser:
             detail = f" (the XML parser said: {_printable(str(reason))})" if reason else ""
             raise ParseError(f"this is not an RSS/Atom feed{detail}", code="not_a_feed")
         feed = result.get("feed") or {}
+        budget = FallbackBudget()
         return ParsedFeed(
             title=_text(_field(feed, "title")) or "",
             link=_text(_field(feed, "link")),
-            entries=tuple(_raw_entry(entry) for entry in result.get("entries") or ()),
+            entries=tuple(_raw_entry(entry, budget) for entry in result.get("entries") or ()),
         )
 
 
@@ -432,7 +433,7 @@ def _defuse_text_refs(text: str) -> str:
     return _ABSURD_TEXT_REF.sub("&#xFFFD;", text)
 
 
-def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
+def _raw_entry(entry: Mapping[str, Any], budget: FallbackBudget) -> RawEntry:
     summary = _text(_field(entry, "summary"))
     if not summary:
         content = _field(entry, "content") or ()
@@ -447,7 +448,7 @@ def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
         link=link,
         title=_defuse_text_refs(_text(_field(entry, "title")) or ""),
         summary_html=_defuse_text_refs(summary or ""),
-        published=parse_date(date_text),
+        published=parse_date(date_text, budget),
         published_text=date_text,
         author=_text(_field(entry, "author")) or None,
         title_is_html=_field(title_detail, "type") != "text/plain",

@@ -40,7 +40,7 @@ import feedparser_rs
 
 from bot.core.models import ParsedFeed, RawEntry
 from bot.errors import ParseError
-from bot.feeds.dates import parse_date
+from bot.feeds.dates import FallbackBudget, parse_date
 from bot.feeds.parse import (
     MAX_DOCUMENT_BYTES,
     FeedparserParser,
@@ -144,11 +144,12 @@ def _fast(document: bytes, headers: Mapping[str, str]) -> ParsedFeed | None:
         if len(permalinks) != len(entries):
             return None
     link_base = address if atom else feed_urljoin(address, result.feed.link or "")
+    budget = FallbackBudget()
     return ParsedFeed(
         title=result.feed.title or "",
         link=result.feed.link or None,
         entries=tuple(
-            _entry(e, atom=atom, address=address, link_base=link_base, permalink=permalink)
+            _entry(e, atom, address, link_base, permalink, budget)
             for e, permalink in zip(entries, permalinks, strict=True)
         ),
     )
@@ -159,7 +160,9 @@ def _is_permalink(attributes: bytes) -> bool:
     return found is None or found.group(1) == b"true"  # feedparser compares exactly
 
 
-def _entry(e: Any, *, atom: bool, address: str, link_base: str, permalink: bool) -> RawEntry:
+def _entry(
+    e: Any, atom: bool, address: str, link_base: str, permalink: bool, budget: FallbackBudget
+) -> RawEntry:
     guid = e.id or None
     link = e.link or None
     title = e.title or ""
@@ -187,7 +190,7 @@ def _entry(e: Any, *, atom: bool, address: str, link_base: str, permalink: bool)
         link=link,
         title=_defuse_text_refs(title),
         summary_html=_defuse_text_refs(_summary(e)),
-        published=parse_date(date_text),
+        published=parse_date(date_text, budget),
         published_text=date_text,
         author=e.author or None,
         title_is_html=title_is_html,
@@ -220,11 +223,12 @@ def _json_feed(document: bytes, address: str) -> ParsedFeed:
     if not isinstance(items, list):
         raise ParseError("this JSON Feed has no list of items", code="not_a_feed")
     home = _json_text(data.get("home_page_url"))
-    entries = tuple(_json_entry(item, address) for item in items if isinstance(item, dict))
+    budget = FallbackBudget()
+    entries = tuple(_json_entry(item, address, budget) for item in items if isinstance(item, dict))
     return ParsedFeed(title=_json_text(data.get("title")), link=home or None, entries=entries)
 
 
-def _json_entry(item: dict[str, Any], address: str) -> RawEntry:
+def _json_entry(item: dict[str, Any], address: str, budget: FallbackBudget) -> RawEntry:
     raw_id = item.get("id")
     guid = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
     link = _json_text(item.get("url")) or _json_text(item.get("external_url"))
@@ -238,7 +242,7 @@ def _json_entry(item: dict[str, Any], address: str) -> RawEntry:
         link=feed_urljoin(address, link) if link else None,
         title=_defuse_text_refs(_json_text(item.get("title"))),
         summary_html=_defuse_text_refs(summary),
-        published=parse_date(date_text),
+        published=parse_date(date_text, budget),
         published_text=date_text or None,
         author=_json_author(item) or None,
         title_is_html=False,  # JSON Feed titles are plain text

@@ -285,3 +285,64 @@ def test_a_date_more_than_a_day_ahead_is_replaced_and_its_text_kept() -> None:
     assert ahead.date_was_replaced and ahead.published == SEEN  # type: ignore[attr-defined]
     assert ahead.published_text == "tomorrow-ish"  # type: ignore[attr-defined]
     assert not near.date_was_replaced  # type: ignore[attr-defined]
+
+
+MARKUP = st.lists(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<br/>",
+            "<br>",
+            "<a href='https://x.example/a'>",
+            "</a>",
+            "<img src=\"y.jpg\" alt=''/>",
+            "&amp;",
+            "&lt;",
+            "&#39;",
+            "&#x41;",
+            "&nbsp;",
+            "&bogus;",
+            "&",
+            "&amp",
+            "text",
+            " ",
+            "\n",
+            "<b>",
+            "</B>",
+            "<DIV class=a>",
+            "<li>",
+            "<em >",
+            "<span data-x=1>",
+            "é",
+            "<input disabled>",
+            "< p>",
+            "a<b",
+            "<p/>",
+            "&#0;",
+            "<x:y>",
+            "</p >",
+            "<h1 id=x>",
+            "&copy",
+            "<script>",
+            "</script>",
+            "<!-- c -->",
+            "<style>",
+            "p{}",
+            "</style>",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@given(MARKUP)
+def test_the_fast_path_for_plain_markup_reads_html_as_the_full_parser_does(html: str) -> None:
+    from bot.core import normalise as module
+
+    fast = module._simple_html_to_text(html)
+    if fast is not None:
+        full = module._TextExtractor()
+        full.feed(html)
+        full.close()
+        assert fast == "".join(full.parts)

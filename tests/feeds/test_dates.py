@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.feeds.dates import parse_date
+from bot.feeds.dates import FallbackBudget, parse_date
 
 
 def utc(*parts: int) -> datetime:
@@ -66,8 +66,9 @@ def utc(*parts: int) -> datetime:
         ("lunedì 12 marzo 2018 10:00", utc(2018, 3, 12, 10, 0)),
         ("do, 15 mrt 2018 09:00:00 +0100", utc(2018, 3, 15, 8, 0)),
         ("Mar 3, 2020 10:00 GMT", utc(2020, 3, 3, 10, 0)),  # "Mar" the month, not martes
-        # only dateparser reads these
         ("16.04.2023 08:01", utc(2023, 4, 16, 8, 1)),
+        ("01.05.2023 08:01 +0200", utc(2023, 5, 1, 6, 1)),
+        # only dateparser reads these
         ("2023/04/16 08:01", utc(2023, 4, 16, 8, 1)),
     ],
 )
@@ -93,3 +94,13 @@ def test_real_world_dates_land_on_the_right_instant(text: str, instant: datetime
 )
 def test_what_cannot_be_read_is_none_never_a_guess(text: str | None) -> None:
     assert parse_date(text) is None
+
+
+def test_a_document_sends_only_a_few_new_dates_to_the_slow_fallback() -> None:
+    budget = FallbackBudget(calls=2)
+    odd = [f"2031/05/{day:02d} 08:01" for day in range(1, 6)]  # only dateparser reads these
+    read = [parse_date(text, budget) for text in odd]
+    assert read[:2] == [utc(2031, 5, 1, 8, 1), utc(2031, 5, 2, 8, 1)]
+    assert read[2:] == [None, None, None]  # over budget: unread, so flagged as replaced
+    assert parse_date(odd[0], FallbackBudget(calls=0)) == utc(2031, 5, 1, 8, 1)  # memoised
+    assert parse_date("Tue, 02 Jan 2024 05:04:05 +0200", budget) is not None  # fast paths free
