@@ -24,6 +24,7 @@ from html.parser import HTMLParser
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from bot.core.models import Entry, RawEntry
+from bot.core.text import HUGE_CHARREF, UNWANTED
 
 MAX_TITLE = 500
 MAX_SUMMARY = 4000
@@ -100,10 +101,6 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
-_UNWANTED = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029"
-    "\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
-)
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -204,7 +201,7 @@ def clean_text(text: str) -> str:
     """``text`` without NUL and other control characters (tab and newline
     kept), bidi overrides, line/paragraph separators, noncharacters and lone
     surrogates."""
-    return _UNWANTED.sub("", text)
+    return UNWANTED.sub("", text)
 
 
 def single_line(text: str) -> str:
@@ -257,7 +254,6 @@ _SIMPLE_TAG = re.compile(
     r"(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>=`]+))?)*"
     r"\s*/?>"
 )
-_HUGE_CHARREF = re.compile(r"&#(?:[xX]0*[0-9a-fA-F]{7,}|0*[0-9]{8,});?")
 
 
 def _simple_html_to_text(html: str) -> str | None:
@@ -295,7 +291,7 @@ def html_to_text(html: str) -> str:
     else:
         # A numeric reference too long to be a character would make the
         # decoder raise (int() refuses over 4300 digits): it is no character.
-        html = _HUGE_CHARREF.sub("\ufffd", html)
+        html = HUGE_CHARREF.sub("\ufffd", html)
         simple = _simple_html_to_text(html)
         if simple is not None:
             text = simple
