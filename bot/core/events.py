@@ -144,7 +144,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     # coming into existence
     "launch": (
-        ("launch", "release", "roll out", "debut", "unveil", "introduce"),
+        ("launch", "release", "roll out", "debut", "unveil", "introduce", "open to"),
         ("launch", "release", "rollout", "debut", "generally available", "now available"),
     ),
     "available": ((), ("available",)),
@@ -285,13 +285,16 @@ _STAY = re.compile(
 )
 _NEGATORS = re.compile(
     r"(?:\b(?:not|no|never|without|nor|neither|rather than|instead of|yet to|cannot)\b"
-    r"|n't\b|\b(?:refus|declin|fail|reject)(?:e|es|ed|ing|s)?\s(?:\w+\s)?to\b)"
+    r"|n't\b|\b(?:refus|declin|fail|reject)(?:e|es|ed|ing|s)?\s(?:\w+\s){0,3}to\b)"
 )
 _NO_LONGER = re.compile(r"\bno longer\b|\bnot anymore\b")
 _SPECULATION = re.compile(
     r"\b(?:could|may|might|would|should|will|shall|if|whether|unless|near|nears|close to"
     r"|expected to|likely to|set to|poised to|plans? to|planning to|on track to|as soon as"
-    r"|aims? to|wants? to|seeks? to|hopes? to|asks? (?:\w+ )?to|urges? (?:\w+ )?to|to avoid"
+    r"|aims? to|wants? to|seeks? to|hopes? to|to avoid"
+    r"|(?:ask|urge|push|press|call|lobby|petition)(?:s|es|ed|ing)? (?:\w+ ){0,3}(?:to|for)"
+    r"|demand(?:s|ed|ing)?|calls? on|called on"
+    r"|(?:try|tries|tried|trying|work(?:s|ed|ing)?|efforts?|bid|struggl\w*|scrambl\w*) to"
     r"|deal to|talks to|forecast|odds|chance|expects?|predicts?|moves? to|moved to|ready to"
     r"|readies|vows? to|vowed to|threat(?:en)?s? to|threatened to|warns? (?:\w+ )?(?:it )?"
     r"(?:could|would|will)|weighs?|weighing|considers?|considering|mulls?|mulling|eyes"
@@ -301,6 +304,21 @@ _SPECULATION = re.compile(
 _WEIGHING = re.compile(r"(?:weigh|consider|mull)(?:s|ed|ing)?")
 _DENIES_A_STATEMENT = re.compile(
     r"(?:\s(?:that|claims?|reports?|allegations?)\b|(?:\s\S+){1,3}\s(?:was|were|is|are|had|has)\b)"
+)
+# A restriction as the direct object: up to six words, no preposition in between.
+_ON_A_RESTRICTION = re.compile(
+    r"(?:\s(?!(?:under|after|by|from|with|for|in|on|to|amid|over|following|because|as|at|of"
+    r"|and then|while|but)\b)\S+){0,6}?\s(?:export\s)?(?:restrictions?|limits?|limitations?"
+    r"|controls?|curbs?|bans?|sanctions?|blackout|freeze|suspension|prohibition|embargo"
+    r"|moratorium)\b"
+)
+_WARNING = re.compile(r"warn(?:s|ed|ing)?")
+_SAYS_THAT = re.compile(r"\s(?:\w+\s)?that\b")
+_OWN_STAFF = re.compile(
+    r"\s(?:(?:its|their|the)\s)?(?:own\s)?(?:staff|employees|workers|engineers|developers)\b"
+)
+_ENDS = re.compile(
+    r"(?:'\s)?\s(?:\S+\s)?(?:ends|ended|is over|was over|was lifted|is lifted|expires|expired)\b"
 )
 _NEGATION_REACH = 4  # words before the event a negator may govern
 
@@ -387,6 +405,18 @@ def find_events(text: str, context: str = "") -> tuple[Event, ...]:
             continue  # a court "weighed whether …": weighing is a threat only of an act
         if event.kind == "deny" and _DENIES_A_STATEMENT.match(text, event.end):
             continue  # "denied the designation was payback" denies an allegation
+        if _WARNING.fullmatch(event.text) and _SAYS_THAT.match(text, event.end):
+            continue  # "it warns that the source is unverified" is a statement
+        if class_of(event.kind) == "stop" and _OWN_STAFF.match(text, event.end):
+            continue  # "Microsoft bars staff from Fable 5": a customer's own policy
+        if class_of(event.kind) == "stop" and _ENDS.match(text, event.end):
+            # "the blackout ends", "the suspension was lifted"
+            raw.append(Event("lift", event.start, event.end, event.text))
+            continue
+        if class_of(event.kind) == "stop" and _ON_A_RESTRICTION.match(text, event.end):
+            # "rescinds the export limits", "removed the restrictions": stopping a
+            # restriction lifts it (the stop itself is kept for "judge halts the ban").
+            raw.append(Event("lift", event.start, event.end, event.text))
         window = " ".join(text[: event.start].split(" ")[-_NEGATION_REACH - 1 :])
         kind = event.kind
         polarity: Polarity = "affirmed"

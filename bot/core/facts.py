@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -308,8 +308,10 @@ _QUALIFIER = re.compile(
     r"|one of (?:the |its )?(?:two|three|four|\d+)"
     r"|(?:about|roughly|around|nearly|some|up to|fewer than|under) \d+"
     r"|for \d+|\d+ (?:organi[sz]ations|companies|firms|agencies|customers|partners|groups)"
-    r"|for (?:us|u s|american|domestic|government|federal|enterprise) "
-    r"(?:customers|users|organi[sz]ations|companies|firms|agencies|entities)"
+    r"|partly|in part|(?:for|to) (?:(?:us|u s|american|domestic|government|federal|enterprise"
+    r"|critical infrastructure|security|cyber|defen[cs]e|named|listed|specific|some)\s){1,3}"
+    r"(?:customers|users|organi[sz]ations|companies|firms|agencies|entities|operators"
+    r"|defenders|partners|members|researchers|clients|institutions)"
     r"|(?:domestic|us|u s|american) (?:customers|users|organi[sz]ations|companies) only)\b"
 )
 # ... unless the clause says the act reaches everyone.
@@ -499,6 +501,15 @@ def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) ->
     if not found:
         return None
     if enum:
+        # One act told twice ("Mythos 5 is back … for about 100 organisations"): where
+        # any clause qualifies it, the item claims the partial value.
+        qualified = {f.value for f in found}
+        found = [
+            replace(f, value=p, rank=rank_of[p])
+            if (p := partials.get(f.value)) in qualified and p is not None
+            else f
+            for f in found
+        ]
         # A report of the state beats a party's stance; then the furthest value along.
         return max(found, key=lambda f: (not f.stance, f.rank, -f.clause))
     # Integer/text: the first statement in the headline+lede.
