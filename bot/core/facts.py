@@ -83,17 +83,12 @@ _TAGS = re.compile(r"<[^>]+>")
 _RECAP_BEFORE = re.compile(
     r"\b(?:after|since|earlier|previously|formerly|had|last (?:week|month|weekend|year)'s"
     r"|began|begun|when|following|followed|before|until|between|citing|born out of"
-    r"|back in|ago|recalls?|retells?|retraces?|remember)\b"
+    r"|back in|ago|recalls?|retells?|retraces?|remember|from|ricorda|ricordando|rappelle"
+    r"|recuerda)\b"
 )
 _SECTION_RECAP = re.compile(
     r"\b(?:recap|retrospective|year in review|in review|looking back|in hindsight|background"
-    r"|year end|timeline)\b|^\d{4} in \w+"
-)
-_SPECULATION = re.compile(
-    r"\b(?:could|may|might|would|should|will|shall|if|whether|unless|near|nears|close to"
-    r"|expected to|likely to|set to|poised to|plans? to|on track to|as soon as|aims? to"
-    r"|wants? to|seeks? to|hopes? to|to avoid|deal to|talks to|forecast|odds|chance|expect"
-    r"|expects|predicts?|would be)\b"
+    r"|year end|timeline|case study)\b|^\d{4} in \w+"
 )
 _NEGATION = re.compile(r"\b(?:not|no|without|never|isn't|wasn't|aren't|won't|didn't|nor)\b")
 _MONTHS = {
@@ -119,6 +114,11 @@ _MONTHS = {
 _DATE = re.compile(
     r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.? (\d{1,2})(?:st|nd|rd|th)?\b"
     r"|\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b"
+)
+_YEAR = re.compile(r"(?<![\w.,€$])(?:19|20)\d\d(?![\w.,%])")
+_IN_MONTH = re.compile(
+    r"\b(?:in|since|from|during|of|back in|earlier in) (january|february|march|april|june|july"
+    r"|august|september|october|november|december)\b"
 )
 _ATTRIBUTION = (
     re.compile(
@@ -236,6 +236,16 @@ def _stale_date(clause: str, before: int, published: datetime) -> bool:
             when = when.replace(year=when.year - 1)
         if published - when > STALE_DATE:
             return True
+    for m in _YEAR.finditer(clause, 0, before):
+        if int(m.group()) < published.year:
+            return True  # "the March 2023 block", told in 2025
+    for m in _IN_MONTH.finditer(clause, 0, before):
+        month = _MONTHS[m.group(1)]
+        year = published.year - (1 if month > published.month else 0)
+        # "in March", said in May: the whole month lies more than a week back.
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=published.tzinfo)
+        if published - end > STALE_DATE:
+            return True
     return False
 
 
@@ -252,9 +262,8 @@ def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum
     if _RECAP_BEFORE.search(text, 0, start) or _stale_date(text, len(text), published):
         return False
     # Speculation reaches forward through the sentence ("Pattern to expect: …,
-    # conditional restart") but back only within the clause ("return near").
-    outside = f"{clause.before} {text[:start]} {text[end:]}"
-    return _SPECULATION.search(outside) is None
+    # conditional restart") but back only a few words ("return near").
+    return not ev.speculative(text, start, end, clause.before)
 
 
 def _attribution(sentence: str, lede: Sequence[str]) -> str | None:
@@ -337,7 +346,7 @@ def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
     claims: list[Claim] = []
     positions: list[Claim] = []
     for spec in storyline.facts:
-        found = _extract(spec, clauses, entry.published)
+        found = _extract(spec, clauses, entry.published, _storyline_names(storyline))
         if found is None:
             continue
         claim = Claim(
@@ -399,8 +408,17 @@ def partial_of(spec: FactSpec, value: FactValueSpec) -> str | None:
     return None
 
 
-def _subjects(spec: FactSpec, value: FactValueSpec) -> tuple[str, ...]:
-    return value.subject or spec.subject
+def _subjects(spec: FactSpec, value: FactValueSpec, names: tuple[str, ...] = ()) -> tuple[str, ...]:
+    # Values that learn their events from their own name (files without
+    # ``events``) need the storyline's own names beside the event instead.
+    return value.subject or spec.subject or (names if value.events is None else ())
+
+
+@lru_cache(maxsize=256)
+def _storyline_names(storyline: Storyline) -> tuple[str, ...]:
+    """What the storyline is about: its match subjects, else its actors."""
+    groups = storyline.match.subjects or storyline.match.actors
+    return tuple(p for g in groups for p in g.phrases)
 
 
 def _event_hit(
@@ -409,13 +427,14 @@ def _event_hit(
     clause: _Clause,
     events: Sequence[ev.Event],
     published: datetime,
+    names: tuple[str, ...] = (),
 ) -> bool:
     rules = _rules(value)
     if not rules or clause.background:
         return False
     if _stale_date(clause.text, len(clause.text), published):
         return False
-    named = _subjects(spec, value)
+    named = _subjects(spec, value, names)
     subjects = [m.span() for s in named for m in _subject_regex(s).finditer(clause.text)]
     for event in events:
         if _RECAP_BEFORE.search(clause.text, 0, event.start):
@@ -457,7 +476,12 @@ def _qualified(spec: FactSpec, clause: _Clause) -> bool:
     return any(_cue_regex(q).search(text) for q in spec.qualifiers)
 
 
-def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) -> _Found | None:
+def _extract(
+    spec: FactSpec,
+    clauses: Sequence[_Clause],
+    published: datetime,
+    names: tuple[str, ...] = (),
+) -> _Found | None:
     enum = spec.kind == "enum"
     partials = {p: v.value for v in spec.values if (p := partial_of(spec, v))}
     rank_of = {v.value: i for i, v in enumerate(spec.values)}
@@ -467,7 +491,7 @@ def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) ->
         stance = bool(_STANCE.search(clause.text))
         here: list[_Found] = []
         for value in spec.values:
-            hit = _event_hit(spec, value, clause, events, published) if enum else False
+            hit = _event_hit(spec, value, clause, events, published, names) if enum else False
             if not hit:
                 for cue in value.cues:
                     m = _cue_regex(cue).search(clause.text)
@@ -570,6 +594,7 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
     """
     rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
     ordered = sorted((c for c in claims if c.fact == fact.id), key=_order)
+    still = _still_partly(fact)
     current: Claim | None = None
     latest: dict[str, Claim] = {}
     for claim in ordered:
@@ -577,7 +602,7 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
         if current is None:
             current = claim
             continue
-        if claim.value == current.value:
+        if claim.value == current.value or claim.value == still.get(current.value):
             continue
         established = current.published
         supporters = {
@@ -601,6 +626,7 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
         c
         for c in latest.values()
         if c.value != current.value
+        and c.value != still.get(current.value)
         and c.published > current.published
         and newest - c.published <= DISPUTE_WINDOW
     ]
@@ -623,6 +649,18 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
         disputed=bool(rivals),
         contenders=contenders,
     )
+
+
+def _still_partly(fact: FactSpec) -> dict[str, str]:
+    """partial value -> the earlier state it partly still is: after a partial
+    restoration, "Fable 5 stays suspended" agrees with it rather than disputing."""
+    out: dict[str, str] = {}
+    for i, value in enumerate(fact.values):
+        full = partial_of(fact, value)
+        prior = [v.value for v in fact.values[:i] if v.value != full]
+        if full and prior:
+            out[value.value] = prior[-1]
+    return out
 
 
 def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:
