@@ -391,6 +391,10 @@ def _kind_regex() -> re.Pattern[str]:
 
 
 _GROUP_KIND: dict[str, str] = {}
+# The noun forms ("the blackout ends"; "took Fable 5 offline ended" is another verb's).
+_NOUNS = frozenset(
+    form for _, nouns in KINDS.values() for noun in nouns for form in (noun, noun + "s")
+)
 # "stay" the court order, never "stay" = remain: only with a determiner or as a motion.
 _STAY = re.compile(
     r"(?:(?:(?<![\w])(?:a|an|the|its|emergency|administrative|705)|'s)\s(?:\w+\s)?stay"
@@ -460,7 +464,7 @@ _ON_A_PENALTY = re.compile(
 )
 _AGAIN = re.compile(r"(?:\s\S+){0,4}?\sagain\b")
 _ENDS = re.compile(
-    r"(?:'\s)?\s(?:\S+\s)?(?:ends|ended|is over|was over|was lifted|is lifted|expires|expired)\b"
+    r"'?(?:\s\S+){0,3}?\s(?:ends|ended|is over|was over|was lifted|is lifted|expires|expired)\b"
 )
 _NEGATION_REACH = 4  # words before the event a negator may govern
 
@@ -612,7 +616,7 @@ def find_events(text: str, context: str = "") -> tuple[Event, ...]:
             # "available in Italy again", "reachable again"
             raw.append(Event("restore", event.start, event.end, event.text))
             continue
-        if class_of(event.kind) == "stop" and _ENDS.match(text, event.end):
+        if class_of(event.kind) == "stop" and event.text in _NOUNS and _ENDS.match(text, event.end):
             # "the blackout ends", "the suspension was lifted"
             raw.append(Event("lift", event.start, event.end, event.text))
             continue
