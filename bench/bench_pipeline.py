@@ -269,32 +269,27 @@ def _nothing() -> None:
 def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     """Time the real components in place (no fork of the pipeline). Returns
     what undoes the module-level wrapping, for the next pipeline run."""
+    tracker = decide_module.FactTracker
+    index = decide_module.StoryIndex
     saved = (
         poll_module.normalise,
         poll_module.decide,
-        decide_module.extract_claims,
-        decide_module.resolve,
-        decide_module.find_duplicate,
+        decide_module.read_item,
+        tracker.add,
+        index.find,
     )
 
     def restore() -> None:
-        (
-            poll_module.normalise,
-            poll_module.decide,
-            decide_module.extract_claims,
-            decide_module.resolve,
-            decide_module.find_duplicate,
-        ) = saved
+        (poll_module.normalise, poll_module.decide, decide_module.read_item) = saved[:3]
+        tracker.add, index.find = saved[3:]  # type: ignore[method-assign]
 
     store = poller.store
     for name in STORE_METHODS:
-        setattr(store, name, stages.timed_async("store", getattr(store, name)))
+        setattr(store, name, stages.timed_async(f"store.{name}", getattr(store, name)))
     poller.matcher.match = stages.timed("match", poller.matcher.match)  # type: ignore[method-assign]
     poll_module.normalise = stages.timed("normalise", poll_module.normalise)  # type: ignore[assignment]
     decide_module.read_item = stages.timed("facts", decide_module.read_item)  # type: ignore[assignment]
-    tracker = decide_module.FactTracker
     tracker.add = stages.timed("facts", tracker.add)  # type: ignore[method-assign]
-    index = decide_module.StoryIndex
     index.find = stages.timed("dedupe", index.find)  # type: ignore[method-assign]
     poll_module.decide = stages.timed("decide", poll_module.decide)  # type: ignore[assignment]
     return restore
@@ -321,7 +316,7 @@ def _cycle_result(
         "facts": seconds.get("facts", 0.0),
         "dedupe": seconds.get("dedupe", 0.0),
         "decide, other": max(seconds.get("decide", 0.0) - inner, 0.0),
-        "store": seconds.get("store", 0.0),
+        "store": sum(v for k, v in seconds.items() if k.startswith("store.")),
     }
     shares["fetch + event loop (rest)"] = max(wall - sum(shares.values()), 0.0)
     return {
@@ -344,7 +339,12 @@ def _cycle_result(
         "stage_share": {k: round(v / wall, 3) for k, v in shares.items()} if wall else {},
         "fetch_calls": fetched.calls.get("fetch", 0),
         "fetch_seconds_summed": round(fetched.seconds.get("fetch", 0.0), 3),
-        "store_calls": stages.calls.get("store", 0),
+        "store_calls": sum(v for k, v in stages.calls.items() if k.startswith("store.")),
+        "store_seconds_by_method": {
+            k.removeprefix("store."): round(v, 3)
+            for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])
+            if k.startswith("store.")
+        },
     }
 
 
@@ -527,6 +527,10 @@ def print_tables(result: dict[str, Any]) -> None:
                 f"{c['name']:<17} {c['seconds']:>8.2f} {c['parser_calls']:>7} "
                 f"{c['new_items']:>7} {c['items_per_s']:>9,}  {shares}"
             )
+        first = pipeline["cycles"]["first_poll"]["store_seconds_by_method"]
+        print(
+            "first poll, store seconds by method:", ", ".join(f"{k} {v}" for k, v in first.items())
+        )
         if "fast_parser_reads" in pipeline:
             print(f"documents read by: {pipeline['fast_parser_reads']}")
     if "corpus_keys" in result:
