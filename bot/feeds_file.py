@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.config_messages import validation_problems, yaml_problem
 from bot.core.models import FeedSeed
 from bot.errors import ConfigError
 
@@ -47,18 +48,11 @@ def load_feeds_file(path: Path, default_interval: int) -> list[FeedSeed]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: {where}invalid YAML: {problem}") from None
+        raise ConfigError(yaml_problem(path, exc)) from None
     try:
         parsed = _FeedsFile.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in err["loc"])
-            problems.append(f"{loc.replace('.[', '[')}: {err['msg']}")
-        raise ConfigError(f"{path}: " + "; ".join(problems)) from None
+        raise ConfigError(f"{path}: {validation_problems(exc, yaml_text=text)}") from None
     seen: set[str] = set()
     seeds = []
     for i, entry in enumerate(parsed.feeds):

@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from bot.config_messages import validation_problems
 from bot.core.models import ChannelAddress
 from bot.errors import ConfigError
 
@@ -111,20 +112,21 @@ _ENV_NAMES = {
 }
 
 
+def _variable(loc: tuple[Any, ...]) -> str:
+    """The environment variable of a settings field ("" for the settings as a whole)."""
+    if not loc:
+        return ""
+    field = str(loc[0])
+    return _ENV_NAMES.get(field, f"THREADLINE_{field.upper()}")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the environment, then apply ``overrides`` (CLI flags; None = not given)."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**given)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            if not err["loc"]:
-                problems.append(str(err["msg"]).removeprefix("Value error, "))
-                continue
-            field = str(err["loc"][0])
-            name = _ENV_NAMES.get(field, f"THREADLINE_{field.upper()}")
-            problems.append(f"{name}: {err['msg']}")
-        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+        problems = validation_problems(exc, place=_variable)
+        raise ConfigError(f"invalid configuration: {problems}") from None
     except SettingsError as exc:
         raise ConfigError(f"invalid configuration: {exc}") from None

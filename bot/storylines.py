@@ -18,11 +18,14 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_messages import location_path, validation_problems, yaml_problem
+from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
     MatchRules,
     SeededClaim,
+    Sibling,
     Storyline,
     TermGroup,
 )
@@ -43,18 +46,62 @@ class TermGroupModel(_Model):
     fuzzy: bool = True
 
 
+class SiblingModel(_Model):
+    name: Slug
+    description: str = ""
+    phrases: list[Phrase] = []
+    storyline: Slug | None = None
+
+    @model_validator(mode="after")
+    def _names_something(self) -> SiblingModel:
+        if not self.phrases and self.storyline is None:
+            raise ValueError("a sibling needs 'phrases' (what tells it apart) or 'storyline'")
+        return self
+
+
 class MatchModel(_Model):
-    actors: list[TermGroupModel] = Field(min_length=1)
-    topics: list[TermGroupModel] = Field(min_length=1)
+    actors: list[TermGroupModel] = []
+    topics: list[TermGroupModel] = []
+    subjects: list[TermGroupModel] = []
+    parties: list[TermGroupModel] = []
     boosters: list[TermGroupModel] = []
     exclude: list[TermGroupModel] = []
+    siblings: list[SiblingModel] = []
+    since: datetime | date | None = None
     threshold: float = Field(default=60.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _can_match(self) -> MatchModel:
+        # Either rule must be satisfiable: actor + topic, or subject + anything.
+        if not self.subjects and not (self.actors and self.topics):
+            raise ValueError(
+                "needs 'subjects' (what the story is about), or both 'actors' and 'topics'"
+            )
+        names = [s.name for s in self.siblings]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sibling names must be unique; repeated: {', '.join(dupes)}")
+        return self
 
 
 class ValueModel(_Model):
     value: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w .-]*$")]
     label: str = Field(min_length=1)
     cues: list[Phrase] = []
+    events: list[str] | None = None
+    subject: list[Phrase] = []
+    partial_of: str | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            words = name.strip().split(" ", 1)
+            kind = words[1] if words[0].lower() in {"not", "may"} and len(words) > 1 else name
+            if not is_known(kind):
+                known = ", ".join(sorted({*KINDS, *CLASSES}))
+                raise ValueError(f"unknown event {kind!r}; known events: {known}")
+        return names
 
 
 class HistoryModel(_Model):
@@ -73,6 +120,8 @@ class FactModel(_Model):
     values: list[ValueModel] = []
     patterns: list[str] = []
     history: list[HistoryModel] = []
+    subject: list[Phrase] = []
+    qualifiers: list[Phrase] = []
 
     @field_validator("patterns")
     @classmethod
@@ -97,6 +146,11 @@ class FactModel(_Model):
             if v.value in seen:
                 raise ValueError(f"value {v.value!r} is listed twice")
             seen.add(v.value)
+        for v in self.values:
+            if v.partial_of is not None and (v.partial_of not in seen or v.partial_of == v.value):
+                raise ValueError(
+                    f"value {v.value!r}: partial_of {v.partial_of!r} is not another value"
+                )
         for i, h in enumerate(self.history):
             text = str(h.value)
             if self.kind == "enum" and text not in seen:
@@ -159,13 +213,14 @@ def load_storyline(path: Path | str) -> Storyline:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_message(path, exc)) from None
+        raise ConfigError(yaml_problem(path, exc)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a storyline file must be a mapping (id, title, match, facts)")
     try:
         model = StorylineModel.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_validation_message(path, text, exc)) from None
+        problems = validation_problems(exc, place=_place, yaml_text=text)
+        raise ConfigError(f"{path}: {problems}") from None
     if model.id != path.stem:
         raise ConfigError(
             f"{path}: id: {model.id!r} must equal the file name {path.stem!r} "
@@ -187,6 +242,18 @@ def _to_storyline(model: StorylineModel) -> Storyline:
             boosters=_groups(m.boosters),
             exclude=_groups(m.exclude),
             threshold=m.threshold,
+            subjects=_groups(m.subjects),
+            parties=_groups(m.parties),
+            siblings=tuple(
+                Sibling(
+                    x.name,
+                    tuple(p.strip() for p in x.phrases),
+                    x.storyline,
+                    " ".join(x.description.split()),
+                )
+                for x in m.siblings
+            ),
+            since=None if m.since is None else _as_utc(m.since),
         ),
         facts=tuple(_fact(f) for f in model.facts),
         authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
@@ -202,7 +269,17 @@ def _fact(f: FactModel) -> FactSpec:
         id=f.id,
         label=f.label,
         kind=f.kind,
-        values=tuple(FactValueSpec(v.value, v.label, tuple(v.cues)) for v in f.values),
+        values=tuple(
+            FactValueSpec(
+                v.value,
+                v.label,
+                tuple(v.cues),
+                events=None if v.events is None else tuple(e.strip() for e in v.events),
+                subject=tuple(p.strip() for p in v.subject),
+                partial_of=v.partial_of,
+            )
+            for v in f.values
+        ),
         history=tuple(
             SeededClaim(str(h.value), _as_utc(h.date), h.source, h.url)
             for h in sorted(f.history, key=lambda h: _as_utc(h.date))
@@ -210,6 +287,8 @@ def _fact(f: FactModel) -> FactSpec:
         required=f.required,
         description=" ".join(f.description.split()),
         patterns=tuple(f.patterns),
+        subject=tuple(p.strip() for p in f.subject),
+        qualifiers=tuple(p.strip() for p in f.qualifiers),
     )
 
 
@@ -222,61 +301,5 @@ def _as_utc(value: datetime | date) -> datetime:
 # --- error messages -------------------------------------------------------------------------
 
 
-def _yaml_message(path: Path, exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"{path}: line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
-    return f"{path}: invalid YAML: {problem}"
-
-
-def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        loc = tuple(error["loc"])
-        where = _loc_path(loc) or "(top level)"
-        line = _line_of(text, loc)
-        at = f" (line {line})" if line else ""
-        parts.append(f"{where}{at}: {_clean(error['msg'])}")
-    more = len(exc.errors()) - 5
-    suffix = f" (and {more} more)" if more > 0 else ""
-    return f"{path}: " + "; ".join(parts) + suffix
-
-
-def _clean(msg: str) -> str:
-    return msg.removeprefix("Value error, ")
-
-
-def _loc_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and not part.startswith(("function-", "union[")):
-            # pydantic adds union branch names ("str", "int", "datetime") to loc
-            if part in {"str", "int", "datetime", "date"} and out:
-                continue
-            out += f".{part}" if out else part
-    return out
-
-
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the node that ``loc`` points to (or its nearest parent)."""
-    try:
-        node: yaml.Node | None = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
-        else:
-            break
-    if node is not None:
-        line = node.start_mark.line + 1
-    return line
+def _place(loc: tuple[Any, ...]) -> str:
+    return location_path(loc) or "(top level)"

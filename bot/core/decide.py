@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.core.dedupe import find_duplicate
-from bot.core.facts import extract_claims, resolve
+from bot.core.facts import read_item, resolve
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
@@ -131,6 +131,10 @@ def decide(
                     "item": audit_item(entry),
                 }
             )
+        # Facts move only for the storyline the item belongs to most: a court story
+        # that also matches another storyline through generic words must not move
+        # that storyline's facts.
+        best_score = max((r.score for r in matched), default=0.0)
         for result in matched:
             storyline = by_id[result.storyline]
             posted = not backlog and duplicate is None
@@ -153,7 +157,20 @@ def decide(
                 first_post[(storyline.id, entry.key)] = posts
             elif duplicate is not None and not backlog:
                 _add_also(first_post.get((storyline.id, duplicate.key), ()), entry.source)
-            for claim in extract_claims(storyline, entry):
+            read = read_item(storyline, entry) if result.score >= best_score else None
+            for position in read.positions if read else ():
+                # A party's stance is shown with who holds it; it moves nothing.
+                decision.audit.append(
+                    {
+                        "event": "fact.position",
+                        "storyline": storyline.id,
+                        "fact": position.fact,
+                        "value": position.value,
+                        "who": position.who,
+                        "item": audit_item(entry),
+                    }
+                )
+            for claim in read.claims if read else ():
                 item_claims.append(claim)
                 key = (storyline.id, claim.fact)
                 known[key].append(claim)

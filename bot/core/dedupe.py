@@ -20,13 +20,12 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot.core.models import Entry
+from bot.core.text import word_tokens
 
 DEFAULT_WINDOW = timedelta(hours=36)
 TITLE_SIMILARITY = 90.0
 MIN_TITLE_WORDS = 5
 
-_NON_WORD = re.compile(r"[^\w\s]")
-_SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _STOP = frozenset(
     [
@@ -60,8 +59,7 @@ _STOP = frozenset(
 @lru_cache(maxsize=16384)
 def normalise_title(title: str) -> str:
     """Lower case, punctuation removed, stop words dropped, single spaces."""
-    text = _SPACES.sub(" ", _NON_WORD.sub(" ", title.lower().replace("’", "'"))).strip()
-    return " ".join(w for w in text.split(" ") if w not in _STOP)
+    return " ".join(w for w in word_tokens(title) if w not in _STOP)
 
 
 def same_story(a: Entry, b: Entry, *, window: timedelta = DEFAULT_WINDOW) -> bool:

@@ -7,20 +7,18 @@ Each message names its thread; the root card is reprinted when it changes.
 from __future__ import annotations
 
 import itertools
-import re
 import sys
 from typing import TextIO
 
 from bot.core.models import Card, MessageRef, Reply
+from bot.core.text import strip_controls
 from bot.ports import PlatformLimits
-
-# Terminal escape sequences and other control characters from feed text must
-# never reach the terminal (they could rewrite the screen).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub("", text)
+    # Terminal escape sequences and other control characters from feed text must
+    # never reach the terminal (they could rewrite the screen).
+    return strip_controls(text)
 
 
 def format_card(card: Card, *, edited: bool = False) -> str:

@@ -14,14 +14,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.audit import AuditLog
+from bot.core import dedupe
 from bot.core.decide import decide, initial_states
+from bot.core.facts import seeded_claims
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
 from bot.core.normalise import normalise
-from bot.errors import FeedError
+from bot.errors import MAX_RETRY_AFTER, FeedError
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
-from bot.service.ledger import known_claims, seeded_claims
+from bot.service.ledger import known_claims
 from bot.storage.store import FeedUpdate, Store
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,6 @@ BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(days=1)
 MAX_FAILURES = 11
 REDIRECTS_TO_ADOPT = 3
-DEDUPE_WINDOW = timedelta(hours=36)
-MAX_RETRY_AFTER = timedelta(hours=6)
 
 
 @dataclass(slots=True)
@@ -214,7 +214,7 @@ class Poller:
             claims=claims,
             states=states,
             subscriptions=await self.store.subscriptions(),
-            recent=await self.store.recent_entries(earliest - DEDUPE_WINDOW),
+            recent=await self.store.recent_entries(earliest - dedupe.DEFAULT_WINDOW),
             backlog_feeds=backlog,
         )
 
