@@ -212,6 +212,7 @@ async def build(
             concurrency=settings.fetch_concurrency,
             parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
+            max_replies_per_thread=settings.max_replies_per_thread,
         ),
         deliverer=deliverer,
         commands=CommandService(

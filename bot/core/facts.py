@@ -61,6 +61,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from bot.core import events as ev
+from bot.core import patterns
 from bot.core.models import Claim, Entry, FactKey, FactSpec, FactValueSpec, FactView, Storyline
 from bot.core.text import fold
 
@@ -218,11 +219,6 @@ def _cue_regex(cue: str) -> re.Pattern[str]:
     # so a cue like "'s injunction" can follow a name.
     head = r"(?<![\w])" if body[:1].isalnum() else ""
     return re.compile(head + body + r"(?![\w])")
-
-
-@lru_cache(maxsize=4096)
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
 
 
 def _stale_date(clause: str, before: int, published: datetime) -> bool:
@@ -481,7 +477,7 @@ def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) ->
             here.append(_Found(name, rank_of[name], index, clause.sentence, stance))
         if not enum:
             for pattern in spec.patterns:
-                pm = _pattern_regex(pattern).search(clause.text)
+                pm = patterns.search(pattern, clause.text)  # may raise PatternTimeout
                 if pm and _current(clause, pm.start(), pm.end(), published, enum=False):
                     captured = _canonical(spec, pm.group("value"))
                     if captured:
@@ -524,11 +520,14 @@ def _canonical(spec: FactSpec, raw: str) -> str | None:
 def outlet(claim: Claim) -> str:
     """The independent outlet behind a claim: the URL's host without ``www.``,
     else the source name (lower case)."""
-    if claim.url:
-        host = (urlsplit(claim.url).hostname or "").lower()
-        if host:
-            return host.removeprefix("www.")
-    return claim.source.strip().lower()
+    host = _host(claim.url) if claim.url else ""
+    return host.removeprefix("www.") if host else claim.source.strip().lower()
+
+
+@lru_cache(maxsize=16384)
+def _host(url: str) -> str:
+    # Cached: resolving replays every claim, and urlsplit dominated its profile.
+    return (urlsplit(url).hostname or "").lower()
 
 
 def is_authoritative(claim: Claim, storyline: Storyline) -> bool:
@@ -557,61 +556,99 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
     ``disputed``, holds the latest recent claim for each value in play (the
     current one included), newest first.
     """
-    rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
-    ordered = sorted((c for c in claims if c.fact == fact.id), key=_order)
-    current: Claim | None = None
-    latest: dict[str, Claim] = {}
-    for claim in ordered:
-        latest[outlet(claim)] = claim
+    replay = FactReplay(fact, storyline=storyline)
+    for claim in sorted((c for c in claims if c.fact == fact.id), key=replay_order):
+        replay.add(claim)
+    return replay.view()
+
+
+def replay_order(claim: Claim) -> tuple[datetime, int, str, str]:
+    """The order :func:`resolve` replays claims in."""
+    return _order(claim)
+
+
+class FactReplay:
+    """:func:`resolve` one claim at a time, for callers that learn claims in
+    replay order (the decider): ``add`` claims of one fact in
+    :func:`replay_order`, ``view()`` is ``resolve`` of the claims added so far.
+    ``copy()`` forks the replay (to look ahead without losing the state)."""
+
+    __slots__ = ("_current", "_fact", "_latest", "_newest", "_rank", "_storyline", "last")
+
+    def __init__(self, fact: FactSpec, *, storyline: Storyline) -> None:
+        self._fact = fact
+        self._storyline = storyline
+        self._rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
+        self._current: Claim | None = None
+        self._latest: dict[str, Claim] = {}
+        self._newest: datetime | None = None
+        #: ``replay_order`` of the last claim added (None before the first).
+        self.last: tuple[datetime, int, str, str] | None = None
+
+    def copy(self) -> FactReplay:
+        other = FactReplay(self._fact, storyline=self._storyline)
+        other._current, other._latest = self._current, dict(self._latest)
+        other._newest, other.last = self._newest, self.last
+        return other
+
+    def add(self, claim: Claim) -> None:
+        self.last = _order(claim)
+        self._newest = claim.published
+        current = self._current
+        self._latest[outlet(claim)] = claim
         if current is None:
-            current = claim
-            continue
+            self._current = claim
+            return
         if claim.value == current.value:
-            continue
+            return
         established = current.published
         supporters = {
             name
-            for name, c in latest.items()
+            for name, c in self._latest.items()
             if c.value == claim.value
             and c.published >= established
             and claim.published - c.published <= CORROBORATION_WINDOW
         }
+        rank = self._rank
         backwards = claim.value in rank and rank[claim.value] < rank.get(current.value, -1)
         needed = 3 if backwards else 2
         # An official source outranks others for the act it performs (an order, a
         # ruling: a step forward), not for restating an earlier state over a court.
-        official = is_authoritative(claim, storyline) and (claim.seeded or not backwards)
+        official = is_authoritative(claim, self._storyline) and (claim.seeded or not backwards)
         if official or len(supporters) >= needed:
-            current = claim
-    if current is None:
-        return FactView(storyline.id, fact.id, None)
-    newest = ordered[-1].published
-    rivals = [
-        c
-        for c in latest.values()
-        if c.value != current.value
-        and c.published > current.published
-        and newest - c.published <= DISPUTE_WINDOW
-    ]
-    contenders: tuple[Claim, ...] = ()
-    if rivals:
-        by_value: dict[str, Claim] = {}
-        for c in [*rivals, *(c for c in latest.values() if c.value == current.value)]:
-            if c.value not in by_value or c.published > by_value[c.value].published:
-                by_value[c.value] = c
-        if current.value not in by_value:
-            by_value[current.value] = current
-        contenders = tuple(sorted(by_value.values(), key=lambda c: c.published, reverse=True))
-    return FactView(
-        storyline=storyline.id,
-        fact=fact.id,
-        value=current.value,
-        since=current.published,
-        source=current.who,
-        url=current.url,
-        disputed=bool(rivals),
-        contenders=contenders,
-    )
+            self._current = claim
+
+    def view(self) -> FactView:
+        storyline, fact, current, latest = self._storyline, self._fact, self._current, self._latest
+        if current is None or self._newest is None:
+            return FactView(storyline.id, fact.id, None)
+        newest = self._newest
+        rivals = [
+            c
+            for c in latest.values()
+            if c.value != current.value
+            and c.published > current.published
+            and newest - c.published <= DISPUTE_WINDOW
+        ]
+        contenders: tuple[Claim, ...] = ()
+        if rivals:
+            by_value: dict[str, Claim] = {}
+            for c in [*rivals, *(c for c in latest.values() if c.value == current.value)]:
+                if c.value not in by_value or c.published > by_value[c.value].published:
+                    by_value[c.value] = c
+            if current.value not in by_value:
+                by_value[current.value] = current
+            contenders = tuple(sorted(by_value.values(), key=lambda c: c.published, reverse=True))
+        return FactView(
+            storyline=storyline.id,
+            fact=fact.id,
+            value=current.value,
+            since=current.published,
+            source=current.who,
+            url=current.url,
+            disputed=bool(rivals),
+            contenders=contenders,
+        )
 
 
 def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:

@@ -28,8 +28,9 @@ ignored) and then scores each entry against every open storyline:
 * **Since**: items published before the storyline's ``since`` date are
   background, not coverage.
 * **Closer storyline**: when several storylines match, one that scores far
-  below the best and never names its subject, or that names the best one as a
-  sibling storyline, gives the item up.
+  below the best without its subject in the title (in the summary alone it is
+  often background), or that names the best one as a sibling storyline, gives
+  the item up.
 
 Every decision shows in ``MatchResult.reasons``.
 """
@@ -347,11 +348,13 @@ class Matcher:
         if not named:
             return list(self._nothing)
         results = list(self._nothing)
+        # Storylines whose subject is in the title: in the summary alone it is
+        # often background ("…months after the Pentagon's label, …").
         subject_named: set[int] = set()
         for index in named:
             hits = [hit for ready, where in found if index in ready for hit in ready[index][where]]
             hits.extend(hit for hit in fuzzy if hit[0].storyline == index)
-            if any(hit[0].role_index == _SUBJECT for hit in hits):
+            if any(hit[0].role_index == _SUBJECT and hit[1] == 0 for hit in hits):
                 subject_named.add(index)
             result = self._score(index, hits, authorities)
             since = self._storylines[index].match.since
@@ -547,7 +550,7 @@ class Matcher:
                     f"({best.score:.0f} > {r.score:.0f})"
                     if declared
                     else f"{best.storyline} is closer ({best.score:.0f} vs {r.score:.0f}) "
-                    "and this storyline's subject is not named"
+                    "and this storyline's subject is not in the title"
                 )
                 note = Reason("closer storyline", best.storyline, "", 100.0, 0.0, note=why)
                 results[i] = replace(r, matched=False, reasons=(*r.reasons, note))

@@ -345,12 +345,14 @@ class Card:
 class Reply:
     """A message in a storyline thread.
 
-    ``kind`` is ``coverage`` (a new item: ``title``/``url``/``source``) or
-    ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date").
+    ``kind`` is ``coverage`` (a new item: ``title``/``url``/``source``),
+    ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date")
+    or ``summary`` (the coverage beyond a cycle's cap: ``title`` is "and N more
+    matched items", ``text`` the command that lists them, shown as code).
     ``also`` lists other outlets that reported the same story.
     """
 
-    kind: Literal["coverage", "fact_change", "notice"]
+    kind: Literal["coverage", "fact_change", "notice", "summary"]
     storyline: str
     title: str
     text: str = ""
