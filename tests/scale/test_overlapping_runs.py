@@ -189,6 +189,8 @@ async def overlap_setup(db_url: str, env: dict[str, str], tmp_path: Path) -> Asy
             SLACK_BOT_TOKEN=TOKEN,
             THREADLINE_SLACK_API_URL=slack.url,
             THREADLINE_HTTP_PORT=str(_free_port()),
+            # Every item its own reply: no per-thread summary hides a double post.
+            THREADLINE_MAX_REPLIES_PER_THREAD="1000",
         )
         args = [
             "--feeds",
