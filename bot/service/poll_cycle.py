@@ -20,7 +20,7 @@ from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide, in
 from bot.core.facts import seeded_claims
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
-from bot.core.normalise import normalise
+from bot.core.normalise import keep_apart, normalise
 from bot.errors import MAX_RETRY_AFTER, FeedError
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
@@ -210,6 +210,7 @@ class Poller:
         entries = []
         for raw in parsed.entries:
             entries.append(normalise(raw, feed_id=feed.id, source=feed.name, first_seen=first_seen))
+        entries = keep_apart(entries)
         # The body is no longer needed: do not hold every body until the commit.
         return replace(result, body=b""), entries
 
