@@ -31,7 +31,8 @@ def matched(title: str, summary: str = "", when: str = "2026-06-20") -> set[str]
         # Other languages.
         "五角大楼将Anthropic列为供应链风险",
         "El Pentágono designa a Anthropic como riesgo para la cadena de suministro",
-        "Le Pentagone maintient la désignation d'Anthropic comme risque pour la chaîne d'approvisionnement",
+        "Le Pentagone maintient la désignation d'Anthropic"
+        " comme risque pour la chaîne d'approvisionnement",
         "国防総省、Anthropicをサプライチェーンリスクに指定",
     ],
 )
