@@ -115,7 +115,9 @@ class Poller:
             self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
         )
         report = CycleReport()
-        replies: Counter[str] = Counter()  # the per-thread cap counts over the cycle's batches
+        replies: Counter[tuple[str, str]] = (
+            Counter()
+        )  # the per-thread cap counts over the cycle's batches
         try:
             for start in range(0, len(feeds), self.batch):
                 report.add(await self.poll(feeds[start : start + self.batch], replies))
@@ -124,7 +126,9 @@ class Poller:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
 
-    async def poll(self, feeds: Sequence[Feed], replies: Counter[str] | None = None) -> CycleReport:
+    async def poll(
+        self, feeds: Sequence[Feed], replies: Counter[tuple[str, str]] | None = None
+    ) -> CycleReport:
         """Poll ``feeds`` and record what they bring in one transaction.
         ``replies`` counts the coverage replies per storyline decided earlier in
         the cycle (for the per-thread cap) and is updated."""
@@ -158,20 +162,24 @@ class Poller:
                 backlog.add(feed.id)
             updates.append(self._success(feed, result, now))
 
-        entries = await self._unseen(entries)
         decision = None
         if entries:
-            # Deciding reads the fact states and recent items that recording
-            # changes: two instances doing it at once would both announce one change.
+            # Deciding reads the stored items, fact states and recent items that
+            # recording changes: two instances doing it at once would both post
+            # one item or announce one change. So "not stored yet" is asked
+            # under the lock too, never before it.
             async with self.store.decision_lock():
-                decision = await self._decide(entries, frozenset(backlog), replies)
-                counts = await self.store.record_cycle(decision, updates, now)
+                entries = await self._unseen(entries)
+                if entries:
+                    decision = await self._decide(entries, frozenset(backlog), replies)
+                    counts = await self.store.record_cycle(decision, updates, now)
+        if decision is None:
+            await self.store.record_feed_updates(updates)
+        else:
             replies.update(decision.replies)
             report.new_items = counts["items"]
             report.posts = counts["posts"]
             report.fact_changes = len(decision.changes)
-        else:
-            await self.store.record_feed_updates(updates)
         # Audit after the commit, so the log never tells of what was not stored.
         self.audit.write(audit + (decision.audit if decision else []))
         for event in decision.audit if decision else ():
@@ -220,7 +228,7 @@ class Poller:
         return [e for k, e in unique.items() if k not in known]
 
     async def _decide(
-        self, entries: list[Entry], backlog: frozenset[int], replies: Counter[str]
+        self, entries: list[Entry], backlog: frozenset[int], replies: Counter[tuple[str, str]]
     ) -> Decision:
         claims = await known_claims(self.store, self.seeded)
         states = initial_states(self.storylines, claims, await self.store.fact_states())
