@@ -20,7 +20,7 @@ from bot.core.facts import seeded_claims
 from bot.core.models import ChannelAddress, Storyline
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
@@ -141,7 +141,7 @@ async def build(
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_feed_bytes,
     )
-    parser = parser or FeedparserParser(max_bytes=settings.max_feed_bytes)
+    parser = parser or FastFeedParser(max_bytes=settings.max_feed_bytes)
     if platforms is None:
         try:
             platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}
@@ -194,6 +194,7 @@ async def build(
             concurrency=settings.fetch_concurrency,
             parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
+            max_replies_per_thread=settings.max_replies_per_thread,
         ),
         deliverer=deliverer,
         commands=CommandService(

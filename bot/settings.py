@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # How long a claimed feed stays this instance's; must outlast one poll of it.
     # When an instance dies, others take its claimed feeds over after this.
     feed_lease: int = Field(300, ge=10, le=3600, description="seconds a feed claim lasts")
+    # Coverage replies per thread (channel, storyline) per poll cycle; the rest of
+    # the cycle's coverage there becomes one "and N more matched items" reply.
+    max_replies_per_thread: int = Field(10, ge=1, le=1000)
     slack_api_url: str | None = None
     discord_api_url: str | None = None
     http_port: int = Field(3000, ge=1, le=65535)

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -29,6 +30,7 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
+from bot.core.patterns import compile_pattern
 from bot.errors import ConfigError
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -128,8 +130,8 @@ class FactModel(_Model):
     def _patterns_capture_value(cls, patterns: list[str]) -> list[str]:
         for i, pattern in enumerate(patterns):
             try:
-                compiled = re.compile(pattern, re.IGNORECASE)
-            except re.error as exc:
+                compiled = compile_pattern(pattern)
+            except regex.error as exc:
                 raise ValueError(f"pattern {i} is not a valid regular expression: {exc}") from exc
             if "value" not in compiled.groupindex:
                 raise ValueError(f"pattern {i} needs a named group (?P<value>...)")

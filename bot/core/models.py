@@ -15,6 +15,8 @@ class RawEntry:
 
     ``published`` is the parser's best reading of the entry's date (aware UTC) or
     None; ``published_text`` is the date string exactly as the feed gave it.
+    ``title_is_html`` is False when the feed declared (or plainly wrote) the
+    title as plain text: then ``<int>`` in it is text, not a tag.
     """
 
     guid: str | None
@@ -24,6 +26,7 @@ class RawEntry:
     published: datetime | None
     published_text: str | None = None
     author: str | None = None
+    title_is_html: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +220,7 @@ class Reason:
 
     def describe(self) -> str:
         if self.note:
-            return f"{self.group}: {self.note} ({self.weight:+.0f})"
+            return f"{self.group}: {self.note}" + (f" ({self.weight:+.0f})" if self.weight else "")
         how = "exact" if self.similarity >= 100 else f"fuzzy {self.similarity:.0f}"
         return f"{self.group}: {self.term!r} ({how}, {self.where}, {self.weight:+.0f})"
 
@@ -345,12 +348,14 @@ class Card:
 class Reply:
     """A message in a storyline thread.
 
-    ``kind`` is ``coverage`` (a new item: ``title``/``url``/``source``) or
-    ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date").
+    ``kind`` is ``coverage`` (a new item: ``title``/``url``/``source``),
+    ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date")
+    or ``summary`` (the coverage beyond a cycle's cap: ``title`` is "and N more
+    matched items", ``text`` the command that lists them, shown as code).
     ``also`` lists other outlets that reported the same story.
     """
 
-    kind: Literal["coverage", "fact_change", "notice"]
+    kind: Literal["coverage", "fact_change", "notice", "summary"]
     storyline: str
     title: str
     text: str = ""

@@ -248,3 +248,31 @@ def test_reasons_name_every_rule_that_fired() -> None:
     described = [x.describe() for x in r.reasons]
     assert any(d.startswith("subject:ban: 'Kestrel X'") for d in described)
     assert any(d.startswith("sibling:other-countries:") for d in described)
+
+
+def test_a_subject_mentioned_only_as_background_gives_the_item_to_the_closer_storyline() -> None:
+    ipo = storyline(
+        id="skylark-ipo",
+        title="Skylark IPO",
+        match=MatchRules(
+            subjects=(TermGroup("listing", ("Skylark IPO",)),),
+            actors=(TermGroup("maker", ("Skylark",)),),
+            topics=(TermGroup("ipo", ("IPO", "listing", "shares")),),
+            threshold=60,
+        ),
+        facts=(),
+    )
+    matcher = Matcher([drone_ban(), ipo])
+    ban, listing = matcher.match(
+        entry(
+            "Transport ministry keeps Skylark's Kestrel X grounded",
+            "Months after the Skylark IPO, the drone stays banned.",
+        )
+    )
+    assert ban.matched and not listing.matched
+    assert any("not in the title" in n for n in notes(listing))
+    # With its subject in the title it keeps the item.
+    ban, listing = matcher.match(
+        entry("Skylark IPO: shares slide as Kestrel X stays grounded", "Ministry keeps the ban.")
+    )
+    assert ban.matched and listing.matched
