@@ -5,7 +5,8 @@ ignored) and then scores each entry against every open storyline:
 
 * **Exact hits**: every phrase of every storyline sits in one Aho-Corasick
   automaton (``pyahocorasick``) over a normalised text (NFKC, case-folded,
-  hyphens and curly quotes folded, whitespace collapsed). A hit counts only on
+  accents dropped from Latin letters, hyphens and curly quotes folded,
+  whitespace collapsed). A hit counts only on
   word boundaries where the script has them: a phrase in Chinese or Japanese
   (or a Latin name written against CJK text, "Anthropic社") needs none.
 * **Fuzzy hits**: words of five letters or more that are not already known
@@ -183,11 +184,26 @@ _WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
 
 
 def normalise_text(text: str) -> str:
-    """The folded form (``bot.core.text.fold``) after NFKC, so full-width letters
-    and digits become plain ones."""
+    """The folded form (``bot.core.text.fold``) after NFKC (full-width letters
+    and digits become plain ones), with accents dropped from Latin, Greek and
+    Cyrillic letters ("désignation" is "designation", "Pentágono" "Pentagono");
+    marks on other scripts (Japanese dakuten) are kept."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = unicodedata.normalize("NFC", _drop_accents(unicodedata.normalize("NFKD", text)))
     return fold(text)
+
+
+def _drop_accents(text: str) -> str:
+    out = []
+    base = " "
+    for char in text:
+        if unicodedata.combining(char):
+            if base < "\u0530":  # Latin, Greek, Cyrillic (and Armenian's start)
+                continue
+        else:
+            base = char
+        out.append(char)
+    return "".join(out)
 
 
 def unspaced(char: str) -> bool:
@@ -265,7 +281,7 @@ class Matcher:
             for role, role_groups in _roles(storyline):
                 for group in role_groups:
                     for phrase in group.phrases:
-                        key = fold(phrase)
+                        key = normalise_text(phrase)
                         if not key:
                             continue
                         term = _term(s_index, role, g_index, f"{role}:{group.name}", phrase, key)

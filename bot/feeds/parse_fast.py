@@ -92,7 +92,7 @@ class FastFeedParser:
         # feedparser-rs ignores feedburner:origLink and does not expand the
         # (bounded) internal entities guard keeps: feedparser reads those.
         plain = _ORIGLINK not in document and _ENTITY_DECLARATION not in document
-        parsed = _fast(document, lower) if plain else None
+        parsed = _guarded_fast(document, lower) if plain else None
         if parsed is None:
             self.stats["fallback"] += 1
             return self.fallback.read(document, lower)
@@ -115,6 +115,17 @@ def _read(document: bytes) -> Any:
     except _FALLBACK_SKIP:
         raise
     except BaseException:  # ValueError, and pyo3's PanicException (a BaseException)
+        return None
+
+
+def _guarded_fast(document: bytes, headers: Mapping[str, str]) -> ParsedFeed | None:
+    """``_fast``, or None when reading its result failed (a getter of the
+    Rust objects can panic too): feedparser then reads the document."""
+    try:
+        return _fast(document, headers)
+    except _FALLBACK_SKIP:
+        raise
+    except BaseException:
         return None
 
 

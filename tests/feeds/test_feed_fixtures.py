@@ -190,3 +190,23 @@ def test_unsanitised_fast_parser_output_reaches_chat_as_plain_escaped_text() -> 
     slack = slack_reply(reply)
     assert "<!channel>" not in json.dumps([slack.text, slack.blocks])
     assert "@everyone" not in json.dumps(discord_reply(reply), ensure_ascii=False)
+
+
+def test_a_panic_while_reading_the_fast_result_falls_back_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = feedparser_rs.parse
+
+    class Panicky:
+        def __init__(self, inner: object) -> None:
+            self.version = inner.version  # type: ignore[attr-defined]
+            self.feed = inner.feed  # type: ignore[attr-defined]
+
+        @property
+        def entries(self) -> object:
+            raise PanicException("a getter panicked")
+
+    monkeypatch.setattr(feedparser_rs, "parse", lambda *a, **k: Panicky(real(*a, **k)))
+    parser = FastFeedParser()
+    assert len(parser.parse((DATA / "dates.rss.xml").read_bytes()).entries) == 25
+    assert parser.stats["fallback"] == 1

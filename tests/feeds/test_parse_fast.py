@@ -7,6 +7,7 @@ import contextlib
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,8 @@ from hypothesis import strategies as st
 
 from bot.core.normalise import keep_apart, normalise
 from bot.errors import ParseError
-from bot.feeds.parse import FeedparserParser
+from bot.feeds import parse as parse_module
+from bot.feeds.parse import FeedparserParser, feed_urljoin
 from bot.feeds.parse_fast import FastFeedParser
 from bot.ports import FeedParser
 from tests.feeds.test_parse import ATTACKS, ENCODINGS, encode
@@ -90,3 +92,12 @@ def test_switching_parsers_changes_no_item_key_on_the_feedparser_corpus() -> Non
     assert differ == []
     # Most documents are read by the fast parser, not handed on.
     assert fast.stats["fast"] > 0.4 * len(files), fast.stats
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.from_regex(parse_module._PLAIN_ABSOLUTE, fullmatch=True),
+    st.sampled_from(["", "https://feeds.example/dir/f.xml", "http://x.example/", "ftp://y/"]),
+)
+def test_the_shortcut_for_absolute_links_resolves_as_feedparser_does(url: str, base: str) -> None:
+    assert feed_urljoin(base, url) == urljoin(base, url)
