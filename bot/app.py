@@ -20,7 +20,7 @@ from bot.core.facts import seeded_claims
 from bot.core.models import ChannelAddress, Storyline
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
@@ -32,6 +32,7 @@ from bot.service.poll_cycle import Poller
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
+from bot.storage.process_lock import ProcessLock, lock_path
 from bot.storage.store import Store
 from bot.storylines import load_storylines
 
@@ -56,6 +57,24 @@ class Threadline:
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
+    process_lock: ProcessLock | None = None
+
+    async def start(self) -> None:
+        """Become a polling and delivering process (``threadline run`` only):
+        on SQLite take the database's process lock (waiting up to
+        THREADLINE_LOCK_WAIT for another process), then recover the leases a
+        dead process left. Other commands never touch leases or the outbox."""
+        path = lock_path(self.settings.database_url)
+        if path is not None:
+            lock = ProcessLock(path)
+            await lock.acquire(wait=self.settings.lock_wait)
+            self.process_lock = lock
+            # The only polling process of this file: any lease left is a dead one's.
+            await self.store.recover_leases(None)
+        elif self.settings.instance_id:
+            # A restarted instance takes back its own claims at once; other
+            # instances' claims run out by themselves and are taken over then.
+            await self.store.recover_leases(self.owner)
 
     async def notify_disabled(self, messages: list[str]) -> None:
         for message in messages:
@@ -70,6 +89,8 @@ class Threadline:
             if closer is not None:
                 await closer()
         await self.store.close()
+        if self.process_lock is not None:
+            self.process_lock.release()
 
 
 async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
@@ -130,9 +151,6 @@ async def build(
         if sync_feeds:
             seeds = load_feeds_file(settings.feeds_file, settings.default_interval)
             await store.sync_feeds(seeds, clock.now())
-        if not settings.multi_instance:
-            # A single instance owns the database, so any lease left is a crashed run's.
-            await store.clear_leases()
     except BaseException:
         await store.close()
         raise
@@ -141,7 +159,7 @@ async def build(
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_feed_bytes,
     )
-    parser = parser or FeedparserParser(max_bytes=settings.max_feed_bytes)
+    parser = parser or FastFeedParser(max_bytes=settings.max_feed_bytes)
     if platforms is None:
         try:
             platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}
@@ -194,6 +212,7 @@ async def build(
             concurrency=settings.fetch_concurrency,
             parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
+            max_replies_per_thread=settings.max_replies_per_thread,
         ),
         deliverer=deliverer,
         commands=CommandService(

@@ -2,6 +2,7 @@
 
     ThreadlineError              base: ``code`` (for people and the audit log) and a message
     ├── ConfigError              fix the file or variable the message names; nothing starts
+    ├── AlreadyRunning           another process runs the bot on this SQLite database: stop
     ├── FeedError                one feed's problem: recorded on that feed, which backs off;
     │   │                        the other feeds go on
     │   ├── FetchError           not fetched: network, HTTP status, too big, bad encoding
@@ -39,6 +40,7 @@ class ErrorCode(StrEnum):
 
     ERROR = "error"
     CONFIG = "config"
+    ALREADY_RUNNING = "already_running"
     COMMAND = "command"
     FORBIDDEN = "forbidden"
     # feeds: fetching
@@ -146,6 +148,12 @@ class ParseError(FeedError):
     neutralised) or ``parse`` (too big, or the parser failed)."""
 
     code = ErrorCode.PARSE
+
+
+class AlreadyRunning(ThreadlineError):
+    """Another process already polls and delivers with this SQLite database."""
+
+    code = ErrorCode.ALREADY_RUNNING
 
 
 class DeliveryError(ThreadlineError):

@@ -15,18 +15,22 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.config_messages import location_path, validation_problems, yaml_problem
+from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
     MatchRules,
     SeededClaim,
+    Sibling,
     Storyline,
     TermGroup,
 )
+from bot.core.patterns import compile_pattern
 from bot.errors import ConfigError
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
@@ -44,18 +48,63 @@ class TermGroupModel(_Model):
     fuzzy: bool = True
 
 
+class SiblingModel(_Model):
+    name: Slug
+    description: str = ""
+    phrases: list[Phrase] = []
+    storyline: Slug | None = None
+    instead_of: Literal["actors", "parties", "subjects"] | None = None
+
+    @model_validator(mode="after")
+    def _names_something(self) -> SiblingModel:
+        if not self.phrases and self.storyline is None:
+            raise ValueError("a sibling needs 'phrases' (what tells it apart) or 'storyline'")
+        return self
+
+
 class MatchModel(_Model):
-    actors: list[TermGroupModel] = Field(min_length=1)
-    topics: list[TermGroupModel] = Field(min_length=1)
+    actors: list[TermGroupModel] = []
+    topics: list[TermGroupModel] = []
+    subjects: list[TermGroupModel] = []
+    parties: list[TermGroupModel] = []
     boosters: list[TermGroupModel] = []
     exclude: list[TermGroupModel] = []
+    siblings: list[SiblingModel] = []
+    since: datetime | date | None = None
     threshold: float = Field(default=60.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _can_match(self) -> MatchModel:
+        # Either rule must be satisfiable: actor + topic, or subject + anything.
+        if not self.subjects and not (self.actors and self.topics):
+            raise ValueError(
+                "needs 'subjects' (what the story is about), or both 'actors' and 'topics'"
+            )
+        names = [s.name for s in self.siblings]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sibling names must be unique; repeated: {', '.join(dupes)}")
+        return self
 
 
 class ValueModel(_Model):
     value: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w .-]*$")]
     label: str = Field(min_length=1)
     cues: list[Phrase] = []
+    events: list[str] | None = None
+    subject: list[Phrase] = []
+    partial_of: str | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            words = name.strip().split(" ", 1)
+            kind = words[1] if words[0].lower() in {"not", "may"} and len(words) > 1 else name
+            if not is_known(kind):
+                known = ", ".join(sorted({*KINDS, *CLASSES}))
+                raise ValueError(f"unknown event {kind!r}; known events: {known}")
+        return names
 
 
 class HistoryModel(_Model):
@@ -74,14 +123,16 @@ class FactModel(_Model):
     values: list[ValueModel] = []
     patterns: list[str] = []
     history: list[HistoryModel] = []
+    subject: list[Phrase] = []
+    qualifiers: list[Phrase] = []
 
     @field_validator("patterns")
     @classmethod
     def _patterns_capture_value(cls, patterns: list[str]) -> list[str]:
         for i, pattern in enumerate(patterns):
             try:
-                compiled = re.compile(pattern, re.IGNORECASE)
-            except re.error as exc:
+                compiled = compile_pattern(pattern)
+            except regex.error as exc:
                 raise ValueError(f"pattern {i} is not a valid regular expression: {exc}") from exc
             if "value" not in compiled.groupindex:
                 raise ValueError(f"pattern {i} needs a named group (?P<value>...)")
@@ -98,6 +149,11 @@ class FactModel(_Model):
             if v.value in seen:
                 raise ValueError(f"value {v.value!r} is listed twice")
             seen.add(v.value)
+        for v in self.values:
+            if v.partial_of is not None and (v.partial_of not in seen or v.partial_of == v.value):
+                raise ValueError(
+                    f"value {v.value!r}: partial_of {v.partial_of!r} is not another value"
+                )
         for i, h in enumerate(self.history):
             text = str(h.value)
             if self.kind == "enum" and text not in seen:
@@ -189,6 +245,19 @@ def _to_storyline(model: StorylineModel) -> Storyline:
             boosters=_groups(m.boosters),
             exclude=_groups(m.exclude),
             threshold=m.threshold,
+            subjects=_groups(m.subjects),
+            parties=_groups(m.parties),
+            siblings=tuple(
+                Sibling(
+                    x.name,
+                    tuple(p.strip() for p in x.phrases),
+                    x.storyline,
+                    " ".join(x.description.split()),
+                    x.instead_of,
+                )
+                for x in m.siblings
+            ),
+            since=None if m.since is None else _as_utc(m.since),
         ),
         facts=tuple(_fact(f) for f in model.facts),
         authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
@@ -204,7 +273,17 @@ def _fact(f: FactModel) -> FactSpec:
         id=f.id,
         label=f.label,
         kind=f.kind,
-        values=tuple(FactValueSpec(v.value, v.label, tuple(v.cues)) for v in f.values),
+        values=tuple(
+            FactValueSpec(
+                v.value,
+                v.label,
+                tuple(v.cues),
+                events=None if v.events is None else tuple(e.strip() for e in v.events),
+                subject=tuple(p.strip() for p in v.subject),
+                partial_of=v.partial_of,
+            )
+            for v in f.values
+        ),
         history=tuple(
             SeededClaim(str(h.value), _as_utc(h.date), h.source, h.url)
             for h in sorted(f.history, key=lambda h: _as_utc(h.date))
@@ -212,6 +291,8 @@ def _fact(f: FactModel) -> FactSpec:
         required=f.required,
         description=" ".join(f.description.split()),
         patterns=tuple(f.patterns),
+        subject=tuple(p.strip() for p in f.subject),
+        qualifiers=tuple(p.strip() for p in f.qualifiers),
     )
 
 

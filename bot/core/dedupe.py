@@ -13,11 +13,14 @@ words say little.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import timedelta
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.core.models import Entry
 from bot.core.text import word_tokens
@@ -79,7 +82,11 @@ def same_story(a: Entry, b: Entry, *, window: timedelta = DEFAULT_WINDOW) -> boo
     # also require similar length so a short generic headline does not swallow a long one.
     if fuzz.token_set_ratio(ta, tb) < TITLE_SIMILARITY:
         return False
-    return fuzz.token_sort_ratio(ta, tb) >= TITLE_SIMILARITY - 15
+    return fuzz.token_sort_ratio(ta, tb) >= SORTED_SIMILARITY
+
+
+#: The second, length-aware test of :func:`same_story` (and :class:`StoryIndex`'s filter).
+SORTED_SIMILARITY = TITLE_SIMILARITY - 15
 
 
 def find_duplicate(
@@ -97,3 +104,77 @@ def find_duplicate(
         ):
             best = other
     return best
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """Entries whose titles carry one set of numbers, in publication order: three
+    aligned lists, so a window of them is a slice (what rapidfuzz reads at C speed)."""
+
+    times: list[tuple[datetime, int]] = field(default_factory=list)  # (published, added)
+    words: list[str] = field(default_factory=list)  # titles' words sorted, as token_sort
+    entries: list[Entry] = field(default_factory=list)
+
+
+@lru_cache(maxsize=16384)
+def _title_key(title: str) -> tuple[frozenset[str], str] | None:
+    norm = normalise_title(title)
+    if not norm:
+        return None
+    return frozenset(_NUMBER.findall(norm)), " ".join(sorted(norm.split(" ")))
+
+
+class StoryIndex:
+    """:func:`find_duplicate` over a growing set of entries, without comparing a
+    new entry with every entry already seen.
+
+    ``find(e)`` returns exactly what ``find_duplicate(e, added)`` returns, where
+    ``added`` is every entry added so far, in the order added. Only candidates
+    that can pass :func:`same_story` are compared with it: entries with the same
+    canonical URL, and entries published within the window whose titles carry the
+    same numbers and whose sorted words are similar enough (``token_sort_ratio`` ≥
+    :data:`SORTED_SIMILARITY`, a test ``same_story`` makes too), found by
+    rapidfuzz in one native call per entry."""
+
+    def __init__(
+        self, entries: Iterable[Entry] = (), *, window: timedelta = DEFAULT_WINDOW
+    ) -> None:
+        self.window = window
+        self._by_url: dict[str, list[tuple[int, Entry]]] = defaultdict(list)
+        self._buckets: dict[frozenset[str], _Bucket] = defaultdict(_Bucket)
+        self._added = 0
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: Entry) -> None:
+        self._added += 1
+        n = self._added
+        if entry.url:
+            self._by_url[entry.url].append((n, entry))
+        key = _title_key(entry.title)
+        if key is not None:
+            bucket = self._buckets[key[0]]
+            at = bisect_right(bucket.times, (entry.published, n))
+            bucket.times.insert(at, (entry.published, n))
+            bucket.words.insert(at, key[1])
+            bucket.entries.insert(at, entry)
+
+    def find(self, entry: Entry) -> Entry | None:
+        candidates: dict[int, Entry] = dict(self._by_url.get(entry.url, ())) if entry.url else {}
+        key = _title_key(entry.title)
+        bucket = self._buckets.get(key[0]) if key else None
+        if key and bucket:
+            lo = bisect_left(bucket.times, (entry.published - self.window, 0))
+            hi = bisect_right(bucket.times, (entry.published + self.window, self._added + 1))
+            similar = process.extract(
+                key[1],
+                bucket.words[lo:hi],
+                scorer=fuzz.ratio,
+                score_cutoff=SORTED_SIMILARITY,
+                limit=None,
+            )
+            for _, _, index in similar:
+                candidates[bucket.times[lo + index][1]] = bucket.entries[lo + index]
+        # In the order added, so ties on the publication time break as find_duplicate's do.
+        ordered = [candidates[n] for n in sorted(candidates)]
+        return find_duplicate(entry, ordered, window=self.window)

@@ -55,12 +55,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from bot.core.models import Claim, Entry, FactKey, FactSpec, FactView, Storyline
+from bot.core import events as ev
+from bot.core import patterns
+from bot.core.models import Claim, Entry, FactKey, FactSpec, FactValueSpec, FactView, Storyline
 from bot.core.text import fold
 
 CORROBORATION_WINDOW = timedelta(days=14)
@@ -82,17 +84,12 @@ _TAGS = re.compile(r"<[^>]+>")
 _RECAP_BEFORE = re.compile(
     r"\b(?:after|since|earlier|previously|formerly|had|last (?:week|month|weekend|year)'s"
     r"|began|begun|when|following|followed|before|until|between|citing|born out of"
-    r"|back in|ago|recalls?|retells?|retraces?|remember)\b"
+    r"|back in|ago|recalls?|retells?|retraces?|remember|from|ricorda|ricordando|rappelle"
+    r"|recuerda)\b"
 )
 _SECTION_RECAP = re.compile(
     r"\b(?:recap|retrospective|year in review|in review|looking back|in hindsight|background"
-    r"|year end|timeline)\b|^\d{4} in \w+"
-)
-_SPECULATION = re.compile(
-    r"\b(?:could|may|might|would|should|will|shall|if|whether|unless|near|nears|close to"
-    r"|expected to|likely to|set to|poised to|plans? to|on track to|as soon as|aims? to"
-    r"|wants? to|seeks? to|hopes? to|to avoid|deal to|talks to|forecast|odds|chance|expect"
-    r"|expects|predicts?|would be)\b"
+    r"|year end|timeline|case study)\b|^\d{4} in \w+"
 )
 _NEGATION = re.compile(r"\b(?:not|no|without|never|isn't|wasn't|aren't|won't|didn't|nor)\b")
 _MONTHS = {
@@ -119,14 +116,21 @@ _DATE = re.compile(
     r"\b(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.? (\d{1,2})(?:st|nd|rd|th)?\b"
     r"|\b(\d{1,2}) (" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b"
 )
+_YEAR = re.compile(r"(?<![\w.,€$])(?:19|20)\d\d(?![\w.,%])")
+_IN_MONTH = re.compile(
+    r"\b(?:in|since|from|during|of|back in|earlier in) (january|february|march|april|june|july"
+    r"|august|september|october|november|december)\b"
+)
 _ATTRIBUTION = (
     re.compile(
         r"\b(?:according to|per|quoting|as reported by)\s+(?P<who>(?:the\s+)?[A-Z][\w.&'-]*"
         r"(?:\s+(?:[A-Z][\w.&'-]*|of|for|and))*)"
     ),
     re.compile(
-        r"(?P<who>(?:the\s+)?[A-Z][\w.&'-]*(?:\s+(?:[A-Z][\w.&'-]*|of|for))*)\s+"
-        r"(?:says|said|confirms|confirmed|reports|reported|announced|announces|told|adds|writes)\b"
+        r"(?P<who>(?:the\s+)?[A-Z][\w.&'-]*(?:\s+(?:[A-Z][\w.&'-]*|of|for))*"
+        r"(?:\s+(?:officials?|spokes(?:person|man|woman)|lawyers?|attorneys?|executives?))?)\s+"
+        r"(?:says|said|confirms|confirmed|reports|reported|announced|announces|told|adds|writes"
+        r"|insists|insisted|maintains|maintained|argues|argued|contends|vows|vowed)\b"
     ),
 )
 _NOT_WHO = {"The", "It", "This", "That", "He", "She", "They", "We", "I", "A", "An", "Sources"}
@@ -217,11 +221,6 @@ def _cue_regex(cue: str) -> re.Pattern[str]:
     return re.compile(head + body + r"(?![\w])")
 
 
-@lru_cache(maxsize=4096)
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
 def _stale_date(clause: str, before: int, published: datetime) -> bool:
     for m in _DATE.finditer(clause, 0, before):
         month_name, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
@@ -232,6 +231,16 @@ def _stale_date(clause: str, before: int, published: datetime) -> bool:
         if when > published + timedelta(days=31):
             when = when.replace(year=when.year - 1)
         if published - when > STALE_DATE:
+            return True
+    for m in _YEAR.finditer(clause, 0, before):
+        if int(m.group()) < published.year:
+            return True  # "the March 2023 block", told in 2025
+    for m in _IN_MONTH.finditer(clause, 0, before):
+        month = _MONTHS[m.group(1)]
+        year = published.year - (1 if month > published.month else 0)
+        # "in March", said in May: the whole month lies more than a week back.
+        end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=published.tzinfo)
+        if published - end > STALE_DATE:
             return True
     return False
 
@@ -249,9 +258,8 @@ def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum
     if _RECAP_BEFORE.search(text, 0, start) or _stale_date(text, len(text), published):
         return False
     # Speculation reaches forward through the sentence ("Pattern to expect: …,
-    # conditional restart") but back only within the clause ("return near").
-    outside = f"{clause.before} {text[:start]} {text[end:]}"
-    return _SPECULATION.search(outside) is None
+    # conditional restart") but back only a few words ("return near").
+    return not ev.speculative(text, start, end, clause.before)
 
 
 def _attribution(sentence: str, lede: Sequence[str]) -> str | None:
@@ -277,50 +285,225 @@ class _Found:
     rank: int
     clause: int
     evidence: str
+    stance: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What one item says about a storyline's facts: ``claims`` of the current
+    state, and ``positions``: a party's own stance ("the designation stands",
+    "Hegseth stands by the determination"), kept with who said it but never a
+    change of state by itself."""
+
+    claims: tuple[Claim, ...]
+    positions: tuple[Claim, ...]
+
+
+# A party's stance, not a report of an act: "insists", "stands by", "vows".
+_STANCE = re.compile(
+    r"\b(?:insist(?:s|ed|ing)?|maintain(?:s|ed|ing)? (?:that|it)|stands? by|stood by"
+    r"|argues?|argued|arguing|contends?|contended|vows?|vowed|pledges?|pledged|reaffirm(?:s|ed)?"
+    r"|(?:designation|label|determination|order|ban|decision) (?:still )?stands"
+    r"|says? (?:it|the \w+) (?:is|remains) (?:still )?in (?:force|effect|place))\b"
+)
+# Restrictive qualifiers: the act reaches only part of what the fact is about.
+_QUALIFIER = re.compile(
+    r"\b(?:only|limited|partial|partially|select|selected|vetted|approved|trusted|certain"
+    r"|handful|subset|pilot|whitelist(?:ed)?|allowlist(?:ed)?|except|but not"
+    r"|one of (?:the |its )?(?:two|three|four|\d+)"
+    r"|(?:about|roughly|around|nearly|some|up to|fewer than|under) \d+"
+    r"|for \d+|\d+ (?:organi[sz]ations|companies|firms|agencies|customers|partners|groups)"
+    r"|partly|in part|(?:for|to) (?:(?:us|u s|american|domestic|government|federal|enterprise"
+    r"|critical infrastructure|security|cyber|defen[cs]e|named|listed|specific|some)\s){1,3}"
+    r"(?:customers|users|organi[sz]ations|companies|firms|agencies|entities|operators"
+    r"|defenders|partners|members|researchers|clients|institutions)"
+    r"|(?:domestic|us|u s|american) (?:customers|users|organi[sz]ations|companies) only)\b"
+)
+# ... unless the clause says the act reaches everyone.
+_UNRESTRICTED = re.compile(
+    r"\b(?:globally|worldwide|for (?:all|everyone|every)|all (?:customers|users)|fully"
+    r"|in full|everywhere)\b"
+)
 
 
 def extract_claims(storyline: Storyline, entry: Entry) -> list[Claim]:
     """What the entry's headline and lede assert as the *current* value of each of
     the storyline's facts: at most one claim per fact, with ``evidence`` (the
     sentence) and ``attribution`` (who the text says claims it) when stated.
-    The caller decides the entry belongs to the storyline (see ``Matcher``)."""
+    The caller decides the entry belongs to the storyline (see ``Matcher``);
+    a party's stance is left out (see :func:`read_item`)."""
+    return list(read_item(storyline, entry).claims)
+
+
+def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
+    """The entry's claims and positions for each of the storyline's facts."""
     sentences = lede_text(entry)
     clauses = _clauses(sentences)
     claims: list[Claim] = []
+    positions: list[Claim] = []
     for spec in storyline.facts:
-        found = _extract(spec, clauses, entry.published)
+        found = _extract(spec, clauses, entry.published, _storyline_names(storyline))
         if found is None:
             continue
-        claims.append(
-            Claim(
-                storyline=storyline.id,
-                fact=spec.id,
-                value=found.value,
-                published=entry.published,
-                source=entry.source,
-                item_key=entry.key,
-                url=entry.url,
-                attribution=_attribution(found.evidence, sentences),
-                evidence=found.evidence,
-            )
+        claim = Claim(
+            storyline=storyline.id,
+            fact=spec.id,
+            value=found.value,
+            published=entry.published,
+            source=entry.source,
+            item_key=entry.key,
+            url=entry.url,
+            attribution=_attribution(found.evidence, sentences),
+            evidence=found.evidence,
         )
-    return claims
+        (positions if found.stance else claims).append(claim)
+    return ItemFacts(tuple(claims), tuple(positions))
 
 
-def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) -> _Found | None:
+@dataclass(frozen=True, slots=True)
+class _EventRule:
+    kinds: frozenset[str]
+    polarity: ev.Polarity
+    modality: ev.Modality
+
+
+@lru_cache(maxsize=1024)
+def _rules(value: FactValueSpec) -> tuple[_EventRule, ...]:
+    """The value's event rules: its ``events``, else inferred from its name."""
+    if value.events is not None:
+        names = value.events
+    else:
+        # A value named like an event ("blocked", "suspended") stands for that
+        # event's class (files written before ``events`` existed still learn the
+        # vocabulary); "partially-restored" gets its events as a partial.
+        name = _normalise(value.value)
+        if name.startswith(("partially ", "partial ")):
+            return ()
+        names = tuple(sorted({ev.inferred_from(k) for k in ev.kinds_in(name)}))
+    rules = []
+    for raw in names:
+        words = _normalise(raw).split(" ")
+        polarity: ev.Polarity = "affirmed"
+        modality: ev.Modality = "actual"
+        if words[0] == "not":
+            polarity, words = "negated", words[1:]
+        elif words[0] == "may":
+            modality, words = "possible", words[1:]
+        rules.append(_EventRule(ev.expand(" ".join(words)), polarity, modality))
+    return tuple(rules)
+
+
+def partial_of(spec: FactSpec, value: FactValueSpec) -> str | None:
+    """The value that ``value`` is the restricted form of, if any: its
+    ``partial_of``, else ``X`` for a value named ``partially-X``."""
+    if value.partial_of:
+        return value.partial_of
+    m = re.match(r"^partial(?:ly)?[- _](.+)$", value.value)
+    if m and any(v.value == m.group(1) for v in spec.values):
+        return m.group(1)
+    return None
+
+
+def _subjects(spec: FactSpec, value: FactValueSpec, names: tuple[str, ...] = ()) -> tuple[str, ...]:
+    # Values that learn their events from their own name (files without
+    # ``events``) need the storyline's own names beside the event instead.
+    return value.subject or spec.subject or (names if value.events is None else ())
+
+
+@lru_cache(maxsize=256)
+def _storyline_names(storyline: Storyline) -> tuple[str, ...]:
+    """What the storyline is about: its match subjects, else its actors."""
+    groups = storyline.match.subjects or storyline.match.actors
+    return tuple(p for g in groups for p in g.phrases)
+
+
+def _event_hit(
+    spec: FactSpec,
+    value: FactValueSpec,
+    clause: _Clause,
+    events: Sequence[ev.Event],
+    published: datetime,
+    names: tuple[str, ...] = (),
+) -> bool:
+    rules = _rules(value)
+    if not rules or clause.background:
+        return False
+    if _stale_date(clause.text, len(clause.text), published):
+        return False
+    named = _subjects(spec, value, names)
+    subjects = [m.span() for s in named for m in _subject_regex(s).finditer(clause.text)]
+    for event in events:
+        if _RECAP_BEFORE.search(clause.text, 0, event.start):
+            continue
+        if named and not any(_beside(span, event) for span in subjects):
+            continue  # the subject must be named beside the event, not by it
+        for rule in rules:
+            if (
+                event.kind in rule.kinds
+                and event.polarity == rule.polarity
+                and event.modality == rule.modality
+            ):
+                return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _subject_regex(subject: str) -> re.Pattern[str]:
+    # A subject matches its plural too: "designation" in "both designations".
+    base = _cue_regex(subject).pattern
+    if base.endswith(r"(?![\w])") and subject[-1:].isalnum():
+        base = base[: -len(r"(?![\w])")] + r"s?(?![\w])"
+    return re.compile(base)
+
+
+def _beside(span: tuple[int, int], event: ev.Event) -> bool:
+    """The subject at ``span`` is named beside the event: outside it, or inside a
+    split phrasal verb ("shut Widget 5 down"), never by the event's own words."""
+    start, end = span
+    return end <= event.start or start >= event.end or (start > event.start and end < event.end)
+
+
+def _qualified(spec: FactSpec, clause: _Clause) -> bool:
+    text = clause.text
+    if _UNRESTRICTED.search(text):
+        return False
+    if _QUALIFIER.search(text):
+        return True
+    return any(_cue_regex(q).search(text) for q in spec.qualifiers)
+
+
+def _extract(
+    spec: FactSpec,
+    clauses: Sequence[_Clause],
+    published: datetime,
+    names: tuple[str, ...] = (),
+) -> _Found | None:
     enum = spec.kind == "enum"
+    partials = {p: v.value for v in spec.values if (p := partial_of(spec, v))}
+    rank_of = {v.value: i for i, v in enumerate(spec.values)}
     found: list[_Found] = []
     for index, clause in enumerate(clauses):
+        events = ev.find_events(clause.text, clause.before) if enum else ()
+        stance = bool(_STANCE.search(clause.text))
         here: list[_Found] = []
-        for rank, value in enumerate(spec.values):
-            for cue in value.cues:
-                m = _cue_regex(cue).search(clause.text)
-                if m and _current(clause, m.start(), m.end(), published, enum=enum):
-                    here.append(_Found(value.value, rank, index, clause.sentence))
-                    break
+        for value in spec.values:
+            hit = _event_hit(spec, value, clause, events, published, names) if enum else False
+            if not hit:
+                for cue in value.cues:
+                    m = _cue_regex(cue).search(clause.text)
+                    if m and _current(clause, m.start(), m.end(), published, enum=enum):
+                        hit = True
+                        break
+            if not hit:
+                continue
+            name = value.value
+            if name in partials and _qualified(spec, clause):
+                # "access returns for vetted organisations" is a partial restoration
+                name = partials[name]
+            here.append(_Found(name, rank_of[name], index, clause.sentence, stance))
         if not enum:
             for pattern in spec.patterns:
-                pm = _pattern_regex(pattern).search(clause.text)
+                pm = patterns.search(pattern, clause.text)  # may raise PatternTimeout
                 if pm and _current(clause, pm.start(), pm.end(), published, enum=False):
                     captured = _canonical(spec, pm.group("value"))
                     if captured:
@@ -329,13 +512,26 @@ def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) ->
         values = {f.value for f in here}
         # "Mythos 5 returns for members only": the qualified value wins in its clause.
         here = [
-            f for f in here if not any(v != f.value and v.endswith("-" + f.value) for v in values)
+            f
+            for f in here
+            if not any(v != f.value and partials.get(f.value) == v for v in values)
+            and not any(v != f.value and v.endswith("-" + f.value) for v in values)
         ]
         found.extend(here)
     if not found:
         return None
     if enum:
-        return max(found, key=lambda f: (f.rank, -f.clause))
+        # One act told twice ("Mythos 5 is back … for about 100 organisations"): where
+        # any clause qualifies it, the item claims the partial value.
+        qualified = {f.value for f in found}
+        found = [
+            replace(f, value=p, rank=rank_of[p])
+            if (p := partials.get(f.value)) in qualified and p is not None
+            else f
+            for f in found
+        ]
+        # A report of the state beats a party's stance; then the furthest value along.
+        return max(found, key=lambda f: (not f.stance, f.rank, -f.clause))
     # Integer/text: the first statement in the headline+lede.
     return min(found, key=lambda f: f.clause)
 
@@ -359,11 +555,14 @@ def _canonical(spec: FactSpec, raw: str) -> str | None:
 def outlet(claim: Claim) -> str:
     """The independent outlet behind a claim: the URL's host without ``www.``,
     else the source name (lower case)."""
-    if claim.url:
-        host = (urlsplit(claim.url).hostname or "").lower()
-        if host:
-            return host.removeprefix("www.")
-    return claim.source.strip().lower()
+    host = _host(claim.url) if claim.url else ""
+    return host.removeprefix("www.") if host else claim.source.strip().lower()
+
+
+@lru_cache(maxsize=16384)
+def _host(url: str) -> str:
+    # Cached: resolving replays every claim, and urlsplit dominated its profile.
+    return (urlsplit(url).hostname or "").lower()
 
 
 def is_authoritative(claim: Claim, storyline: Storyline) -> bool:
@@ -392,58 +591,122 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
     ``disputed``, holds the latest recent claim for each value in play (the
     current one included), newest first.
     """
-    rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
-    ordered = sorted((c for c in claims if c.fact == fact.id), key=_order)
-    current: Claim | None = None
-    latest: dict[str, Claim] = {}
-    for claim in ordered:
-        latest[outlet(claim)] = claim
+    replay = FactReplay(fact, storyline=storyline)
+    for claim in sorted((c for c in claims if c.fact == fact.id), key=replay_order):
+        replay.add(claim)
+    return replay.view()
+
+
+def replay_order(claim: Claim) -> tuple[datetime, int, str, str]:
+    """The order :func:`resolve` replays claims in."""
+    return _order(claim)
+
+
+class FactReplay:
+    """:func:`resolve` one claim at a time, for callers that learn claims in
+    replay order (the decider): ``add`` claims of one fact in
+    :func:`replay_order`, ``view()`` is ``resolve`` of the claims added so far.
+    ``copy()`` forks the replay (to look ahead without losing the state)."""
+
+    __slots__ = (
+        "_current",
+        "_fact",
+        "_latest",
+        "_newest",
+        "_rank",
+        "_still",
+        "_storyline",
+        "last",
+    )
+
+    def __init__(self, fact: FactSpec, *, storyline: Storyline) -> None:
+        self._fact = fact
+        self._storyline = storyline
+        self._rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
+        self._still = _still_partly(fact)
+        self._current: Claim | None = None
+        self._latest: dict[str, Claim] = {}
+        self._newest: datetime | None = None
+        #: ``replay_order`` of the last claim added (None before the first).
+        self.last: tuple[datetime, int, str, str] | None = None
+
+    def copy(self) -> FactReplay:
+        other = FactReplay(self._fact, storyline=self._storyline)
+        other._current, other._latest = self._current, dict(self._latest)
+        other._newest, other.last = self._newest, self.last
+        return other
+
+    def add(self, claim: Claim) -> None:
+        self.last = _order(claim)
+        self._newest = claim.published
+        current = self._current
+        self._latest[outlet(claim)] = claim
         if current is None:
-            current = claim
-            continue
-        if claim.value == current.value:
-            continue
+            self._current = claim
+            return
+        if claim.value == current.value or claim.value == self._still.get(current.value):
+            return  # a partial state agrees that part is still as it was
         established = current.published
         supporters = {
             name
-            for name, c in latest.items()
+            for name, c in self._latest.items()
             if c.value == claim.value
             and c.published >= established
             and claim.published - c.published <= CORROBORATION_WINDOW
         }
+        rank = self._rank
         backwards = claim.value in rank and rank[claim.value] < rank.get(current.value, -1)
         needed = 3 if backwards else 2
-        if is_authoritative(claim, storyline) or len(supporters) >= needed:
-            current = claim
-    if current is None:
-        return FactView(storyline.id, fact.id, None)
-    newest = ordered[-1].published
-    rivals = [
-        c
-        for c in latest.values()
-        if c.value != current.value
-        and c.published > current.published
-        and newest - c.published <= DISPUTE_WINDOW
-    ]
-    contenders: tuple[Claim, ...] = ()
-    if rivals:
-        by_value: dict[str, Claim] = {}
-        for c in [*rivals, *(c for c in latest.values() if c.value == current.value)]:
-            if c.value not in by_value or c.published > by_value[c.value].published:
-                by_value[c.value] = c
-        if current.value not in by_value:
-            by_value[current.value] = current
-        contenders = tuple(sorted(by_value.values(), key=lambda c: c.published, reverse=True))
-    return FactView(
-        storyline=storyline.id,
-        fact=fact.id,
-        value=current.value,
-        since=current.published,
-        source=current.who,
-        url=current.url,
-        disputed=bool(rivals),
-        contenders=contenders,
-    )
+        # An official source outranks others for the act it performs (an order, a
+        # ruling: a step forward), not for restating an earlier state over a court.
+        official = is_authoritative(claim, self._storyline) and (claim.seeded or not backwards)
+        if official or len(supporters) >= needed:
+            self._current = claim
+
+    def view(self) -> FactView:
+        storyline, fact, current, latest = self._storyline, self._fact, self._current, self._latest
+        if current is None or self._newest is None:
+            return FactView(storyline.id, fact.id, None)
+        newest = self._newest
+        rivals = [
+            c
+            for c in latest.values()
+            if c.value != current.value
+            and c.value != self._still.get(current.value)
+            and c.published > current.published
+            and newest - c.published <= DISPUTE_WINDOW
+        ]
+        contenders: tuple[Claim, ...] = ()
+        if rivals:
+            by_value: dict[str, Claim] = {}
+            for c in [*rivals, *(c for c in latest.values() if c.value == current.value)]:
+                if c.value not in by_value or c.published > by_value[c.value].published:
+                    by_value[c.value] = c
+            if current.value not in by_value:
+                by_value[current.value] = current
+            contenders = tuple(sorted(by_value.values(), key=lambda c: c.published, reverse=True))
+        return FactView(
+            storyline=storyline.id,
+            fact=fact.id,
+            value=current.value,
+            since=current.published,
+            source=current.who,
+            url=current.url,
+            disputed=bool(rivals),
+            contenders=contenders,
+        )
+
+
+def _still_partly(fact: FactSpec) -> dict[str, str]:
+    """partial value -> the earlier state it partly still is: after a partial
+    restoration, "Fable 5 stays suspended" agrees with it rather than disputing."""
+    out: dict[str, str] = {}
+    for i, value in enumerate(fact.values):
+        full = partial_of(fact, value)
+        prior = [v.value for v in fact.values[:i] if v.value != full]
+        if full and prior:
+            out[value.value] = prior[-1]
+    return out
 
 
 def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:

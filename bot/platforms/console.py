@@ -35,7 +35,9 @@ def format_card(card: Card, *, edited: bool = False) -> str:
 
 
 def format_reply(reply: Reply) -> str:
-    if reply.kind == "fact_change":
+    if reply.kind == "summary":
+        body = f"… {_clean(reply.title)}: `{_clean(reply.text)}`"
+    elif reply.kind == "fact_change":
         body = f"⚑ {_clean(reply.text)}"
         if reply.url:
             body += f"\n      {_clean(reply.url)}"

@@ -234,7 +234,19 @@ def _source_line(reply: Reply) -> str:
 
 def render_reply(reply: Reply, *, ref: str | None = None) -> EmbedDict:
     """A thread reply: coverage (linked title, source and date, other outlets,
-    why it matched), a fact change ("was X — … → now Y — …") or a notice."""
+    why it matched), a fact change ("was X — … → now Y — …"), the summary of
+    coverage beyond the per-thread cap (the command as code) or a notice."""
+    if reply.kind == "summary":
+        embed = _assemble(
+            title=reply.title,
+            description="",
+            fields=[],
+            footer=footer_with_ref(f"Threadline · {reply.storyline}", ref),
+        )
+        # Nothing is markup inside a code span; a backtick could only end it early.
+        code = clean(reply.text).replace("`", "'")[: MAX_DESCRIPTION - 2]
+        embed["description"] = f"`{code}`"
+        return embed
     fields: list[dict[str, Any]] = []
     if reply.kind == "coverage":
         fields.append(_field("Source", _source_line(reply), inline=True))

@@ -241,12 +241,22 @@ def _notice(reply: Reply) -> SlackMessage:
     return SlackMessage(text=fallback([reply.title, reply.text]), blocks=(section(body),))
 
 
+def _summary(reply: Reply) -> SlackMessage:
+    # The command is shown as code; a backtick could only end the code span early.
+    code = escape(reply.text).replace("`", "'")
+    body = f"{escape(reply.title)}: `{code}`"
+    return SlackMessage(text=fallback([f"{reply.title}: {reply.text}"]), blocks=(section(body),))
+
+
 def render_reply(reply: Reply) -> SlackMessage:
-    """A thread reply: new coverage, a fact change, or a notice."""
+    """A thread reply: new coverage, a fact change, the summary of coverage
+    beyond the per-thread cap, or a notice."""
     if reply.kind == "coverage":
         return _coverage(reply)
     if reply.kind == "fact_change":
         return _fact_change(reply)
+    if reply.kind == "summary":
+        return _summary(reply)
     return _notice(reply)
 
 
