@@ -21,7 +21,7 @@ from bot.core.facts import seeded_claims
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
 from bot.core.normalise import keep_apart, normalise
-from bot.errors import MAX_RETRY_AFTER, FeedError
+from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
 from bot.service.ledger import known_claims
@@ -302,9 +302,8 @@ class Poller:
     def _failure(self, feed: Feed, error: FeedError, now: datetime) -> FeedUpdate:
         failures = feed.failures + 1
         wait = min(BACKOFF_BASE * 2 ** (failures - 1), BACKOFF_CAP)
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(retry_after, int | float) and retry_after > 0:
-            wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        if isinstance(error, RetryLater) and error.retry_after and error.retry_after > 0:
+            wait = max(wait, min(timedelta(seconds=error.retry_after), MAX_RETRY_AFTER))
         wait = max(wait, timedelta(seconds=feed.interval_seconds))
         disabled = failures >= MAX_FAILURES
         return FeedUpdate(
@@ -314,7 +313,7 @@ class Poller:
             next_poll_at=now + wait,
             success=False,
             failures=failures,
-            error_code="too_many_failures" if disabled else error.code,
+            error_code=ErrorCode.TOO_MANY_FAILURES if disabled else error.code,
             last_error=error.message
             if not disabled
             else f"disabled after {failures} failures in a row; last: {error.message}",
@@ -331,7 +330,7 @@ class Poller:
             next_poll_at=now,
             success=False,
             failures=feed.failures,
-            error_code="gone",
+            error_code=ErrorCode.GONE,
             last_error="the server says the feed is gone (HTTP 410)",
             enabled=False,
         )

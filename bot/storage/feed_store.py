@@ -13,6 +13,7 @@ from bot.core.models import (
     Feed,
     FeedSeed,
 )
+from bot.errors import ErrorCode
 from bot.storage import tables as t
 from bot.storage.base import StoreBase
 from bot.storage.records import (
@@ -114,7 +115,9 @@ class FeedStore(StoreBase):
             await conn.execute(
                 update(t.feeds)
                 .where(t.feeds.c.id == row.id)
-                .values(removed=True, enabled=False, status="disabled", error_code="removed")
+                .values(
+                    removed=True, enabled=False, status="disabled", error_code=ErrorCode.REMOVED
+                )
             )
             return feed_from_row(row)
 
