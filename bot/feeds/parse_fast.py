@@ -205,7 +205,6 @@ def _entry(
         summary_html=_defuse_text_refs(_summary(e)),
         published=parse_date(date_text, budget),
         published_text=date_text,
-        author=e.author or None,
         title_is_html=title_is_html,
     )
 
@@ -257,16 +256,9 @@ def _json_entry(item: dict[str, Any], address: str, budget: FallbackBudget) -> R
         summary_html=_defuse_text_refs(summary),
         published=parse_date(date_text, budget),
         published_text=date_text or None,
-        author=_json_author(item) or None,
         title_is_html=False,  # JSON Feed titles are plain text
     )
 
 
 def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _json_author(item: dict[str, Any]) -> str:
-    authors = item.get("authors")
-    author = authors[0] if isinstance(authors, list) and authors else item.get("author")
-    return _json_text(author.get("name")) if isinstance(author, dict) else ""
