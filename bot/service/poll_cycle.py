@@ -97,22 +97,16 @@ class Poller:
         self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
         self.max_replies_per_thread = max_replies_per_thread
 
-    async def run_due(
-        self,
-        *,
-        all_feeds: bool = False,
-        feed_ids: Sequence[int] | None = None,
-        grace: timedelta = timedelta(0),
-    ) -> CycleReport:
-        """Claim the due feeds (or all enabled ones) and poll them, ``batch`` feeds
-        per transaction. A feed due within ``grace`` counts as due (scheduler jitter).
+    async def run_due(self, *, all_feeds: bool = False, limit: int = 1000) -> CycleReport:
+        """Claim the due feeds (or all enabled ones), at most ``limit``, and poll
+        them, ``batch`` feeds per transaction.
 
         Batches bound memory (a batch's entries are held until its commit). Items
         are decided in publication order within a batch; across batches the facts
         still resolve by publication time, so a batch's order never flips a fact."""
         now = self.clock.now()
         feeds = await self.store.claim_feeds(
-            self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
+            self.owner, now, self.lease, due_only=not all_feeds, limit=limit
         )
         report = CycleReport()
         replies: Counter[tuple[str, str]] = (
