@@ -44,7 +44,6 @@ class NewItem:
     matches: tuple[MatchResult, ...]
     claims: tuple[Claim, ...]
     duplicate_of: Entry | None
-    posted: bool
 
 
 @dataclass(slots=True)
@@ -264,7 +263,7 @@ def decide(
                         Post(sub.id, "reply", asdict(reply), entry, topic[:200])
                         for sub in followers[storyline.id]
                     )
-        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate, bool(matched)))
+        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate))
 
     folded = Counter(capped_so_far or {}) + capped
     for storyline_id in dict.fromkeys(s for s, _ in folded) if summarise else ():

@@ -33,15 +33,6 @@ class ItemStore(FeedStore):
 
     # --- items, claims, facts -------------------------------------------------------------
 
-    async def known_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
-        if not keys:
-            return set()
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(t.items.c.key).where(t.items.c.feed_id == feed_id, t.items.c.key.in_(keys))
-            )
-            return {r.key for r in rows}
-
     async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (feed_id, key) pairs are stored: one query per chunk for a whole
         cycle instead of one per feed (1,000 feeds were 1,000 round trips)."""
@@ -294,6 +285,3 @@ class ItemStore(FeedStore):
     async def item_count(self) -> int:
         async with self.engine.connect() as conn:
             return int(await conn.scalar(select(func.count()).select_from(t.items)) or 0)
-
-    async def timeline(self, storyline: str) -> list[Claim]:
-        return [c for (s, _f), cs in (await self.claims()).items() if s == storyline for c in cs]
