@@ -72,7 +72,7 @@ from bot.storylines import load_storylines  # noqa: E402
 STORE_METHODS = (
     "claim_feeds",
     "release_feeds",
-    "known_keys",
+    "known_item_keys",
     "recent_entries",
     "claims",
     "fact_states",
@@ -218,6 +218,7 @@ async def run_pipeline(
             pool.parse = stages.timed_async("parse", pool.parse)  # type: ignore[method-assign]
         poller = Poller(
             store=app.store,
+            ledger=app.poller.ledger,
             fetcher=fetcher,
             parse_pool=pool,
             parser=parser.inner if pool is not None else parser,

@@ -14,7 +14,7 @@ from bot.core.models import (
     FeedSeed,
 )
 from bot.storage import tables as t
-from bot.storage.base import StoreBase
+from bot.storage.base import Part
 from bot.storage.records import (
     FeedUpdate,
     feed_from_row,
@@ -22,8 +22,8 @@ from bot.storage.records import (
 )
 
 
-class FeedStore(StoreBase):
-    # --- feeds ---------------------------------------------------------------------------
+class FeedRecords(Part):
+    """Feeds: the seed-file sync, additions and removals, claims, poll results."""
 
     async def sync_feeds(self, seeds: Sequence[FeedSeed], now: datetime) -> int:
         """Add the seed file's feeds that are not known yet and refresh the name,
@@ -194,9 +194,9 @@ class FeedStore(StoreBase):
         """Record polls that produced no items (errors, 304s, unchanged bodies)."""
         if updates:
             async with self.engine.begin() as conn:
-                await self._write_feed_updates(conn, updates)
+                await self.write_feed_updates(conn, updates)
 
-    async def _write_feed_updates(
+    async def write_feed_updates(
         self, conn: AsyncConnection, updates: Sequence[FeedUpdate]
     ) -> None:
         for u in updates:
