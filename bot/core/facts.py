@@ -255,7 +255,7 @@ def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum
         return False
     if not enum:
         return True
-    if _RECAP_BEFORE.search(text, 0, start) or _stale_date(text, len(text), published):
+    if _RECAP_BEFORE.search(text, 0, start) or _stale_clause(text, published):
         return False
     # Speculation reaches forward through the sentence ("Pattern to expect: …,
     # conditional restart") but back only a few words ("return near").
@@ -428,10 +428,10 @@ def _event_hit(
     rules = _rules(value)
     if not rules or clause.background:
         return False
-    if _stale_date(clause.text, len(clause.text), published):
+    if _stale_clause(clause.text, published):
         return False
     named = _subjects(spec, value, names)
-    subjects = [m.span() for s in named for m in _subject_regex(s).finditer(clause.text)]
+    subjects = _subject_spans(clause.text, named)
     for event in events:
         if _RECAP_BEFORE.search(clause.text, 0, event.start):
             continue
@@ -445,6 +445,16 @@ def _event_hit(
             ):
                 return True
     return False
+
+
+@lru_cache(maxsize=8192)
+def _stale_clause(text: str, published: datetime) -> bool:
+    return _stale_date(text, len(text), published)
+
+
+@lru_cache(maxsize=8192)
+def _subject_spans(text: str, subjects: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    return tuple(m.span() for s in subjects for m in _subject_regex(s).finditer(text))
 
 
 @lru_cache(maxsize=4096)

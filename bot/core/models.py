@@ -90,6 +90,12 @@ class Sibling:
     phrases: tuple[str, ...] = ()
     storyline: str | None = None
     description: str = ""
+    #: What the sibling names in place of this storyline's own: ``actors``
+    #: (another company), ``parties`` (another country or regulator) or
+    #: ``subjects`` (another product). The sibling then wins unless that kind
+    #: of own evidence is named at least as prominently; unset, two kinds of own
+    #: evidence must be.
+    instead_of: Literal["actors", "parties", "subjects"] | None = None
 
 
 @dataclass(frozen=True, slots=True)

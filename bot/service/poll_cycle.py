@@ -149,7 +149,9 @@ class Poller:
             self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
         )
         report = CycleReport()
-        replies: Counter[str] = Counter()  # the per-thread cap counts over the cycle's batches
+        replies: Counter[tuple[str, str]] = (
+            Counter()
+        )  # the per-thread cap counts over the cycle's batches
         try:
             for start in range(0, len(feeds), self.batch):
                 report.add(await self.poll(feeds[start : start + self.batch], replies))
@@ -158,7 +160,9 @@ class Poller:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
 
-    async def poll(self, feeds: Sequence[Feed], replies: Counter[str] | None = None) -> CycleReport:
+    async def poll(
+        self, feeds: Sequence[Feed], replies: Counter[tuple[str, str]] | None = None
+    ) -> CycleReport:
         """Poll ``feeds`` and record what they bring in one transaction.
         ``replies`` counts the coverage replies per storyline decided earlier in
         the cycle (for the per-thread cap) and is updated."""
@@ -258,7 +262,7 @@ class Poller:
         return [e for k, e in unique.items() if k not in known]
 
     async def _decide(
-        self, entries: list[Entry], backlog: frozenset[int], replies: Counter[str]
+        self, entries: list[Entry], backlog: frozenset[int], replies: Counter[tuple[str, str]]
     ) -> Decision:
         facts = await self.ledger.load()
         earliest = min(e.published for e in entries)
