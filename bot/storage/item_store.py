@@ -232,14 +232,11 @@ class ItemRecords(Part):
                 if p.entry is None or (p.entry.feed_id, p.entry.key) in ids
             ]
             posts = 0
+            outbox = self._insert(t.outbox).on_conflict_do_nothing().returning(t.outbox.c.id)
             for start in range(0, len(rows), ROWS_PER_INSERT):
-                stmt = (
-                    self._insert(t.outbox)
-                    .values(rows[start : start + ROWS_PER_INSERT])
-                    .on_conflict_do_nothing()
-                    .returning(t.outbox.c.id)
+                posts += len(
+                    list(await conn.execute(outbox, rows[start : start + ROWS_PER_INSERT]))
                 )
-                posts += len(list(await conn.execute(stmt)))
             await self.feeds.write_feed_updates(conn, updates)
             return {"items": len(ids), "posts": posts}
 
