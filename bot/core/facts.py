@@ -317,7 +317,11 @@ _QUALIFIER = re.compile(
     r"|critical infrastructure|security|cyber|defen[cs]e|named|listed|specific|some)\s){1,3}"
     r"(?:customers|users|organi[sz]ations|companies|firms|agencies|entities|operators"
     r"|defenders|partners|members|researchers|clients|institutions)"
-    r"|(?:domestic|us|u s|american) (?:customers|users|organi[sz]ations|companies) only)\b"
+    r"|(?:domestic|us|u s|american) (?:customers|users|organi[sz]ations|companies) only"
+    # "for Glasswing partners", "to enterprise customers": a named group, not everyone
+    r"|(?:for|to) (?!(?:its|their|our|his|her|all|every|any|the|other)\b)(?:\S+\s){1,3}"
+    r"(?:partners|members|customers|users|organi[sz]ations|companies|firms|agencies|operators"
+    r"|defenders|researchers|clients|institutions|entities|testers))\b"
 )
 # ... unless the clause says the act reaches everyone.
 _UNRESTRICTED = re.compile(

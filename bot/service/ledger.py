@@ -18,6 +18,7 @@ from typing import Protocol
 
 from bot.core import facts
 from bot.core.models import Claim, FactKey, FactSpec, FactView, Storyline
+from bot.core.timeline import timeline
 from bot.ports import Clock
 
 
@@ -85,14 +86,10 @@ class FactLedger:
         """Each state the fact went through, oldest first, each listed once: a
         value stays one entry (from when it was first resolved) when only its
         disputed flag changes, and shows the flag it has now."""
-        ordered = sorted(claims, key=lambda c: c.published)
         states: list[FactView] = []
-        for i in range(len(ordered)):
-            view = facts.resolve(spec, ordered[: i + 1], storyline=storyline)
-            if view.value is None:
-                continue
+        for view in timeline(storyline, spec, claims):
             if states and states[-1].value == view.value:
                 states[-1] = replace(states[-1], disputed=view.disputed)
-                continue
-            states.append(view)
+            else:
+                states.append(view)
         return states

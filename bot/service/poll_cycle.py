@@ -21,7 +21,7 @@ from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline, Subscription
 from bot.core.normalise import keep_apart, normalise
-from bot.errors import MAX_RETRY_AFTER, FeedError
+from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
 from bot.service.ledger import FactLedger
@@ -131,22 +131,16 @@ class Poller:
         self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
         self.max_replies_per_thread = max_replies_per_thread
 
-    async def run_due(
-        self,
-        *,
-        all_feeds: bool = False,
-        feed_ids: Sequence[int] | None = None,
-        grace: timedelta = timedelta(0),
-    ) -> CycleReport:
-        """Claim the due feeds (or all enabled ones) and poll them, ``batch`` feeds
-        per transaction. A feed due within ``grace`` counts as due (scheduler jitter).
+    async def run_due(self, *, all_feeds: bool = False, limit: int = 1000) -> CycleReport:
+        """Claim the due feeds (or all enabled ones), at most ``limit``, and poll
+        them, ``batch`` feeds per transaction.
 
         Batches bound memory (a batch's entries are held until its commit). Items
         are decided in publication order within a batch; across batches the facts
         still resolve by publication time, so a batch's order never flips a fact."""
         now = self.clock.now()
         feeds = await self.store.claim_feeds(
-            self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
+            self.owner, now, self.lease, due_only=not all_feeds, limit=limit
         )
         report = CycleReport()
         replies: Counter[tuple[str, str]] = (
@@ -341,9 +335,8 @@ class Poller:
     def _failure(self, feed: Feed, error: FeedError, now: datetime) -> FeedUpdate:
         failures = feed.failures + 1
         wait = min(BACKOFF_BASE * 2 ** (failures - 1), BACKOFF_CAP)
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(retry_after, int | float) and retry_after > 0:
-            wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        if isinstance(error, RetryLater) and error.retry_after and error.retry_after > 0:
+            wait = max(wait, min(timedelta(seconds=error.retry_after), MAX_RETRY_AFTER))
         wait = max(wait, timedelta(seconds=feed.interval_seconds))
         disabled = failures >= MAX_FAILURES
         return FeedUpdate(
@@ -353,7 +346,7 @@ class Poller:
             next_poll_at=now + wait,
             success=False,
             failures=failures,
-            error_code="too_many_failures" if disabled else error.code,
+            error_code=ErrorCode.TOO_MANY_FAILURES if disabled else error.code,
             last_error=error.message
             if not disabled
             else f"disabled after {failures} failures in a row; last: {error.message}",
@@ -370,7 +363,7 @@ class Poller:
             next_poll_at=now,
             success=False,
             failures=feed.failures,
-            error_code="gone",
+            error_code=ErrorCode.GONE,
             last_error="the server says the feed is gone (HTTP 410)",
             enabled=False,
         )

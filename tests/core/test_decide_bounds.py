@@ -14,7 +14,16 @@ from bot.core.decide import Decision, FactTracker, decide
 from bot.core.dedupe import StoryIndex, find_duplicate
 from bot.core.facts import resolve
 from bot.core.match import Matcher
-from bot.core.models import ChannelAddress, Claim, Entry, FactSpec, Storyline, Subscription
+from bot.core.models import (
+    ChannelAddress,
+    Claim,
+    Entry,
+    FactSpec,
+    FactView,
+    Storyline,
+    Subscription,
+)
+from bot.core.timeline import timeline
 from tests.core.builders import ACCESS, claim, entry, storyline
 
 _VALUES = [v.value for v in ACCESS.values]
@@ -207,3 +216,17 @@ def test_a_pattern_that_keeps_running_away_is_skipped_for_the_rest_of_the_cycle(
     timeouts = [a for a in decision.audit if a["event"] == "pattern.timeout"]
     assert [t["skipped_for_cycle"] for t in timeouts] == [False, False, True]
     assert len(decision.items) == 6
+
+
+@settings(max_examples=100, deadline=None)
+@given(claims=claims_strategy)
+def test_the_timeline_is_the_state_after_each_claim(claims: list[Claim]) -> None:
+    s = storyline()
+    ordered = sorted(claims, key=lambda c: c.published)
+    expected: list[FactView] = []
+    for i in range(len(ordered)):
+        view = resolve(ACCESS, ordered[: i + 1], storyline=s)
+        last = (expected[-1].value, expected[-1].disputed) if expected else None
+        if view.value is not None and last != (view.value, view.disputed):
+            expected.append(view)
+    assert timeline(s, ACCESS, claims) == expected
