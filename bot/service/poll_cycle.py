@@ -72,9 +72,7 @@ class PollStore(Protocol):
         lease: timedelta,
         *,
         due_only: bool = True,
-        feed_ids: Sequence[int] | None = None,
         limit: int = 1000,
-        grace: timedelta = timedelta(0),
     ) -> list[Feed]: ...
 
     async def release_feeds(self, owner: str, feed_ids: Sequence[int]) -> None: ...

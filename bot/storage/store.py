@@ -41,6 +41,7 @@ class Store:
         self.remove_feed = feeds.remove_feed
         self.feeds = feeds.feeds
         self.claim_feeds = feeds.claim_feeds
+        self.next_poll_due = feeds.next_poll_due
         self.release_feeds = feeds.release_feeds
         self.recover_leases = feeds.recover_leases
         self.record_feed_updates = feeds.record_feed_updates
