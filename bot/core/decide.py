@@ -44,7 +44,6 @@ class NewItem:
     matches: tuple[MatchResult, ...]
     claims: tuple[Claim, ...]
     duplicate_of: Entry | None
-    posted: bool
 
 
 @dataclass(slots=True)
@@ -62,8 +61,9 @@ class Post:
 
 @dataclass(slots=True)
 class Decision:
-    """``replies`` counts the replies this decision posts per (storyline, reply
-    kind): add it to the ``replies_so_far`` of the cycle's next batch."""
+    """``replies`` and ``capped`` count the replies this decision posts, and those
+    it folded into a summary, per (storyline, reply kind): add them to the
+    ``replies_so_far`` and ``capped_so_far`` of the cycle's next batch."""
 
     items: list[NewItem] = field(default_factory=list)
     changes: list[FactChange] = field(default_factory=list)
@@ -71,6 +71,7 @@ class Decision:
     posts: list[Post] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     replies: Counter[tuple[str, str]] = field(default_factory=Counter)
+    capped: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def audit_item(entry: Entry) -> dict[str, Any]:
@@ -95,6 +96,8 @@ def decide(
     backlog_feeds: frozenset[int],
     max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
     replies_so_far: Mapping[tuple[str, str], int] | None = None,
+    capped_so_far: Mapping[tuple[str, str], int] | None = None,
+    summarise: bool = True,
 ) -> Decision:
     """Decide a cycle. ``entries`` are the cycle's new items (any order: they are
     processed in publication order); entries of ``backlog_feeds`` (a feed's first
@@ -110,7 +113,9 @@ def decide(
     They have a cap of their own, of the same size, for a flood of changes (a
     fact going back and forth); any beyond it are never dropped silently: the
     summary reply counts them too, the root card shows the current state, and
-    their ``fact.changed`` audit events say ``capped``.
+    their ``fact.changed`` audit events say ``capped``. A cycle decided in
+    batches passes each batch what the earlier ones counted, and ``summarise``
+    only to the last (which may have no entries), so a thread gets one summary.
 
     Near-linear in the number of entries: duplicates are looked up in an index
     (:class:`StoryIndex`) and facts are resolved incrementally
@@ -127,7 +132,7 @@ def decide(
     seen = StoryIndex(recent)
     first_post: dict[tuple[str, str], list[Post]] = {}
     changed: list[str] = []
-    capped: Counter[tuple[str, str]] = Counter()
+    capped = decision.capped
 
     def over_cap(storyline_id: str, kind: str) -> bool:
         """Whether the thread already has its replies of this kind this cycle;
@@ -244,11 +249,14 @@ def decide(
                         Post(sub.id, "reply", asdict(reply), entry, topic[:200])
                         for sub in followers[storyline.id]
                     )
-        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate, bool(matched)))
+        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate))
 
-    for storyline_id in dict.fromkeys(s for s, _ in capped):
-        more = capped[(storyline_id, "coverage")]
-        reply = summary_reply(by_id[storyline_id], more, capped[(storyline_id, "fact_change")])
+    folded = Counter(capped_so_far or {}) + capped
+    for storyline_id in dict.fromkeys(s for s, _ in folded) if summarise else ():
+        if storyline_id not in by_id:
+            continue  # closed since the cycle's first batch
+        more = folded[(storyline_id, "coverage")]
+        reply = summary_reply(by_id[storyline_id], more, folded[(storyline_id, "fact_change")])
         decision.posts.extend(
             Post(sub.id, "reply", asdict(reply)) for sub in followers[storyline_id]
         )

@@ -62,6 +62,16 @@ class CycleReport:
         self.disabled.extend(other.disabled)
 
 
+@dataclass(slots=True)
+class ThreadCaps:
+    """What the per-thread reply cap counted so far in a cycle decided in batches,
+    per (storyline, reply kind): replies posted, and replies folded into the
+    summary that the cycle's last batch posts."""
+
+    replies: Counter[tuple[str, str]] = field(default_factory=Counter)
+    capped: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
 class PollStore(Protocol):
     """What a poll cycle needs of the Store."""
 
@@ -141,24 +151,23 @@ class Poller:
             self.owner, now, self.lease, due_only=not all_feeds, limit=limit
         )
         report = CycleReport()
-        replies: Counter[tuple[str, str]] = (
-            Counter()
-        )  # the per-thread cap counts over the cycle's batches
+        caps = ThreadCaps()  # the per-thread cap counts over the cycle's batches
         try:
             for start in range(0, len(feeds), self.batch):
-                report.add(await self.poll(feeds[start : start + self.batch], replies))
+                last = start + self.batch >= len(feeds)
+                report.add(await self.poll(feeds[start : start + self.batch], caps, last=last))
             return report
         finally:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
 
     async def poll(
-        self, feeds: Sequence[Feed], replies: Counter[tuple[str, str]] | None = None
+        self, feeds: Sequence[Feed], caps: ThreadCaps | None = None, *, last: bool = True
     ) -> CycleReport:
         """Poll ``feeds`` and record what they bring in one transaction.
-        ``replies`` counts the coverage replies per storyline decided earlier in
-        the cycle (for the per-thread cap) and is updated."""
-        replies = Counter() if replies is None else replies
+        ``caps`` holds what the per-thread cap counted in the cycle's earlier
+        batches and is updated; the ``last`` batch posts the summary replies."""
+        caps = ThreadCaps() if caps is None else caps
         report = CycleReport(feeds=len(feeds))
         outcomes = await asyncio.gather(*(self._fetch_and_parse(f) for f in feeds))
         now = self.clock.now()
@@ -189,20 +198,21 @@ class Poller:
             updates.append(self._success(feed, result, now))
 
         decision = None
-        if entries:
+        if entries or (last and caps.capped):
             # Deciding reads the stored items, fact states and recent items that
             # recording changes: two instances doing it at once would both post
             # one item or announce one change. So "not stored yet" is asked
             # under the lock too, never before it.
             async with self.store.decision_lock():
-                entries = await self._unseen(entries)
-                if entries:
-                    decision = await self._decide(entries, frozenset(backlog), replies)
+                entries = await self._unseen(entries) if entries else []
+                if entries or (last and caps.capped):
+                    decision = await self._decide(entries, frozenset(backlog), caps, last)
                     counts = await self.store.record_cycle(decision, updates, now)
         if decision is None:
             await self.store.record_feed_updates(updates)
         else:
-            replies.update(decision.replies)
+            caps.replies.update(decision.replies)
+            caps.capped.update(decision.capped)
             report.new_items = counts["items"]
             report.posts = counts["posts"]
             report.fact_changes = len(decision.changes)
@@ -254,12 +264,14 @@ class Poller:
         return [e for k, e in unique.items() if k not in known]
 
     async def _decide(
-        self, entries: list[Entry], backlog: frozenset[int], replies: Counter[tuple[str, str]]
+        self, entries: list[Entry], backlog: frozenset[int], caps: ThreadCaps, last: bool
     ) -> Decision:
         facts = await self.ledger.load()
-        earliest = min(e.published for e in entries)
         subscriptions = await self.store.subscriptions()
-        recent = await self.store.recent_entries(earliest - dedupe.DEFAULT_WINDOW)
+        recent: list[Entry] = []
+        if entries:  # none when the last batch only posts the cycle's summaries
+            earliest = min(e.published for e in entries)
+            recent = await self.store.recent_entries(earliest - dedupe.DEFAULT_WINDOW)
         # Deciding is pure CPU work (a flood takes seconds): in a worker thread, so
         # the event loop keeps serving chat commands and other feeds meanwhile.
         # One decision at a time holds the decision lock, so the matcher's memo
@@ -275,7 +287,9 @@ class Poller:
             recent=recent,
             backlog_feeds=backlog,
             max_replies_per_thread=self.max_replies_per_thread,
-            replies_so_far=replies,
+            replies_so_far=caps.replies,
+            capped_so_far=caps.capped,
+            summarise=last,
         )
 
     # --- feed bookkeeping ------------------------------------------------------------------
