@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.core.dedupe import StoryIndex
 from bot.core.fact_tracker import FactTracker
-from bot.core.facts import ItemFacts, read_item, resolve
+from bot.core.facts import ItemFacts, read_item
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
@@ -82,20 +82,6 @@ def audit_item(entry: Entry) -> dict[str, Any]:
         "published": entry.published.isoformat(),
         "feed": entry.source,
     }
-
-
-def initial_states(
-    storylines: Iterable[Storyline],
-    claims: Mapping[FactKey, Sequence[Claim]],
-    stored: Mapping[FactKey, FactView],
-) -> dict[FactKey, FactView]:
-    """Every fact's state: as last recorded, else resolved from what is known."""
-    states: dict[FactKey, FactView] = {}
-    for storyline in storylines:
-        for spec in storyline.facts:
-            key = (storyline.id, spec.id)
-            states[key] = stored.get(key) or resolve(spec, claims.get(key, ()), storyline=storyline)
-    return states
 
 
 def decide(
