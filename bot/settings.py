@@ -98,14 +98,6 @@ class Settings(BaseSettings):
             ChannelAddress.parse(value)
         return value or None
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
-    def has_chat(self) -> bool:
-        return bool(self.slack_bot_token or self.discord_token)
-
 
 _ENV_NAMES = {
     "slack_bot_token": "SLACK_BOT_TOKEN",

@@ -252,7 +252,6 @@ _Ready = dict[int, tuple[tuple[_Hit, ...], tuple[_Hit, ...]]]
 class _Plan:
     """What a storyline defines, precomputed for scoring."""
 
-    has_subjects: bool
     #: Kinds of own evidence (actor, party, subject) the storyline defines; a
     #: sibling is beaten by min(2, this many) of them.
     own_kinds: int
@@ -311,7 +310,6 @@ class Matcher:
             rules = storyline.match
             plans.append(
                 _Plan(
-                    has_subjects=bool(rules.subjects),
                     own_kinds=sum(bool(g) for g in (rules.actors, rules.parties, rules.subjects)),
                     sibling_storylines=frozenset(
                         s.storyline for s in rules.siblings if s.storyline

@@ -25,7 +25,6 @@ class RawEntry:
     summary_html: str
     published: datetime | None
     published_text: str | None = None
-    author: str | None = None
     title_is_html: bool = True
 
 
@@ -297,8 +296,6 @@ class FactChange:
 
 # --- subscriptions and delivery ------------------------------------------------------------
 
-Platform = Literal["console", "slack", "discord"]
-
 
 @dataclass(frozen=True, slots=True)
 class ChannelAddress:
@@ -381,7 +378,6 @@ class Invoker:
     platform adapter (Slack: workspace admin/owner per ``users.info`` or listed in
     THREADLINE_ADMINS; Discord: Manage Server), never taken from the request."""
 
-    platform: str
     user_id: str
     channel: ChannelAddress
     is_admin: bool

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import (
     Feed,
     FeedSeed,
 )
+from bot.errors import ErrorCode
 from bot.storage import tables as t
-from bot.storage.base import StoreBase
+from bot.storage.base import Part
 from bot.storage.records import (
     FeedUpdate,
     feed_from_row,
@@ -22,8 +23,8 @@ from bot.storage.records import (
 )
 
 
-class FeedStore(StoreBase):
-    # --- feeds ---------------------------------------------------------------------------
+class FeedRecords(Part):
+    """Feeds: the seed-file sync, additions and removals, claims, poll results."""
 
     async def sync_feeds(self, seeds: Sequence[FeedSeed], now: datetime) -> int:
         """Add the seed file's feeds that are not known yet and refresh the name,
@@ -114,7 +115,9 @@ class FeedStore(StoreBase):
             await conn.execute(
                 update(t.feeds)
                 .where(t.feeds.c.id == row.id)
-                .values(removed=True, enabled=False, status="disabled", error_code="removed")
+                .values(
+                    removed=True, enabled=False, status="disabled", error_code=ErrorCode.REMOVED
+                )
             )
             return feed_from_row(row)
 
@@ -132,9 +135,7 @@ class FeedStore(StoreBase):
         lease: timedelta,
         *,
         due_only: bool = True,
-        feed_ids: Sequence[int] | None = None,
         limit: int = 1000,
-        grace: timedelta = timedelta(0),
     ) -> list[Feed]:
         """Claim enabled feeds (due ones, or all) for ``owner`` until ``now + lease``.
         A feed under another owner's live lease is not claimed."""
@@ -144,11 +145,7 @@ class FeedStore(StoreBase):
             or_(t.feeds.c.lease_until.is_(None), t.feeds.c.lease_until < now),
         ]
         if due_only:
-            cond.append(
-                or_(t.feeds.c.next_poll_at.is_(None), t.feeds.c.next_poll_at <= now + grace)
-            )
-        if feed_ids is not None:
-            cond.append(t.feeds.c.id.in_(list(feed_ids)))
+            cond.append(or_(t.feeds.c.next_poll_at.is_(None), t.feeds.c.next_poll_at <= now))
         stmt = self._locked(
             select(t.feeds).where(and_(*cond)).order_by(t.feeds.c.next_poll_at).limit(limit)
         )
@@ -161,6 +158,18 @@ class FeedStore(StoreBase):
                     .values(lease_owner=owner, lease_until=now + lease)
                 )
             return [feed_from_row(r) for r in rows]
+
+    async def next_poll_due(self) -> datetime | None:
+        """When the next enabled feed becomes claimable: its ``next_poll_at``, or
+        the end of a later lease another process holds on it. None: no enabled feed.
+        (The poll loop sleeps until then; ``claim_feeds`` is the matching query.)"""
+        f = t.feeds.c
+        due = func.coalesce(f.next_poll_at, f.created_at)  # never polled: due since added
+        claimable = case((f.lease_until > due, f.lease_until), else_=due)
+        stmt = select(func.min(claimable)).where(f.enabled.is_(True), f.removed.is_(False))
+        async with self.engine.connect() as conn:
+            value: datetime | None = (await conn.execute(stmt)).scalar()
+            return value
 
     async def recover_leases(self, owner: str | None) -> None:
         """Release the leases of a process that is gone: ``owner``'s (a restarted
@@ -194,9 +203,9 @@ class FeedStore(StoreBase):
         """Record polls that produced no items (errors, 304s, unchanged bodies)."""
         if updates:
             async with self.engine.begin() as conn:
-                await self._write_feed_updates(conn, updates)
+                await self.write_feed_updates(conn, updates)
 
-    async def _write_feed_updates(
+    async def write_feed_updates(
         self, conn: AsyncConnection, updates: Sequence[FeedUpdate]
     ) -> None:
         for u in updates:
