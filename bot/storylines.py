@@ -1,6 +1,7 @@
 """Load storyline files (``storylines/<id>.yaml``) into :class:`bot.core.models.Storyline`.
 
-Each file is parsed with ``yaml.safe_load``, validated by the pydantic schema
+Each file is read by :mod:`bot.config_files` (UTF-8, a size limit, no key given
+twice), validated by the pydantic schema
 below and converted to the frozen core dataclasses. Every problem becomes a
 :class:`~bot.errors.ConfigError` whose message names the file, where the
 problem is (the line for YAML syntax errors; the field path such as
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.config_files import error_message, load_yaml
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
@@ -27,6 +29,11 @@ from bot.core.models import (
     TermGroup,
 )
 from bot.errors import ConfigError
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_PHRASES = 5_000
+# A date written without a time zone may be a day ahead of UTC somewhere.
+FUTURE_SLACK = timedelta(days=1)
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 FactId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
@@ -149,29 +156,50 @@ def load_storylines(directory: Path) -> list[Storyline]:
     return sorted(storylines, key=lambda s: s.id)
 
 
-def load_storyline(path: Path | str) -> Storyline:
-    """One storyline file. Its ``id`` must equal the file name without extension."""
+def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storyline:
+    """One storyline file. Its ``id`` must equal the file name without extension.
+
+    Limits: the file is at most :data:`MAX_FILE_BYTES`; it holds at most
+    :data:`MAX_PHRASES` phrases and cues in all; no history entry is dated
+    after ``now`` (default: the system clock) plus a day of time-zone slack."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read storyline file: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(_yaml_message(path, exc)) from None
+    data, text = load_yaml(path, max_bytes=MAX_FILE_BYTES, what="storyline file")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a storyline file must be a mapping (id, title, match, facts)")
     try:
         model = StorylineModel.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_validation_message(path, text, exc)) from None
+    phrases = _phrase_count(model)
+    if phrases > MAX_PHRASES:
+        raise ConfigError(
+            f"{path}: {phrases:,} phrases and cues; the limit is {MAX_PHRASES:,} per storyline"
+        )
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
+    for i, fact in enumerate(model.facts):
+        for j, h in enumerate(fact.history):
+            if _as_utc(h.date) > latest:
+                loc = ("facts", i, "history", j, "date")
+                line = _line_of(text, loc)
+                at = f" (line {line})" if line else ""
+                raise ConfigError(
+                    f"{path}: {_loc_path(loc)}{at}: {_as_utc(h.date):%Y-%m-%d} is in the future; "
+                    "history records what already happened"
+                )
     if model.id != path.stem:
         raise ConfigError(
             f"{path}: id: {model.id!r} must equal the file name {path.stem!r} "
             f"(rename the file or the id)"
         )
     return _to_storyline(model)
+
+
+def _phrase_count(model: StorylineModel) -> int:
+    m = model.match
+    groups = [*m.actors, *m.topics, *m.boosters, *m.exclude]
+    return sum(len(g.phrases) for g in groups) + sum(
+        len(v.cues) for f in model.facts for v in f.values
+    )
 
 
 def _to_storyline(model: StorylineModel) -> Storyline:
@@ -222,14 +250,6 @@ def _as_utc(value: datetime | date) -> datetime:
 # --- error messages -------------------------------------------------------------------------
 
 
-def _yaml_message(path: Path, exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"{path}: line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
-    return f"{path}: invalid YAML: {problem}"
-
-
 def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
     parts = []
     for error in exc.errors()[:5]:
@@ -237,14 +257,10 @@ def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
         where = _loc_path(loc) or "(top level)"
         line = _line_of(text, loc)
         at = f" (line {line})" if line else ""
-        parts.append(f"{where}{at}: {_clean(error['msg'])}")
+        parts.append(f"{where}{at}: {error_message(error)}")
     more = len(exc.errors()) - 5
     suffix = f" (and {more} more)" if more > 0 else ""
     return f"{path}: " + "; ".join(parts) + suffix
-
-
-def _clean(msg: str) -> str:
-    return msg.removeprefix("Value error, ")
 
 
 def _loc_path(loc: tuple[Any, ...]) -> str:

@@ -91,8 +91,11 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
+# Zero-width characters (\u200b-\u200f, \u2060, \ufeff, soft hyphen) are removed
+# too: inside a word they make "Anth\u200bropic" miss every phrase that names it.
 _UNWANTED = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+    "\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
     "\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
 )
 _SPACES = re.compile(r"[^\S\n]+")
@@ -171,8 +174,8 @@ def _entry_url(link: str | None) -> str | None:
 
 def clean_text(text: str) -> str:
     """``text`` without NUL and other control characters (tab and newline
-    kept), bidi overrides, line/paragraph separators, noncharacters and lone
-    surrogates."""
+    kept), bidi overrides, zero-width characters, line/paragraph separators,
+    noncharacters and lone surrogates."""
     return _UNWANTED.sub("", text)
 
 

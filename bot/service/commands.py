@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot.core.feed_input import clean_name, feed_url, redact_url
 from bot.core.models import (
     ChannelAddress,
     Claim,
@@ -176,7 +177,15 @@ class CommandService:
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
         """Fetch the URL once through the SSRF guard and parse it; store it only if
         it is a safe, working feed. Raises ``CommandError`` saying why not."""
-        url = url.strip().strip("<>")
+        try:
+            url = feed_url(url.strip().strip("<>"))
+        except ValueError as exc:
+            raise CommandError(f"Not added: {exc}.") from None
+        if name is not None and not clean_name(name):
+            raise CommandError("Not added: the name has no visible characters.")
+        existing = await self.store.feed_by_url(url)
+        if existing is not None:
+            raise CommandError(f"Already watching that feed as #{existing.id} {existing.name}.")
         try:
             result = await self.fetcher.fetch(FetchRequest(url))
             if result.status != "ok":
@@ -185,7 +194,9 @@ class CommandService:
         except FeedError as exc:
             raise CommandError(f"Not added: {exc.message}") from None
         feed, created = await self.store.add_feed(
-            FeedSeed(url, (name or parsed.title or url)[:200], self.default_interval),
+            FeedSeed(
+                url, clean_name(name or parsed.title or "") or url[:200], self.default_interval
+            ),
             origin,
             self.clock.now(),
         )
@@ -200,7 +211,10 @@ def format_feeds(feeds: Sequence[Feed]) -> str:
     lines = []
     for f in feeds:
         status = f.status if f.enabled else f"disabled ({f.error_code or 'by admin'})"
-        line = f"#{f.id} {f.name} — {status}, every {f.interval_seconds // 60} min — {f.url}"
+        line = (
+            f"#{f.id} {f.name} — {status}, every {f.interval_seconds // 60} min — "
+            f"{redact_url(f.url)}"
+        )
         if f.last_error:
             line += f"\n    last error ({f.failures} in a row): {f.last_error}"
         lines.append(line)

@@ -210,9 +210,18 @@ class Poller:
             claims=claims,
             states=states,
             subscriptions=await self.store.subscriptions(),
-            recent=await self.store.recent_entries(earliest - DEDUPE_WINDOW),
+            recent=await self._recent(entries, earliest - DEDUPE_WINDOW),
             backlog_feeds=backlog,
         )
+
+    async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:
+        """Stored matched items a new entry may repeat: those of the dedupe
+        window, and older ones at the same canonical URL (re-publications)."""
+        recent = await self.store.recent_entries(since)
+        known = {(e.feed_id, e.key) for e in recent}
+        older = await self.store.entries_at_urls([e.url for e in entries if e.url])
+        extra = [e for e in older if (e.feed_id, e.key) not in known]
+        return sorted(extra, key=lambda e: e.published) + recent
 
     # --- feed bookkeeping ------------------------------------------------------------------
 

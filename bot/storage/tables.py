@@ -195,3 +195,13 @@ outbox = Table(
     Column("sent_at", UTC),
 )
 Index("ix_outbox_status", outbox.c.status, outbox.c.id)
+
+# What configuration file was last synced into the database (its content's
+# sha256), so an unchanged feeds.yaml is not re-synced by every command.
+config_sync = Table(
+    "config_sync",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("synced_at", UTC, nullable=False),
+)
