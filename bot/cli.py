@@ -166,7 +166,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         undelivered = delivered.retried + delivered.failed
         if undelivered:
             print(
-                f"  {undelivered} messages could not be delivered"
+                f"  {undelivered} message{'s' if undelivered > 1 else ''} could not be delivered"
                 + (f" ({delivered.retried} will be retried)" if delivered.retried else "")
                 + ": see the log",
                 file=sys.stderr,

@@ -183,7 +183,8 @@ def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storylin
                 line = _line_of(text, loc)
                 at = f" (line {line})" if line else ""
                 raise ConfigError(
-                    f"{path}: {_loc_path(loc)}{at}: {_as_utc(h.date):%Y-%m-%d} is in the future; "
+                    f"{path}: facts[{i}].history[{j}].date{at}: {_as_utc(h.date):%Y-%m-%d} "
+                    "is in the future; "
                     "history records what already happened"
                 )
     if model.id != path.stem:

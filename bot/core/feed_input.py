@@ -87,9 +87,12 @@ def feed_url(text: str) -> str:
     try:
         port = parts.port
     except ValueError:
+        written = parts.netloc.rpartition(":")[2]
+        if written.isdigit():
+            raise ValueError(f"port {int(written)} is out of range (1 to 65535)") from None
         raise ValueError("the port must be a number from 1 to 65535") from None
-    if port is not None and not 1 <= port <= 65535:
-        raise ValueError(f"port {port} is out of range (1 to 65535)")
+    if port == 0:
+        raise ValueError("port 0 is out of range (1 to 65535)")
     if host in METADATA_HOSTS:
         raise ValueError(f"{host} is a cloud metadata service, not a feed")
     try:

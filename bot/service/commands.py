@@ -183,9 +183,6 @@ class CommandService:
             raise CommandError(f"Not added: {exc}.") from None
         if name is not None and not clean_name(name):
             raise CommandError("Not added: the name has no visible characters.")
-        existing = await self.store.feed_by_url(url)
-        if existing is not None:
-            raise CommandError(f"Already watching that feed as #{existing.id} {existing.name}.")
         try:
             result = await self.fetcher.fetch(FetchRequest(url))
             if result.status != "ok":
@@ -193,6 +190,9 @@ class CommandService:
             parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
         except FeedError as exc:
             raise CommandError(f"Not added: {exc.message}") from None
+        existing = await self.store.feed_by_url(url)
+        if existing is not None:
+            raise CommandError(f"Already watching that feed as #{existing.id} {existing.name}.")
         feed, created = await self.store.add_feed(
             FeedSeed(
                 url, clean_name(name or parsed.title or "") or url[:200], self.default_interval
