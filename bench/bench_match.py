@@ -45,10 +45,11 @@ def synthesise(
 ) -> list[Storyline]:
     """``count`` storylines: the real ones, then copies of them with their own id,
     a few extra phrases per group and (unless ``shared_actors``) made-up actor
-    names, as 50 editors' storylines about different organisations would have;
-    topic and exclusion vocabulary stays the real one, so items still hit many
-    storylines' topics. ``shared_actors`` keeps the real actors in every copy:
-    the worst case, where every item about Anthropic hits a third of them."""
+    and subject names, as 50 editors' storylines about different organisations
+    would have; party, topic and exclusion vocabulary stays the real one, so
+    items still hit many storylines' parties and topics. ``shared_actors`` keeps
+    the real actors and subjects in every copy: the worst case, where every item
+    about Anthropic hits a third of them."""
     out: list[Storyline] = list(real[:count])
     i = len(out)
     while len(out) < count:
@@ -72,9 +73,12 @@ def synthesise(
             )
 
         actors = base.match.actors if shared_actors else rename(base.match.actors)
+        subjects = base.match.subjects if shared_actors else rename(base.match.subjects)
         rules = dataclasses.replace(
             base.match,
             actors=vary(actors),
+            subjects=vary(subjects),
+            parties=vary(base.match.parties),
             topics=vary(base.match.topics),
             exclude=vary(base.match.exclude),
         )

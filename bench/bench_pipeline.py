@@ -257,9 +257,11 @@ def _instrument(poller: Poller, stages: Stages) -> None:
         setattr(store, name, stages.timed_async("store", getattr(store, name)))
     poller.matcher.match = stages.timed("match", poller.matcher.match)  # type: ignore[method-assign]
     poll_module.normalise = stages.timed("normalise", poll_module.normalise)  # type: ignore[assignment]
-    decide_module.extract_claims = stages.timed("facts", decide_module.extract_claims)  # type: ignore[assignment]
-    decide_module.resolve = stages.timed("facts", decide_module.resolve)  # type: ignore[assignment]
-    decide_module.find_duplicate = stages.timed("dedupe", decide_module.find_duplicate)  # type: ignore[assignment]
+    decide_module.read_item = stages.timed("facts", decide_module.read_item)  # type: ignore[assignment]
+    tracker = decide_module.FactTracker
+    tracker.add = stages.timed("facts", tracker.add)  # type: ignore[method-assign]
+    index = decide_module.StoryIndex
+    index.find = stages.timed("dedupe", index.find)  # type: ignore[method-assign]
     poll_module.decide = stages.timed("decide", poll_module.decide)  # type: ignore[assignment]
 
 

@@ -157,9 +157,10 @@ def evaluate(corpus: Path, storylines_dir: Path) -> dict[str, Any]:
                 false_hits[sid].append(
                     f"{item['id']} ({results[sid].score:.0f}) {item['title'][:70]}"
                 )
+        best = max((r.score for r in results.values() if r.matched), default=0.0)
         for sid, result in results.items():
-            if not result.matched:
-                continue
+            if not result.matched or result.score < best:
+                continue  # facts move only for the storyline the item belongs to most
             storyline = by_id[sid]
             for claim in extract_claims(storyline, entry):
                 key = (sid, claim.fact)

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from bot.audit import AuditLog
 from bot.clock import SystemClock
+from bot.core.facts import seeded_claims
 from bot.core.models import ChannelAddress, Storyline
 from bot.errors import ConfigError, StorageError
 from bot.feeds.fetch import HttpFetcher
@@ -26,7 +27,6 @@ from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
-from bot.service.ledger import seeded_claims
 from bot.service.notify import AdminNotifier
 from bot.service.poll_cycle import Poller
 from bot.settings import Settings
@@ -39,7 +39,6 @@ from bot.storylines import load_storylines
 log = logging.getLogger(__name__)
 
 CONSOLE_CHANNEL = ChannelAddress("console", "terminal")
-USER_AGENT = "Threadline/0.1 (+https://github.com/threadline; feed monitor)"
 
 
 @dataclass
@@ -149,9 +148,8 @@ async def build(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_feed_bytes,
-        user_agent=USER_AGENT,
     )
-    parser = parser or FeedparserParser()
+    parser = parser or FeedparserParser(max_bytes=settings.max_feed_bytes)
     if platforms is None:
         try:
             platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}
@@ -204,6 +202,7 @@ async def build(
             concurrency=settings.fetch_concurrency,
             parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
+            max_replies_per_thread=settings.max_replies_per_thread,
         ),
         deliverer=deliverer,
         commands=CommandService(

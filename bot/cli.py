@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from bot.service.commands import format_feeds
 from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from bot.storage.problems import describe, is_database_error
+from bot.storylines import load_storyline
 
 log = logging.getLogger("bot")
 
@@ -93,10 +95,35 @@ def make_parser() -> argparse.ArgumentParser:
     fr = action(fsub, "remove", "remove a feed by id or URL")
     fr.add_argument("ref")
 
-    storylines = cmd("storylines", "list storylines or show one's fact timeline")
+    storylines = cmd(
+        "storylines", "list storylines, show one's fact timeline, check or try a new file"
+    )
     ssub = storylines.add_subparsers(dest="action", required=True, metavar="ACTION")
     action(ssub, "list", "storylines with their current facts")
     action(ssub, "show", "a storyline's facts and their timelines").add_argument("storyline")
+    check = action(ssub, "check", "validate a storyline file and warn about weak phrases")
+    check.add_argument("file", type=Path)
+    check.add_argument(
+        "--corpus",
+        metavar="JSONL",
+        type=Path,
+        help="sample items (labelled-corpus JSONL) to find phrases frequent in unrelated news",
+    )
+    trial = action(
+        ssub, "try", "show what a storyline file would match and the fact timeline it gives"
+    )
+    trial.add_argument("file", type=Path)
+    trial.add_argument(
+        "--corpus", metavar="JSONL", type=Path, help="run over these items, not the stored ones"
+    )
+    trial.add_argument(
+        "--since",
+        metavar="DAYS",
+        type=float,
+        default=30.0,
+        help="stored items published in the last DAYS days (default 30)",
+    )
+    trial.add_argument("--brief", action="store_true", help="leave out the reasons")
 
     for name, help in (
         ("follow", "start a channel's thread for a storyline"),
@@ -221,6 +248,9 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action in ("check", "try"):
+        return await _review(args, settings)
+
     async def work(app: Threadline) -> int:
         try:
             if args.action == "list":
@@ -233,6 +263,29 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return await _with_app(settings, work, platforms={})
+
+
+async def _review(args: argparse.Namespace, settings: Settings) -> int:
+    """``storylines check`` / ``try``: a file under review, beside the live storylines."""
+    from bot.core.review import format_trial, trial
+    from bot.storyline_review import check, live_storylines, load_corpus
+
+    sample = load_corpus(args.corpus) if args.corpus else []
+    if args.action == "check":
+        print(check(args.file, settings.storylines_dir, sample))
+        return 0
+    storyline = load_storyline(args.file)
+    others = live_storylines(settings.storylines_dir)
+    if args.corpus is None:
+        since = datetime.now(UTC) - timedelta(days=args.since)
+
+        async def stored(app: Threadline) -> int:
+            sample.extend(await app.store.entries_since(since))
+            return 0
+
+        await _with_app(settings, stored, platforms={})
+    print(format_trial(trial(storyline, sample, others), reasons=not args.brief))
+    return 0
 
 
 async def _follow(args: argparse.Namespace, settings: Settings) -> int:

@@ -4,23 +4,19 @@ One place decides what a configuration file may be: at most ``max_bytes`` long
 (read no further, so a huge file cannot exhaust memory), UTF-8, valid YAML and
 without a key given twice in one mapping (YAML would keep the last one
 silently). Every refusal is a ``ConfigError`` naming the file, the line when
-there is one, and what is wrong. ``summarise`` keeps a long list of problems
-to a few lines plus a count.
+there is one, and what is wrong (worded by :mod:`bot.config_messages`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 
+from bot.config_messages import yaml_problem
 from bot.errors import ConfigError
-
-SHOWN_PROBLEMS = 5
-
 
 # libyaml's parser when PyYAML was built with it: several times faster on a big file.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -82,7 +78,7 @@ def parse_yaml(path: Path, text: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise ConfigError(yaml_message(path, exc)) from None
+        raise ConfigError(yaml_problem(path, exc)) from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid YAML: nested too deeply") from None
 
@@ -91,44 +87,3 @@ def load_yaml(path: Path, *, max_bytes: int, what: str) -> tuple[Any, str]:
     """(document, text) of the YAML file ``path``; see the module docstring."""
     text = read_text(path, max_bytes=max_bytes, what=what)
     return parse_yaml(path, text), text
-
-
-def yaml_message(path: Path, exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    if mark is not None:
-        return f"{path}: line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
-    return f"{path}: invalid YAML: {problem}"
-
-
-def summarise(problems: Sequence[str], *, shown: int = SHOWN_PROBLEMS) -> str:
-    """The first ``shown`` problems joined by "; ", then "… and N more errors"."""
-    text = "; ".join(problems[:shown])
-    more = len(problems) - shown
-    if more > 0:
-        text += f"; … and {more:,} more error{'s' if more > 1 else ''}"
-    return text
-
-
-def error_message(err: Any) -> str:
-    """A pydantic error's message without pydantic's wording for people who never
-    wrote Python: no "Value error, " prefix, no model class names."""
-    kind = err.get("type", "")
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return "should be a mapping (key: value)"
-    if kind == "list_type":
-        return "should be a list"
-    msg = str(err.get("msg", ""))
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    return msg
-
-
-def validation_problems(exc: ValidationError) -> list[str]:
-    """``field.path: message`` for each error of ``exc``."""
-    problems = []
-    for err in exc.errors():
-        loc = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in err["loc"])
-        loc = loc.replace(".[", "[") or "(top level)"
-        problems.append(f"{loc}: {error_message(err)}")
-    return problems

@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+#: The longest wait a server's or platform's "retry after" is honoured for.
+MAX_RETRY_AFTER = timedelta(hours=6)
+
 
 class ThreadlineError(Exception):
     """Base of every error Threadline raises on purpose."""

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.config_files import load_yaml, summarise, validation_problems
+from bot.config_files import load_yaml
+from bot.config_messages import summarise, validation_problems
 from bot.core.feed_input import clean_name, feed_url
 from bot.core.models import FeedSeed
 from bot.errors import ConfigError
@@ -53,7 +54,7 @@ def load_feeds_file(path: Path, default_interval: int) -> list[FeedSeed]:
     """Read ``feeds.yaml``. Raises ``ConfigError`` naming the file, the line (YAML
     syntax, encoding, a key given twice) or the field (schema), and what is
     wrong; a long list of problems is cut to a few and a count."""
-    data, _text = load_yaml(path, max_bytes=MAX_FILE_BYTES, what="feeds file")
+    data, text = load_yaml(path, max_bytes=MAX_FILE_BYTES, what="feeds file")
     if isinstance(data, dict) and isinstance(data.get("feeds"), list):
         count = len(data["feeds"])
         if count > MAX_FEEDS:
@@ -63,7 +64,7 @@ def load_feeds_file(path: Path, default_interval: int) -> list[FeedSeed]:
     try:
         parsed = _FeedsFile.model_validate(data if data is not None else {})
     except ValidationError as exc:
-        raise ConfigError(f"{path}: " + summarise(validation_problems(exc))) from None
+        raise ConfigError(f"{path}: {validation_problems(exc, yaml_text=text)}") from None
     first: dict[str, int] = {}
     problems = []
     seeds = []

@@ -22,6 +22,7 @@ from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_messages import validation_problems
 from bot.core.models import ChannelAddress
 from bot.errors import ConfigError
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     # How long a claimed feed stays this instance's; must outlast one poll of it.
     # When an instance dies, others take its claimed feeds over after this.
     feed_lease: int = Field(300, ge=10, le=3600, description="seconds a feed claim lasts")
+    # Coverage replies per thread (channel, storyline) per poll cycle; the rest of
+    # the cycle's coverage there becomes one "and N more matched items" reply.
+    max_replies_per_thread: int = Field(10, ge=1, le=1000)
     slack_api_url: str | None = None
     discord_api_url: str | None = None
     http_port: int = Field(3000, ge=1, le=65535)
@@ -165,20 +169,21 @@ _ENV_NAMES = {
 }
 
 
+def _variable(loc: tuple[Any, ...]) -> str:
+    """The environment variable of a settings field ("" for the settings as a whole)."""
+    if not loc:
+        return ""
+    field = str(loc[0])
+    return _ENV_NAMES.get(field, f"THREADLINE_{field.upper()}")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the environment, then apply ``overrides`` (CLI flags; None = not given)."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**given)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            if not err["loc"]:
-                problems.append(str(err["msg"]).removeprefix("Value error, "))
-                continue
-            field = str(err["loc"][0])
-            name = _ENV_NAMES.get(field, f"THREADLINE_{field.upper()}")
-            problems.append(f"{name}: {str(err['msg']).removeprefix('Value error, ')}")
-        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+        problems = validation_problems(exc, place=_variable)
+        raise ConfigError(f"invalid configuration: {problems}") from None
     except SettingsError as exc:
         raise ConfigError(f"invalid configuration: {exc}") from None

@@ -16,18 +16,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
+import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.config_files import error_message, load_yaml
+from bot.config_files import load_yaml
+from bot.config_messages import _line_of, location_path, validation_problems
+from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
     MatchRules,
     SeededClaim,
+    Sibling,
     Storyline,
     TermGroup,
 )
+from bot.core.patterns import compile_pattern
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -50,18 +54,62 @@ class TermGroupModel(_Model):
     fuzzy: bool = True
 
 
+class SiblingModel(_Model):
+    name: Slug
+    description: str = ""
+    phrases: list[Phrase] = []
+    storyline: Slug | None = None
+
+    @model_validator(mode="after")
+    def _names_something(self) -> SiblingModel:
+        if not self.phrases and self.storyline is None:
+            raise ValueError("a sibling needs 'phrases' (what tells it apart) or 'storyline'")
+        return self
+
+
 class MatchModel(_Model):
-    actors: list[TermGroupModel] = Field(min_length=1)
-    topics: list[TermGroupModel] = Field(min_length=1)
+    actors: list[TermGroupModel] = []
+    topics: list[TermGroupModel] = []
+    subjects: list[TermGroupModel] = []
+    parties: list[TermGroupModel] = []
     boosters: list[TermGroupModel] = []
     exclude: list[TermGroupModel] = []
+    siblings: list[SiblingModel] = []
+    since: datetime | date | None = None
     threshold: float = Field(default=60.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _can_match(self) -> MatchModel:
+        # Either rule must be satisfiable: actor + topic, or subject + anything.
+        if not self.subjects and not (self.actors and self.topics):
+            raise ValueError(
+                "needs 'subjects' (what the story is about), or both 'actors' and 'topics'"
+            )
+        names = [s.name for s in self.siblings]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sibling names must be unique; repeated: {', '.join(dupes)}")
+        return self
 
 
 class ValueModel(_Model):
     value: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][\w .-]*$")]
     label: str = Field(min_length=1)
     cues: list[Phrase] = []
+    events: list[str] | None = None
+    subject: list[Phrase] = []
+    partial_of: str | None = None
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, names: list[str] | None) -> list[str] | None:
+        for name in names or []:
+            words = name.strip().split(" ", 1)
+            kind = words[1] if words[0].lower() in {"not", "may"} and len(words) > 1 else name
+            if not is_known(kind):
+                known = ", ".join(sorted({*KINDS, *CLASSES}))
+                raise ValueError(f"unknown event {kind!r}; known events: {known}")
+        return names
 
 
 class HistoryModel(_Model):
@@ -80,14 +128,16 @@ class FactModel(_Model):
     values: list[ValueModel] = []
     patterns: list[str] = []
     history: list[HistoryModel] = []
+    subject: list[Phrase] = []
+    qualifiers: list[Phrase] = []
 
     @field_validator("patterns")
     @classmethod
     def _patterns_capture_value(cls, patterns: list[str]) -> list[str]:
         for i, pattern in enumerate(patterns):
             try:
-                compiled = re.compile(pattern, re.IGNORECASE)
-            except re.error as exc:
+                compiled = compile_pattern(pattern)
+            except regex.error as exc:
                 raise ValueError(f"pattern {i} is not a valid regular expression: {exc}") from exc
             if "value" not in compiled.groupindex:
                 raise ValueError(f"pattern {i} needs a named group (?P<value>...)")
@@ -104,6 +154,11 @@ class FactModel(_Model):
             if v.value in seen:
                 raise ValueError(f"value {v.value!r} is listed twice")
             seen.add(v.value)
+        for v in self.values:
+            if v.partial_of is not None and (v.partial_of not in seen or v.partial_of == v.value):
+                raise ValueError(
+                    f"value {v.value!r}: partial_of {v.partial_of!r} is not another value"
+                )
         for i, h in enumerate(self.history):
             text = str(h.value)
             if self.kind == "enum" and text not in seen:
@@ -166,15 +221,17 @@ def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storylin
     data, text = load_yaml(path, max_bytes=MAX_FILE_BYTES, what="storyline file")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a storyline file must be a mapping (id, title, match, facts)")
-    try:
-        model = StorylineModel.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_validation_message(path, text, exc)) from None
-    phrases = _phrase_count(model)
+    # Counted before validation: half a million phrases would take a minute to validate.
+    phrases = _phrase_count(data)
     if phrases > MAX_PHRASES:
         raise ConfigError(
             f"{path}: {phrases:,} phrases and cues; the limit is {MAX_PHRASES:,} per storyline"
         )
+    try:
+        model = StorylineModel.model_validate(data)
+    except ValidationError as exc:
+        problems = validation_problems(exc, place=_place, yaml_text=text)
+        raise ConfigError(f"{path}: {problems}") from None
     latest = (now or datetime.now(UTC)) + FUTURE_SLACK
     for i, fact in enumerate(model.facts):
         for j, h in enumerate(fact.history):
@@ -195,12 +252,14 @@ def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storylin
     return _to_storyline(model)
 
 
-def _phrase_count(model: StorylineModel) -> int:
-    m = model.match
-    groups = [*m.actors, *m.topics, *m.boosters, *m.exclude]
-    return sum(len(g.phrases) for g in groups) + sum(
-        len(v.cues) for f in model.facts for v in f.values
-    )
+def _phrase_count(data: Any) -> int:
+    """How many strings the lists of a storyline document hold (phrases, cues,
+    patterns, sources …): what matching has to index."""
+    if isinstance(data, dict):
+        return sum(_phrase_count(v) for v in data.values())
+    if isinstance(data, list):
+        return sum(1 if isinstance(v, str) else _phrase_count(v) for v in data)
+    return 0
 
 
 def _to_storyline(model: StorylineModel) -> Storyline:
@@ -216,6 +275,18 @@ def _to_storyline(model: StorylineModel) -> Storyline:
             boosters=_groups(m.boosters),
             exclude=_groups(m.exclude),
             threshold=m.threshold,
+            subjects=_groups(m.subjects),
+            parties=_groups(m.parties),
+            siblings=tuple(
+                Sibling(
+                    x.name,
+                    tuple(p.strip() for p in x.phrases),
+                    x.storyline,
+                    " ".join(x.description.split()),
+                )
+                for x in m.siblings
+            ),
+            since=None if m.since is None else _as_utc(m.since),
         ),
         facts=tuple(_fact(f) for f in model.facts),
         authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
@@ -231,7 +302,17 @@ def _fact(f: FactModel) -> FactSpec:
         id=f.id,
         label=f.label,
         kind=f.kind,
-        values=tuple(FactValueSpec(v.value, v.label, tuple(v.cues)) for v in f.values),
+        values=tuple(
+            FactValueSpec(
+                v.value,
+                v.label,
+                tuple(v.cues),
+                events=None if v.events is None else tuple(e.strip() for e in v.events),
+                subject=tuple(p.strip() for p in v.subject),
+                partial_of=v.partial_of,
+            )
+            for v in f.values
+        ),
         history=tuple(
             SeededClaim(str(h.value), _as_utc(h.date), h.source, h.url)
             for h in sorted(f.history, key=lambda h: _as_utc(h.date))
@@ -239,6 +320,8 @@ def _fact(f: FactModel) -> FactSpec:
         required=f.required,
         description=" ".join(f.description.split()),
         patterns=tuple(f.patterns),
+        subject=tuple(p.strip() for p in f.subject),
+        qualifiers=tuple(p.strip() for p in f.qualifiers),
     )
 
 
@@ -251,49 +334,5 @@ def _as_utc(value: datetime | date) -> datetime:
 # --- error messages -------------------------------------------------------------------------
 
 
-def _validation_message(path: Path, text: str, exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        loc = tuple(error["loc"])
-        where = _loc_path(loc) or "(top level)"
-        line = _line_of(text, loc)
-        at = f" (line {line})" if line else ""
-        parts.append(f"{where}{at}: {error_message(error)}")
-    more = len(exc.errors()) - 5
-    suffix = f" (and {more} more)" if more > 0 else ""
-    return f"{path}: " + "; ".join(parts) + suffix
-
-
-def _loc_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and not part.startswith(("function-", "union[")):
-            # pydantic adds union branch names ("str", "int", "datetime") to loc
-            if part in {"str", "int", "datetime", "date"} and out:
-                continue
-            out += f".{part}" if out else part
-    return out
-
-
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the node that ``loc`` points to (or its nearest parent)."""
-    try:
-        node: yaml.Node | None = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
-        else:
-            break
-    if node is not None:
-        line = node.start_mark.line + 1
-    return line
+def _place(loc: tuple[Any, ...]) -> str:
+    return location_path(loc) or "(top level)"

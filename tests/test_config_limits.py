@@ -128,7 +128,7 @@ def test_feed_names_lose_bidi_overrides_and_zero_width_characters(tmp_path: Path
         'feeds:\n  - url: http://news.example/x.xml\n    name: "Reu\\u200bters \\u202egnp.exe"\n'
         '  - url: http://news.example/y.xml\n    name: "\\u200b\\u2060"\n'
     )
-    with pytest.raises(ConfigError, match=r"feeds\[1\]\.name: the name has no visible"):
+    with pytest.raises(ConfigError, match=r"feeds\[1\]\.name \(line 5\): the name has no visible"):
         load_feeds_file(path, 600)
     path.write_text(
         'feeds:\n  - url: http://news.example/x.xml\n    name: "Reu\\u200bters \\u202egnp.exe"\n'
@@ -138,7 +138,7 @@ def test_feed_names_lose_bidi_overrides_and_zero_width_characters(tmp_path: Path
 
 def test_a_non_mapping_entry_names_no_pydantic_model(tmp_path: Path) -> None:
     message = feeds_error(tmp_path, "feeds:\n  - just a string\n")
-    assert "feeds[0]: should be a mapping" in message
+    assert "feeds[0] (line 2): should be a mapping" in message
 
 
 # --- case 6: size limits --------------------------------------------------------------------
@@ -205,6 +205,6 @@ async def test_a_bad_feeds_file_creates_no_database(tmp_path: Path, env: dict[st
     code, _out, err = await threadline(
         "run", "--once", "--feeds", str(feeds), "--database", f"sqlite:///{db}", env=env
     )
-    assert code == 2 and "feeds[0].url: port 99999 is out of range" in err
+    assert code == 2 and "feeds[0].url (line 2): port 99999 is out of range" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not db.exists()

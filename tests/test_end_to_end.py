@@ -191,3 +191,24 @@ async def test_cli_feeds_add_refuses_what_is_not_a_feed_and_stores_nothing(
     assert code == 0, err
     code, out, _ = await threadline("feeds", "list", "--json", *common, env=env)
     assert [json.loads(line)["name"] for line in out.splitlines()] == ["Fable desk"]
+
+
+async def test_threadline_max_feed_bytes_also_raises_the_parser_limit(
+    sqlite_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
+) -> None:
+    # A 6 MiB feed (a large comment pads it) is over the parser's 5 MiB default:
+    # with THREADLINE_MAX_FEED_BYTES at 8 MiB both the download and the parse accept it.
+    padded = rss(FABLE_ITEMS, title="Fable desk").replace(
+        b"<item>", b"<!-- " + b"x" * (6 * 1024 * 1024) + b" --><item>", 1
+    )
+    server.set("/fable.xml", padded)
+    common = ["--feeds", str(write_feeds(tmp_path, server)), "--database", sqlite_url]
+    common += ["--storylines", str(REPO / "storylines")]
+    env["THREADLINE_MAX_FEED_BYTES"] = str(8 * 1024 * 1024)
+    code, _out, err = await threadline("run", "--once", "--no-seeded-history", *common, env=env)
+    assert code == 0, err
+    code, out, err = await threadline("feeds", "list", "--json", *common, env=env)
+    assert code == 0, err
+    rows = {row["name"]: row for row in map(json.loads, out.splitlines())}
+    assert rows["Fable desk"]["failures"] == 0, rows["Fable desk"]["last_error"]
+    assert rows["Fable desk"]["status"] == "ok"

@@ -8,25 +8,33 @@ performs it in one transaction.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from bot.core.dedupe import find_duplicate
-from bot.core.facts import extract_claims, resolve
+from bot.core.dedupe import StoryIndex
+from bot.core.facts import FactReplay, ItemFacts, read_item, replay_order, resolve
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
     Entry,
     FactChange,
     FactKey,
+    FactSpec,
     FactView,
     MatchResult,
     Storyline,
     Subscription,
 )
-from bot.core.render import change_reply, coverage_reply
+from bot.core.patterns import PatternTimeout
+from bot.core.render import change_reply, coverage_reply, summary_reply
+
+#: Coverage replies per thread (channel, storyline) in one cycle, unless told otherwise.
+DEFAULT_MAX_REPLIES_PER_THREAD = 10
+#: A storyline pattern that runs past its time limit on this many items in one
+#: decision is skipped for the rest of it (each time-out costs its time limit).
+MAX_PATTERN_TIMEOUTS = 3
 
 
 @dataclass(slots=True)
@@ -50,11 +58,15 @@ class Post:
 
 @dataclass(slots=True)
 class Decision:
+    """``replies`` counts the coverage replies this decision posts per storyline
+    (add it to the ``replies_so_far`` of the cycle's next batch)."""
+
     items: list[NewItem] = field(default_factory=list)
     changes: list[FactChange] = field(default_factory=list)
     states: dict[FactKey, FactView] = field(default_factory=dict)
     posts: list[Post] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    replies: Counter[str] = field(default_factory=Counter)
 
 
 def audit_item(entry: Entry) -> dict[str, Any]:
@@ -91,22 +103,38 @@ def decide(
     subscriptions: Sequence[Subscription],
     recent: Sequence[Entry],
     backlog_feeds: frozenset[int],
+    max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
+    replies_so_far: Mapping[str, int] | None = None,
 ) -> Decision:
     """Decide a cycle. ``entries`` are the cycle's new items (any order: they are
     processed in publication order); entries of ``backlog_feeds`` (a feed's first
     successful poll) are matched, fact-tracked and audited but not posted.
     ``claims`` holds every known claim per fact (seeded ones included, or not).
+
+    Each thread (channel, storyline) gets at most ``max_replies_per_thread``
+    coverage replies in a cycle (``replies_so_far`` counts those decided by the
+    cycle's earlier batches); the rest of its coverage becomes one summary reply
+    ("and N more matched items"). Such items are still stored, matched and
+    audited (``posted`` false, ``capped`` true). Fact-change replies are never
+    capped: each says something a count cannot.
+
+    Near-linear in the number of entries: duplicates are looked up in an index
+    (:class:`StoryIndex`) and facts are resolved incrementally
+    (:class:`FactTracker`) rather than by replaying every claim for every new one.
     """
     by_id = {s.id: s for s in storylines}
-    known: dict[FactKey, list[Claim]] = defaultdict(list, {k: list(v) for k, v in claims.items()})
+    trackers: dict[FactKey, FactTracker] = {}
     decision = Decision(states=dict(states))
+    so_far = replies_so_far or {}
     followers: dict[str, list[Subscription]] = defaultdict(list)
     for sub in subscriptions:
         if sub.enabled:
             followers[sub.storyline].append(sub)
-    seen: list[Entry] = list(recent)
+    seen = StoryIndex(recent)
     first_post: dict[tuple[str, str], list[Post]] = {}
     changed: list[str] = []
+    capped: Counter[str] = Counter()
+    guard = _PatternGuard()
 
     for entry in sorted(entries, key=lambda e: (e.published, e.first_seen, e.key)):
         results = matcher.match(entry)
@@ -115,8 +143,8 @@ def decide(
         duplicate = None
         if matched:
             # Only matched items can be posted, so only they can be duplicates.
-            duplicate = find_duplicate(entry, seen)
-            seen.append(entry)
+            duplicate = seen.find(entry)
+            seen.add(entry)
         item_claims: list[Claim] = []
         if not matched:
             best = max(results, key=lambda r: r.score, default=None)
@@ -128,20 +156,30 @@ def decide(
                     "item": audit_item(entry),
                 }
             )
+        # Facts move only for the storyline the item belongs to most: a court story
+        # that also matches another storyline through generic words must not move
+        # that storyline's facts.
+        best_score = max((r.score for r in matched), default=0.0)
         for result in matched:
             storyline = by_id[result.storyline]
             posted = not backlog and duplicate is None
-            decision.audit.append(
-                {
-                    "event": "item.matched",
-                    "storyline": storyline.id,
-                    "score": round(result.score, 2),
-                    "reasons": [r.describe() for r in result.reasons],
-                    "posted": posted,
-                    "item": audit_item(entry),
-                }
-            )
-            if posted:
+            sent = so_far.get(storyline.id, 0) + decision.replies[storyline.id]
+            over = posted and sent >= max_replies_per_thread
+            audited: dict[str, Any] = {
+                "event": "item.matched",
+                "storyline": storyline.id,
+                "score": round(result.score, 2),
+                "reasons": [r.describe() for r in result.reasons],
+                "posted": posted and not over,
+                "item": audit_item(entry),
+            }
+            if over:
+                audited["capped"] = True
+            decision.audit.append(audited)
+            if over:
+                capped[storyline.id] += 1
+            elif posted:
+                decision.replies[storyline.id] += 1
                 reply = coverage_reply(storyline, entry, result)
                 posts = [
                     Post(sub.id, "reply", asdict(reply), entry) for sub in followers[storyline.id]
@@ -150,11 +188,29 @@ def decide(
                 first_post[(storyline.id, entry.key)] = posts
             elif duplicate is not None and not backlog:
                 _add_also(first_post.get((storyline.id, duplicate.key), ()), entry.source)
-            for claim in extract_claims(storyline, entry):
+            read = None
+            if result.score >= best_score:
+                read = guard.read(storyline, entry, decision.audit)
+            for position in read.positions if read else ():
+                # A party's stance is shown with who holds it; it moves nothing.
+                decision.audit.append(
+                    {
+                        "event": "fact.position",
+                        "storyline": storyline.id,
+                        "fact": position.fact,
+                        "value": position.value,
+                        "who": position.who,
+                        "item": audit_item(entry),
+                    }
+                )
+            for claim in read.claims if read else ():
                 item_claims.append(claim)
                 key = (storyline.id, claim.fact)
-                known[key].append(claim)
-                new = resolve(storyline.fact(claim.fact), known[key], storyline=storyline)
+                if key not in trackers:
+                    trackers[key] = FactTracker(
+                        storyline.fact(claim.fact), claims.get(key, ()), storyline=storyline
+                    )
+                new = trackers[key].add(claim)
                 old = decision.states.get(key) or FactView(storyline.id, claim.fact, None)
                 if (new.value, new.disputed) == (old.value, old.disputed):
                     decision.states[key] = new
@@ -186,12 +242,115 @@ def decide(
                     )
         decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate, bool(matched)))
 
+    for storyline_id, more in capped.items():
+        reply = summary_reply(by_id[storyline_id], more)
+        decision.posts.extend(
+            Post(sub.id, "reply", asdict(reply)) for sub in followers[storyline_id]
+        )
     for storyline_id in changed:
         decision.posts.extend(
             Post(sub.id, "edit_root", {"storyline": storyline_id})
             for sub in followers[storyline_id]
         )
     return decision
+
+
+class FactTracker:
+    """The state of one fact as a cycle's claims arrive, equal after each ``add``
+    to :func:`resolve` over the known claims plus every claim added so far.
+
+    The decider adds claims in publication order, so each new claim usually sorts
+    after everything known: the replay (:class:`FactReplay`) takes one step. Known
+    claims newer than it (an older item arriving late) are replayed on a copy,
+    and only those. A claim that sorts before one already added (equal
+    publication times in another order) replays everything, as ``resolve`` does.
+    """
+
+    def __init__(self, spec: FactSpec, known: Iterable[Claim], *, storyline: Storyline) -> None:
+        self._spec = spec
+        self._storyline = storyline
+        self._claims = [c for c in known if c.fact == spec.id]
+        self._start(sorted(self._claims, key=replay_order))
+
+    def _start(self, ordered: list[Claim]) -> None:
+        self._replay = FactReplay(self._spec, storyline=self._storyline)
+        self._ahead = ordered  # known claims not replayed yet, in replay order
+        self._next = 0
+
+    def add(self, claim: Claim) -> FactView:
+        order = replay_order(claim)
+        self._claims.append(claim)
+        if self._replay.last is not None and order < self._replay.last:
+            ordered = sorted(self._claims, key=replay_order)
+            self._start(ordered)
+            self._step_to(None)
+            return self._replay.view()
+        # Known claims up to this one (equal ones first: resolve's sort is stable
+        # and the new claim comes last), then this one.
+        self._step_to(order)
+        self._replay.add(claim)
+        if self._next == len(self._ahead):
+            return self._replay.view()
+        ahead = self._replay.copy()
+        for later in self._ahead[self._next :]:
+            ahead.add(later)
+        return ahead.view()
+
+    def _step_to(self, order: tuple[Any, ...] | None) -> None:
+        while self._next < len(self._ahead) and (
+            order is None or replay_order(self._ahead[self._next]) <= order
+        ):
+            self._replay.add(self._ahead[self._next])
+            self._next += 1
+
+
+class _PatternGuard:
+    """Claim extraction that survives a storyline pattern running past its time
+    limit (:class:`PatternTimeout`): the pattern is skipped for that item (an
+    audit ``pattern.timeout`` event says so) and, after
+    :data:`MAX_PATTERN_TIMEOUTS` items, for the rest of the decision."""
+
+    def __init__(self) -> None:
+        self._strikes: Counter[tuple[str, str]] = Counter()
+        self._variants: dict[tuple[str, frozenset[str]], Storyline] = {}
+
+    def read(self, storyline: Storyline, entry: Entry, audit: list[dict[str, Any]]) -> ItemFacts:
+        skipped = {
+            p
+            for (s, p), n in self._strikes.items()
+            if s == storyline.id and n >= MAX_PATTERN_TIMEOUTS
+        }
+        while True:
+            try:
+                return read_item(self._without(storyline, frozenset(skipped)), entry)
+            except PatternTimeout as exc:
+                if exc.pattern in skipped:  # cannot happen: a skipped pattern is not run
+                    raise
+                skipped.add(exc.pattern)
+                self._strikes[(storyline.id, exc.pattern)] += 1
+                audit.append(
+                    {
+                        "event": "pattern.timeout",
+                        "storyline": storyline.id,
+                        "pattern": exc.pattern,
+                        "timeout": exc.timeout,
+                        "skipped_for_cycle": self._strikes[(storyline.id, exc.pattern)]
+                        >= MAX_PATTERN_TIMEOUTS,
+                        "item": audit_item(entry),
+                    }
+                )
+
+    def _without(self, storyline: Storyline, skipped: frozenset[str]) -> Storyline:
+        if not skipped:
+            return storyline
+        key = (storyline.id, skipped)
+        if key not in self._variants:
+            facts = tuple(
+                replace(spec, patterns=tuple(p for p in spec.patterns if p not in skipped))
+                for spec in storyline.facts
+            )
+            self._variants[key] = replace(storyline, facts=facts)
+        return self._variants[key]
 
 
 def _add_also(posts: Iterable[Post], source: str) -> None:

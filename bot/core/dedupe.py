@@ -15,20 +15,22 @@ words say little.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from datetime import timedelta
+from bisect import bisect_left, bisect_right, insort
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from bot.core.models import Entry
+from bot.core.text import word_tokens
 
 DEFAULT_WINDOW = timedelta(hours=36)
 TITLE_SIMILARITY = 90.0
 MIN_TITLE_WORDS = 5
 
-_NON_WORD = re.compile(r"[^\w\s]")
-_SPACES = re.compile(r"\s+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _STOP = frozenset(
     [
@@ -62,8 +64,7 @@ _STOP = frozenset(
 @lru_cache(maxsize=16384)
 def normalise_title(title: str) -> str:
     """Lower case, punctuation removed, stop words dropped, single spaces."""
-    text = _SPACES.sub(" ", _NON_WORD.sub(" ", title.lower().replace("’", "'"))).strip()
-    return " ".join(w for w in text.split(" ") if w not in _STOP)
+    return " ".join(w for w in word_tokens(title) if w not in _STOP)
 
 
 def same_story(a: Entry, b: Entry, *, window: timedelta = DEFAULT_WINDOW) -> bool:
@@ -85,7 +86,11 @@ def same_story(a: Entry, b: Entry, *, window: timedelta = DEFAULT_WINDOW) -> boo
     # also require similar length so a short generic headline does not swallow a long one.
     if fuzz.token_set_ratio(ta, tb) < TITLE_SIMILARITY:
         return False
-    return fuzz.token_sort_ratio(ta, tb) >= TITLE_SIMILARITY - 15
+    return fuzz.token_sort_ratio(ta, tb) >= SORTED_SIMILARITY
+
+
+#: The second, length-aware test of :func:`same_story` (and :class:`StoryIndex`'s filter).
+SORTED_SIMILARITY = TITLE_SIMILARITY - 15
 
 
 def find_duplicate(
@@ -103,3 +108,75 @@ def find_duplicate(
         ):
             best = other
     return best
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """Entries whose titles carry one set of numbers, in publication order, with
+    their titles' words sorted (what ``token_sort_ratio`` compares)."""
+
+    times: list[tuple[datetime, int]] = field(default_factory=list)
+    entries: dict[int, tuple[str, Entry]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=16384)
+def _title_key(title: str) -> tuple[frozenset[str], str] | None:
+    norm = normalise_title(title)
+    if not norm:
+        return None
+    return frozenset(_NUMBER.findall(norm)), " ".join(sorted(norm.split(" ")))
+
+
+class StoryIndex:
+    """:func:`find_duplicate` over a growing set of entries, without comparing a
+    new entry with every entry already seen.
+
+    ``find(e)`` returns exactly what ``find_duplicate(e, added)`` returns, where
+    ``added`` is every entry added so far, in the order added. Only candidates
+    that can pass :func:`same_story` are compared with it: entries with the same
+    canonical URL, and entries published within the window whose titles carry the
+    same numbers and whose sorted words are similar enough (``token_sort_ratio`` ≥
+    :data:`SORTED_SIMILARITY`, a test ``same_story`` makes too), found by
+    rapidfuzz in one native call per entry."""
+
+    def __init__(
+        self, entries: Iterable[Entry] = (), *, window: timedelta = DEFAULT_WINDOW
+    ) -> None:
+        self.window = window
+        self._by_url: dict[str, list[tuple[int, Entry]]] = defaultdict(list)
+        self._buckets: dict[frozenset[str], _Bucket] = defaultdict(_Bucket)
+        self._added = 0
+        for entry in entries:
+            self.add(entry)
+
+    def add(self, entry: Entry) -> None:
+        self._added += 1
+        n = self._added
+        if entry.url:
+            self._by_url[entry.url].append((n, entry))
+        key = _title_key(entry.title)
+        if key is not None:
+            bucket = self._buckets[key[0]]
+            insort(bucket.times, (entry.published, n))
+            bucket.entries[n] = (key[1], entry)
+
+    def find(self, entry: Entry) -> Entry | None:
+        candidates: dict[int, Entry] = dict(self._by_url.get(entry.url, ())) if entry.url else {}
+        key = _title_key(entry.title)
+        bucket = self._buckets.get(key[0]) if key else None
+        if key and bucket:
+            lo = bisect_left(bucket.times, (entry.published - self.window, 0))
+            hi = bisect_right(bucket.times, (entry.published + self.window, self._added + 1))
+            near = [n for _, n in bucket.times[lo:hi]]
+            similar = process.extract(
+                key[1],
+                [bucket.entries[n][0] for n in near],
+                scorer=fuzz.ratio,
+                score_cutoff=SORTED_SIMILARITY,
+                limit=None,
+            )
+            for _, _, index in similar:
+                candidates[near[index]] = bucket.entries[near[index]][1]
+        # In the order added, so ties on the publication time break as find_duplicate's do.
+        ordered = [candidates[n] for n in sorted(candidates)]
+        return find_duplicate(entry, ordered, window=self.window)

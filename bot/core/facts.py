@@ -60,7 +60,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from bot.core.models import Claim, Entry, FactSpec, FactView, Storyline
+from bot.core import events as ev
+from bot.core import patterns
+from bot.core.models import Claim, Entry, FactKey, FactSpec, FactValueSpec, FactView, Storyline
+from bot.core.text import fold
 
 CORROBORATION_WINDOW = timedelta(days=14)
 DISPUTE_WINDOW = timedelta(days=14)
@@ -69,9 +72,6 @@ LEDE_SENTENCES = 2
 
 # --- text handling -----------------------------------------------------------------------
 
-_FOLD = str.maketrans(
-    {"’": "'", "‘": "'", "“": '"', "”": '"', "-": " ", "‐": " ", "‑": " ", "/": " "}
-)
 _ABBREVIATIONS = re.compile(
     r"(?:\b(?:[A-Z]|[ap]\.m|U\.S|D\.C|Mr|Mrs|Ms|Dr|Sen|Rep|Gen|Gov|St|Jr|Inc|Corp|Co|No|vs"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))\.$"
@@ -127,8 +127,10 @@ _ATTRIBUTION = (
         r"(?:\s+(?:[A-Z][\w.&'-]*|of|for|and))*)"
     ),
     re.compile(
-        r"(?P<who>(?:the\s+)?[A-Z][\w.&'-]*(?:\s+(?:[A-Z][\w.&'-]*|of|for))*)\s+"
-        r"(?:says|said|confirms|confirmed|reports|reported|announced|announces|told|adds|writes)\b"
+        r"(?P<who>(?:the\s+)?[A-Z][\w.&'-]*(?:\s+(?:[A-Z][\w.&'-]*|of|for))*"
+        r"(?:\s+(?:officials?|spokes(?:person|man|woman)|lawyers?|attorneys?|executives?))?)\s+"
+        r"(?:says|said|confirms|confirmed|reports|reported|announced|announces|told|adds|writes"
+        r"|insists|insisted|maintains|maintained|argues|argued|contends|vows|vowed)\b"
     ),
 )
 _NOT_WHO = {"The", "It", "This", "That", "He", "She", "They", "We", "I", "A", "An", "Sources"}
@@ -185,7 +187,8 @@ def _sentences(text: str) -> list[str]:
 
 
 def _normalise(text: str) -> str:
-    return _SPACES.sub(" ", text.lower().translate(_FOLD)).strip()
+    # Dashes are kept: clauses are split at spaced dashes after this.
+    return fold(text, keep_dashes=True)
 
 
 def _clauses(sentences: Sequence[str]) -> list[_Clause]:
@@ -216,11 +219,6 @@ def _cue_regex(cue: str) -> re.Pattern[str]:
     # so a cue like "'s injunction" can follow a name.
     head = r"(?<![\w])" if body[:1].isalnum() else ""
     return re.compile(head + body + r"(?![\w])")
-
-
-@lru_cache(maxsize=4096)
-def _pattern_regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
 
 
 def _stale_date(clause: str, before: int, published: datetime) -> bool:
@@ -278,50 +276,208 @@ class _Found:
     rank: int
     clause: int
     evidence: str
+    stance: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What one item says about a storyline's facts: ``claims`` of the current
+    state, and ``positions``: a party's own stance ("the designation stands",
+    "Hegseth stands by the determination"), kept with who said it but never a
+    change of state by itself."""
+
+    claims: tuple[Claim, ...]
+    positions: tuple[Claim, ...]
+
+
+# A party's stance, not a report of an act: "insists", "stands by", "vows".
+_STANCE = re.compile(
+    r"\b(?:insist(?:s|ed|ing)?|maintain(?:s|ed|ing)? (?:that|it)|stands? by|stood by"
+    r"|argues?|argued|arguing|contends?|contended|vows?|vowed|pledges?|pledged|reaffirm(?:s|ed)?"
+    r"|(?:designation|label|determination|order|ban|decision) (?:still )?stands"
+    r"|says? (?:it|the \w+) (?:is|remains) (?:still )?in (?:force|effect|place))\b"
+)
+# Restrictive qualifiers: the act reaches only part of what the fact is about.
+_QUALIFIER = re.compile(
+    r"\b(?:only|limited|partial|partially|select|selected|vetted|approved|trusted|certain"
+    r"|handful|subset|pilot|whitelist(?:ed)?|allowlist(?:ed)?|except|but not"
+    r"|one of (?:the |its )?(?:two|three|four|\d+)"
+    r"|(?:about|roughly|around|nearly|some|up to|fewer than|under) \d+"
+    r"|for \d+|\d+ (?:organi[sz]ations|companies|firms|agencies|customers|partners|groups)"
+    r"|for (?:us|u s|american|domestic|government|federal|enterprise) "
+    r"(?:customers|users|organi[sz]ations|companies|firms|agencies|entities)"
+    r"|(?:domestic|us|u s|american) (?:customers|users|organi[sz]ations|companies) only)\b"
+)
+# ... unless the clause says the act reaches everyone.
+_UNRESTRICTED = re.compile(
+    r"\b(?:globally|worldwide|for (?:all|everyone|every)|all (?:customers|users)|fully"
+    r"|in full|everywhere)\b"
+)
 
 
 def extract_claims(storyline: Storyline, entry: Entry) -> list[Claim]:
     """What the entry's headline and lede assert as the *current* value of each of
     the storyline's facts: at most one claim per fact, with ``evidence`` (the
     sentence) and ``attribution`` (who the text says claims it) when stated.
-    The caller decides the entry belongs to the storyline (see ``Matcher``)."""
+    The caller decides the entry belongs to the storyline (see ``Matcher``);
+    a party's stance is left out (see :func:`read_item`)."""
+    return list(read_item(storyline, entry).claims)
+
+
+def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
+    """The entry's claims and positions for each of the storyline's facts."""
     sentences = lede_text(entry)
     clauses = _clauses(sentences)
     claims: list[Claim] = []
+    positions: list[Claim] = []
     for spec in storyline.facts:
         found = _extract(spec, clauses, entry.published)
         if found is None:
             continue
-        claims.append(
-            Claim(
-                storyline=storyline.id,
-                fact=spec.id,
-                value=found.value,
-                published=entry.published,
-                source=entry.source,
-                item_key=entry.key,
-                url=entry.url,
-                attribution=_attribution(found.evidence, sentences),
-                evidence=found.evidence,
-            )
+        claim = Claim(
+            storyline=storyline.id,
+            fact=spec.id,
+            value=found.value,
+            published=entry.published,
+            source=entry.source,
+            item_key=entry.key,
+            url=entry.url,
+            attribution=_attribution(found.evidence, sentences),
+            evidence=found.evidence,
         )
-    return claims
+        (positions if found.stance else claims).append(claim)
+    return ItemFacts(tuple(claims), tuple(positions))
+
+
+@dataclass(frozen=True, slots=True)
+class _EventRule:
+    kinds: frozenset[str]
+    polarity: ev.Polarity
+    modality: ev.Modality
+
+
+@lru_cache(maxsize=1024)
+def _rules(value: FactValueSpec) -> tuple[_EventRule, ...]:
+    """The value's event rules: its ``events``, else inferred from its name."""
+    if value.events is not None:
+        names = value.events
+    else:
+        # A value named like an event ("blocked", "suspended") stands for that
+        # event's class (files written before ``events`` existed still learn the
+        # vocabulary); "partially-restored" gets its events as a partial.
+        name = _normalise(value.value)
+        if name.startswith(("partially ", "partial ")):
+            return ()
+        names = tuple(sorted({ev.inferred_from(k) for k in ev.kinds_in(name)}))
+    rules = []
+    for raw in names:
+        words = _normalise(raw).split(" ")
+        polarity: ev.Polarity = "affirmed"
+        modality: ev.Modality = "actual"
+        if words[0] == "not":
+            polarity, words = "negated", words[1:]
+        elif words[0] == "may":
+            modality, words = "possible", words[1:]
+        rules.append(_EventRule(ev.expand(" ".join(words)), polarity, modality))
+    return tuple(rules)
+
+
+def partial_of(spec: FactSpec, value: FactValueSpec) -> str | None:
+    """The value that ``value`` is the restricted form of, if any: its
+    ``partial_of``, else ``X`` for a value named ``partially-X``."""
+    if value.partial_of:
+        return value.partial_of
+    m = re.match(r"^partial(?:ly)?[- _](.+)$", value.value)
+    if m and any(v.value == m.group(1) for v in spec.values):
+        return m.group(1)
+    return None
+
+
+def _subjects(spec: FactSpec, value: FactValueSpec) -> tuple[str, ...]:
+    return value.subject or spec.subject
+
+
+def _event_hit(
+    spec: FactSpec,
+    value: FactValueSpec,
+    clause: _Clause,
+    events: Sequence[ev.Event],
+    published: datetime,
+) -> bool:
+    rules = _rules(value)
+    if not rules or clause.background:
+        return False
+    if _stale_date(clause.text, len(clause.text), published):
+        return False
+    named = _subjects(spec, value)
+    subjects = [m.span() for s in named for m in _subject_regex(s).finditer(clause.text)]
+    for event in events:
+        if _RECAP_BEFORE.search(clause.text, 0, event.start):
+            continue
+        if named and not any(_beside(span, event) for span in subjects):
+            continue  # the subject must be named beside the event, not by it
+        for rule in rules:
+            if (
+                event.kind in rule.kinds
+                and event.polarity == rule.polarity
+                and event.modality == rule.modality
+            ):
+                return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _subject_regex(subject: str) -> re.Pattern[str]:
+    # A subject matches its plural too: "designation" in "both designations".
+    base = _cue_regex(subject).pattern
+    if base.endswith(r"(?![\w])") and subject[-1:].isalnum():
+        base = base[: -len(r"(?![\w])")] + r"s?(?![\w])"
+    return re.compile(base)
+
+
+def _beside(span: tuple[int, int], event: ev.Event) -> bool:
+    """The subject at ``span`` is named beside the event: outside it, or inside a
+    split phrasal verb ("shut Widget 5 down"), never by the event's own words."""
+    start, end = span
+    return end <= event.start or start >= event.end or (start > event.start and end < event.end)
+
+
+def _qualified(spec: FactSpec, clause: _Clause) -> bool:
+    text = clause.text
+    if _UNRESTRICTED.search(text):
+        return False
+    if _QUALIFIER.search(text):
+        return True
+    return any(_cue_regex(q).search(text) for q in spec.qualifiers)
 
 
 def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) -> _Found | None:
     enum = spec.kind == "enum"
+    partials = {p: v.value for v in spec.values if (p := partial_of(spec, v))}
+    rank_of = {v.value: i for i, v in enumerate(spec.values)}
     found: list[_Found] = []
     for index, clause in enumerate(clauses):
+        events = ev.find_events(clause.text, clause.before) if enum else ()
+        stance = bool(_STANCE.search(clause.text))
         here: list[_Found] = []
-        for rank, value in enumerate(spec.values):
-            for cue in value.cues:
-                m = _cue_regex(cue).search(clause.text)
-                if m and _current(clause, m.start(), m.end(), published, enum=enum):
-                    here.append(_Found(value.value, rank, index, clause.sentence))
-                    break
+        for value in spec.values:
+            hit = _event_hit(spec, value, clause, events, published) if enum else False
+            if not hit:
+                for cue in value.cues:
+                    m = _cue_regex(cue).search(clause.text)
+                    if m and _current(clause, m.start(), m.end(), published, enum=enum):
+                        hit = True
+                        break
+            if not hit:
+                continue
+            name = value.value
+            if name in partials and _qualified(spec, clause):
+                # "access returns for vetted organisations" is a partial restoration
+                name = partials[name]
+            here.append(_Found(name, rank_of[name], index, clause.sentence, stance))
         if not enum:
             for pattern in spec.patterns:
-                pm = _pattern_regex(pattern).search(clause.text)
+                pm = patterns.search(pattern, clause.text)  # may raise PatternTimeout
                 if pm and _current(clause, pm.start(), pm.end(), published, enum=False):
                     captured = _canonical(spec, pm.group("value"))
                     if captured:
@@ -330,13 +486,17 @@ def _extract(spec: FactSpec, clauses: Sequence[_Clause], published: datetime) ->
         values = {f.value for f in here}
         # "Mythos 5 returns for members only": the qualified value wins in its clause.
         here = [
-            f for f in here if not any(v != f.value and v.endswith("-" + f.value) for v in values)
+            f
+            for f in here
+            if not any(v != f.value and partials.get(f.value) == v for v in values)
+            and not any(v != f.value and v.endswith("-" + f.value) for v in values)
         ]
         found.extend(here)
     if not found:
         return None
     if enum:
-        return max(found, key=lambda f: (f.rank, -f.clause))
+        # A report of the state beats a party's stance; then the furthest value along.
+        return max(found, key=lambda f: (not f.stance, f.rank, -f.clause))
     # Integer/text: the first statement in the headline+lede.
     return min(found, key=lambda f: f.clause)
 
@@ -360,11 +520,14 @@ def _canonical(spec: FactSpec, raw: str) -> str | None:
 def outlet(claim: Claim) -> str:
     """The independent outlet behind a claim: the URL's host without ``www.``,
     else the source name (lower case)."""
-    if claim.url:
-        host = (urlsplit(claim.url).hostname or "").lower()
-        if host:
-            return host.removeprefix("www.")
-    return claim.source.strip().lower()
+    host = _host(claim.url) if claim.url else ""
+    return host.removeprefix("www.") if host else claim.source.strip().lower()
+
+
+@lru_cache(maxsize=16384)
+def _host(url: str) -> str:
+    # Cached: resolving replays every claim, and urlsplit dominated its profile.
+    return (urlsplit(url).hostname or "").lower()
 
 
 def is_authoritative(claim: Claim, storyline: Storyline) -> bool:
@@ -393,75 +556,118 @@ def resolve(fact: FactSpec, claims: Sequence[Claim], *, storyline: Storyline) ->
     ``disputed``, holds the latest recent claim for each value in play (the
     current one included), newest first.
     """
-    rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
-    ordered = sorted((c for c in claims if c.fact == fact.id), key=_order)
-    current: Claim | None = None
-    latest: dict[str, Claim] = {}
-    for claim in ordered:
-        latest[outlet(claim)] = claim
+    replay = FactReplay(fact, storyline=storyline)
+    for claim in sorted((c for c in claims if c.fact == fact.id), key=replay_order):
+        replay.add(claim)
+    return replay.view()
+
+
+def replay_order(claim: Claim) -> tuple[datetime, int, str, str]:
+    """The order :func:`resolve` replays claims in."""
+    return _order(claim)
+
+
+class FactReplay:
+    """:func:`resolve` one claim at a time, for callers that learn claims in
+    replay order (the decider): ``add`` claims of one fact in
+    :func:`replay_order`, ``view()`` is ``resolve`` of the claims added so far.
+    ``copy()`` forks the replay (to look ahead without losing the state)."""
+
+    __slots__ = ("_current", "_fact", "_latest", "_newest", "_rank", "_storyline", "last")
+
+    def __init__(self, fact: FactSpec, *, storyline: Storyline) -> None:
+        self._fact = fact
+        self._storyline = storyline
+        self._rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
+        self._current: Claim | None = None
+        self._latest: dict[str, Claim] = {}
+        self._newest: datetime | None = None
+        #: ``replay_order`` of the last claim added (None before the first).
+        self.last: tuple[datetime, int, str, str] | None = None
+
+    def copy(self) -> FactReplay:
+        other = FactReplay(self._fact, storyline=self._storyline)
+        other._current, other._latest = self._current, dict(self._latest)
+        other._newest, other.last = self._newest, self.last
+        return other
+
+    def add(self, claim: Claim) -> None:
+        self.last = _order(claim)
+        self._newest = claim.published
+        current = self._current
+        self._latest[outlet(claim)] = claim
         if current is None:
-            current = claim
-            continue
+            self._current = claim
+            return
         if claim.value == current.value:
-            continue
+            return
         established = current.published
         supporters = {
             name
-            for name, c in latest.items()
+            for name, c in self._latest.items()
             if c.value == claim.value
             and c.published >= established
             and claim.published - c.published <= CORROBORATION_WINDOW
         }
+        rank = self._rank
         backwards = claim.value in rank and rank[claim.value] < rank.get(current.value, -1)
         needed = 3 if backwards else 2
-        if is_authoritative(claim, storyline) or len(supporters) >= needed:
-            current = claim
-    if current is None:
-        return FactView(storyline.id, fact.id, None)
-    newest = ordered[-1].published
-    rivals = [
-        c
-        for c in latest.values()
-        if c.value != current.value
-        and c.published > current.published
-        and newest - c.published <= DISPUTE_WINDOW
-    ]
-    contenders: tuple[Claim, ...] = ()
-    if rivals:
-        by_value: dict[str, Claim] = {}
-        for c in [*rivals, *(c for c in latest.values() if c.value == current.value)]:
-            if c.value not in by_value or c.published > by_value[c.value].published:
-                by_value[c.value] = c
-        if current.value not in by_value:
-            by_value[current.value] = current
-        contenders = tuple(sorted(by_value.values(), key=lambda c: c.published, reverse=True))
-    return FactView(
-        storyline=storyline.id,
-        fact=fact.id,
-        value=current.value,
-        since=current.published,
-        source=current.who,
-        url=current.url,
-        disputed=bool(rivals),
-        contenders=contenders,
-    )
+        # An official source outranks others for the act it performs (an order, a
+        # ruling: a step forward), not for restating an earlier state over a court.
+        official = is_authoritative(claim, self._storyline) and (claim.seeded or not backwards)
+        if official or len(supporters) >= needed:
+            self._current = claim
 
-
-def seeded_claims(storyline: Storyline) -> dict[str, list[Claim]]:
-    """The storyline file's ``history`` of each fact as seeded claims."""
-    out: dict[str, list[Claim]] = {}
-    for spec in storyline.facts:
-        out[spec.id] = [
-            Claim(
-                storyline=storyline.id,
-                fact=spec.id,
-                value=h.value,
-                published=h.date,
-                source=h.source,
-                item_key=f"seed:{storyline.id}:{spec.id}:{i}",
-                url=h.url,
-                seeded=True,
-            )
-            for i, h in enumerate(spec.history)
+    def view(self) -> FactView:
+        storyline, fact, current, latest = self._storyline, self._fact, self._current, self._latest
+        if current is None or self._newest is None:
+            return FactView(storyline.id, fact.id, None)
+        newest = self._newest
+        rivals = [
+            c
+            for c in latest.values()
+            if c.value != current.value
+            and c.published > current.published
+            and newest - c.published <= DISPUTE_WINDOW
         ]
+        contenders: tuple[Claim, ...] = ()
+        if rivals:
+            by_value: dict[str, Claim] = {}
+            for c in [*rivals, *(c for c in latest.values() if c.value == current.value)]:
+                if c.value not in by_value or c.published > by_value[c.value].published:
+                    by_value[c.value] = c
+            if current.value not in by_value:
+                by_value[current.value] = current
+            contenders = tuple(sorted(by_value.values(), key=lambda c: c.published, reverse=True))
+        return FactView(
+            storyline=storyline.id,
+            fact=fact.id,
+            value=current.value,
+            since=current.published,
+            source=current.who,
+            url=current.url,
+            disputed=bool(rivals),
+            contenders=contenders,
+        )
+
+
+def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:
+    """The storyline files' ``history`` of each fact as seeded claims, by
+    (storyline, fact)."""
+    out: dict[FactKey, list[Claim]] = {}
+    for storyline in storylines:
+        for spec in storyline.facts:
+            out[(storyline.id, spec.id)] = [
+                Claim(
+                    storyline=storyline.id,
+                    fact=spec.id,
+                    value=h.value,
+                    published=h.date,
+                    source=h.source,
+                    item_key=f"seed:{storyline.id}:{spec.id}:{i}",
+                    url=h.url,
+                    seeded=True,
+                )
+                for i, h in enumerate(spec.history)
+            ]
     return out

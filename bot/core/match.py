@@ -4,80 +4,219 @@ Pure. A :class:`Matcher` is built once from the storylines (closed ones are
 ignored) and then scores each entry against every open storyline:
 
 * **Exact hits**: every phrase of every storyline sits in one Aho-Corasick
-  automaton (``pyahocorasick``) over a normalised text (lower case, hyphens and
-  curly quotes folded, whitespace collapsed); a hit counts only on word
-  boundaries.
+  automaton (``pyahocorasick``) over a normalised text (NFKC, case-folded,
+  hyphens and curly quotes folded, whitespace collapsed). A hit counts only on
+  word boundaries where the script has them: a phrase in Chinese or Japanese
+  (or a Latin name written against CJK text, "Anthropic社") needs none.
 * **Fuzzy hits**: words of five letters or more that are not already known
   vocabulary are compared (``rapidfuzz``) with the single-word phrases of groups
   marked ``fuzzy``; a close enough word with the same first letter ("Antropic",
   "Pentagons") is a hit whose weight is scaled by its similarity.
-* **Score**: each term group contributes its best hit, weighted by role (actor,
-  topic, booster, exclusion) and place (title hits weigh more than summary
-  hits). An entry matches a storyline only when it hits at least one actor AND
-  one topic and the score reaches the storyline's threshold; exclusion groups
-  (near-miss vocabulary) subtract.
+* **Score**: each term group contributes its best hit, weighted by role and
+  place (title hits weigh more than summary hits); exclusion groups subtract.
+* **Rules**: an item matches a storyline when the score reaches the threshold
+  and it names either an *actor* and a *topic*, or the storyline's *subject*
+  (what is disputed) with an actor, a *party* (the other side, a named court
+  or official), an *authority* (generic courts, judges, ministries, regulators,
+  in several languages; see ``AUTHORITIES``) or a topic. So an item naming only
+  the court and the subject matches, and so does commentary that names the
+  subject and a party without any of the storyline's verbs.
+* **Siblings**: a neighbouring story (another country, another product) named
+  by the storyline wins the item unless the item names two of the storyline's
+  own kinds of evidence (actor, party, subject) at least as prominently as
+  the sibling.
+* **Since**: items published before the storyline's ``since`` date are
+  background, not coverage.
+* **Closer storyline**: when several storylines match, one that scores far
+  below the best without its subject in the title (in the summary alone it is
+  often background), or that names the best one as a sibling storyline, gives
+  the item up.
+
+Every decision shows in ``MatchResult.reasons``.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import ahocorasick
 from rapidfuzz import fuzz, process
 
-from bot.core.models import Entry, MatchResult, Reason, Storyline, TermGroup
+from bot.core.models import Entry, MatchResult, Reason, Sibling, Storyline, TermGroup
+from bot.core.text import fold
 
-Role = Literal["actor", "topic", "booster", "exclude"]
+Role = Literal["actor", "topic", "booster", "exclude", "subject", "party", "sibling", "authority"]
 Where = Literal["title", "summary"]
+ROLES: tuple[Role, ...] = (
+    "actor",
+    "topic",
+    "booster",
+    "exclude",
+    "subject",
+    "party",
+    "sibling",
+    "authority",
+)
+_ACTOR, _TOPIC, _BOOSTER, _EXCLUDE, _SUBJECT, _PARTY, _SIBLING, _AUTHORITY = range(8)
 
 #: Contribution of a group's best exact hit in the title; summary hits get SUMMARY_FACTOR of it.
-ROLE_WEIGHT: dict[Role, float] = {"actor": 30.0, "topic": 35.0, "booster": 10.0, "exclude": -35.0}
-#: Upper bound of what all groups of one role can add together.
-ROLE_CAP: dict[Role, float] = {"actor": 40.0, "topic": 70.0, "booster": 20.0, "exclude": -100.0}
+ROLE_WEIGHT: dict[Role, float] = {
+    "actor": 30.0,
+    "topic": 35.0,
+    "booster": 10.0,
+    "exclude": -35.0,
+    "subject": 40.0,
+    "party": 25.0,
+    "sibling": -40.0,
+    "authority": 25.0,
+}
+#: Upper bound of what all groups of one role can add together. Actors, parties
+#: and authorities share the actor cap: they answer the same question (who).
+ROLE_CAP: dict[Role, float] = {
+    "actor": 40.0,
+    "topic": 70.0,
+    "booster": 20.0,
+    "exclude": -100.0,
+    "subject": 45.0,
+}
 SUMMARY_FACTOR = 0.6
+#: A storyline scoring this much below the best match, without naming its
+#: subject, gives the item to the closer storyline.
+CLOSER_MARGIN = 25.0
 #: rapidfuzz ratio (0–100) a word needs to count as a misspelling of a term.
 FUZZY_CUTOFF = 88.0
 FUZZY_MIN_LENGTH = 5
 _CACHE_LIMIT = 50_000
+_MISSING: Any = object()
 
-_FOLD = str.maketrans(
-    {
-        "’": "'",
-        "‘": "'",
-        "`": "'",
-        "“": '"',
-        "”": '"',
-        "-": " ",
-        "‐": " ",
-        "‑": " ",
-        "–": " ",
-        "—": " ",
-        "/": " ",
-        "_": " ",
-    }
+#: Who acts in any dispute: courts, judges, governments, regulators. They count
+#: as a storyline's actor only together with its subject ("a judge's order stops
+#: the department enforcing the label" names neither company). General
+#: vocabulary, not any storyline's: English plus the commonest forms in Spanish,
+#: French, German, Italian, Portuguese, Chinese, Japanese and Korean.
+AUTHORITIES: tuple[str, ...] = (
+    # en
+    "judge",
+    "judges",
+    "court",
+    "courts",
+    "appeals court",
+    "appellate court",
+    "circuit",
+    "supreme court",
+    "justices",
+    "tribunal",
+    "regulator",
+    "regulators",
+    "watchdog",
+    "authority",
+    "authorities",
+    "ministry",
+    "minister",
+    "department",
+    "agency",
+    "agencies",
+    "government",
+    "administration",
+    "official",
+    "officials",
+    "secretary",
+    "commission",
+    "lawmakers",
+    "senators",
+    "congress",
+    "parliament",
+    "white house",
+    "prosecutors",
+    "attorney general",
+    # es / pt / it / fr / de
+    "juez",
+    "jueza",
+    "tribunal supremo",
+    "gobierno",
+    "governo",
+    "ministerio",
+    "ministério",
+    "ministero",
+    "regulador",
+    "autoridad",
+    "autorità",
+    "autoridade",
+    "garante",
+    "juge",
+    "cour",
+    "gouvernement",
+    "ministère",
+    "régulateur",
+    "autorité",
+    "richter",
+    "gericht",
+    "regierung",
+    "ministerium",
+    "behörde",
+    "aufsichtsbehörde",
+    # zh / ja / ko
+    "法院",
+    "法官",
+    "政府",
+    "监管机构",
+    "監管機構",
+    "监管部门",
+    "部门",
+    "裁判所",
+    "裁判官",
+    "当局",
+    "規制当局",
+    "省庁",
+    "법원",
+    "판사",
+    "정부",
+    "당국",
+    "규제",
 )
-_SPACES = re.compile(r"\s+")
+
 _WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
 
 
 def normalise_text(text: str) -> str:
-    """Lower case, dashes/slashes as spaces, straight quotes, single spaces."""
-    return _SPACES.sub(" ", text.lower().translate(_FOLD)).strip()
+    """The folded form (``bot.core.text.fold``) after NFKC, so full-width letters
+    and digits become plain ones."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return fold(text)
+
+
+def unspaced(char: str) -> bool:
+    """True for letters of scripts written without spaces between words (Chinese,
+    Japanese kana, Thai, Lao, Khmer, Myanmar) and Korean Hangul (whose particles
+    attach to the noun): a phrase next to one needs no word boundary."""
+    code = ord(char)
+    return (
+        0x2E80 <= code <= 0x9FFF  # CJK radicals, kana, CJK ideographs (ext A), Hangul compat.
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
+        or 0x0E00 <= code <= 0x0EFF  # Thai, Lao
+        or 0x1000 <= code <= 0x109F  # Myanmar
+        or 0x1780 <= code <= 0x17FF  # Khmer
+        or 0x20000 <= code <= 0x3FFFF  # CJK extensions B–H
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class _Term:
-    storyline: int
+    storyline: int  # -1 for the shared authorities
     role: Role
     group: int
     phrase: str
     key: str  # the normalised phrase the automaton finds
     label: str  # "role:group", as reasons show it
     weight: float  # ROLE_WEIGHT of the role (a title hit)
-    role_index: int  # 0 actor, 1 topic, 2 booster, 3 exclude
+    role_index: int  # position in ROLES
     # Exact hits always yield the same Reason, so they are built once:
     # reasons[where][0] when another hit carries the group's weight, [1] when this one does.
     reasons: tuple[tuple[Reason, Reason], tuple[Reason, Reason]]
@@ -86,17 +225,32 @@ class _Term:
 # A hit: (term, where index 0=title 1=summary, found text, similarity, weight).
 _Hit = tuple[_Term, int, str, float, float]
 _WHERE: tuple[Where, Where] = ("title", "summary")
+# Per storyline index, the hits of one phrase: (in a title, in a summary).
+_Ready = dict[int, tuple[tuple[_Hit, ...], tuple[_Hit, ...]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a storyline defines, precomputed for scoring."""
+
+    has_subjects: bool
+    #: Kinds of own evidence (actor, party, subject) the storyline defines; a
+    #: sibling is beaten by min(2, this many) of them.
+    own_kinds: int
+    #: Sibling storylines by id: they win the item when they score higher.
+    sibling_storylines: frozenset[str]
 
 
 class Matcher:
     """Scores entries against the open storylines given at construction.
 
     ``match(entry)`` returns one :class:`MatchResult` per open storyline, in the
-    order given, with ``matched`` true when the score reaches the storyline's
-    threshold and the entry hit both an actor and a topic. ``reasons`` lists
-    every term found (exact or fuzzy, title or summary); the hit that carries
-    its group's weight shows it, the others show 0. The instance is immutable
-    apart from a bounded memo of fuzzy look-ups, so it can be shared.
+    order given, with ``matched`` true when the rules in the module docstring
+    hold. ``reasons`` lists every term found (exact or fuzzy, title or summary);
+    the hit that carries its group's weight shows it, the others show 0; rule
+    decisions (sibling, closer storyline) are reasons with a ``note``. The
+    instance is immutable apart from a bounded memo of fuzzy look-ups, so it can
+    be shared.
     """
 
     def __init__(self, storylines: Sequence[Storyline]) -> None:
@@ -105,39 +259,72 @@ class Matcher:
         by_key: dict[str, list[_Term]] = {}
         fuzzy_words: dict[str, list[_Term]] = {}
         known_words: set[str] = set()
+        plans: list[_Plan] = []
         for s_index, storyline in enumerate(self._storylines):
             g_index = 0
             for role, role_groups in _roles(storyline):
                 for group in role_groups:
                     for phrase in group.phrases:
-                        key = normalise_text(phrase)
+                        key = fold(phrase)
                         if not key:
                             continue
                         term = _term(s_index, role, g_index, f"{role}:{group.name}", phrase, key)
                         by_key.setdefault(key, []).append(term)
                         known_words.update(key.split())
-                        if group.fuzzy and " " not in key and len(key) >= FUZZY_MIN_LENGTH:
+                        if (
+                            group.fuzzy
+                            and role != "sibling"
+                            and " " not in key
+                            and len(key) >= FUZZY_MIN_LENGTH
+                            and key.isascii()
+                        ):
                             fuzzy_words.setdefault(key, []).append(term)
                     g_index += 1
-        for key, terms in by_key.items():
+            rules = storyline.match
+            plans.append(
+                _Plan(
+                    has_subjects=bool(rules.subjects),
+                    own_kinds=sum(bool(g) for g in (rules.actors, rules.parties, rules.subjects)),
+                    sibling_storylines=frozenset(
+                        s.storyline for s in rules.siblings if s.storyline
+                    ),
+                )
+            )
+        authority_keys: dict[str, _Term] = {}
+        for phrase in AUTHORITIES:
+            key = normalise_text(phrase)
+            authority_keys[key] = _term(-1, "authority", 0, "authority", phrase, key)
+        self._plans = tuple(plans)
+        for key in by_key.keys() | authority_keys.keys():
+            terms = by_key.get(key, [])
             # Per storyline, the ready-made hits of this phrase in the title and the summary.
             per_storyline: dict[int, tuple[list[_Hit], list[_Hit]]] = {}
             for term in terms:
                 title, summary = per_storyline.setdefault(term.storyline, ([], []))
                 title.append((term, 0, key, 100.0, term.weight))
                 summary.append((term, 1, key, 100.0, term.weight * SUMMARY_FACTOR))
-            value = tuple(
-                (i, (tuple(t), tuple(s)), any(h[0].role_index == 0 for h in t))
-                for i, (t, s) in per_storyline.items()
+            ready = {i: (tuple(t), tuple(s)) for i, (t, s) in per_storyline.items()}
+            # The storylines this phrase names (an actor or a subject of theirs).
+            anchors = frozenset(
+                i
+                for i, (t, _s) in per_storyline.items()
+                if any(h[0].role_index in (_ACTOR, _SUBJECT) for h in t)
             )
-            self._automaton.add_word(key, (key, value))
-        if by_key:
-            self._automaton.make_automaton()
-        self._has_terms = bool(by_key)
+            authority = authority_keys.get(key)
+            shared = (
+                None
+                if authority is None
+                else (
+                    (authority, 0, key, 100.0, authority.weight),
+                    (authority, 1, key, 100.0, authority.weight * SUMMARY_FACTOR),
+                )
+            )
+            self._automaton.add_word(key, (key, ready, anchors, shared))
+        self._automaton.make_automaton()
         self._known_words = frozenset(known_words)
         self._fuzzy_terms = fuzzy_words
         self._fuzzy_choices = sorted(fuzzy_words)
-        self._fuzzy_memo: dict[str, tuple[str, float] | None] = {}
+        self._fuzzy_memo: dict[str, tuple[str, float, str] | None] = {}
         self._nothing = tuple(MatchResult(s.id, 0.0, False, ()) for s in self._storylines)
 
     @property
@@ -145,108 +332,175 @@ class Matcher:
         return self._storylines
 
     def match(self, entry: Entry) -> list[MatchResult]:
-        # Per storyline, the batches of hits found; and which storylines had an actor hit.
-        hits: dict[int, list[tuple[_Hit, ...]]] = {}
+        # First the phrases found (with where), which storylines they name (an
+        # actor or subject hit) and the authorities; then the hits of the named
+        # storylines only. A storyline none of whose actors or subjects is named
+        # cannot match: it keeps score 0 and no reasons, which keeps the cost
+        # proportional to the relevant storylines, not to all that share a topic.
+        found: list[tuple[_Ready, int]] = []
+        fuzzy: list[_Hit] = []
         named: set[int] = set()
+        authorities: list[_Hit] = []
         if entry.title:
-            self._scan(normalise_text(entry.title), 0, hits, named)
+            self._scan(normalise_text(entry.title), 0, found, fuzzy, named, authorities)
         if entry.summary:
-            self._scan(normalise_text(entry.summary), 1, hits, named)
+            self._scan(normalise_text(entry.summary), 1, found, fuzzy, named, authorities)
+        if not named:
+            return list(self._nothing)
         results = list(self._nothing)
-        # A storyline none of whose actors is named cannot match: it keeps score 0
-        # and no reasons, which also keeps the cost proportional to the relevant storylines.
+        # Storylines whose subject is in the title: in the summary alone it is
+        # often background ("…months after the Pentagon's label, …").
+        subject_named: set[int] = set()
         for index in named:
-            found = [hit for batch in hits[index] for hit in batch]
-            results[index] = self._score(self._storylines[index], found)
+            hits = [hit for ready, where in found if index in ready for hit in ready[index][where]]
+            hits.extend(hit for hit in fuzzy if hit[0].storyline == index)
+            if any(hit[0].role_index == _SUBJECT and hit[1] == 0 for hit in hits):
+                subject_named.add(index)
+            result = self._score(index, hits, authorities)
+            since = self._storylines[index].match.since
+            if result.matched and since is not None and entry.published < since:
+                note = Reason(
+                    "since",
+                    "",
+                    "",
+                    100.0,
+                    0.0,
+                    note=f"published before the story began ({since:%Y-%m-%d})",
+                )
+                result = replace(result, matched=False, reasons=(*result.reasons, note))
+            results[index] = result
+        if len(named) > 1:
+            self._prefer_closer(results, named, subject_named)
         return results
 
     # --- scanning ---------------------------------------------------------------------------
 
     def _scan(
-        self, text: str, where: int, hits: dict[int, list[tuple[_Hit, ...]]], named: set[int]
+        self,
+        text: str,
+        where: int,
+        found: list[tuple[_Ready, int]],
+        fuzzy: list[_Hit],
+        named: set[int],
+        authorities: list[_Hit],
     ) -> None:
-        if not self._has_terms:
-            return
-        covered: set[int] = set()
         seen: set[str] = set()
         factor = 1.0 if where == 0 else SUMMARY_FACTOR
-        for end, (key, per_storyline) in self._automaton.iter(text):
+        for end, (key, ready, anchors, shared) in self._automaton.iter(text):
             start = end - len(key) + 1
             if not _bounded(text, start, end + 1):
                 continue
-            covered.add(start)
             if key in seen:  # a repeated phrase adds nothing
                 continue
             seen.add(key)
-            for index, ready, has_actor in per_storyline:
-                batches = hits.get(index)
-                if batches is None:
-                    hits[index] = [ready[where]]
-                else:
-                    batches.append(ready[where])
-                if has_actor:
-                    named.add(index)
+            if shared is not None:
+                authorities.append(shared[where])
+            if ready:
+                found.append((ready, where))
+                named |= anchors
         if not self._fuzzy_choices:
             return
-        for m in _WORD.finditer(text):
-            word = m.group().removesuffix("'s").strip("'")
-            if len(word) < FUZZY_MIN_LENGTH or word in self._known_words:
-                continue
-            if m.start() in covered or word in seen:
+        memo = self._fuzzy_memo
+        for word in _WORD.findall(text):
+            # Words already found exactly are known vocabulary, so they need no
+            # separate check: the memo answers None for them.
+            best = memo.get(word, _MISSING)
+            if best is _MISSING:
+                best = self._closest(word)
+            if best is None or word in seen:
                 continue
             seen.add(word)
-            best = self._closest(word)
-            if best is None:
-                continue
-            key, similarity = best
+            key, similarity, found_as = best
             for term in self._fuzzy_terms[key]:
                 weight = term.weight * factor * similarity / 100.0
-                hit = (term, where, word, similarity, weight)
-                hits.setdefault(term.storyline, []).append((hit,))
-                if term.role_index == 0:
+                fuzzy.append((term, where, found_as, similarity, weight))
+                if term.role_index in (_ACTOR, _SUBJECT):
                     named.add(term.storyline)
 
-    def _closest(self, word: str) -> tuple[str, float] | None:
-        if word in self._fuzzy_memo:
-            return self._fuzzy_memo[word]
-        found = process.extractOne(
-            word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
-        )
-        result: tuple[str, float] | None = None
-        # Misspellings rarely change the first letter; requiring it avoids
-        # accidents between ordinary words.
-        if found is not None and found[0][0] == word[0]:
-            result = (found[0], round(float(found[1]), 1))
+    def _closest(self, raw: str) -> tuple[str, float, str] | None:
+        """The fuzzy phrase ``raw`` is a misspelling of, with the similarity and
+        the word as compared; memoised (None for known words and misses)."""
+        word = raw.removesuffix("'s").strip("'")
+        result: tuple[str, float, str] | None = None
+        if len(word) >= FUZZY_MIN_LENGTH and word not in self._known_words:
+            found = process.extractOne(
+                word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            )
+            # Misspellings rarely change the first letter; requiring it avoids
+            # accidents between ordinary words.
+            if found is not None and found[0][0] == word[0]:
+                result = (found[0], round(float(found[1]), 1), word)
         if len(self._fuzzy_memo) >= _CACHE_LIMIT:
             self._fuzzy_memo.clear()
-        self._fuzzy_memo[word] = result
+        self._fuzzy_memo[raw] = result
         return result
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def _score(self, storyline: Storyline, hits: list[_Hit]) -> MatchResult:
+    def _score(self, index: int, hits: list[_Hit], authorities: list[_Hit]) -> MatchResult:
+        storyline = self._storylines[index]
+        plan = self._plans[index]
         # Hits arrive deduplicated per (phrase, place); keep each group's heaviest.
         best: dict[int, int] = {}
         for i, hit in enumerate(hits):
             current = best.get(hit[0].group)
             if current is None or abs(hit[4]) > abs(hits[current][4]):
                 best[hit[0].group] = i
-        totals = [0.0, 0.0, 0.0, 0.0]
+        totals = [0.0] * len(ROLES)
+        # How prominently (1 title, 0.6 summary, fuzzy less) each kind of own
+        # evidence is named, and each sibling.
+        place = [0.0] * len(ROLES)
+        siblings: dict[int, int] = {}
         for i in best.values():
-            totals[hits[i][0].role_index] += hits[i][4]
+            term, _where, _found, _sim, weight = hits[i]
+            if term.role_index == _SIBLING:
+                siblings[term.group] = i
+                continue
+            totals[term.role_index] += weight
+            place[term.role_index] = max(place[term.role_index], abs(weight / term.weight))
+        subject = min(totals[_SUBJECT], ROLE_CAP["subject"])
+        carriers = set(best.values()) - set(siblings.values())
+        authority: _Hit | None = None
+        if subject > 0 and authorities and totals[_ACTOR] + totals[_PARTY] <= 0:
+            authority = max(authorities, key=lambda h: h[4])
+            totals[_AUTHORITY] = authority[4]
+        # Parties and authorities are actors only where the subject is named.
+        who = totals[_ACTOR] + (totals[_PARTY] + totals[_AUTHORITY] if subject > 0 else 0.0)
         score = (
-            min(totals[0], ROLE_CAP["actor"])
-            + min(totals[1], ROLE_CAP["topic"])
-            + min(totals[2], ROLE_CAP["booster"])
-            + max(totals[3], ROLE_CAP["exclude"])
+            min(who, ROLE_CAP["actor"])
+            + subject
+            + min(totals[_TOPIC], ROLE_CAP["topic"])
+            + min(totals[_BOOSTER], ROLE_CAP["booster"])
+            + max(totals[_EXCLUDE], ROLE_CAP["exclude"])
         )
+        notes: list[Reason] = []
+        # A sibling wins unless min(2, kinds defined) kinds of own evidence are
+        # named at least as prominently as it.
+        own = sorted((place[_ACTOR], place[_PARTY], place[_SUBJECT]), reverse=True)
+        needed = own[min(2, max(plan.own_kinds, 1)) - 1]
+        lost_to: _Hit | None = None
+        for i in siblings.values():
+            term, _where, _found, _sim, weight = hits[i]
+            if abs(weight / term.weight) > needed and (
+                lost_to is None or abs(weight) > abs(lost_to[4])
+            ):
+                lost_to = hits[i]
+        if lost_to is not None:
+            score += lost_to[4]
+            carriers.add(hits.index(lost_to))
         score = round(min(max(score, 0.0), 100.0), 2)
-        matched = totals[0] > 0 and totals[1] > 0 and score >= storyline.match.threshold
-        carriers = set(best.values())
+        has_topic = totals[_TOPIC] > 0
+        classic = totals[_ACTOR] > 0 and has_topic
+        by_subject = subject > 0 and (who > 0 or has_topic)
+        matched = lost_to is None and (classic or by_subject) and score >= storyline.match.threshold
         reasons = []
         for i, (term, where, found, similarity, weight) in enumerate(hits):
             carries = i in carriers
-            if similarity >= 100.0:
+            if term.role_index == _PARTY and subject <= 0:
+                carries = False  # named, but not an actor without the subject
+            if term.role_index == _SIBLING and not carries:
+                reasons.append(term.reasons[where][0])
+            elif similarity >= 100.0:
                 reasons.append(term.reasons[where][carries])
             else:
                 reasons.append(
@@ -259,7 +513,47 @@ class Matcher:
                         _WHERE[where],
                     )
                 )
-        return MatchResult(storyline.id, score, matched, tuple(reasons))
+        if authority is not None:
+            reasons.append(authority[0].reasons[authority[1]][1])
+        if lost_to is not None:
+            notes.append(
+                Reason(
+                    lost_to[0].label,
+                    lost_to[0].phrase,
+                    lost_to[2],
+                    100.0,
+                    0.0,
+                    _WHERE[lost_to[1]],
+                    note=f"a sibling story ({lost_to[2]!r}) is named more prominently "
+                    "than this storyline's own actor and subject",
+                )
+            )
+        return MatchResult(storyline.id, score, matched, (*reasons, *notes))
+
+    def _prefer_closer(
+        self, results: list[MatchResult], named: set[int], subject_named: set[int]
+    ) -> None:
+        matched = [i for i in named if results[i].matched]
+        if len(matched) < 2:
+            return
+        top = max(matched, key=lambda i: results[i].score)
+        best = results[top]
+        for i in matched:
+            if i == top:
+                continue
+            r = results[i]
+            declared = best.storyline in self._plans[i].sibling_storylines and r.score < best.score
+            far = best.score - r.score >= CLOSER_MARGIN and i not in subject_named
+            if declared or far:
+                why = (
+                    f"{best.storyline} is a sibling storyline and scores higher "
+                    f"({best.score:.0f} > {r.score:.0f})"
+                    if declared
+                    else f"{best.storyline} is closer ({best.score:.0f} vs {r.score:.0f}) "
+                    "and this storyline's subject is not in the title"
+                )
+                note = Reason("closer storyline", best.storyline, "", 100.0, 0.0, note=why)
+                results[i] = replace(r, matched=False, reasons=(*r.reasons, note))
 
 
 def _term(storyline: int, role: Role, group: int, label: str, phrase: str, key: str) -> _Term:
@@ -272,8 +566,9 @@ def _term(storyline: int, role: Role, group: int, label: str, phrase: str, key: 
         (reason(0, False), reason(0, True)),
         (reason(1, False), reason(1, True)),
     )
-    index = ("actor", "topic", "booster", "exclude").index(role)
-    return _Term(storyline, role, group, phrase, key, label, ROLE_WEIGHT[role], index, reasons)
+    return _Term(
+        storyline, role, group, phrase, key, label, ROLE_WEIGHT[role], ROLES.index(role), reasons
+    )
 
 
 def _roles(storyline: Storyline) -> Iterable[tuple[Role, tuple[TermGroup, ...]]]:
@@ -282,9 +577,24 @@ def _roles(storyline: Storyline) -> Iterable[tuple[Role, tuple[TermGroup, ...]]]
     yield "topic", rules.topics
     yield "booster", rules.boosters
     yield "exclude", rules.exclude
+    yield "subject", rules.subjects
+    yield "party", rules.parties
+    yield "sibling", tuple(_sibling_group(s) for s in rules.siblings if s.phrases)
+
+
+def _sibling_group(sibling: Sibling) -> TermGroup:
+    return TermGroup(sibling.name, sibling.phrases, fuzzy=False)
 
 
 def _bounded(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    return not before.isalnum() and not after.isalnum()
+    """Word boundaries at both ends, where the script has them: a boundary is
+    needed only between two letters/digits of spaced scripts."""
+    if start > 0:
+        a, b = text[start - 1], text[start]
+        if a.isalnum() and b.isalnum() and not unspaced(a) and not unspaced(b):
+            return False
+    if end < len(text):
+        a, b = text[end - 1], text[end]
+        if a.isalnum() and b.isalnum() and not unspaced(a) and not unspaced(b):
+            return False
+    return True

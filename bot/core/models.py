@@ -75,12 +75,35 @@ class TermGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class Sibling:
+    """A neighbouring story whose items this storyline must not take: the same
+    kind of event about another country, another product, another case.
+
+    ``phrases`` name what tells the sibling apart ("South Korea", "GPT-5.6");
+    ``storyline`` names another storyline file that covers it, whose matches win
+    over this one's when both match and it scores higher.
+    """
+
+    name: str
+    phrases: tuple[str, ...] = ()
+    storyline: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class MatchRules:
     """What an item must mention to belong to a storyline.
 
-    ``actors`` and ``topics`` are both required (an item needs at least one hit in
-    each); ``boosters`` add to the score; ``exclude`` phrases mark near-misses and
-    subtract. ``threshold`` is the minimum score (0–100).
+    An item matches when its score reaches ``threshold`` (0–100) and it names
+    either an actor and a topic (the classic rule), or the storyline's subject
+    with an actor, a party, an authority (court, judge, ministry …) or a topic.
+    ``subjects`` are what is disputed (a product, a designation, a case);
+    ``parties`` are the other side, named courts and officials: they count as
+    actors only when the subject is there. ``boosters`` add to the score;
+    ``exclude`` phrases mark near-misses and subtract; ``siblings`` name
+    neighbouring stories that win the item unless it names this storyline's own
+    actor and subject at least as prominently. Items published before
+    ``since`` (when set) are background to the story, not coverage of it.
     """
 
     actors: tuple[TermGroup, ...]
@@ -88,6 +111,10 @@ class MatchRules:
     boosters: tuple[TermGroup, ...] = ()
     exclude: tuple[TermGroup, ...] = ()
     threshold: float = 60.0
+    subjects: tuple[TermGroup, ...] = ()
+    parties: tuple[TermGroup, ...] = ()
+    siblings: tuple[Sibling, ...] = ()
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +129,24 @@ class SeededClaim:
 
 @dataclass(frozen=True, slots=True)
 class FactValueSpec:
+    """One value of a fact and how news says it became current.
+
+    ``events`` names event kinds or classes of ``bot.core.events`` ("block",
+    "stop"; "not pause" for a refusal, "may designate" for a threat); ``None``
+    means "infer them from the value's own name" (``blocked`` -> the ``stop``
+    class), so files without the key keep working. ``subject`` phrases (else the
+    fact's) must be in the same clause as the event. ``partial_of`` names the
+    value this one is the restricted form of: that value's events together with
+    a restrictive qualifier ("for vetted organisations") claim this one.
+    ``cues`` are extra phrases of the storyline's own, matched as written.
+    """
+
     value: str
     label: str
     cues: tuple[str, ...]
+    events: tuple[str, ...] | None = None
+    subject: tuple[str, ...] = ()
+    partial_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +154,11 @@ class FactSpec:
     """A disputed fact of a storyline.
 
     ``kind`` is ``enum`` (one of ``values``), ``integer`` or ``text`` (the value is
-    captured from the text by the cue patterns).
+    captured from the text by the cue patterns). ``subject`` phrases name what
+    the fact is about ("designation", "label"): a value is claimed only from a
+    clause that names one of them beside the event (values may narrow it).
+    ``qualifiers`` add to the general restrictive qualifiers ("only", "for
+    vetted organisations") that make a value partial.
     """
 
     id: str
@@ -123,6 +169,8 @@ class FactSpec:
     required: bool = False
     description: str = ""
     patterns: tuple[str, ...] = ()
+    subject: tuple[str, ...] = ()
+    qualifiers: tuple[str, ...] = ()
 
     def value_label(self, value: str | None) -> str:
         if value is None:
@@ -165,8 +213,12 @@ class Reason:
     similarity: float
     weight: float
     where: Literal["title", "summary"] = "title"
+    #: Set when the reason is a rule rather than a term ("closer storyline: …").
+    note: str = ""
 
     def describe(self) -> str:
+        if self.note:
+            return f"{self.group}: {self.note}" + (f" ({self.weight:+.0f})" if self.weight else "")
         how = "exact" if self.similarity >= 100 else f"fuzzy {self.similarity:.0f}"
         return f"{self.group}: {self.term!r} ({how}, {self.where}, {self.weight:+.0f})"
 
@@ -315,12 +367,14 @@ class Card:
 class Reply:
     """A message in a storyline thread.
 
-    ``kind`` is ``coverage`` (a new item: ``title``/``url``/``source``) or
-    ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date").
+    ``kind`` is ``coverage`` (a new item: ``title``/``url``/``source``),
+    ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date")
+    or ``summary`` (the coverage beyond a cycle's cap: ``title`` is "and N more
+    matched items", ``text`` the command that lists them, shown as code).
     ``also`` lists other outlets that reported the same story.
     """
 
-    kind: Literal["coverage", "fact_change", "notice"]
+    kind: Literal["coverage", "fact_change", "notice", "summary"]
     storyline: str
     title: str
     text: str = ""

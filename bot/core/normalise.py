@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from bot.core.models import Entry, RawEntry
+from bot.core.text import HUGE_CHARREF, UNWANTED
 
 MAX_TITLE = 500
 MAX_SUMMARY = 4000
@@ -91,13 +92,6 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
-# Zero-width characters (\u200b-\u200f, \u2060, \ufeff, soft hyphen) are removed
-# too: inside a word they make "Anth\u200bropic" miss every phrase that names it.
-_UNWANTED = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029"
-    "\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
-    "\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
-)
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -174,9 +168,9 @@ def _entry_url(link: str | None) -> str | None:
 
 def clean_text(text: str) -> str:
     """``text`` without NUL and other control characters (tab and newline
-    kept), bidi overrides, zero-width characters, line/paragraph separators,
-    noncharacters and lone surrogates."""
-    return _UNWANTED.sub("", text)
+    kept), bidi overrides, line/paragraph separators, noncharacters and lone
+    surrogates."""
+    return UNWANTED.sub("", text)
 
 
 def single_line(text: str) -> str:
@@ -222,9 +216,6 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
-_HUGE_CHARREF = re.compile(r"&#(?:[xX]0*[0-9a-fA-F]{7,}|0*[0-9]{8,});?")
-
-
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment: tags dropped (script/style content too),
     entities decoded, a newline between blocks, spaces collapsed, control
@@ -236,7 +227,7 @@ def html_to_text(html: str) -> str:
     else:
         # A numeric reference too long to be a character would make the
         # decoder raise (int() refuses over 4300 digits): it is no character.
-        html = _HUGE_CHARREF.sub("\ufffd", html)
+        html = HUGE_CHARREF.sub("\ufffd", html)
         extractor = _TextExtractor()
         extractor.feed(html)
         extractor.close()

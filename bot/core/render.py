@@ -132,3 +132,14 @@ def coverage_reply(
         also=tuple(also),
         why=f"score {match.score:.0f}: {why}" if why else f"score {match.score:.0f}",
     )
+
+
+def summary_reply(storyline: Storyline, more: int) -> Reply:
+    """The one reply standing for a cycle's coverage beyond the per-thread cap."""
+    items = "item" if more == 1 else "items"
+    return Reply(
+        kind="summary",
+        storyline=storyline.id,
+        title=f"and {more} more matched {items}",
+        text=f"threadline storylines show {storyline.id}",
+    )

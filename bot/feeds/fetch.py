@@ -21,18 +21,17 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from bot.errors import FetchError, UnsafeURLError
+from bot.errors import MAX_RETRY_AFTER, FetchError, UnsafeURLError
 from bot.feeds.guard import HostResolver, PinnedResolver, check_url
 from bot.ports import FetchRequest, FetchResult
 
-DEFAULT_USER_AGENT = "Threadline/0.1 (+https://github.com/threadline/threadline; feed reader)"
+DEFAULT_USER_AGENT = "Threadline/0.1 (+https://github.com/threadline; feed monitor)"
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
-MAX_RETRY_AFTER = 6 * 3600.0
 MAX_CONTENT_ENCODINGS = 2
 # Each decompression step yields at most this much, so a bomb costs no more than
 # the cap plus one step of memory before it is stopped.
@@ -360,12 +359,12 @@ def parse_retry_after(value: str | None, headers: Mapping[str, str] | None = Non
         return None
     value = value.strip()
     if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
+        return min(float(value), MAX_RETRY_AFTER.total_seconds())
     when = _http_date(value)
     if when is None:
         return None
     sent = _http_date((headers or {}).get("Date", "")) or datetime.now(UTC)
-    return min(max((when - sent).total_seconds(), 0.0), MAX_RETRY_AFTER)
+    return min(max((when - sent).total_seconds(), 0.0), MAX_RETRY_AFTER.total_seconds())
 
 
 def _http_date(value: str) -> datetime | None:

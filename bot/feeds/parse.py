@@ -32,6 +32,7 @@ import feedparser
 import feedparser.encodings
 
 from bot.core.models import ParsedFeed, RawEntry
+from bot.core.text import CONTROL_CHARACTERS, HUGE_CHARREF
 from bot.errors import ParseError
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -59,10 +60,7 @@ _PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
 # A character reference, or one escaped as text (``&amp;#…;``): feedparser
 # unescapes the latter into HTML content and then int()s it too.
 _CHAR_REF = re.compile(rb"&(amp;)?#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\ud800-\udfff]")
-# Escaped references (``&amp;#9999…;``) reach entry HTML as text; those too long
-# to denote any character would make an HTML unescaper's int() raise later.
-_ABSURD_TEXT_REF = re.compile(r"&#(?:[xX]0*[0-9A-Fa-f]{7,}|0*[0-9]{8,});?")
+_UNPRINTABLE = re.compile(f"[\t\n{CONTROL_CHARACTERS}\u2028\u2029\u202a-\u202e\ud800-\udfff]")
 
 
 class FeedparserParser:
@@ -349,7 +347,9 @@ def _field(mapping: Any, key: str) -> Any:
 def _defuse_text_refs(text: str) -> str:
     if "&#" not in text:
         return text
-    return _ABSURD_TEXT_REF.sub("&#xFFFD;", text)
+    # Escaped references (``&amp;#9999…;``) reach entry HTML as text; those too long
+    # to denote any character would make an HTML unescaper's int() raise later.
+    return HUGE_CHARREF.sub("&#xFFFD;", text)
 
 
 def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:

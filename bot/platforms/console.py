@@ -7,20 +7,18 @@ Each message names its thread; the root card is reprinted when it changes.
 from __future__ import annotations
 
 import itertools
-import re
 import sys
 from typing import TextIO
 
 from bot.core.models import Card, MessageRef, Reply
+from bot.core.text import strip_controls
 from bot.ports import PlatformLimits
-
-# Terminal escape sequences and other control characters from feed text must
-# never reach the terminal (they could rewrite the screen).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub("", text)
+    # Terminal escape sequences and other control characters from feed text must
+    # never reach the terminal (they could rewrite the screen).
+    return strip_controls(text)
 
 
 def format_card(card: Card, *, edited: bool = False) -> str:
@@ -37,7 +35,9 @@ def format_card(card: Card, *, edited: bool = False) -> str:
 
 
 def format_reply(reply: Reply) -> str:
-    if reply.kind == "fact_change":
+    if reply.kind == "summary":
+        body = f"… {_clean(reply.title)}: `{_clean(reply.text)}`"
+    elif reply.kind == "fact_change":
         body = f"⚑ {_clean(reply.text)}"
         if reply.url:
             body += f"\n      {_clean(reply.url)}"

@@ -18,11 +18,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.audit import AuditLog
+from bot.core.facts import seeded_claims
 from bot.core.models import Card, MessageRef, Reply, Storyline
 from bot.core.render import card
 from bot.errors import DeliveryError
 from bot.ports import ChatPlatform, Clock
-from bot.service.ledger import current_states, seeded_claims
+from bot.service.ledger import current_states
 from bot.storage.store import OutboxRow, Store
 
 log = logging.getLogger(__name__)

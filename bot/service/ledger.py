@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core import facts
 from bot.core.decide import initial_states
 from bot.core.models import Claim, FactKey, FactView, Storyline
 from bot.storage.store import Store
-
-
-def seeded_claims(storylines: Sequence[Storyline]) -> dict[FactKey, list[Claim]]:
-    """The histories written in the storyline files, as claims, by (storyline, fact)."""
-    return {
-        (s.id, fact): claims for s in storylines for fact, claims in facts.seeded_claims(s).items()
-    }
 
 
 async def known_claims(

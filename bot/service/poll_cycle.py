@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.audit import AuditLog
-from bot.core.decide import decide, initial_states
+from bot.core import dedupe
+from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide, initial_states
+from bot.core.facts import seeded_claims
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
 from bot.core.normalise import normalise
-from bot.errors import FeedError
+from bot.errors import MAX_RETRY_AFTER, FeedError
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
-from bot.service.ledger import known_claims, seeded_claims
+from bot.service.ledger import known_claims
 from bot.storage.store import FeedUpdate, Store
 
 log = logging.getLogger(__name__)
@@ -30,8 +33,6 @@ BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(days=1)
 MAX_FAILURES = 11
 REDIRECTS_TO_ADOPT = 3
-DEDUPE_WINDOW = timedelta(hours=36)
-MAX_RETRY_AFTER = timedelta(hours=6)
 
 
 @dataclass(slots=True)
@@ -77,6 +78,7 @@ class Poller:
         concurrency: int = 16,
         parse_pool: ParsePool | None = None,
         batch: int = 250,
+        max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
@@ -93,6 +95,7 @@ class Poller:
         self.parse_pool = parse_pool
         self.batch = batch
         self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
+        self.max_replies_per_thread = max_replies_per_thread
 
     async def run_due(
         self,
@@ -112,15 +115,20 @@ class Poller:
             self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
         )
         report = CycleReport()
+        replies: Counter[str] = Counter()  # the per-thread cap counts over the cycle's batches
         try:
             for start in range(0, len(feeds), self.batch):
-                report.add(await self.poll(feeds[start : start + self.batch]))
+                report.add(await self.poll(feeds[start : start + self.batch], replies))
             return report
         finally:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
 
-    async def poll(self, feeds: Sequence[Feed]) -> CycleReport:
+    async def poll(self, feeds: Sequence[Feed], replies: Counter[str] | None = None) -> CycleReport:
+        """Poll ``feeds`` and record what they bring in one transaction.
+        ``replies`` counts the coverage replies per storyline decided earlier in
+        the cycle (for the per-thread cap) and is updated."""
+        replies = Counter() if replies is None else replies
         report = CycleReport(feeds=len(feeds))
         outcomes = await asyncio.gather(*(self._fetch_and_parse(f) for f in feeds))
         now = self.clock.now()
@@ -156,8 +164,9 @@ class Poller:
             # Deciding reads the fact states and recent items that recording
             # changes: two instances doing it at once would both announce one change.
             async with self.store.decision_lock():
-                decision = await self._decide(entries, frozenset(backlog))
+                decision = await self._decide(entries, frozenset(backlog), replies)
                 counts = await self.store.record_cycle(decision, updates, now)
+            replies.update(decision.replies)
             report.new_items = counts["items"]
             report.posts = counts["posts"]
             report.fact_changes = len(decision.changes)
@@ -165,6 +174,16 @@ class Poller:
             await self.store.record_feed_updates(updates)
         # Audit after the commit, so the log never tells of what was not stored.
         self.audit.write(audit + (decision.audit if decision else []))
+        for event in decision.audit if decision else ():
+            if event["event"] == "pattern.timeout":
+                log.warning(
+                    "storyline %s: pattern %r ran past %gs on %r and was skipped for it%s",
+                    event["storyline"],
+                    event["pattern"],
+                    event["timeout"],
+                    event["item"]["title"][:80],
+                    " (and for the rest of this cycle)" if event["skipped_for_cycle"] else "",
+                )
         return report
 
     async def _fetch_and_parse(self, feed: Feed) -> tuple[FetchResult, list[Entry]] | FeedError:
@@ -199,19 +218,30 @@ class Poller:
         known = await self.store.known_item_keys(list(unique))
         return [e for k, e in unique.items() if k not in known]
 
-    async def _decide(self, entries: list[Entry], backlog: frozenset[int]) -> Any:
+    async def _decide(
+        self, entries: list[Entry], backlog: frozenset[int], replies: Counter[str]
+    ) -> Decision:
         claims = await known_claims(self.store, self.seeded)
         states = initial_states(self.storylines, claims, await self.store.fact_states())
         earliest = min(e.published for e in entries)
-        return decide(
+        subscriptions = await self.store.subscriptions()
+        recent = await self._recent(entries, earliest - dedupe.DEFAULT_WINDOW)
+        # Deciding is pure CPU work (a flood takes seconds): in a worker thread, so
+        # the event loop keeps serving chat commands and other feeds meanwhile.
+        # One decision at a time holds the decision lock, so the matcher's memo
+        # is never used by two threads at once.
+        return await asyncio.to_thread(
+            decide,
             entries,
             storylines=self.open_storylines,
             matcher=self.matcher,
             claims=claims,
             states=states,
-            subscriptions=await self.store.subscriptions(),
-            recent=await self._recent(entries, earliest - DEDUPE_WINDOW),
+            subscriptions=subscriptions,
+            recent=recent,
             backlog_feeds=backlog,
+            max_replies_per_thread=self.max_replies_per_thread,
+            replies_so_far=replies,
         )
 
     async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:

@@ -89,6 +89,18 @@ class ItemStore(FeedStore):
                 found.extend(entry_from_row(r) for r in await conn.execute(stmt))
         return found
 
+    async def entries_since(self, since: datetime, limit: int = 50_000) -> list[Entry]:
+        """Every stored item published since ``since``, oldest first (at most
+        ``limit``, the newest): what ``storylines try`` runs a new storyline over."""
+        stmt = (
+            select(t.items)
+            .where(t.items.c.published >= since)
+            .order_by(t.items.c.published.desc())
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [entry_from_row(r) for r in await conn.execute(stmt)][::-1]
+
     async def claims(self) -> dict[FactKey, list[Claim]]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(t.claims).order_by(t.claims.c.published))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from bot.core.models import (
     MessageRef,
     Subscription,
 )
+from bot.core.text import strip_controls
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +49,10 @@ class OutboxRow:
     status: str
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 def plain_text(text: str | None, limit: int = 1000) -> str | None:
     """An error message fit for a text column: PostgreSQL refuses NUL, and
     control characters have no business in what `feeds list` shows."""
-    return None if text is None else _CONTROL.sub(" ", text)[:limit]
+    return None if text is None else strip_controls(text, " ")[:limit]
 
 
 def feed_from_row(row: Any) -> Feed:

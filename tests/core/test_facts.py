@@ -3,8 +3,10 @@ a lone source makes a dispute, attribution is kept."""
 
 from __future__ import annotations
 
-from bot.core.facts import extract_claims, resolve, seeded_claims
-from bot.core.models import SeededClaim
+import pytest
+
+from bot.core.facts import extract_claims, read_item, resolve, seeded_claims
+from bot.core.models import FactSpec, FactValueSpec, SeededClaim
 from tests.core.builders import ACCESS, T0, claim, entry, storyline
 
 
@@ -150,7 +152,140 @@ def test_seeded_history_takes_part_like_other_claims() -> None:
         }
     )
     s = storyline(facts=(spec,))
-    seeded = seeded_claims(s)["access_status"]
+    seeded = seeded_claims([s])[(s.id, "access_status")]
     assert seeded[0].seeded
     view = resolve(spec, [*seeded, claim("restored", hours=1, source="x.com")], storyline=s)
     assert view.value == "suspended" and view.disputed
+
+
+# --- the event vocabulary, subjects, qualifiers, stances ------------------------------------
+
+LABEL = FactSpec(
+    id="label_status",
+    label="Label",
+    kind="enum",
+    subject=("designation", "label", "supply chain risk", "Acme"),
+    values=(
+        FactValueSpec("threatened", "Threatened", (), events=("threaten", "may designate")),
+        FactValueSpec("designated", "Designated", (), events=("designate",)),
+        FactValueSpec(
+            "blocked",
+            "Blocked",
+            (),
+            events=("stop",),
+            subject=("designation", "label", "supply chain risk"),
+        ),
+        FactValueSpec(
+            "partially-blocked",
+            "Partially blocked",
+            (),
+            events=("deny", "not pause", "not halt"),
+            subject=("stay", "label", "designation"),
+            partial_of="blocked",
+        ),
+    ),
+)
+NEW_ACCESS = FactSpec(
+    id="access_status",
+    label="Access",
+    kind="enum",
+    subject=("Widget 5", "Widget", "model", "access"),
+    values=(
+        FactValueSpec("available", "Available", (), events=("launch",)),
+        FactValueSpec("suspended", "Suspended", (), events=("stop",)),
+        FactValueSpec("partially-restored", "Partially", (), events=(), partial_of="restored"),
+        FactValueSpec("restored", "Restored", (), events=("resume",)),
+    ),
+)
+
+
+def said(spec: FactSpec, title: str, summary: str = "") -> str | None:
+    got = extract_claims(storyline(facts=(spec,)), entry(title, summary))
+    return got[0].value if got else None
+
+
+@pytest.mark.parametrize(
+    ("title", "value"),
+    [
+        ("Regulator pauses Widget 5 nationwide", "suspended"),
+        ("Commerce bars Widget 5 exports", "suspended"),
+        ("Commerce Department halts access to Widget 5", "suspended"),
+        ("Acme shut Widget 5 down overnight", "suspended"),
+        ("Widget 5 is no longer suspended", "restored"),
+        ("Widget 5 cleared for vetted domestic organisations", "partially-restored"),
+        ("Access to Widget 5 returns only for approved partners", "partially-restored"),
+        ("Widget 5 reinstated for US customers", "partially-restored"),
+        ("Widget 5 returns globally after controls are lifted", "restored"),
+        ("Acme launches Widget 5", "available"),
+        ("Commerce refused to halt Widget 5", None),
+        ("Widget 5 could be suspended next week", None),
+    ],
+)
+def test_event_vocabulary_without_cue_lists(title: str, value: str | None) -> None:
+    assert said(NEW_ACCESS, title) == value
+
+
+@pytest.mark.parametrize(
+    ("title", "value"),
+    [
+        ("Pentagon weighs labelling Acme a supply chain risk", "threatened"),
+        ("Pentagon designates Acme a supply chain risk", "designated"),
+        ("Judge bars Pentagon from enforcing Acme label", "blocked"),
+        ("Judge halts the supply chain risk designation", "blocked"),
+        ("Appeals court declined to pause the label", "partially-blocked"),
+        ("Court denies Acme's emergency stay", "partially-blocked"),
+        ("Judge blocks one of the two designations", "partially-blocked"),
+        ("Court refused to halt the designation", "partially-blocked"),
+    ],
+)
+def test_court_and_agency_events(title: str, value: str) -> None:
+    assert said(LABEL, title) == value
+
+
+def test_the_subject_must_be_in_the_clause_of_the_event() -> None:
+    # A court halting some other directive says nothing about the label.
+    assert said(LABEL, "Judge halts a state directive on school phones") is None
+    assert said(NEW_ACCESS, "Regulator pauses a rival's chatbot") is None
+
+
+def test_a_partys_stance_is_a_position_not_a_claim() -> None:
+    got = read_item(
+        storyline(facts=(LABEL,)),
+        entry("Pentagon official insists Acme remains designated a supply chain risk"),
+    )
+    assert got.claims == ()
+    assert [(p.value, p.attribution) for p in got.positions] == [
+        ("designated", "Pentagon official")
+    ]
+
+
+def test_an_official_restating_an_earlier_state_does_not_outrank_a_court() -> None:
+    s = storyline(authoritative_sources=("defense.gov",))
+    spec = LABEL
+    claims = [
+        claim("designated", hours=0, source="a.com", fact="label_status"),
+        claim("blocked", hours=10, source="b.com", fact="label_status"),
+        claim("blocked", hours=11, source="c.com", fact="label_status"),
+        claim("designated", hours=20, source="defense.gov", fact="label_status"),
+    ]
+    view = resolve(spec, claims, storyline=s)
+    assert view.value == "blocked" and view.disputed
+    # For an act it performs (a step forward) the official source is enough.
+    view = resolve(spec, claims[:1] + claims[3:], storyline=s)
+    assert view.value == "designated"
+
+
+def test_files_without_events_learn_the_vocabulary_from_value_names() -> None:
+    old = FactSpec(
+        id="access_status",
+        label="Access",
+        kind="enum",
+        values=(
+            FactValueSpec("available", "Available", ("launched",)),
+            FactValueSpec("blocked", "Blocked", ("blocked",)),
+            FactValueSpec("restored", "Restored", ("restored",)),
+        ),
+    )
+    assert said(old, "Regulator pauses Widget 5 in Italy") == "blocked"
+    assert said(old, "Widget 5 reopens to Italian users") == "restored"
+    assert said(old, "Widget 5 rolls out to everyone") == "available"

@@ -88,3 +88,105 @@ def test_duplicate_storyline_ids_are_refused(tmp_path: Path) -> None:
 def test_missing_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_storylines(tmp_path / "nope")
+
+
+def _with_fact_values(tmp_path: Path, values: str) -> Path:
+    path = tmp_path / "gadget.yaml"
+    path.write_text(
+        "id: gadget\ntitle: Gadget\nmatch:\n  actors: [{name: a, phrases: [Acme]}]\n"
+        "  topics: [{name: t, phrases: [gadget]}]\n"
+        "facts:\n  - id: status\n    label: Status\n    kind: enum\n"
+        "    subject: [gadget, access]\n    qualifiers: [beta testers]\n"
+        f"    values:\n{values}"
+    )
+    return path
+
+
+def test_fact_values_name_events_subjects_and_partials(tmp_path: Path) -> None:
+    path = _with_fact_values(
+        tmp_path,
+        "      - {value: halted, label: Halted, events: [stop, cut off], subject: [gadget]}\n"
+        "      - {value: limited, label: Limited, events: [], partial_of: back}\n"
+        "      - {value: back, label: Back, events: [resume, not halt]}\n",
+    )
+    fact = load_storyline(path).fact("status")
+    halted, limited, back = fact.values
+    assert halted.events == ("stop", "cut off") and halted.subject == ("gadget",)
+    assert limited.partial_of == "back" and limited.events == ()
+    assert back.events == ("resume", "not halt")
+    assert fact.subject == ("gadget", "access") and fact.qualifiers == ("beta testers",)
+
+
+def test_an_unknown_event_or_partial_is_a_clear_error(tmp_path: Path) -> None:
+    path = _with_fact_values(tmp_path, "      - {value: gone, label: Gone, events: [teleport]}\n")
+    with pytest.raises(ConfigError, match=r"unknown event 'teleport'.*known events: .*enjoin"):
+        load_storyline(path)
+    path = _with_fact_values(
+        tmp_path, "      - {value: some, label: Some, events: [], partial_of: all}\n"
+    )
+    with pytest.raises(ConfigError, match="partial_of 'all' is not another value"):
+        load_storyline(path)
+
+
+def test_files_in_the_old_format_load_unchanged() -> None:
+    legion = load_storyline(REPO / "storylines" / "legion-lawsuit.yaml")
+    status = legion.fact("case_status")
+    assert all(v.events is None and v.partial_of is None for v in status.values)
+
+
+NEW_FORMAT = """\
+id: drone-ban
+title: Kestrel X ban
+match:
+  since: 2026-03-01
+  subjects:
+    - name: ban
+      phrases: [flight safety ban, Kestrel X]
+  parties:
+    - name: ministry
+      phrases: [transport ministry]
+  topics:
+    - name: events
+      phrases: [banned, lifted]
+  siblings:
+    - name: other-countries
+      description: the same drone banned elsewhere
+      phrases: [Canada, Japan]
+    - name: ipo
+      storyline: skylark-ipo
+"""
+
+
+def test_subjects_parties_siblings_and_since_load(tmp_path: Path) -> None:
+    path = tmp_path / "drone-ban.yaml"
+    path.write_text(NEW_FORMAT)
+    rules = load_storyline(path).match
+    assert rules.actors == ()
+    assert [g.name for g in rules.subjects] == ["ban"]
+    assert rules.parties[0].phrases == ("transport ministry",)
+    assert [(s.name, s.storyline) for s in rules.siblings] == [
+        ("other-countries", None),
+        ("ipo", "skylark-ipo"),
+    ]
+    assert rules.siblings[0].description == "the same drone banned elsewhere"
+    assert rules.since is not None and rules.since.isoformat() == "2026-03-01T00:00:00+00:00"
+
+
+def test_a_sibling_must_say_what_tells_it_apart(tmp_path: Path) -> None:
+    path = tmp_path / "drone-ban.yaml"
+    path.write_text(NEW_FORMAT.replace("      storyline: skylark-ipo\n", "      description: x\n"))
+    with pytest.raises(ConfigError) as info:
+        load_storyline(path)
+    message = str(info.value)
+    assert "drone-ban.yaml" in message and "match.siblings[1]" in message
+    assert "(line 18)" in message and "'phrases'" in message
+
+
+def test_a_storyline_needs_a_subject_or_actors_and_topics(tmp_path: Path) -> None:
+    path = tmp_path / "drone-ban.yaml"
+    actors_only = "  actors:\n    - name: a\n      phrases: [Skylark]\n"
+    text = NEW_FORMAT.split("  subjects:")[0] + actors_only
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_storyline(path)
+    assert "match" in str(info.value) and "subjects" in str(info.value)

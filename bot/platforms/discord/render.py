@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from discord.utils import escape_markdown, escape_mentions
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
+from bot.core.text import CONTROL, strip_controls
 
 MAX_CONTENT = 2000
 MAX_TITLE = 256
@@ -46,7 +47,6 @@ NO_MENTIONS: dict[str, Any] = {"parse": []}
 EmbedDict = dict[str, Any]
 
 # C0/C1 control characters (tab and newline kept) have no business in a message.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _REF = re.compile(r"\bref ([0-9a-f]{8,25})$")
 
 
@@ -55,7 +55,7 @@ _REF = re.compile(r"\bref ([0-9a-f]{8,25})$")
 
 def clean(text: str) -> str:
     """``text`` without control characters (for places Discord shows verbatim)."""
-    return _CONTROL.sub("", text)
+    return strip_controls(text)
 
 
 def escape(text: str) -> str:
@@ -97,7 +97,7 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if len(url) > MAX_URL or _CONTROL.search(url) or any(c.isspace() for c in url):
+    if len(url) > MAX_URL or CONTROL.search(url) or any(c.isspace() for c in url):
         return None
     try:
         parts = urlsplit(url)
@@ -234,7 +234,19 @@ def _source_line(reply: Reply) -> str:
 
 def render_reply(reply: Reply, *, ref: str | None = None) -> EmbedDict:
     """A thread reply: coverage (linked title, source and date, other outlets,
-    why it matched), a fact change ("was X — … → now Y — …") or a notice."""
+    why it matched), a fact change ("was X — … → now Y — …"), the summary of
+    coverage beyond the per-thread cap (the command as code) or a notice."""
+    if reply.kind == "summary":
+        embed = _assemble(
+            title=reply.title,
+            description="",
+            fields=[],
+            footer=footer_with_ref(f"Threadline · {reply.storyline}", ref),
+        )
+        # Nothing is markup inside a code span; a backtick could only end it early.
+        code = clean(reply.text).replace("`", "'")[: MAX_DESCRIPTION - 2]
+        embed["description"] = f"`{code}`"
+        return embed
     fields: list[dict[str, Any]] = []
     if reply.kind == "coverage":
         fields.append(_field("Source", _source_line(reply), inline=True))

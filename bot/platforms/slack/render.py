@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
+from bot.core.text import strip_controls
 
 MAX_HEADER = 150
 MAX_SECTION = 3000
@@ -39,7 +40,6 @@ UNTITLED = "(untitled)"
 Block = dict[str, Any]
 
 # C0/C1 control characters (tab and newline kept) have no business in a message.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Characters that would end or split ``<url|label>`` markup, or let a URL carry spaces.
 _URL_UNSAFE = re.compile(r"[\s<>|\"'`\\^{}]")
 
@@ -62,7 +62,7 @@ class SlackMessage:
 def escape(text: str) -> str:
     """Feed text made inert for mrkdwn: ``&``, ``<`` and ``>`` as entities,
     control characters dropped."""
-    text = _CONTROL.sub("", text)
+    text = strip_controls(text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -96,7 +96,7 @@ def safe_url(url: str | None) -> str | None:
     expects inside links."""
     if not url:
         return None
-    url = _CONTROL.sub("", url).strip()
+    url = strip_controls(url).strip()
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -241,12 +241,22 @@ def _notice(reply: Reply) -> SlackMessage:
     return SlackMessage(text=fallback([reply.title, reply.text]), blocks=(section(body),))
 
 
+def _summary(reply: Reply) -> SlackMessage:
+    # The command is shown as code; a backtick could only end the code span early.
+    code = escape(reply.text).replace("`", "'")
+    body = f"{escape(reply.title)}: `{code}`"
+    return SlackMessage(text=fallback([f"{reply.title}: {reply.text}"]), blocks=(section(body),))
+
+
 def render_reply(reply: Reply) -> SlackMessage:
-    """A thread reply: new coverage, a fact change, or a notice."""
+    """A thread reply: new coverage, a fact change, the summary of coverage
+    beyond the per-thread cap, or a notice."""
     if reply.kind == "coverage":
         return _coverage(reply)
     if reply.kind == "fact_change":
         return _fact_change(reply)
+    if reply.kind == "summary":
+        return _summary(reply)
     return _notice(reply)
 
 

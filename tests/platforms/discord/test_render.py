@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.models import CommandReply
+from bot.core.render import summary_reply
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.discord.render import (
     ELLIPSIS,
@@ -26,6 +27,7 @@ from bot.platforms.discord.render import (
     render_command_reply,
     render_reply,
 )
+from tests.core.builders import storyline
 from tests.platforms.discord.samples import CHANNEL, card, coverage, fact, fact_change
 from tests.support.fake_discord import FakeDiscord
 
@@ -218,3 +220,10 @@ def test_fitted_text_respects_any_limit(raw: str, limit: int) -> None:
     out = fit(raw, limit)
     assert len(out) <= limit
     assert out == escape(raw) or out.endswith(ELLIPSIS)
+
+
+def test_the_flood_summary_shows_the_command_as_code() -> None:
+    embed = render_reply(summary_reply(storyline(), 1))
+    assert embed["title"] == "and 1 more matched item"
+    assert embed["description"] == "`threadline storylines show widget-ban`"
+    assert embed_size(embed) <= MAX_EMBED_TOTAL

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
+from bot.core.render import summary_reply
 from bot.platforms.slack.platform import SlackPlatform
 from bot.platforms.slack.render import (
     SlackMessage,
@@ -20,6 +21,7 @@ from bot.platforms.slack.render import (
     render_command_reply,
     render_reply,
 )
+from tests.core.builders import storyline
 from tests.platforms.slack.samples import card, coverage, fact, fact_change
 from tests.support.fake_slack import FakeSlack, check_blocks
 
@@ -340,3 +342,12 @@ async def test_the_fake_refuses_what_slack_refuses(slack: FakeSlack) -> None:
         with pytest.raises(SlackApiError):
             await client.chat_postMessage(channel="C1", text=text, blocks=blocks)
     assert [c.error for c in slack.calls] == ["invalid_blocks"] * 3 + ["msg_too_long"]
+
+
+def test_the_flood_summary_shows_the_command_as_code() -> None:
+    message = render_reply(summary_reply(storyline(), 4990))
+    assert check_blocks(list(message.blocks)) is None
+    assert message.blocks[0]["text"]["text"] == (
+        "and 4990 more matched items: `threadline storylines show widget-ban`"
+    )
+    assert "4990 more matched items" in message.text

@@ -1,0 +1,409 @@
+"""A general vocabulary of state-change events, found in news text.
+
+Pure. Storylines say which *event kinds* move each fact value (``events:
+[block, enjoin]``) instead of listing every phrasing; this module knows how
+news writes those events: the verbs with their inflections ("bars", "barred",
+"barring"), their nouns ("injunction", "shutdown"), phrasal verbs with a
+particle that may be split off ("shut Fable 5 down"), and the context that
+changes what a mention means:
+
+* **polarity**: ``negated`` when a negation or a refusal governs the event
+  ("not blocked", "refused to halt", "declined to pause", "fails to block",
+  "without lifting"); "no longer X" reverses the event into its opposite
+  class ("no longer suspended" is a ``restore``);
+* **modality**: ``possible`` when the event is only threatened, planned or
+  hypothetical ("could be blocked", "weighs blacklisting", "if the court
+  sides with", "set to return"); the threatening verb itself is an actual
+  ``threaten`` event.
+
+Kinds are grouped into classes (:data:`CLASSES`): a storyline may name a kind
+("enjoin") or a whole class ("stop"). Text handed to :func:`find_events` is
+normalised the way ``bot.core.facts`` does it (lower case, hyphens and slashes
+as spaces, curly quotes folded).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+Polarity = Literal["affirmed", "negated"]
+Modality = Literal["actual", "possible"]
+
+# --- the vocabulary --------------------------------------------------------------------------
+
+#: kind -> (verbs as lemmas, noun and adjective phrases taken as they are). A verb may
+#: be a phrasal verb ("shut down"): its first word is inflected, and up to two words
+#: may stand between it and the particle.
+KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # stopping something
+    "halt": (("halt", "stop"), ("halt", "stoppage")),
+    "suspend": (("suspend",), ("suspension",)),
+    "pause": (("pause", "put on hold"), ("pause", "on hold")),
+    "freeze": (("freeze",), ("freeze",)),
+    "disable": (
+        (
+            "disable",
+            "shut down",
+            "shut off",
+            "switch off",
+            "turn off",
+            "take down",
+            "take offline",
+            "take away",
+            "pull",
+            "withdraw",
+            "remove",
+            "go dark",
+            "go offline",
+            "black out",
+            "vanish",
+        ),
+        (
+            "shutdown",
+            "takedown",
+            "pullback",
+            "blackout",
+            "outage",
+            "removal",
+            "offline",
+            "unavailable",
+            "lost access",
+            "loses access",
+            "lose access",
+        ),
+    ),
+    "cut_off": (("cut off",), ("cutoff",)),
+    "block": (("block",), ()),
+    "bar": (("bar", "ban", "prohibit", "forbid"), ("ban", "prohibition")),
+    # The nouns alone ("a hearing on a preliminary injunction") assert nothing.
+    "enjoin": (("enjoin", "grant injunction", "win injunction", "issue injunction"), ()),
+    "revoke": (("revoke", "rescind"), ("revocation",)),
+    # undoing a stop
+    "restore": (
+        (
+            "restore",
+            "reinstate",
+            "return",
+            "come back",
+            "bring back",
+            "re enable",
+            "relaunch",
+            "redeploy",
+            "regain",
+        ),
+        (
+            "restoration",
+            "reinstatement",
+            "return",
+            "relaunch",
+            "redeployment",
+            "back online",
+            "available again",
+            "is back",
+            "are back",
+            "back for",
+            "back in",
+        ),
+    ),
+    "lift": (("lift",), ("lifting",)),
+    "clear": (
+        ("clear", "authorize", "authorise", "greenlight", "allow back", "let back"),
+        ("green light", "cleared for", "authorization", "authorisation"),
+    ),
+    "reopen": (("reopen",), ("reopening",)),
+    "resume": (("resume", "restart"), ("resumption", "restart")),
+    "unblock": (("unblock",), ()),
+    # putting a label on someone
+    # "the designation", "the label": what a fact is about, not an act (see subjects)
+    "designate": (("designate",), ()),
+    "label": (("label", "tag"), ()),
+    "blacklist": (("blacklist",), ()),
+    "classify": (("classify as",), ()),  # not "classified networks"
+    # courts and appeals
+    "appeal": (("appeal",), ("appeal", "notice of appeal")),
+    "stay": ((), ()),  # "stay" is also "remain": see _STAY below
+    "uphold": (("uphold", "affirm"), ()),
+    "overturn": (
+        ("overturn", "vacate", "strike down", "reverse", "set aside", "annul", "throw out"),
+        (),
+    ),
+    "deny": (
+        ("deny", "reject", "refuse", "decline", "dismiss", "turn down", "rebuff"),
+        ("denial", "rejection"),
+    ),
+    "side_with": (("side with", "rule for", "rule in favor of", "rule in favour of"), ()),
+    "rule_against": (("rule against",), ()),
+    "carve_out": (("carve out", "exempt"), ("carve out", "exemption", "waiver")),
+    # warnings
+    "threaten": (
+        ("threaten", "warn", "weigh", "consider", "mull"),
+        ("threat", "warning", "ultimatum", "deadline", "last chance", "final offer"),
+    ),
+    # coming into existence
+    "launch": (
+        ("launch", "release", "roll out", "debut", "unveil", "introduce"),
+        ("launch", "release", "rollout", "debut", "generally available", "now available"),
+    ),
+    "available": ((), ("available",)),
+    # going to court
+    "sue": (("sue", "file suit"), ("lawsuit", "suit", "complaint", "petition")),
+}
+
+#: class -> kinds. A storyline may name a class wherever it may name a kind.
+CLASSES: dict[str, tuple[str, ...]] = {
+    "stop": (
+        "halt",
+        "suspend",
+        "pause",
+        "freeze",
+        "disable",
+        "cut_off",
+        "block",
+        "bar",
+        "enjoin",
+        "revoke",
+    ),
+    "resume": ("restore", "lift", "clear", "reopen", "resume", "unblock"),
+    "designate": ("designate", "label", "blacklist", "classify"),
+    "court": ("appeal", "stay", "uphold", "overturn", "deny", "side_with", "rule_against"),
+    "warn": ("threaten",),
+    "launch": ("launch", "available"),
+    "sue": ("sue",),
+}
+_CLASS_OF = {kind: cls for cls, kinds in CLASSES.items() for kind in kinds}
+# Kind names an editor may write with a space or a hyphen.
+ALIASES = {"cut off": "cut_off", "side with": "side_with", "carve out": "carve_out"}
+#: "no longer <kind of this class>" means an event of the opposite class.
+_REVERSAL = {"stop": "restore", "resume": "halt", "launch": "halt", "designate": "lift"}
+
+# Irregular verb forms: lemma -> (third person, past, past participle, gerund).
+_IRREGULAR: dict[str, tuple[str, ...]] = {
+    "cut": ("cuts", "cut", "cutting"),
+    "shut": ("shuts", "shut", "shutting"),
+    "put": ("puts", "put", "putting"),
+    "set": ("sets", "set", "setting"),
+    "let": ("lets", "let", "letting"),
+    "take": ("takes", "took", "taken", "taking"),
+    "go": ("goes", "went", "gone", "going"),
+    "come": ("comes", "came", "coming"),
+    "bring": ("brings", "brought", "bringing"),
+    "freeze": ("freezes", "froze", "frozen", "freezing"),
+    "withdraw": ("withdraws", "withdrew", "withdrawn", "withdrawing"),
+    "uphold": ("upholds", "upheld", "upholding"),
+    "strike": ("strikes", "struck", "stricken", "striking"),
+    "throw": ("throws", "threw", "thrown", "throwing"),
+    "lose": ("loses", "lost", "losing"),
+    "win": ("wins", "won", "winning"),
+    "hold": ("holds", "held", "holding"),
+    "black": ("blacks", "blacked", "blacking"),
+}
+# Bare forms that are mostly not the verb ("it is clear").
+_NOT_A_VERB = {"clear", "label", "tag"}
+_NO_DOUBLING = {"appeal", "reopen", "label", "threaten", "open", "weigh", "eye"}
+
+
+def inflections(lemma: str) -> tuple[str, ...]:
+    """The forms of an English verb lemma: itself, third person, past (and past
+    participle), gerund. Regular rules plus a table of irregular verbs:
+    bar → bars, barred, barring; deny → denies, denied, denying; label →
+    labels, labeled, labelled, labeling, labelling."""
+    if lemma in _IRREGULAR:
+        return (lemma, *_IRREGULAR[lemma])
+    forms = {lemma}
+    if re.search(r"(?:s|x|z|ch|sh)$", lemma):
+        forms.add(lemma + "es")
+    elif re.search(r"[^aeiou]y$", lemma):
+        forms.add(lemma[:-1] + "ies")
+    else:
+        forms.add(lemma + "s")
+    if lemma.endswith("e"):
+        stem_ed, stem_ing = lemma[:-1], lemma[:-1]
+        if lemma.endswith(("ee", "ye", "oe")):
+            stem_ing = lemma
+    elif re.search(r"[^aeiou]y$", lemma):
+        stem_ed, stem_ing = lemma[:-1] + "i", lemma
+    elif (
+        re.search(r"(?:^|[^aeiou])[aeiou][^aeiouwxy]$", lemma)
+        and lemma not in _NO_DOUBLING
+        and len(lemma) <= 4
+    ):
+        # one-syllable consonant-vowel-consonant: bar → barred, stop → stopped
+        stem_ed = stem_ing = lemma + lemma[-1]
+    else:
+        stem_ed = stem_ing = lemma
+    forms.add(stem_ed + "ed")
+    forms.add(stem_ing + "ing")
+    if re.search(r"(?:^|[^aeiou])[aeiou]l$", lemma) and len(lemma) > 4:
+        # British spelling doubles a final l: labelled, cancelling
+        forms.update({lemma + "led", lemma + "ling"})
+    return tuple(sorted(forms))
+
+
+def _verb_pattern(phrase: str) -> str:
+    words = phrase.split(" ")
+    forms = [f for f in inflections(words[0]) if len(words) > 1 or f not in _NOT_A_VERB]
+    head = "(?:" + "|".join(re.escape(f) for f in forms) + ")"
+    if len(words) == 1:
+        return head
+    rest = r"\s".join(re.escape(w) for w in words[1:])
+    # "shut down" and "shut Fable 5 down"; "put on hold" and "put the label on hold"
+    return head + r"(?:\s\S+){0,4}?\s" + rest if len(words) == 2 else head + r"\s" + rest
+
+
+def _noun_pattern(phrase: str) -> str:
+    words = [re.escape(w) for w in phrase.split(" ")]
+    words[-1] += "s?" if not words[-1].endswith("s") and len(words) == 1 else ""
+    return r"\s".join(words)
+
+
+@lru_cache(maxsize=1)
+def _kind_regex() -> re.Pattern[str]:
+    # One named group per kind; inside it, longest phrases first so that
+    # "preliminary injunction" wins over "injunction".
+    groups = []
+    for i, (kind, (verbs, nouns)) in enumerate(KINDS.items()):
+        patterns = [(len(p), _verb_pattern(p)) for p in verbs]
+        patterns += [(len(p), _noun_pattern(p)) for p in nouns]
+        if not patterns:
+            continue
+        patterns.sort(key=lambda p: -p[0])
+        _GROUP_KIND[f"k{i}"] = kind
+        groups.append(f"(?P<k{i}>" + "|".join(p for _, p in patterns) + ")")
+    return re.compile(r"\b(?:" + "|".join(groups) + r")(?![\w])")
+
+
+_GROUP_KIND: dict[str, str] = {}
+# "stay" the court order, never "stay" = remain: only with a determiner or as a motion.
+_STAY = re.compile(
+    r"(?:(?:(?<![\w])(?:a|an|the|its|emergency|administrative|705)|'s)\s(?:\w+\s)?stay"
+    r"|(?<![\w])stay\s(?:request|motion|bid|application|of\s(?:the|its)|pending)"
+    r"|(?<![\w])stays?\s(?:the|its)\s(?:label|designation|order|determination|ruling"
+    r"|injunction))(?![\w])"
+)
+_NEGATORS = re.compile(
+    r"(?:\b(?:not|no|never|without|nor|neither|rather than|instead of|yet to|cannot)\b"
+    r"|n't\b|\b(?:refus|declin|fail|reject)(?:e|es|ed|ing|s)?\s(?:\w+\s)?to\b)"
+)
+_NO_LONGER = re.compile(r"\bno longer\b|\bnot anymore\b")
+_SPECULATION = re.compile(
+    r"\b(?:could|may|might|would|should|will|shall|if|whether|unless|near|nears|close to"
+    r"|expected to|likely to|set to|poised to|plans? to|planning to|on track to|as soon as"
+    r"|aims? to|wants? to|seeks? to|hopes? to|asks? (?:\w+ )?to|urges? (?:\w+ )?to|to avoid"
+    r"|deal to|talks to|forecast|odds|chance|expects?|predicts?|moves? to|moved to|ready to"
+    r"|readies|vows? to|vowed to|threat(?:en)?s? to|threatened to|warns? (?:\w+ )?(?:it )?"
+    r"(?:could|would|will)|weighs?|weighing|considers?|considering|mulls?|mulling|eyes"
+    r"|possible|possibly|potential|potentially|risk of|fear|fears|what if)\b"
+)
+# "weighs blacklisting", "considering a ban": weighing threatens the act that follows.
+_WEIGHING = re.compile(r"(?:weigh|consider|mull)(?:s|ed|ing)?")
+_DENIES_A_STATEMENT = re.compile(
+    r"(?:\s(?:that|claims?|reports?|allegations?)\b|(?:\s\S+){1,3}\s(?:was|were|is|are|had|has)\b)"
+)
+_NEGATION_REACH = 4  # words before the event a negator may govern
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event of ``kind`` found at ``[start, end)`` of the normalised text."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    polarity: Polarity = "affirmed"
+    modality: Modality = "actual"
+
+    @property
+    def cls(self) -> str:
+        return _CLASS_OF.get(self.kind, self.kind)
+
+
+def canonical_kind(name: str) -> str:
+    """A kind or class name as a storyline writes it ("cut off", "Side-with")."""
+    key = " ".join(name.lower().replace("_", " ").replace("-", " ").split())
+    return ALIASES.get(key, key.replace(" ", "_"))
+
+
+def is_known(name: str) -> bool:
+    name = canonical_kind(name)
+    return name in KINDS or name in CLASSES
+
+
+def expand(name: str) -> frozenset[str]:
+    """The kinds a storyline's event name stands for (a class stands for its kinds)."""
+    name = canonical_kind(name)
+    return frozenset(CLASSES.get(name, (name,)))
+
+
+def kinds_in(text: str) -> frozenset[str]:
+    """Every kind mentioned in ``text`` (normalised), whatever its context."""
+    return frozenset(e.kind for e in _raw_events(text))
+
+
+def class_of(kind: str) -> str:
+    return _CLASS_OF.get(kind, kind)
+
+
+# Classes whose kinds mean the same state change whichever verb is used; for
+# the others ("court": deny, uphold, appeal …) the kind itself is the meaning.
+_BROAD = {"stop", "resume", "designate", "warn", "launch"}
+
+
+def inferred_from(kind: str) -> str:
+    """The event name a value named after ``kind`` stands for ("blocked" -> the
+    whole ``stop`` class; "appealed" -> just ``appeal``)."""
+    cls = class_of(kind)
+    return cls if cls in _BROAD else kind
+
+
+def _raw_events(text: str) -> list[Event]:
+    found: list[Event] = []
+    regex = _kind_regex()
+    for m in regex.finditer(text):
+        group = m.lastgroup
+        if group is None:
+            continue
+        found.append(Event(_GROUP_KIND[group], m.start(), m.end(), m.group()))
+    for m in _STAY.finditer(text):
+        if not any(e.start <= m.start() < e.end for e in found):
+            found.append(Event("stay", m.start(), m.end(), m.group()))
+    return sorted(found, key=lambda e: e.start)
+
+
+@lru_cache(maxsize=8192)
+def find_events(text: str, context: str = "") -> tuple[Event, ...]:
+    """The events of ``text`` (one clause, normalised), with their polarity and
+    modality. ``context`` is what came earlier in the same sentence: speculation
+    there ("Pattern to expect: …") reaches into this clause."""
+    out: list[Event] = []
+    raw = _raw_events(text)
+    for index, event in enumerate(raw):
+        if _WEIGHING.fullmatch(event.text) and not any(
+            later.start - event.end <= 12 for later in raw[index + 1 :]
+        ):
+            continue  # a court "weighed whether …": weighing is a threat only of an act
+        if event.kind == "deny" and _DENIES_A_STATEMENT.match(text, event.end):
+            continue  # "denied the designation was payback" denies an allegation
+        window = " ".join(text[: event.start].split(" ")[-_NEGATION_REACH - 1 :])
+        kind = event.kind
+        polarity: Polarity = "affirmed"
+        if _NO_LONGER.search(window):
+            reversed_kind = _REVERSAL.get(class_of(kind))
+            if reversed_kind is None:
+                polarity = "negated"
+            else:
+                kind = reversed_kind
+        elif _NEGATORS.search(window):
+            polarity = "negated"
+        outside = f"{context} {text[: event.start]} {text[event.end :]}"
+        modality: Modality = "possible" if _SPECULATION.search(outside) else "actual"
+        if kind == "threaten" and not _SPECULATION.search(f"{context} {text[: event.start]}"):
+            # "Hegseth weighs blacklisting": the weighing is what happened.
+            modality = "actual"
+        out.append(
+            Event(kind, event.start, event.end, event.text, polarity=polarity, modality=modality)
+        )
+    return tuple(out)

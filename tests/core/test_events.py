@@ -1,0 +1,136 @@
+"""The event vocabulary reads news phrasing it was never given: inflections,
+phrasal verbs, negation, refusals, "no longer" and threats."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.events import canonical_kind, expand, find_events, inflections, is_known
+
+
+def kinds(text: str) -> set[tuple[str, str, str]]:
+    return {(e.kind, e.polarity, e.modality) for e in find_events(text)}
+
+
+def actual(text: str) -> set[str]:
+    return {
+        e.kind for e in find_events(text) if e.polarity == "affirmed" and e.modality == "actual"
+    }
+
+
+@pytest.mark.parametrize(
+    ("lemma", "forms"),
+    [
+        ("bar", {"bars", "barred", "barring"}),
+        ("stop", {"stops", "stopped", "stopping"}),
+        ("deny", {"denies", "denied", "denying"}),
+        ("label", {"labels", "labeled", "labelled", "labeling", "labelling"}),
+        ("designate", {"designates", "designated", "designating"}),
+        ("pause", {"pauses", "paused", "pausing"}),
+        ("appeal", {"appeals", "appealed", "appealing"}),
+        ("freeze", {"freezes", "froze", "frozen"}),
+        ("uphold", {"upholds", "upheld"}),
+        ("cut", {"cuts", "cutting"}),
+        ("reopen", {"reopens", "reopened", "reopening"}),
+    ],
+)
+def test_inflections(lemma: str, forms: set[str]) -> None:
+    assert forms <= set(inflections(lemma))
+    assert "appealled" not in inflections("appeal")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("regulator pauses the chatbot nationwide", "pause"),
+        ("appeals court bars the agency from enforcing the rule", "bar"),
+        ("judge halts the government directive", "halt"),
+        ("commerce department freezes exports of the model", "freeze"),
+        ("the service was cut off for every customer", "cut_off"),
+        ("the company shut the model down overnight", "disable"),
+        ("ministry blacklists the vendor", "blacklist"),
+        ("pentagon classifies the lab as a supply chain risk", "classify"),
+        ("the watchdog lifts its temporary limitation", "lift"),
+        ("access reinstated after review", "restore"),
+        ("the model is back online", "restore"),
+        ("app reopens to users in italy", "reopen"),
+        ("mythos 5 cleared for vetted organisations", "clear"),
+        ("judge sides with the startup", "side_with"),
+        ("white house carves out an exemption for the nsa", "carve_out"),
+        ("the court upheld the designation", "uphold"),
+        ("the circuit overturns the injunction", "overturn"),
+        ("panel rejects the company's bid", "deny"),
+        ("pentagon issues an ultimatum", "threaten"),
+        ("the lab launched its new model tuesday", "launch"),
+        ("startup sues the commerce department", "sue"),
+        ("judge granted the company a preliminary injunction", "enjoin"),
+        ("d.c. circuit denies anthropic's emergency stay", "stay"),
+    ],
+)
+def test_phrasings_not_listed_anywhere_are_understood(text: str, kind: str) -> None:
+    assert kind in actual(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("the court refused to halt the designation", "halt"),
+        ("the appeals court declined to pause the label", "pause"),
+        ("the judge fails to block the order", "block"),
+        ("talks end without lifting the controls", "lift"),
+        ("the panel won't pause the label", "pause"),
+        ("the model was not restored", "restore"),
+    ],
+)
+def test_negation_and_refusal(text: str, kind: str) -> None:
+    assert (kind, "negated", "actual") in kinds(text)
+    assert kind not in actual(text)
+
+
+def test_no_longer_reverses_the_event() -> None:
+    assert "restore" in actual("fable 5 is no longer suspended")
+    assert "halt" in actual("the model is no longer available")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the model could be blocked next week",
+        "if the court sides with the pentagon",
+        "the agency is set to lift the ban",
+        "officials may designate the company",
+        "fable 5 return near",
+    ],
+)
+def test_speculation_is_only_possible(text: str) -> None:
+    events = find_events(text)
+    assert events
+    assert all(e.modality == "possible" for e in events)
+
+
+def test_a_threat_is_an_actual_warning_of_a_possible_act() -> None:
+    got = kinds("hegseth weighs blacklisting anthropic")
+    assert ("threaten", "affirmed", "actual") in got
+    assert ("blacklist", "affirmed", "possible") in got
+
+
+def test_words_that_only_look_like_events() -> None:
+    assert actual("claude is built into classified workflows") == set()
+    assert actual("it is clear that the talks failed") == set()
+    assert "stay" not in actual("the model will stay online")
+    assert actual("a hearing on a preliminary injunction") == set()
+
+
+def test_kind_names_as_a_storyline_writes_them() -> None:
+    assert canonical_kind("Cut off") == "cut_off"
+    assert canonical_kind("side-with") == "side_with"
+    assert is_known("stop") and is_known("enjoin") and not is_known("teleport")
+    assert {"block", "enjoin", "pause"} <= expand("stop")
+    assert expand("block") == {"block"}
+
+
+def test_weighing_threatens_only_an_act_and_denying_an_allegation_is_no_ruling() -> None:
+    assert "threaten" not in actual("a panel weighed whether a public stance can count as a risk")
+    assert "threaten" in actual("the ministry is considering a ban on the app")
+    assert "deny" not in actual("the department denied the designation was payback")
+    assert "deny" in actual("the court denied the company's emergency stay")

@@ -1,0 +1,79 @@
+"""A large cycle's deciding runs off the event loop: chat commands are answered
+while it decides."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import build
+from bot.core.match import Matcher
+from bot.core.models import ChannelAddress, Entry, Invoker, MatchResult
+from bot.platforms.console import ConsolePlatform
+from bot.settings import load_settings
+from tests.conftest import REPO
+from tests.support.feedserver import FeedServer, rss
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+class HeldMatcher(Matcher):
+    """The real matcher, held at its first item until the test lets it go."""
+
+    def __init__(self, inner: Matcher) -> None:
+        self.__dict__.update(inner.__dict__)
+        self.deciding = threading.Event()
+        self.go_on = threading.Event()
+
+    def match(self, entry: Entry) -> list[MatchResult]:
+        self.deciding.set()
+        # Were deciding on the event loop, the test could never set go_on.
+        assert self.go_on.wait(timeout=60), "the event loop was blocked while deciding"
+        return super().match(entry)
+
+
+async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> None:
+    srv = FeedServer()
+    await srv.start()
+    srv.set("/a.xml", rss([]))
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - url: {srv.url('/a.xml')}\n    name: Outlet A\n")
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        feeds_file=feeds,
+        storylines_dir=REPO / "storylines",
+        allow_private_feeds=True,
+    )
+    app = await build(settings, platforms={"console": ConsolePlatform(io.StringIO())})
+    try:
+        await app.poller.run_due(all_feeds=True)  # first poll: empty backlog
+        srv.set(
+            "/a.xml",
+            rss(
+                [
+                    {
+                        "guid": "a1",
+                        "link": "https://a.example/judge-blocks",
+                        "title": "Judge blocks Pentagon's supply-chain risk designation",
+                        "summary": "",
+                        "published": NOW - timedelta(hours=1),
+                    }
+                ]
+            ),
+        )
+        held = HeldMatcher(app.poller.matcher)
+        app.poller.matcher = held
+        cycle = asyncio.create_task(app.poller.run_due(all_feeds=True))
+        assert await asyncio.to_thread(held.deciding.wait, 60)
+        admin = Invoker("console", "u1", ChannelAddress("console", "terminal"), is_admin=True)
+        reply = await app.commands.execute(admin, "feeds list")
+        assert "Outlet A" in reply.text
+        held.go_on.set()
+        report = await cycle
+        assert report.new_items == 1
+    finally:
+        await app.close()
+        await srv.close()

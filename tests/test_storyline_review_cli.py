@@ -1,0 +1,153 @@
+"""`threadline storylines check FILE` and `try FILE`, run as an admin would."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.support.cli import threadline
+from tests.support.feedserver import FeedServer, rss
+
+STORYLINE = """\
+id: drone-ban
+title: Kestrel X flight ban
+match:
+  subjects:
+    - name: drone
+      phrases: [Kestrel X, 红隼X]
+  actors:
+    - name: maker
+      phrases: [Skylark, court]
+  parties:
+    - name: ministry
+      phrases: [transport ministry]
+  topics:
+    - name: events
+      phrases: [grounded, banned, cleared, lifted, 禁令]
+  siblings:
+    - name: other-countries
+      phrases: [Canada]
+facts:
+  - id: status
+    label: Kestrel X
+    kind: enum
+    values:
+      - value: grounded
+        label: Grounded
+        cues: [grounded, banned]
+      - value: cleared
+        label: Cleared to fly
+        cues: [cleared, ban lifted]
+"""
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+ITEMS = [
+    ("1", "Transport ministry grounds the Kestrel X", "The drone is grounded.", 3),
+    ("2", "Judge's order stops the ministry enforcing the Kestrel X ban", "", 2),
+    ("3", "Canada: Kestrel X banned too", "", 2),
+    ("4", "交通部对红隼X实施禁令", "", 1),
+    ("5", "Motorway bridge opens", "", 1),
+]
+
+
+def write(tmp_path: Path, text: str = STORYLINE) -> Path:
+    path = tmp_path / "drone-ban.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "items.jsonl"
+    rows = [
+        {
+            "id": f"it-{guid}",
+            "source_domain": "news.example",
+            "url": f"https://news.example/{guid}",
+            "published": (NOW - timedelta(days=days)).isoformat(),
+            "title": title,
+            "summary": summary,
+        }
+        for guid, title, summary, days in ITEMS
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+async def test_check_validates_and_warns_with_lines(tmp_path: Path, env: dict[str, str]) -> None:
+    code, out, err = await threadline(
+        "storylines", "check", str(write(tmp_path)), "--storylines", str(tmp_path), env=env
+    )
+    assert code == 0, err
+    assert "valid storyline 'drone-ban'" in out
+    assert "line 9: match.actors[0].phrases[1]: 'court' is a very common word" in out
+
+
+async def test_check_names_file_line_and_field_of_an_error(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    broken = STORYLINE.replace("      phrases: [Canada]\n", "      description: elsewhere\n")
+    code, out, err = await threadline("storylines", "check", str(write(tmp_path, broken)), env=env)
+    assert code == 2 and out == ""
+    assert "drone-ban.yaml" in err and "match.siblings[0] (line 17)" in err
+    assert "Traceback" not in err
+
+
+async def test_try_over_a_corpus_file(tmp_path: Path, env: dict[str, str]) -> None:
+    code, out, err = await threadline(
+        "storylines",
+        "try",
+        str(write(tmp_path)),
+        "--corpus",
+        str(corpus(tmp_path)),
+        "--storylines",
+        str(tmp_path / "none"),
+        env=env,
+    )
+    assert code == 0, err
+    assert "3 of 5 items would match" in out
+    matched = out.split("Near misses")[0]
+    assert "Judge's order stops the ministry" in matched
+    assert "authority: 'judge'" in matched
+    assert "交通部对红隼X实施禁令" in matched
+    assert "Canada: Kestrel X" not in matched and "Canada: Kestrel X" in out  # a near miss
+    assert "claims status = grounded" in out
+    assert "Grounded — news.example" in out.split("Fact timelines")[1]
+
+
+async def test_try_over_stored_items(tmp_path: Path, env: dict[str, str]) -> None:
+    server = FeedServer()
+    await server.start()
+    try:
+        server.set(
+            "/feed.xml",
+            rss(
+                [
+                    {
+                        "guid": guid,
+                        "link": f"https://news.example/{guid}",
+                        "title": title,
+                        "summary": summary,
+                        "published": NOW - timedelta(days=days),
+                    }
+                    for guid, title, summary, days in ITEMS
+                ]
+            ),
+        )
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(f"feeds:\n  - url: {server.url('/feed.xml')}\n    name: News\n")
+        common = ["--feeds", str(feeds), "--database", f"sqlite+aiosqlite:///{tmp_path}/t.db"]
+        code, _, err = await threadline("run", "--once", *common, env=env)
+        assert code == 0, err
+    finally:
+        await server.close()
+    path = write(tmp_path)
+    code, out, err = await threadline("storylines", "try", str(path), *common, env=env)
+    assert code == 0, err
+    assert "3 of 5 items would match" in out
+    code, out, err = await threadline(
+        "storylines", "try", str(path), "--since", "1.5", "--brief", *common, env=env
+    )
+    assert code == 0, err
+    assert "1 of 2 items would match" in out and "交通部" in out
+    assert "subject:" not in out  # --brief leaves out the reasons
