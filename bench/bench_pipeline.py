@@ -57,8 +57,11 @@ import bot.service.poll_cycle as poll_module  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
 from bot.core.models import ChannelAddress, FeedSeed, ParsedFeed  # noqa: E402
+from bot.core.normalise import keep_apart, normalise  # noqa: E402
+from bot.errors import ParseError  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
 from bot.feeds.parse import FeedparserParser  # noqa: E402
+from bot.feeds.parse_fast import FastFeedParser  # noqa: E402
 from bot.feeds.parse_pool import ParsePool  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402
@@ -175,8 +178,12 @@ async def database(kind: str, workdir: Path, admin_url: str | None) -> AsyncIter
 # --- the pipeline -----------------------------------------------------------------------------
 
 
+def make_parser(kind: str) -> FeedParser:
+    return FastFeedParser() if kind == "fast" else FeedparserParser()
+
+
 async def run_pipeline(
-    args: argparse.Namespace, server: ServerProcess, db_url: str, workdir: Path
+    args: argparse.Namespace, server: ServerProcess, db_url: str, workdir: Path, kind: str
 ) -> dict[str, Any]:
     stages = Stages()
     settings = load_settings(
@@ -186,7 +193,7 @@ async def run_pipeline(
         allow_private_feeds=True,
         fetch_concurrency=args.concurrency,
     )
-    parser = CountingParser(FeedparserParser(), stages)
+    parser = CountingParser(make_parser(kind), stages)
     fetcher = HttpFetcher(allow_private=True, timeout=120, max_bytes=5 * 1024 * 1024)
     app = await build(
         settings,
@@ -195,6 +202,7 @@ async def run_pipeline(
         platforms={"console": ConsolePlatform(io.StringIO())},
         sync_feeds=False,
     )
+    restore: Callable[[], None] = _nothing
     try:
         storylines = synthesise(load_storylines(ROOT / "storylines"), args.storylines)
         now = app.clock.now()
@@ -219,7 +227,7 @@ async def run_pipeline(
             owner=app.owner,
             concurrency=args.concurrency,
         )
-        _instrument(poller, stages)
+        restore = _instrument(poller, stages)
         fetched = Stages()
         fetcher.fetch = fetched.timed_async("fetch", fetcher.fetch)  # type: ignore[method-assign]
 
@@ -245,24 +253,46 @@ async def run_pipeline(
             print(_cycle_line(cycles[name]), flush=True)
         if pool is not None:
             pool.close()
-        return {"cycles": cycles, "peak_rss_mb": round(rss_mb(), 1)}
+        out: dict[str, Any] = {"cycles": cycles, "peak_rss_mb": round(rss_mb(), 1)}
+        if isinstance(parser.inner, FastFeedParser):
+            out["fast_parser_reads"] = dict(parser.inner.stats)
+        return out
     finally:
+        restore()
         await app.close()
 
 
-def _instrument(poller: Poller, stages: Stages) -> None:
-    """Time the real components in place (no fork of the pipeline)."""
+def _nothing() -> None:
+    pass
+
+
+def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
+    """Time the real components in place (no fork of the pipeline). Returns
+    what undoes the module-level wrapping, for the next pipeline run."""
+    tracker = decide_module.FactTracker
+    index = decide_module.StoryIndex
+    saved = (
+        poll_module.normalise,
+        poll_module.decide,
+        decide_module.read_item,
+        tracker.add,
+        index.find,
+    )
+
+    def restore() -> None:
+        (poll_module.normalise, poll_module.decide, decide_module.read_item) = saved[:3]
+        tracker.add, index.find = saved[3:]  # type: ignore[method-assign]
+
     store = poller.store
     for name in STORE_METHODS:
-        setattr(store, name, stages.timed_async("store", getattr(store, name)))
+        setattr(store, name, stages.timed_async(f"store.{name}", getattr(store, name)))
     poller.matcher.match = stages.timed("match", poller.matcher.match)  # type: ignore[method-assign]
     poll_module.normalise = stages.timed("normalise", poll_module.normalise)  # type: ignore[assignment]
     decide_module.read_item = stages.timed("facts", decide_module.read_item)  # type: ignore[assignment]
-    tracker = decide_module.FactTracker
     tracker.add = stages.timed("facts", tracker.add)  # type: ignore[method-assign]
-    index = decide_module.StoryIndex
     index.find = stages.timed("dedupe", index.find)  # type: ignore[method-assign]
     poll_module.decide = stages.timed("decide", poll_module.decide)  # type: ignore[assignment]
+    return restore
 
 
 def _cycle_result(
@@ -286,7 +316,7 @@ def _cycle_result(
         "facts": seconds.get("facts", 0.0),
         "dedupe": seconds.get("dedupe", 0.0),
         "decide, other": max(seconds.get("decide", 0.0) - inner, 0.0),
-        "store": seconds.get("store", 0.0),
+        "store": sum(v for k, v in seconds.items() if k.startswith("store.")),
     }
     shares["fetch + event loop (rest)"] = max(wall - sum(shares.values()), 0.0)
     return {
@@ -309,7 +339,12 @@ def _cycle_result(
         "stage_share": {k: round(v / wall, 3) for k, v in shares.items()} if wall else {},
         "fetch_calls": fetched.calls.get("fetch", 0),
         "fetch_seconds_summed": round(fetched.seconds.get("fetch", 0.0), 3),
-        "store_calls": stages.calls.get("store", 0),
+        "store_calls": sum(v for k, v in stages.calls.items() if k.startswith("store.")),
+        "store_seconds_by_method": {
+            k.removeprefix("store."): round(v, 3)
+            for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])
+            if k.startswith("store.")
+        },
     }
 
 
@@ -331,6 +366,7 @@ def parse_rates(bodies: list[bytes], per_feed: int, fast_available: bool) -> dic
     contenders: list[tuple[str, Callable[[bytes], Any]]] = [
         ("floor: lxml.etree.fromstring", etree.fromstring),
         ("feedparser (FeedparserParser)", lambda b: FeedparserParser().parse(b, HEADERS)),
+        ("feedparser-rs (FastFeedParser)", lambda b: FastFeedParser().parse(b, HEADERS)),
     ]
     if fast_available:
         import fastfeedparser
@@ -395,24 +431,42 @@ def naive_rate(server: ServerProcess, count: int, storyline_count: int, workdir:
 
 
 def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
-    cycles = result["pipeline"]["cycles"]
+    pipelines = result["pipelines"]
+    main = pipelines.get("fast") or pipelines["feedparser"]
+    cycles = main["cycles"]
     parsers = result["parsers"]
-    parser_rate = parsers["feedparser (FeedparserParser)"]["items_per_s"]
+    bot_parser = (
+        "feedparser-rs (FastFeedParser)"
+        if "fast" in pipelines
+        else ("feedparser (FeedparserParser)")
+    )
+    parser_rate = parsers[bot_parser]["items_per_s"]
     naive = result["naive_bot"]["items_per_s"]
     e2e = cycles["first_poll"]["items_per_s"]
     changed = cycles["all_changed"]["items_per_s"]
-    rows = [
+    rows: list[tuple[str, Any, str, Callable[[Any], bool]]] = [
         ("304 cycle seconds", cycles["not_modified_304"]["seconds"], "<= 2", lambda v: v <= 2),
         ("304 cycle parses", cycles["not_modified_304"]["parser_calls"], "== 0", lambda v: v == 0),
         ("hash-skip cycle seconds", cycles["hash_skip"]["seconds"], "<= 2", lambda v: v <= 2),
         ("hash-skip cycle parses", cycles["hash_skip"]["parser_calls"], "== 0", lambda v: v == 0),
-        (
-            "changed cycle / parser alone",
-            round(changed / parser_rate, 3),
-            ">= 0.8",
-            lambda v: v >= 0.8,
-        ),
+    ]
+    if "fast" in pipelines and "feedparser" in pipelines:
+        old = pipelines["feedparser"]["cycles"]["all_changed"]["items_per_s"]
+        rows.append(
+            ("changed cycle, fast / feedparser", round(changed / old, 1), ">= 8", lambda v: v >= 8)
+        )
+    if "corpus_keys" in result:
+        rows.append(
+            (
+                "corpus documents with other keys",
+                result["corpus_keys"]["documents_with_different_keys"],
+                "== 0",
+                lambda v: v == 0,
+            )
+        )
+    rows += [
         ("first poll / parser alone", round(e2e / parser_rate, 3), "(info)", lambda v: True),
+        ("changed cycle / parser alone", round(changed / parser_rate, 3), "(info)", lambda v: True),
         ("first poll / naive bot", round(e2e / naive, 1), ">= 30", lambda v: v >= 30),
         ("changed cycle / naive bot", round(changed / naive, 1), ">= 30", lambda v: v >= 30),
         (
@@ -421,7 +475,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
             ">= 10000",
             lambda v: v >= 10_000,
         ),
-        ("pipeline peak RSS MiB", result["pipeline"]["peak_rss_mb"], "<= 200", lambda v: v <= 200),
+        ("pipeline peak RSS MiB", main["peak_rss_mb"], "<= 200", lambda v: v <= 200),
     ]
     return [
         {"target": name, "value": value, "goal": goal, "met": bool(check(value))}
@@ -429,19 +483,62 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def corpus_keys(corpus: Path) -> dict[str, Any]:
+    """Item keys from both parsers on feedparser's test corpus (XML files:
+    feedparser reads no JSON Feed). Switching parsers must change none."""
+    fast, slow = FastFeedParser(), FeedparserParser()
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    headers = {"content-location": "https://feeds.example/dir/feed.xml"}
+
+    def keys(parser: FeedParser, body: bytes) -> list[str] | str:
+        try:
+            feed = parser.parse(body, headers)
+        except ParseError as error:
+            return f"ParseError({error.code})"
+        entries = [normalise(r, feed_id=1, source="s", first_seen=seen) for r in feed.entries]
+        return [e.key for e in keep_apart(entries)]
+
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix != ".json")
+    different = [
+        str(p.relative_to(corpus))
+        for p in files
+        if keys(fast, body := p.read_bytes()) != keys(slow, body)
+    ]
+    return {
+        "documents": len(files),
+        "documents_with_different_keys": len(different),
+        "different": different[:20],
+        "fast_parser_reads": dict(fast.stats),
+    }
+
+
 def print_tables(result: dict[str, Any]) -> None:
-    print(
-        "\n== pipeline cycles",
-        f"({result['feeds']} feeds x {result['items']} items, "
-        f"{result['database']}, parser {result['parser']}) ==",
-    )
-    header = f"{'cycle':<17} {'seconds':>8} {'parses':>7} {'new':>7} {'items/s':>9}  stage shares"
-    print(header)
-    for c in result["pipeline"]["cycles"].values():
-        shares = ", ".join(f"{k} {v:.0%}" for k, v in c["stage_share"].items() if v >= 0.005)
+    for kind, pipeline in result["pipelines"].items():
         print(
-            f"{c['name']:<17} {c['seconds']:>8.2f} {c['parser_calls']:>7} {c['new_items']:>7} "
-            f"{c['items_per_s']:>9,}  {shares}"
+            "\n== pipeline cycles",
+            f"({result['feeds']} feeds x {result['items']} items, "
+            f"{result['database']}, parser {kind}, peak RSS {pipeline['peak_rss_mb']} MiB) ==",
+        )
+        header = f"{'cycle':<17} {'seconds':>8} {'parses':>7} {'new':>7} {'items/s':>9}  shares"
+        print(header)
+        for c in pipeline["cycles"].values():
+            shares = ", ".join(f"{k} {v:.0%}" for k, v in c["stage_share"].items() if v >= 0.005)
+            print(
+                f"{c['name']:<17} {c['seconds']:>8.2f} {c['parser_calls']:>7} "
+                f"{c['new_items']:>7} {c['items_per_s']:>9,}  {shares}"
+            )
+        first = pipeline["cycles"]["first_poll"]["store_seconds_by_method"]
+        print(
+            "first poll, store seconds by method:", ", ".join(f"{k} {v}" for k, v in first.items())
+        )
+        if "fast_parser_reads" in pipeline:
+            print(f"documents read by: {pipeline['fast_parser_reads']}")
+    if "corpus_keys" in result:
+        k = result["corpus_keys"]
+        print(
+            f"\n== feedparser corpus: {k['documents']} XML documents, "
+            f"{k['documents_with_different_keys']} with other item keys; "
+            f"fast parser reads {k['fast_parser_reads']} =="
         )
     print("\n== parsers alone, same bytes (one thread) ==")
     floor = result["parsers"]["floor: lxml.etree.fromstring"]["items_per_s"]
@@ -480,8 +577,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         (workdir / "no-feeds.yaml").write_text("feeds: []\n", encoding="utf-8")
         admin = args.postgres_url or os.environ.get("THREADLINE_TEST_POSTGRES_URL")
         print(f"pipeline: {args.feeds} feeds x {args.items} items on {args.database}", flush=True)
-        async with database(args.database, workdir, admin) as db_url:
-            pipeline = await run_pipeline(args, server, db_url, workdir)
+        pipelines: dict[str, Any] = {}
+        kinds = ["feedparser", "fast"] if args.parser == "both" else [args.parser]
+        for kind in kinds:
+            print(f"parser {kind}:", flush=True)
+            (workdir / kind).mkdir()
+            async with database(args.database, workdir / kind, admin) as db_url:
+                pipelines[kind] = await run_pipeline(args, server, db_url, workdir, kind)
         pool = texts()
         sample = [
             feed_body(f, 0, per_feed=args.items, shift=args.items, pool=pool, topical=args.topical)
@@ -505,19 +607,25 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "storylines": args.storylines,
         "topical": args.topical,
         "database": args.database,
-        "parser": "feedparser",
+        "parser": args.parser,
         "concurrency": args.concurrency,
         "ports": args.ports,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
         "rss_at_start_mb": round(baseline_rss, 1),
-        "pipeline": pipeline,
+        "pipelines": pipelines,
         "parsers": parsers,
         "fast_parser_available": fast_available,
         "matching": matching,
         "naive_bot": naive,
     }
+    corpus = ROOT.parent / "shared/corpus/feeds/feedparser-tests"
+    if not corpus.is_dir():
+        corpus = ROOT.parent.parent / "shared/corpus/feeds/feedparser-tests"
+    if args.parser == "both" and corpus.is_dir():
+        print("item keys on the feedparser corpus …", flush=True)
+        result["corpus_keys"] = corpus_keys(corpus)
     result["targets"] = targets(result)
     return result
 
@@ -544,6 +652,13 @@ def main() -> int:
         "the rest is everyday news. 1.0 is the worst case",
     )
     ap.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument(
+        "--parser",
+        choices=["both", "fast", "feedparser"],
+        default="both",
+        help="both (default): the pipeline with feedparser, then with the fast parser "
+        "(the bot's), each on a fresh database, compared; or one of them only",
+    )
     ap.add_argument("--postgres-url", help="admin URL (default: THREADLINE_TEST_POSTGRES_URL)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument(

@@ -9,7 +9,22 @@ how many reports each transition took. Replays twice: all at once, then in two p
 (items before a cut-off date minus a random 15 %, then everything), so late arrivals of
 old articles are exercised. Exits 1 when a ``--min-*`` threshold is not met.
 
-    python bench/eval_corpus.py ../shared/corpus/dev.jsonl [--json-out results.json]
+Several corpora may be given (their items are merged in time order), and
+``--storylines`` may name other directories or single storyline files (for
+example an admin's untuned file), used instead of ``storylines/``. The scored
+storylines are those the corpus labels; the true order of a required fact's
+values is FACTS.md's for the two shipped storylines, else the order in which
+labelled items first report each value (values only one item reports are lone
+reports, never transitions).
+
+Time-ordered folds (``--folds K``, default 3): the corpus is cut by publication
+time into K parts; the bot replays everything in order (later items need the
+earlier ones as context) and each part is scored on its own. Storyline rules
+and phrases may be decided only while looking at the first part; the later
+parts are the honest numbers, reported beside the whole-corpus ones.
+
+    python bench/eval_corpus.py ../shared/corpus/dev.jsonl [corpus/extra.jsonl]
+        [--storylines DIR_OR_FILE ...] [--folds 3] [--json-out results.json]
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 from collections import defaultdict
@@ -31,9 +47,11 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
-STORYLINES = ("fable-suspension", "dod-dispute")
+sys.path.insert(0, str(REPO))
+from bot.storylines import load_storylines  # noqa: E402
+
 # The true order of states of the required facts (../shared/corpus/FACTS.md).
-TRUE_TIMELINES = {
+KNOWN_TIMELINES = {
     "fable-suspension.access_status": ["available", "suspended", "partially-restored", "restored"],
     "dod-dispute.designation_status": ["threatened", "designated", "blocked", "partially-blocked"],
 }
@@ -44,9 +62,58 @@ BASELINE = {
 }
 
 
-def load(path: Path) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+def load(paths: list[Path]) -> list[dict[str, Any]]:
+    rows = [
+        json.loads(line)
+        for path in paths
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return sorted(rows, key=lambda r: datetime.fromisoformat(r["published"]))
+
+
+def labelled_storylines(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted({r["storyline"] for r in rows} - {"none", "ambiguous"})
+
+
+def true_timelines(
+    rows: list[dict[str, Any]], required: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """``storyline.fact`` -> its values in true order, for each required fact of a
+    labelled storyline: FACTS.md's for the shipped ones, else the order in which
+    labelled items first report each value (a value one item reports is a lone
+    report, not a transition)."""
+    out: dict[str, list[str]] = {}
+    for storyline in labelled_storylines(rows):
+        for fact in required.get(storyline, []):
+            key = f"{storyline}.{fact}"
+            if key in KNOWN_TIMELINES:
+                out[key] = KNOWN_TIMELINES[key]
+                continue
+            counts: dict[str, int] = defaultdict(int)
+            order: list[str] = []
+            for r in rows:
+                value = r.get("facts", {}).get(key)
+                if value is None:
+                    continue
+                counts[str(value)] += 1
+                if str(value) not in order:
+                    order.append(str(value))
+            out[key] = [v for v in order if counts[v] > 1]
+    return out
+
+
+def gather_storylines(sources: list[Path], into: Path) -> dict[str, list[str]]:
+    """Copy the storyline files of ``sources`` (directories or files) into ``into``;
+    returns each storyline's required facts (the files are validated on the way)."""
+    into.mkdir(parents=True, exist_ok=True)
+    for source in sources:
+        files = (
+            sorted([*source.glob("*.yaml"), *source.glob("*.yml")]) if source.is_dir() else [source]
+        )
+        for f in files:
+            shutil.copy(f, into / f.name)
+    return {s.id: [f.id for f in s.facts if f.required] for s in load_storylines(into)}
 
 
 def rss(rows: list[dict[str, Any]], title: str) -> bytes:
@@ -115,7 +182,7 @@ async def run_once(workdir: Path, audit: Path) -> None:
         "--feeds",
         str(workdir / "feeds.yaml"),
         "--storylines",
-        str(REPO / "storylines"),
+        str(workdir / "storylines"),
         "--database",
         f"sqlite+aiosqlite:///{workdir / 'eval.db'}",
         "--audit-log",
@@ -131,7 +198,7 @@ async def run_once(workdir: Path, audit: Path) -> None:
 
 
 async def replay(
-    rows: list[dict[str, Any]], phases: list[list[dict[str, Any]]]
+    rows: list[dict[str, Any]], phases: list[list[dict[str, Any]]], storylines: Path
 ) -> list[dict[str, Any]]:
     domains: dict[str, str] = {}
     for r in rows:
@@ -141,6 +208,7 @@ async def replay(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
+            shutil.copytree(storylines, work / "storylines")
             (work / "feeds.yaml").write_text(
                 "feeds:\n"
                 + "".join(
@@ -163,9 +231,11 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def score_matching(rows: list[dict[str, Any]], predicted: dict[str, set[str]]) -> dict[str, Any]:
+def score_matching(
+    rows: list[dict[str, Any]], predicted: dict[str, set[str]], storylines: list[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for s in STORYLINES:
+    for s in storylines:
         tp = fp = fn = 0
         misses, false_hits = [], []
         base = [0, 0, 0]
@@ -175,7 +245,7 @@ def score_matching(rows: list[dict[str, Any]], predicted: dict[str, set[str]]) -
             truth = r["storyline"] == s
             hit = s in predicted.get(r["id"], set())
             text = f"{r['title']} {r.get('summary') or ''}".lower().replace("-", " ")
-            kw = BASELINE[s](text)
+            kw = BASELINE[s](text) if s in BASELINE else False
             tp += truth and hit
             fp += hit and not truth
             fn += truth and not hit
@@ -191,21 +261,30 @@ def score_matching(rows: list[dict[str, Any]], predicted: dict[str, set[str]]) -
             "precision": p,
             "recall": rc,
             "f1": f1,
+            "items": tp + fn,
             "misses": misses,
             "false_hits": false_hits,
-            "baseline_f1": prf(*base)[2],
+            "baseline_f1": prf(*base)[2] if s in BASELINE else None,
         }
     return out
 
 
-def score_facts(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> dict[str, Any]:
+def score_facts(
+    rows: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    timelines: dict[str, list[str]],
+    window: set[str] | None = None,
+) -> dict[str, Any]:
+    """Fact scores; with ``window`` (item ids), only the changes made by those
+    items and the transitions first reported by one of them."""
     by_id = {r["id"]: r for r in rows}
     order = {r["id"]: i for i, r in enumerate(rows)}
+    scored = {k.split(".", 1)[0] for k in timelines}
     reporters: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         for key, value in r["facts"].items():
             reporters[key][str(value)].append(r["id"])
-    keys = sorted(set(reporters) | set(TRUE_TIMELINES))
+    keys = sorted({k for k in reporters if k.split(".", 1)[0] in scored} | set(timelines))
     out: dict[str, Any] = {}
     changes = [e for e in events if e["event"] == "fact.changed"]
     for key in keys:
@@ -214,9 +293,10 @@ def score_facts(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> dic
         false_flips, lone, detected = [], [], []
         for e in mine:
             item = by_id.get(e["item"]["guid"])
+            in_window = window is None or e["item"]["guid"] in window
             asserted = str(item["facts"].get(key)) if item and key in item["facts"] else None
             claimed = str(e.get("claimed", e["new"]))
-            if asserted != claimed:
+            if asserted != claimed and in_window:
                 false_flips.append(
                     {
                         "item": e["item"]["guid"],
@@ -225,7 +305,7 @@ def score_facts(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> dic
                         "new": e["new"],
                     }
                 )
-            if len(reporters[key].get(claimed, [])) <= 1:
+            if len(reporters[key].get(claimed, [])) <= 1 and in_window:
                 lone.append(
                     {
                         "item": e["item"]["guid"],
@@ -237,9 +317,11 @@ def score_facts(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> dic
             if not e["disputed"] and (not detected or detected[-1]["value"] != e["new"]):
                 detected.append({"value": e["new"], "item": e["item"]["guid"]})
         transitions = []
-        for value in TRUE_TIMELINES.get(key, []):
-            first = next((d for d in detected if d["value"] == value), None)
+        for value in timelines.get(key, []):
             reports = sorted(reporters[key].get(value, []), key=order.__getitem__)
+            if window is not None and not (reports and reports[0] in window):
+                continue
+            first = next((d for d in detected if d["value"] == value), None)
             lag = None
             if first and first["item"] in order:
                 lag = sum(1 for rid in reports if order[rid] < order[first["item"]])
@@ -261,21 +343,58 @@ def score_facts(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> dic
     return out
 
 
-def evaluate(rows: list[dict[str, Any]], events: list[dict[str, Any]]) -> dict[str, Any]:
+def evaluate(
+    rows: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    timelines: dict[str, list[str]],
+    window: set[str] | None = None,
+) -> dict[str, Any]:
     predicted: dict[str, set[str]] = defaultdict(set)
     for e in events:
         if e["event"] == "item.matched":
             predicted[e["item"]["guid"]].add(e["storyline"])
-    return {"matching": score_matching(rows, predicted), "facts": score_facts(rows, events)}
+    scored_rows = rows if window is None else [r for r in rows if r["id"] in window]
+    return {
+        "matching": score_matching(scored_rows, predicted, labelled_storylines(rows)),
+        "facts": score_facts(rows, events, timelines, window),
+    }
+
+
+def folds(rows: list[dict[str, Any]], k: int, storyline: str) -> list[tuple[str, set[str]]]:
+    """``k`` time-ordered parts of the storyline's labelled items, each with every
+    other item published in the same span, named by their date range."""
+    mine = [r for r in rows if r["storyline"] == storyline]
+    size = -(-len(mine) // k)
+    out = []
+    for i in range(k):
+        part = mine[i * size : (i + 1) * size]
+        if not part:
+            continue
+        start = part[0]["published"] if i else rows[0]["published"]
+        last = i == k - 1 or (i + 1) * size >= len(mine)
+        end = rows[-1]["published"] if last else mine[(i + 1) * size]["published"]
+        window = {
+            r["id"]
+            for r in rows
+            if _when(start) <= _when(r["published"])
+            and (_when(r["published"]) < _when(end) or (last and r["published"] == end))
+        }
+        out.append((f"part {i + 1}/{k} {start[:10]}..{part[-1]['published'][:10]}", window))
+    return out
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def report(name: str, result: dict[str, Any]) -> None:
     print(f"\n== {name}")
-    print(f"{'storyline':<18} {'P':>6} {'R':>6} {'F1':>6} {'keyword F1':>11}")
+    print(f"{'storyline':<18} {'P':>6} {'R':>6} {'F1':>6} {'items':>6} {'keyword F1':>11}")
     for s, m in result["matching"].items():
+        base = "" if m["baseline_f1"] is None else f"{m['baseline_f1']:11.3f}"
         print(
             f"{s:<18} {m['precision']:6.3f} {m['recall']:6.3f} {m['f1']:6.3f}"
-            f" {m['baseline_f1']:11.3f}"
+            f" {m['items']:6d} {base}"
         )
         if m["misses"]:
             print(f"  misses: {' '.join(m['misses'])}")
@@ -298,14 +417,49 @@ def report(name: str, result: dict[str, Any]) -> None:
             )
 
 
-def failures(result: dict[str, Any], args: argparse.Namespace) -> list[str]:
+def summary(
+    name: str, result: dict[str, Any], timelines: dict[str, list[str]], only: str | None = None
+) -> str:
+    """One line per storyline: matching and fact-tracking numbers."""
+    lines = []
+    for s, m in result["matching"].items():
+        if only is not None and s != only:
+            continue
+        keys = [k for k in timelines if k.startswith(s + ".")]
+        found = sum(
+            1
+            for k in keys
+            for t in result["facts"][k]["transitions"]
+            if t["detected"] and (t["lag_reports"] or 0) <= 1
+        )
+        total = sum(len(result["facts"][k]["transitions"]) for k in keys)
+        flips = sum(
+            len(f["false_flips"]) for k, f in result["facts"].items() if k.startswith(s + ".")
+        )
+        lone = [x for k in keys for x in result["facts"][k]["lone_reports"]]
+        lone_text = "".join(
+            f"; lone {x['value']!r} {'disputed' if x['flagged_disputed'] else 'NOT disputed'}"
+            f"{', ADOPTED' if x['adopted'] else ''}"
+            for x in lone
+        )
+        lines.append(
+            f"  {s:<18} {name:<36} P {m['precision']:.3f} R {m['recall']:.3f}"
+            f" F1 {m['f1']:.3f} ({m['items']:>3} items)  transitions {found}/{total} in time"
+            f"  false flips {flips}{lone_text}"
+        )
+    return "\n".join(lines)
+
+
+def failures(
+    result: dict[str, Any], args: argparse.Namespace, timelines: dict[str, list[str]]
+) -> list[str]:
     bad = []
     for s, m in result["matching"].items():
         if m["precision"] < args.min_precision:
             bad.append(f"{s} precision {m['precision']:.3f} < {args.min_precision}")
         if m["f1"] < args.min_f1:
             bad.append(f"{s} F1 {m['f1']:.3f} < {args.min_f1}")
-    for key in TRUE_TIMELINES:
+    for key in timelines:
         f = result["facts"][key]
         for t in f["transitions"]:
             if not t["detected"] or (t["lag_reports"] or 0) > args.max_lag:
@@ -322,7 +476,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("corpus", type=Path)
+    parser.add_argument("corpus", type=Path, nargs="+", help="labelled JSONL file(s)")
+    parser.add_argument(
+        "--storylines",
+        type=Path,
+        action="append",
+        help="storyline directory or file (repeatable; default: storylines/)",
+    )
     parser.add_argument("--min-precision", type=float, default=0.0)
     parser.add_argument("--min-f1", type=float, default=0.0)
     parser.add_argument("--max-false-flips", type=int, default=1_000_000)
@@ -332,27 +492,51 @@ def main() -> int:
         default=1_000_000,
         help="reports a transition may wait for (1 = the first or the next)",
     )
-    parser.add_argument("--cutoff", default="2026-06-20", help="two-phase replay cut-off date")
+    parser.add_argument("--cutoff", help="two-phase replay cut-off date (default: the median item)")
+    parser.add_argument("--folds", type=int, default=3, help="time-ordered parts scored apart")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
     rows = load(args.corpus)
-    cutoff = datetime.fromisoformat(args.cutoff).date()
-    before = [r for r in rows if datetime.fromisoformat(r["published"]).date() < cutoff]
-    rng = random.Random(args.seed)
-    held_back = set(rng.sample([r["id"] for r in before], k=round(len(before) * 0.15)))
-    results = {}
-    for name, phases in (
-        ("one cycle", [rows]),
-        (
-            f"two phases (cut-off {cutoff}, {len(held_back)} items late)",
-            [[r for r in before if r["id"] not in held_back], rows],
-        ),
-    ):
-        events = asyncio.run(replay(rows, phases))
-        results[name] = evaluate(rows, events)
-        report(name, results[name])
-    bad = [f"{name}: {b}" for name, r in results.items() for b in failures(r, args)]
+    with tempfile.TemporaryDirectory() as tmp:
+        chosen = Path(tmp) / "storylines"
+        required = gather_storylines(args.storylines or [REPO / "storylines"], chosen)
+        timelines = true_timelines(rows, required)
+        cutoff = (
+            datetime.fromisoformat(args.cutoff).date()
+            if args.cutoff
+            else datetime.fromisoformat(rows[len(rows) // 2]["published"]).date()
+        )
+        before = [r for r in rows if datetime.fromisoformat(r["published"]).date() < cutoff]
+        rng = random.Random(args.seed)
+        held_back = set(rng.sample([r["id"] for r in before], k=round(len(before) * 0.15)))
+        results: dict[str, Any] = {}
+        lines = []
+        for name, phases in (
+            ("one cycle", [rows]),
+            (
+                f"two phases (cut-off {cutoff}, {len(held_back)} items late)",
+                [[r for r in before if r["id"] not in held_back], rows],
+            ),
+        ):
+            short = name.split(" (")[0]
+            events = asyncio.run(replay(rows, phases, chosen))
+            results[name] = evaluate(rows, events, timelines)
+            report(name, results[name])
+            lines.append(summary(f"{short}: all", results[name], timelines))
+            for storyline in labelled_storylines(rows):
+                for part, window in folds(rows, args.folds, storyline)[1:]:
+                    scored = evaluate(rows, events, timelines, window)
+                    results[f"{name}: {storyline} {part}"] = scored
+                    lines.append(summary(f"{short}: {part}", scored, timelines, storyline))
+    print("\n== summary (the later parts were not looked at while tuning)")
+    print("\n".join(lines))
+    bad = [
+        f"{name}: {b}"
+        for name, r in results.items()
+        if ": part" not in name
+        for b in failures(r, args, timelines)
+    ]
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=2))
     if bad:

@@ -5,10 +5,12 @@
 Mutates seed documents (built-in ones plus, when present, feedparser's test
 corpus under ../shared/corpus/feeds): byte flips, inserts, deletions,
 truncation, splicing, repeated slices, markup and entity injection, and
-re-encoding as UTF-16/32. Each mutant goes through ``FeedparserParser.parse``
-with a random Content-Type. Exits 1 on any exception other than ParseError, or
-on an input that takes longer than ``--hang-seconds``; the input is saved
-under ``--crash-dir`` to replay. Prints iterations, time and peak memory.
+re-encoding as UTF-16/32. Each mutant goes through the bot's parser
+(``FastFeedParser``: feedparser-rs with feedparser as the fallback; ``--parser
+feedparser`` for feedparser alone) with a random Content-Type. Exits 1 on any
+exception other than ParseError, or on an input that takes longer than
+``--hang-seconds``; the input is saved under ``--crash-dir`` to replay.
+Prints iterations, time and peak memory.
 """
 
 from __future__ import annotations
@@ -28,8 +30,17 @@ sys.path.insert(0, str(ROOT))
 
 from bot.errors import ParseError  # noqa: E402
 from bot.feeds.parse import FeedparserParser  # noqa: E402
+from bot.feeds.parse_fast import FastFeedParser  # noqa: E402
 
-CORPUS = (ROOT / ".." / "shared" / "corpus" / "feeds").resolve()
+# Beside the repository (a clone in /work/main), or two levels up (a worktree).
+CORPUS = next(
+    (
+        c
+        for c in (ROOT.parent / "shared/corpus/feeds", ROOT.parent.parent / "shared/corpus/feeds")
+        if c.is_dir()
+    ),
+    ROOT.parent / "shared/corpus/feeds",
+).resolve()
 
 SEEDS = [
     b"""<?xml version="1.0" encoding="utf-8"?>
@@ -51,6 +62,15 @@ SEEDS = [
     b"""<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "x"><!ENTITY b "&a;&a;">]>
 <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
 <channel><title>&a;</title></channel><item><title>&b;</title></item></rdf:RDF>""",
+    b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Self-closing</title>
+<item><guid>a1</guid><title>One</title><description/><link>/one</link></item>
+<item><guid>a2</guid><title>Two</title><pubDate>Di, 23 Jan 2018 00:00:00 +0100</pubDate>
+<comments/></item>
+</channel></rss>""",
+    b"""{"version": "https://jsonfeed.org/version/1.1", "title": "JSON", "items": [
+{"id": "1", "url": "https://j.example/1", "title": "Why std::vector<int> is slow",
+ "content_text": "a < b", "date_published": "2024-03-01T12:30:00-05:00"},
+{"id": 2, "content_html": "<p>x</p>", "authors": [{"name": "A"}]}]}""",
 ]
 
 INJECTIONS = [
@@ -142,6 +162,7 @@ def main() -> int:
     args = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     args.add_argument("--seconds", type=float, default=60.0)
     args.add_argument("--seed", type=int, default=None)
+    args.add_argument("--parser", choices=["fast", "feedparser"], default="fast")
     args.add_argument("--corpus-seeds", type=int, default=300)
     args.add_argument("--hang-seconds", type=int, default=10)
     args.add_argument("--crash-dir", type=Path, default=ROOT / "bench" / "out" / "fuzz-crashes")
@@ -150,7 +171,7 @@ def main() -> int:
     seed = opts.seed if opts.seed is not None else random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)
     seeds = load_seeds(opts.corpus_seeds, rng)
-    parser = FeedparserParser()
+    parser = FastFeedParser() if opts.parser == "fast" else FeedparserParser()
     signal.signal(signal.SIGALRM, on_alarm)
 
     started = time.perf_counter()

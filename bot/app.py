@@ -20,7 +20,7 @@ from bot.core.facts import seeded_claims
 from bot.core.models import ChannelAddress, Storyline
 from bot.errors import ConfigError, StorageError
 from bot.feeds.fetch import HttpFetcher
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
@@ -33,6 +33,7 @@ from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.problems import check_sqlite_path, describe, is_database_error
+from bot.storage.process_lock import ProcessLock, lock_path
 from bot.storage.store import Store
 from bot.storylines import load_storylines
 
@@ -57,6 +58,24 @@ class Threadline:
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
+    process_lock: ProcessLock | None = None
+
+    async def start(self) -> None:
+        """Become a polling and delivering process (``threadline run`` only):
+        on SQLite take the database's process lock (waiting up to
+        THREADLINE_LOCK_WAIT for another process), then recover the leases a
+        dead process left. Other commands never touch leases or the outbox."""
+        path = lock_path(self.settings.database_url)
+        if path is not None:
+            lock = ProcessLock(path)
+            await lock.acquire(wait=self.settings.lock_wait)
+            self.process_lock = lock
+            # The only polling process of this file: any lease left is a dead one's.
+            await self.store.recover_leases(None)
+        elif self.settings.instance_id:
+            # A restarted instance takes back its own claims at once; other
+            # instances' claims run out by themselves and are taken over then.
+            await self.store.recover_leases(self.owner)
 
     async def notify_disabled(self, messages: list[str]) -> None:
         for message in messages:
@@ -71,6 +90,8 @@ class Threadline:
             if closer is not None:
                 await closer()
         await self.store.close()
+        if self.process_lock is not None:
+            self.process_lock.release()
 
 
 async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
@@ -138,9 +159,6 @@ async def build(
     try:
         if seeds is not None:
             await store.sync_feeds(seeds, clock.now())
-        if not settings.multi_instance:
-            # A single instance owns the database, so any lease left is a crashed run's.
-            await store.clear_leases()
     except BaseException:
         await store.close()
         raise
@@ -149,7 +167,7 @@ async def build(
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_feed_bytes,
     )
-    parser = parser or FeedparserParser(max_bytes=settings.max_feed_bytes)
+    parser = parser or FastFeedParser(max_bytes=settings.max_feed_bytes)
     if platforms is None:
         try:
             platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}

@@ -177,6 +177,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         return await serve(settings)
 
     async def once(app: Threadline) -> int:
+        await app.start()
         report = await app.poller.run_due(all_feeds=True)
         await app.notify_disabled(report.disabled)
         delivered = await app.deliverer.drain()

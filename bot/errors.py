@@ -59,6 +59,12 @@ class StorageError(ThreadlineError):
     code = "storage"
 
 
+class AlreadyRunning(ThreadlineError):
+    """Another process already polls and delivers with this SQLite database."""
+
+    code = "already_running"
+
+
 class DeliveryError(ThreadlineError):
     """Sending to a chat platform failed.
 

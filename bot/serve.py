@@ -58,6 +58,11 @@ def front_ends(app: Threadline, scheduler: BotScheduler) -> list[Coroutine[Any, 
 
 async def serve(settings: Settings) -> int:
     app = await build(settings)
+    try:
+        await app.start()
+    except BaseException:
+        await app.close()
+        raise
     scheduler = BotScheduler(app)
     try:
         listeners = [asyncio.create_task(c) for c in front_ends(app, scheduler)]

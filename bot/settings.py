@@ -15,7 +15,6 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
@@ -50,8 +49,9 @@ class Settings(BaseSettings):
     # Where notices to admins go (a disabled feed or subscription): slack:C… or discord:…
     admin_channel: str | None = None
     instance_id: str | None = None
-    # Several `threadline run` processes share one PostgreSQL database.
-    multi_instance: bool = False
+    # On SQLite one process polls and delivers at a time: another `run` waits this
+    # long for it, then gives up saying which process holds the database.
+    lock_wait: float = Field(120.0, ge=0, le=86400, description="seconds to wait")
     # How long a claimed feed stays this instance's; must outlast one poll of it.
     # When an instance dies, others take its claimed feeds over after this.
     feed_lease: int = Field(300, ge=10, le=3600, description="seconds a feed claim lasts")
@@ -106,15 +106,6 @@ class Settings(BaseSettings):
         if value:
             ChannelAddress.parse(value)
         return value or None
-
-    @model_validator(mode="after")
-    def _multi_instance_needs_postgres(self) -> Settings:
-        if self.multi_instance and self.is_sqlite:
-            raise ValueError(
-                "THREADLINE_MULTI_INSTANCE needs PostgreSQL: an SQLite file serves one "
-                "process; set THREADLINE_DATABASE_URL=postgresql+asyncpg://…"
-            )
-        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,7 +4,6 @@ channel ids checked, quiet -v, and messages without pydantic's wording."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from bot.core.models import FeedSeed
 from bot.storage.engine import make_engine
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store
-from tests.conftest import PG_ENV, REPO
+from tests.conftest import REPO
 from tests.support.cli import threadline
 
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
@@ -77,11 +76,10 @@ async def test_plain_sqlite_url_uses_the_async_driver(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
-async def test_plain_postgres_urls_use_the_async_driver(env: dict[str, str], scheme: str) -> None:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
-    plain = scheme + "://" + url.split("://", 1)[1]
+async def test_plain_postgres_urls_use_the_async_driver(
+    postgres_url: str, env: dict[str, str], scheme: str
+) -> None:
+    plain = scheme + "://" + postgres_url.split("://", 1)[1]
     code, out, err = await threadline("db", "upgrade", "--database", plain, env=env)
     assert code == 0 and "database at schema" in out, err
 

@@ -48,12 +48,15 @@ class NewItem:
 
 @dataclass(slots=True)
 class Post:
-    """An outbox row to write: ``kind`` is ``reply`` or ``edit_root``."""
+    """An outbox row to write: ``kind`` is ``reply`` or ``edit_root``. ``topic``
+    tells apart the posts one entry causes in one thread ('' for its coverage,
+    the fact and its new value for a change): the outbox holds each once."""
 
     subscription_id: int
     kind: str
     payload: dict[str, Any]
     entry: Entry | None = None
+    topic: str = ""
 
 
 @dataclass(slots=True)
@@ -236,8 +239,9 @@ def decide(
                     changed.append(storyline.id)
                 if not backlog:
                     reply = change_reply(storyline, change)
+                    topic = f"{claim.fact}={new.value}{' (disputed)' if new.disputed else ''}"
                     decision.posts.extend(
-                        Post(sub.id, "reply", asdict(reply), entry)
+                        Post(sub.id, "reply", asdict(reply), entry, topic[:200])
                         for sub in followers[storyline.id]
                     )
         decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate, bool(matched)))

@@ -144,12 +144,127 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     # coming into existence
     "launch": (
-        ("launch", "release", "roll out", "debut", "unveil", "introduce"),
+        ("launch", "release", "roll out", "debut", "unveil", "introduce", "open to"),
         ("launch", "release", "rollout", "debut", "generally available", "now available"),
     ),
-    "available": ((), ("available",)),
+    "available": ((), ("available", "reachable", "accessible")),
     # going to court
     "sue": (("sue", "file suit"), ("lawsuit", "suit", "complaint", "petition")),
+}
+
+#: Common forms in other languages (taken as written, no inflection): a fifth of
+#: the coverage of a dispute abroad is not in English. Scripts written without
+#: spaces (Chinese, Japanese) match inside words.
+FOREIGN: dict[str, tuple[str, ...]] = {
+    "block": (
+        # Italian, French, Spanish, Portuguese, German
+        "blocca",
+        "bloccato",
+        "bloccata",
+        "bloccati",
+        "blocco",
+        "bloqué",
+        "bloquée",
+        "bloque",
+        "bloquea",
+        "bloqueó",
+        "bloqueado",
+        "bloqueada",
+        "bloqueo",
+        "bloqueia",
+        "trava",
+        "sperrt",
+        "gesperrt",
+        "blockiert",
+        "stoppt",
+        "stoppe",
+        "封鎖",
+        "封锁",
+        "封殺",
+        "封杀",
+        "ブロック",
+    ),
+    "suspend": (
+        "sospeso",
+        "sospesa",
+        "sospende",
+        "sospensione",
+        "suspendu",
+        "suspendue",
+        "suspendido",
+        "suspendida",
+        "suspensión",
+        "suspensão",
+        "暫停",
+        "暂停",
+        "停止",
+    ),
+    "bar": (
+        "vieta",
+        "vietato",
+        "vietata",
+        "divieto",
+        "interdit",
+        "interdiction",
+        "prohíbe",
+        "prohibido",
+        "prohibida",
+        "prohibición",
+        "proíbe",
+        "verbietet",
+        "verboten",
+        "verbot",
+        "veta",
+        "禁止",
+        "禁用",
+    ),
+    "restore": (
+        "torna",
+        "tornato",
+        "tornata",
+        "ritorna",
+        "ritorno",
+        "riattivato",
+        "riattivata",
+        "ripristinato",
+        "ripristinata",
+        "di nuovo disponibile",
+        "di nuovo accessibile",
+        "si riaccende",
+        "bentornata",
+        "bentornato",
+        "rétabli",
+        "rétablie",
+        "de retour",
+        "revient",
+        "vuelve",
+        "regresa",
+        "restablecido",
+        "restablece",
+        "de nuevo disponible",
+        "wieder verfügbar",
+        "zurück",
+        "恢復",
+        "恢复",
+        "再開",
+    ),
+    "unblock": ("sbloccato", "sbloccata", "débloqué", "desbloqueado", "desbloqueada", "解禁"),
+    "lift": ("levée", "levantado", "levanta", "aufgehoben", "revocato", "revocata"),
+    "designate": (
+        "désigne",
+        "désignée",
+        "désigné",
+        "designa",
+        "designada",
+        "designado",
+        "designata",
+        "designato",
+        "eingestuft",
+        "列為",
+        "列为",
+        "指定",
+    ),
+    "launch": ("lanciato", "lanza", "lançado", "startet", "発表", "推出"),
 }
 
 #: class -> kinds. A storyline may name a class wherever it may name a kind.
@@ -201,7 +316,7 @@ _IRREGULAR: dict[str, tuple[str, ...]] = {
     "black": ("blacks", "blacked", "blacking"),
 }
 # Bare forms that are mostly not the verb ("it is clear").
-_NOT_A_VERB = {"clear", "label", "tag"}
+_NOT_A_VERB = {"clear", "label", "tag", "blacklist"}
 _NO_DOUBLING = {"appeal", "reopen", "label", "threaten", "open", "weigh", "eye"}
 
 
@@ -276,6 +391,10 @@ def _kind_regex() -> re.Pattern[str]:
 
 
 _GROUP_KIND: dict[str, str] = {}
+# The noun forms ("the blackout ends"; "took Fable 5 offline ended" is another verb's).
+_NOUNS = frozenset(
+    form for _, nouns in KINDS.values() for noun in nouns for form in (noun, noun + "s")
+)
 # "stay" the court order, never "stay" = remain: only with a determiner or as a motion.
 _STAY = re.compile(
     r"(?:(?:(?<![\w])(?:a|an|the|its|emergency|administrative|705)|'s)\s(?:\w+\s)?stay"
@@ -285,22 +404,67 @@ _STAY = re.compile(
 )
 _NEGATORS = re.compile(
     r"(?:\b(?:not|no|never|without|nor|neither|rather than|instead of|yet to|cannot)\b"
-    r"|n't\b|\b(?:refus|declin|fail|reject)(?:e|es|ed|ing|s)?\s(?:\w+\s)?to\b)"
+    r"|n't\b|\b(?:refus|declin|fail|reject)(?:e|es|ed|ing|s)?\s(?:\w+\s){0,3}to\b"
+    r"|\blos(?:es|t|ing)\s(?:\w+\s){0,2}(?:bid|fight|effort|attempt|request|motion)\sto\b)"
 )
 _NO_LONGER = re.compile(r"\bno longer\b|\bnot anymore\b")
 _SPECULATION = re.compile(
-    r"\b(?:could|may|might|would|should|will|shall|if|whether|unless|near|nears|close to"
+    r"\b(?:could|may(?! \d)|might|would|should|will|shall|if|whether|unless|near|nears|close to"
     r"|expected to|likely to|set to|poised to|plans? to|planning to|on track to|as soon as"
-    r"|aims? to|wants? to|seeks? to|hopes? to|asks? (?:\w+ )?to|urges? (?:\w+ )?to|to avoid"
+    r"|aims? to|wants? to|seeks? to|hop(?:e|es|ed|ing) (?:to|for)|to avoid"
+    r"|looks? forward to|looking forward to"
+    r"|(?:ask|urge|push|press|call|lobby|petition)(?:s|es|ed|ing)? (?:\w+ ){0,3}(?:to|for)"
+    r"|demand(?:s|ed|ing)?|calls? on|called on|seek(?:s|ing)?|sought"
+    r"|(?:try|tries|tried|trying|work(?:s|ed|ing)?|efforts?|bid|struggl\w*|scrambl\w*) to"
     r"|deal to|talks to|forecast|odds|chance|expects?|predicts?|moves? to|moved to|ready to"
     r"|readies|vows? to|vowed to|threat(?:en)?s? to|threatened to|warns? (?:\w+ )?(?:it )?"
     r"(?:could|would|will)|weighs?|weighing|considers?|considering|mulls?|mulling|eyes"
     r"|possible|possibly|potential|potentially|risk of|fear|fears|what if)\b"
 )
 # "weighs blacklisting", "considering a ban": weighing threatens the act that follows.
-_WEIGHING = re.compile(r"(?:weigh|consider|mull)(?:s|ed|ing)?")
+_WEIGHING = re.compile(r"(?:weigh|consider|mull|warn)(?:s|ed|ing)?")
+_THREATENED = {"stop", "designate", "sue"}
+_DETERMINER = re.compile(r"(?:\b(?:a|an|the|its|their|his|her|this|that|these|those)|'s?) $")
+# Modality reaches back through the clause, but not across a contrast ("… will
+# likely suffer harm but denied a stay"), and forward only a few words ("return
+# near", "returns if …").
+_CONTRAST = re.compile(r"\b(?:but|while|whereas|although|though|yet|however)\b")
+_AFTER = re.compile(
+    r"\s(?:\S+\s){0,4}?(?:if|unless|whether|near|nears|soon|could|may|might|would|pending"
+    r"|expected|likely|as soon as|possible|potential)\b"
+)
+# "to restore access" states a purpose, unless something made it happen.
+_INFINITIVE = re.compile(r"\bto $")
+_MADE_TO = re.compile(
+    r"\b(?:ordered|orders|forced|forces|forcing|required|requires|compelled|told|made|makes"
+    r"|agreed|voted|decided|directed|obliged|instructed)\s(?:\S+\s){0,5}?to $"
+)
 _DENIES_A_STATEMENT = re.compile(
     r"(?:\s(?:that|claims?|reports?|allegations?)\b|(?:\s\S+){1,3}\s(?:was|were|is|are|had|has)\b)"
+)
+# A restriction as the direct object: up to six words, no preposition in between.
+_ON_A_RESTRICTION = re.compile(
+    r"(?:\s(?!(?:under|after|by|from|with|for|in|on|to|amid|over|following|because|as|at|of"
+    r"|and then|while|but)\b)\S+){0,6}?\s(?:export\s)?(?:restrictions?|limits?|limitations?"
+    r"|controls?|curbs?|bans?|sanctions?|blackout|freeze|suspension|prohibition|embargo"
+    r"|moratorium)\b"
+)
+_WARNING = re.compile(r"warn(?:s|ed|ing)?")
+_SAYS_THAT = re.compile(r"\s(?:\w+\s)?that\b")
+_OWN_STAFF = re.compile(
+    r"\s(?:(?:its|their|the)\s)?(?:own\s)?(?:staff|employees|workers|engineers|developers)\b"
+)
+_INTERNAL = re.compile(
+    r"\binternal(?:ly)?\b|\b(?:its|their) own (?:staff|employees|engineers|workers|developers)\b"
+    r"|\bemployees'"
+)
+# "suspends the fine": a court acting on a penalty, not on the thing itself.
+_ON_A_PENALTY = re.compile(
+    r"(?:\s\S+){0,5}?\s(?:fines?|penalty|penalties|multa|sanzione|sanción|amende|bußgeld)\b"
+)
+_AGAIN = re.compile(r"(?:\s\S+){0,4}?\sagain\b")
+_ENDS = re.compile(
+    r"'?(?:\s\S+){0,3}?\s(?:ends|ended|is over|was over|was lifted|is lifted|expires|expired)\b"
 )
 _NEGATION_REACH = 4  # words before the event a negator may govern
 
@@ -359,9 +523,33 @@ def inferred_from(kind: str) -> str:
     return cls if cls in _BROAD else kind
 
 
+@lru_cache(maxsize=1)
+def _foreign_regex() -> re.Pattern[str]:
+    groups = []
+    for i, (kind, forms) in enumerate(FOREIGN.items()):
+        alternatives = []
+        for form in sorted(forms, key=len, reverse=True):
+            body = r"\s".join(re.escape(w) for w in form.split(" "))
+            # Words of spaced scripts need boundaries; CJK forms match inside text.
+            alternatives.append(body if _cjk(form) else rf"(?<![\w]){body}(?![\w])")
+        _FOREIGN_KIND[f"f{i}"] = kind
+        groups.append(f"(?P<f{i}>" + "|".join(alternatives) + ")")
+    return re.compile("|".join(groups))
+
+
+_FOREIGN_KIND: dict[str, str] = {}
+
+
+def _cjk(text: str) -> bool:
+    return any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text)
+
+
 def _raw_events(text: str) -> list[Event]:
     found: list[Event] = []
     regex = _kind_regex()
+    for m in _foreign_regex().finditer(text):
+        if m.lastgroup is not None:
+            found.append(Event(_FOREIGN_KIND[m.lastgroup], m.start(), m.end(), m.group()))
     for m in regex.finditer(text):
         group = m.lastgroup
         if group is None:
@@ -373,6 +561,29 @@ def _raw_events(text: str) -> list[Event]:
     return sorted(found, key=lambda e: e.start)
 
 
+def _speculative_before(text: str, event: Event, context: str, *, refused: bool = False) -> bool:
+    before = text[: event.start]
+    contrasts = list(_CONTRAST.finditer(before))
+    if contrasts:
+        before, context = before[contrasts[-1].end() :], ""
+    if _SPECULATION.search(f"{context} {before}"):
+        return True
+    # "refused to halt": the refusal happened, so the infinitive is no plan.
+    return bool(_INFINITIVE.search(before)) and not refused and not _MADE_TO.search(before)
+
+
+def _modality(text: str, event: Event, context: str, *, refused: bool = False) -> Modality:
+    if _speculative_before(text, event, context, refused=refused) or _AFTER.match(text, event.end):
+        return "possible"
+    return "actual"
+
+
+def speculative(text: str, start: int, end: int, context: str = "") -> bool:
+    """Whether a phrase at ``[start, end)`` of ``text`` is only threatened, planned
+    or hypothetical (the same test as an event's ``possible`` modality)."""
+    return _modality(text, Event("", start, end, text[start:end]), context) == "possible"
+
+
 @lru_cache(maxsize=8192)
 def find_events(text: str, context: str = "") -> tuple[Event, ...]:
     """The events of ``text`` (one clause, normalised), with their polarity and
@@ -382,11 +593,37 @@ def find_events(text: str, context: str = "") -> tuple[Event, ...]:
     raw = _raw_events(text)
     for index, event in enumerate(raw):
         if _WEIGHING.fullmatch(event.text) and not any(
-            later.start - event.end <= 12 for later in raw[index + 1 :]
+            0 <= later.start - event.end <= 40 and class_of(later.kind) in _THREATENED
+            for later in raw[index + 1 :]
         ):
             continue  # a court "weighed whether …": weighing is a threat only of an act
+        if _DETERMINER.search(text, 0, event.start) and (
+            event.text.endswith("ed")
+            or (event.text.endswith("ing") and class_of(event.kind) == "designate")
+        ):
+            continue  # "an authorised exercise", "its blacklisting": a mention, no act
         if event.kind == "deny" and _DENIES_A_STATEMENT.match(text, event.end):
             continue  # "denied the designation was payback" denies an allegation
+        if _WARNING.fullmatch(event.text) and _SAYS_THAT.match(text, event.end):
+            continue  # "it warns that the source is unverified" is a statement
+        if class_of(event.kind) == "stop" and (
+            _OWN_STAFF.match(text, event.end)
+            or _INTERNAL.search(text)
+            or _ON_A_PENALTY.match(text, event.end)
+        ):
+            continue  # "Microsoft bars staff from Fable 5": a customer's own policy
+        if class_of(event.kind) == "launch" and _AGAIN.match(text, event.end):
+            # "available in Italy again", "reachable again"
+            raw.append(Event("restore", event.start, event.end, event.text))
+            continue
+        if class_of(event.kind) == "stop" and event.text in _NOUNS and _ENDS.match(text, event.end):
+            # "the blackout ends", "the suspension was lifted"
+            raw.append(Event("lift", event.start, event.end, event.text))
+            continue
+        if class_of(event.kind) == "stop" and _ON_A_RESTRICTION.match(text, event.end):
+            # "rescinds the export limits", "removed the restrictions": stopping a
+            # restriction lifts it (the stop itself is kept for "judge halts the ban").
+            raw.append(Event("lift", event.start, event.end, event.text))
         window = " ".join(text[: event.start].split(" ")[-_NEGATION_REACH - 1 :])
         kind = event.kind
         polarity: Polarity = "affirmed"
@@ -398,9 +635,12 @@ def find_events(text: str, context: str = "") -> tuple[Event, ...]:
                 kind = reversed_kind
         elif _NEGATORS.search(window):
             polarity = "negated"
-        outside = f"{context} {text[: event.start]} {text[event.end :]}"
-        modality: Modality = "possible" if _SPECULATION.search(outside) else "actual"
-        if kind == "threaten" and not _SPECULATION.search(f"{context} {text[: event.start]}"):
+        modality = _modality(text, event, context, refused=polarity == "negated")
+        if (
+            kind == "threaten"
+            and modality == "possible"
+            and not _speculative_before(text, event, context)
+        ):
             # "Hegseth weighs blacklisting": the weighing is what happened.
             modality = "actual"
         out.append(

@@ -5,7 +5,8 @@ ignored) and then scores each entry against every open storyline:
 
 * **Exact hits**: every phrase of every storyline sits in one Aho-Corasick
   automaton (``pyahocorasick``) over a normalised text (NFKC, case-folded,
-  hyphens and curly quotes folded, whitespace collapsed). A hit counts only on
+  accents dropped from Latin letters, hyphens and curly quotes folded,
+  whitespace collapsed). A hit counts only on
   word boundaries where the script has them: a phrase in Chinese or Japanese
   (or a Latin name written against CJK text, "Anthropic社") needs none.
 * **Fuzzy hits**: words of five letters or more that are not already known
@@ -183,11 +184,26 @@ _WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
 
 
 def normalise_text(text: str) -> str:
-    """The folded form (``bot.core.text.fold``) after NFKC, so full-width letters
-    and digits become plain ones."""
+    """The folded form (``bot.core.text.fold``) after NFKC (full-width letters
+    and digits become plain ones), with accents dropped from Latin, Greek and
+    Cyrillic letters ("désignation" is "designation", "Pentágono" "Pentagono");
+    marks on other scripts (Japanese dakuten) are kept."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text)
+        text = unicodedata.normalize("NFC", _drop_accents(unicodedata.normalize("NFKD", text)))
     return fold(text)
+
+
+def _drop_accents(text: str) -> str:
+    out = []
+    base = " "
+    for char in text:
+        if unicodedata.combining(char):
+            if base < "\u0530":  # Latin, Greek, Cyrillic (and Armenian's start)
+                continue
+        else:
+            base = char
+        out.append(char)
+    return "".join(out)
 
 
 def unspaced(char: str) -> bool:
@@ -265,7 +281,7 @@ class Matcher:
             for role, role_groups in _roles(storyline):
                 for group in role_groups:
                     for phrase in group.phrases:
-                        key = fold(phrase)
+                        key = normalise_text(phrase)
                         if not key:
                             continue
                         term = _term(s_index, role, g_index, f"{role}:{group.name}", phrase, key)
@@ -353,10 +369,11 @@ class Matcher:
         subject_named: set[int] = set()
         for index in named:
             hits = [hit for ready, where in found if index in ready for hit in ready[index][where]]
-            hits.extend(hit for hit in fuzzy if hit[0].storyline == index)
-            if any(hit[0].role_index == _SUBJECT and hit[1] == 0 for hit in hits):
+            if fuzzy:
+                hits.extend(hit for hit in fuzzy if hit[0].storyline == index)
+            result, subject_in_title = self._score(index, hits, authorities)
+            if subject_in_title:
                 subject_named.add(index)
-            result = self._score(index, hits, authorities)
             since = self._storylines[index].match.since
             if result.matched and since is not None and entry.published < since:
                 note = Reason(
@@ -437,29 +454,39 @@ class Matcher:
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def _score(self, index: int, hits: list[_Hit], authorities: list[_Hit]) -> MatchResult:
+    def _score(
+        self, index: int, hits: list[_Hit], authorities: list[_Hit]
+    ) -> tuple[MatchResult, bool]:
+        """The storyline's result, and whether its subject is in the title."""
         storyline = self._storylines[index]
-        plan = self._plans[index]
         # Hits arrive deduplicated per (phrase, place); keep each group's heaviest.
         best: dict[int, int] = {}
         for i, hit in enumerate(hits):
-            current = best.get(hit[0].group)
+            group = hit[0].group
+            current = best.get(group)
             if current is None or abs(hit[4]) > abs(hits[current][4]):
-                best[hit[0].group] = i
-        totals = [0.0] * len(ROLES)
-        # How prominently (1 title, 0.6 summary, fuzzy less) each kind of own
-        # evidence is named, and each sibling.
-        place = [0.0] * len(ROLES)
-        siblings: dict[int, int] = {}
+                best[group] = i
+        totals = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        # How prominently (1 title, 0.6 summary, fuzzy less) each role is named.
+        place = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        carriers = set(best.values())
+        sibling: int | None = None  # the most prominent sibling hit
+        subject_in_title = False
         for i in best.values():
-            term, _where, _found, _sim, weight = hits[i]
-            if term.role_index == _SIBLING:
-                siblings[term.group] = i
+            term, where, _found, _sim, weight = hits[i]
+            role = term.role_index
+            share = weight / term.weight
+            if role == _SIBLING:
+                carriers.discard(i)
+                if sibling is None or share > hits[sibling][4] / hits[sibling][0].weight:
+                    sibling = i
                 continue
-            totals[term.role_index] += weight
-            place[term.role_index] = max(place[term.role_index], abs(weight / term.weight))
+            totals[role] += weight
+            if share > place[role]:
+                place[role] = share
+            if role == _SUBJECT and where == 0:
+                subject_in_title = True
         subject = min(totals[_SUBJECT], ROLE_CAP["subject"])
-        carriers = set(best.values()) - set(siblings.values())
         authority: _Hit | None = None
         if subject > 0 and authorities and totals[_ACTOR] + totals[_PARTY] <= 0:
             authority = max(authorities, key=lambda h: h[4])
@@ -473,21 +500,16 @@ class Matcher:
             + min(totals[_BOOSTER], ROLE_CAP["booster"])
             + max(totals[_EXCLUDE], ROLE_CAP["exclude"])
         )
-        notes: list[Reason] = []
         # A sibling wins unless min(2, kinds defined) kinds of own evidence are
         # named at least as prominently as it.
-        own = sorted((place[_ACTOR], place[_PARTY], place[_SUBJECT]), reverse=True)
-        needed = own[min(2, max(plan.own_kinds, 1)) - 1]
         lost_to: _Hit | None = None
-        for i in siblings.values():
-            term, _where, _found, _sim, weight = hits[i]
-            if abs(weight / term.weight) > needed and (
-                lost_to is None or abs(weight) > abs(lost_to[4])
-            ):
-                lost_to = hits[i]
-        if lost_to is not None:
-            score += lost_to[4]
-            carriers.add(hits.index(lost_to))
+        if sibling is not None:
+            own = sorted((place[_ACTOR], place[_PARTY], place[_SUBJECT]), reverse=True)
+            needed = own[min(2, max(self._plans[index].own_kinds, 1)) - 1]
+            if hits[sibling][4] / hits[sibling][0].weight > needed:
+                lost_to = hits[sibling]
+                score += lost_to[4]
+                carriers.add(sibling)
         score = round(min(max(score, 0.0), 100.0), 2)
         has_topic = totals[_TOPIC] > 0
         classic = totals[_ACTOR] > 0 and has_topic
@@ -495,12 +517,9 @@ class Matcher:
         matched = lost_to is None and (classic or by_subject) and score >= storyline.match.threshold
         reasons = []
         for i, (term, where, found, similarity, weight) in enumerate(hits):
-            carries = i in carriers
-            if term.role_index == _PARTY and subject <= 0:
-                carries = False  # named, but not an actor without the subject
-            if term.role_index == _SIBLING and not carries:
-                reasons.append(term.reasons[where][0])
-            elif similarity >= 100.0:
+            # A party is named, but not an actor, without the subject.
+            carries = i in carriers and (subject > 0 or term.role_index != _PARTY)
+            if similarity >= 100.0:
                 reasons.append(term.reasons[where][carries])
             else:
                 reasons.append(
@@ -516,7 +535,7 @@ class Matcher:
         if authority is not None:
             reasons.append(authority[0].reasons[authority[1]][1])
         if lost_to is not None:
-            notes.append(
+            reasons.append(
                 Reason(
                     lost_to[0].label,
                     lost_to[0].phrase,
@@ -528,7 +547,7 @@ class Matcher:
                     "than this storyline's own actor and subject",
                 )
             )
-        return MatchResult(storyline.id, score, matched, (*reasons, *notes))
+        return MatchResult(storyline.id, score, matched, tuple(reasons)), subject_in_title
 
     def _prefer_closer(
         self, results: list[MatchResult], named: set[int], subject_named: set[int]

@@ -16,6 +16,8 @@ class RawEntry:
 
     ``published`` is the parser's best reading of the entry's date (aware UTC) or
     None; ``published_text`` is the date string exactly as the feed gave it.
+    ``title_is_html`` is False when the feed declared (or plainly wrote) the
+    title as plain text: then ``<int>`` in it is text, not a tag.
     """
 
     guid: str | None
@@ -25,6 +27,7 @@ class RawEntry:
     published: datetime | None
     published_text: str | None = None
     author: str | None = None
+    title_is_html: bool = True
 
 
 @dataclass(frozen=True, slots=True)

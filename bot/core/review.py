@@ -96,7 +96,10 @@ def review(
             if commonness is not None and one_word and role not in ("siblings", "exclude"):
                 zipf = commonness(key)
                 identity = role in _IDENTITY
-                bar = COMMON_IDENTITY_ZIPF if identity else COMMON_TOPIC_ZIPF
+                # A capitalised name ("Italy") is rarer as a name than its
+                # frequency says; only the commonest words are flagged then.
+                named = phrase[:1].isupper()
+                bar = COMMON_TOPIC_ZIPF if named or not identity else COMMON_IDENTITY_ZIPF
                 if zipf >= bar:
                     findings.append(
                         Finding(

@@ -22,18 +22,22 @@ the whole feed, and the others would carry control characters in.
 
 from __future__ import annotations
 
+import html
+import html.entities
 import io
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 import feedparser.encodings
+import feedparser.sanitizer
 
 from bot.core.models import ParsedFeed, RawEntry
 from bot.core.text import CONTROL_CHARACTERS, HUGE_CHARREF
 from bot.errors import ParseError
+from bot.feeds.dates import FallbackBudget, parse_date
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 
@@ -56,6 +60,24 @@ _ENTITY_NAME = re.compile(rb"<!ENTITY\s+([A-Za-z_][\w.-]*)")
 _ENTITY_REF = re.compile(rb"&([A-Za-z_][\w.-]*);")
 _HTML_ROOT = re.compile(rb"<(html|head|body)[\s>]", re.IGNORECASE)
 _PREDEFINED = frozenset({b"amp", b"lt", b"gt", b"quot", b"apos"})
+# The first plain <link> is the channel's (RSS 0.9x/2.0 put it before the items,
+# RSS 1.0 keeps the channel before them too).
+_CHANNEL_LINK = re.compile(rb"<link>\s*(?:<!\[CDATA\[)?\s*([^<\]\s]+)")
+_ATOM_ROOT = re.compile(rb"<(?:[\w.-]+:)?feed[\s>/]")
+# An absolute http(s) URL that urljoin returns unchanged: a plain host, and a
+# path, query and fragment of URL characters, none of them empty.
+_PLAIN_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?"
+    r"(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?"
+    r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]+)?"
+    r"(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]+)?"
+)
+_URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
+_CLOSE_TAG = re.compile(r"</(\w+)>")
+_ANY_ENTITY = re.compile(r"&#?\w+;")
+_OPEN_OR_CLOSE_TAG = re.compile(r"</?(\w+)")
+_NAMED_ENTITY = re.compile(r"&(\w+);")
+_ACCEPTABLE_ELEMENTS = frozenset(feedparser.sanitizer._HTMLSanitizer.acceptable_elements)
 
 # A character reference, or one escaped as text (``&amp;#…;``): feedparser
 # unescapes the latter into HTML content and then int()s it too.
@@ -92,19 +114,18 @@ class FeedparserParser:
             raise ParseError(f"the feed could not be parsed ({detail})", code="parse") from error
 
     def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
-        if len(body) > self.max_bytes:
-            raise ParseError(
-                f"the document is {len(body)} bytes, over the {self.max_bytes}-byte limit",
-                code="parse",
-            )
-        if not body.strip():
-            raise ParseError("the response was empty, not an RSS/Atom feed", code="not_a_feed")
-        lower = {k.lower(): v for k, v in (headers or {}).items()}
-        document = neutralise_char_refs(neutralise_entities(to_utf8(body, lower)))
+        document, lower = guard(body, headers, self.max_bytes)
         _refuse_non_feeds(document)
+        return self.read(document, lower)
+
+    def read(self, document: bytes, headers: Mapping[str, str]) -> ParsedFeed:
+        """Parse a document that went through ``guard`` (UTF-8, entities
+        neutralised); ``headers`` have lower-case names."""
+        if not _ATOM_ROOT.match(_root(document)):
+            document = _rss_links_against_channel(document, headers.get("content-location") or "")
         result = feedparser.parse(
             io.BytesIO(document),
-            response_headers=_utf8_headers(lower),
+            response_headers=_utf8_headers(headers),
             sanitize_html=self.sanitize_html,
             resolve_relative_uris=self.resolve_relative_uris,
         )
@@ -115,11 +136,82 @@ class FeedparserParser:
             detail = f" (the XML parser said: {_printable(str(reason))})" if reason else ""
             raise ParseError(f"this is not an RSS/Atom feed{detail}", code="not_a_feed")
         feed = result.get("feed") or {}
+        budget = FallbackBudget()
         return ParsedFeed(
             title=_text(_field(feed, "title")) or "",
             link=_text(_field(feed, "link")),
-            entries=tuple(_raw_entry(entry) for entry in result.get("entries") or ()),
+            entries=tuple(_raw_entry(entry, budget) for entry in result.get("entries") or ()),
         )
+
+
+def _rss_links_against_channel(document: bytes, address: str) -> bytes:
+    """RSS links are relative to the channel's ``<link>``; feedparser would
+    resolve them against the document's address. An ``xml:base`` on each plain
+    ``<link>`` element makes it use the channel link, and only for links: guids
+    are still resolved as before, so their keys do not change."""
+    channel = document.find(b"<channel")
+    found = _CHANNEL_LINK.search(document, max(channel, 0))
+    if found is None:
+        return document
+    link = html.unescape(found.group(1).decode("utf-8", "replace")).strip()
+    base = feed_urljoin(address, link)
+    if not base.startswith(("http://", "https://")):
+        return document
+    attribute = html.escape(base, quote=True).encode("utf-8")
+    return document.replace(b"<link>", b'<link xml:base="' + attribute + b'">')
+
+
+def guard(
+    body: bytes, headers: Mapping[str, str] | None, max_bytes: int
+) -> tuple[bytes, dict[str, str]]:
+    """What stands in front of every parser: the size cap, the empty check,
+    the document as UTF-8, its entity declarations and absurd character
+    references neutralised. Returns the document and lower-cased headers."""
+    if len(body) > max_bytes:
+        raise ParseError(
+            f"the document is {len(body)} bytes, over the {max_bytes}-byte limit", code="parse"
+        )
+    if not body.strip():
+        raise ParseError("the response was empty, not an RSS/Atom feed", code="not_a_feed")
+    lower = {k.lower(): v for k, v in (headers or {}).items()}
+    return neutralise_char_refs(neutralise_entities(to_utf8(body, lower))), lower
+
+
+def feed_urljoin(base: str, uri: str) -> str:
+    """``uri`` resolved against ``base`` as feedparser resolves them (its
+    ``_urljoin``: extra slashes after the scheme dropped; '' when unjoinable)."""
+    uri = uri.strip()
+    if _PLAIN_ABSOLUTE.fullmatch(uri):
+        return uri  # what urljoin would give back, without its cost (most links)
+    uri = _URI_FIXER.sub(r"\1\3", uri)
+    if not base:
+        return uri
+    try:
+        return urljoin(base, uri)
+    except ValueError:
+        return ""
+
+
+def looks_like_html(text: str) -> bool:
+    """feedparser's rule for an RSS text that is really HTML: a closing tag or
+    an entity, and only known HTML elements and entities."""
+    if not (_CLOSE_TAG.search(text) or _ANY_ENTITY.search(text)):
+        return False
+    if any(t.lower() not in _ACCEPTABLE_ELEMENTS for t in _OPEN_OR_CLOSE_TAG.findall(text)):
+        return False
+    return all(e in html.entities.entitydefs for e in _NAMED_ENTITY.findall(text))
+
+
+def _root(document: bytes) -> bytes:
+    """The start of the root element (after the prolog and any DOCTYPE)."""
+    i = _skip_misc(document, 0)
+    if i >= 0 and document[i : i + len(_DOCTYPE)].upper() == _DOCTYPE:
+        try:
+            _, after = _doctype_extent(document, i)
+        except ParseError:
+            return b""
+        i = _skip_misc(document, after)
+    return document[i : i + 64] if i >= 0 else b""
 
 
 def to_utf8(body: bytes, headers: Mapping[str, str]) -> bytes:
@@ -352,29 +444,23 @@ def _defuse_text_refs(text: str) -> str:
     return HUGE_CHARREF.sub("&#xFFFD;", text)
 
 
-def _raw_entry(entry: Mapping[str, Any]) -> RawEntry:
+def _raw_entry(entry: Mapping[str, Any], budget: FallbackBudget) -> RawEntry:
     summary = _text(_field(entry, "summary"))
     if not summary:
         content = _field(entry, "content") or ()
         summary = _text(_field(content[0], "value")) if content else None
-    parsed = _field(entry, "published_parsed") or _field(entry, "updated_parsed")
+    guid = _text(_field(entry, "id")) or None
+    # FeedBurner's tracking link hides the article's own, in feedburner:origLink.
+    link = _text(_field(entry, "feedburner_origlink") or _field(entry, "link")) or None
+    date_text = _text(_field(entry, "published") or _field(entry, "updated"))
+    title_detail = _field(entry, "title_detail") or {}
     return RawEntry(
-        guid=_text(_field(entry, "id")) or None,
-        link=_text(_field(entry, "link")) or None,
+        guid=guid,
+        link=link,
         title=_defuse_text_refs(_text(_field(entry, "title")) or ""),
         summary_html=_defuse_text_refs(summary or ""),
-        published=_utc(parsed),
-        published_text=_text(_field(entry, "published") or _field(entry, "updated")),
+        published=parse_date(date_text, budget),
+        published_text=date_text,
         author=_text(_field(entry, "author")) or None,
+        title_is_html=_field(title_detail, "type") != "text/plain",
     )
-
-
-def _utc(parsed: Any) -> datetime | None:
-    """feedparser's dates are UTC ``time.struct_time``s."""
-    if parsed is None:
-        return None
-    try:
-        year, month, day, hour, minute, second = (int(v) for v in tuple(parsed)[:6])
-        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None

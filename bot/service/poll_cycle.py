@@ -20,7 +20,7 @@ from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide, in
 from bot.core.facts import seeded_claims
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
-from bot.core.normalise import normalise
+from bot.core.normalise import keep_apart, normalise
 from bot.errors import MAX_RETRY_AFTER, FeedError
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
@@ -158,20 +158,24 @@ class Poller:
                 backlog.add(feed.id)
             updates.append(self._success(feed, result, now))
 
-        entries = await self._unseen(entries)
         decision = None
         if entries:
-            # Deciding reads the fact states and recent items that recording
-            # changes: two instances doing it at once would both announce one change.
+            # Deciding reads the stored items, fact states and recent items that
+            # recording changes: two instances doing it at once would both post
+            # one item or announce one change. So "not stored yet" is asked
+            # under the lock too, never before it.
             async with self.store.decision_lock():
-                decision = await self._decide(entries, frozenset(backlog), replies)
-                counts = await self.store.record_cycle(decision, updates, now)
+                entries = await self._unseen(entries)
+                if entries:
+                    decision = await self._decide(entries, frozenset(backlog), replies)
+                    counts = await self.store.record_cycle(decision, updates, now)
+        if decision is None:
+            await self.store.record_feed_updates(updates)
+        else:
             replies.update(decision.replies)
             report.new_items = counts["items"]
             report.posts = counts["posts"]
             report.fact_changes = len(decision.changes)
-        else:
-            await self.store.record_feed_updates(updates)
         # Audit after the commit, so the log never tells of what was not stored.
         self.audit.write(audit + (decision.audit if decision else []))
         for event in decision.audit if decision else ():
@@ -206,6 +210,7 @@ class Poller:
         entries = []
         for raw in parsed.entries:
             entries.append(normalise(raw, feed_id=feed.id, source=feed.name, first_seen=first_seen))
+        entries = keep_apart(entries)
         # The body is no longer needed: do not hold every body until the commit.
         return replace(result, body=b""), entries
 

@@ -228,11 +228,25 @@ class FeedStore(StoreBase):
                 )
             return [feed_from_row(r) for r in rows]
 
-    async def clear_leases(self) -> None:
-        """Forget every lease (single-instance SQLite start-up: any lease is stale)."""
+    async def recover_leases(self, owner: str | None) -> None:
+        """Release the leases of a process that is gone: ``owner``'s (a restarted
+        instance with a fixed id), or every lease when ``owner`` is None, which
+        only the sole polling process of an SQLite file may ask (under its
+        process lock, any lease left is a dead process's). Live leases of other
+        instances are never touched; expired ones are simply claimed over."""
+        feeds_cond = [] if owner is None else [t.feeds.c.lease_owner == owner]
+        outbox_cond = [] if owner is None else [t.outbox.c.lease_owner == owner]
         async with self.engine.begin() as conn:
-            await conn.execute(update(t.feeds).values(lease_owner=None, lease_until=None))
-            await conn.execute(update(t.outbox).values(lease_owner=None, lease_until=None))
+            await conn.execute(
+                update(t.feeds)
+                .where(t.feeds.c.lease_owner.is_not(None), *feeds_cond)
+                .values(lease_owner=None, lease_until=None)
+            )
+            await conn.execute(
+                update(t.outbox)
+                .where(t.outbox.c.lease_owner.is_not(None), *outbox_cond)
+                .values(lease_owner=None, lease_until=None)
+            )
 
     async def release_feeds(self, owner: str, feed_ids: Sequence[int]) -> None:
         async with self.engine.begin() as conn:

@@ -225,24 +225,33 @@ class ItemStore(FeedStore):
             changed = {(c.storyline, c.fact) for c in decision.changes}
             for key in changed:
                 await self._write_state(conn, decision.states[key], now)
-            if decision.posts:
-                await conn.execute(
-                    t.outbox.insert(),
-                    [
-                        {
-                            "subscription_id": p.subscription_id,
-                            "kind": p.kind,
-                            "payload": p.payload,
-                            "item_id": ids.get((p.entry.feed_id, p.entry.key)) if p.entry else None,
-                            "status": "pending",
-                            "attempts": 0,
-                            "created_at": now,
-                        }
-                        for p in decision.posts
-                    ],
+            # Only the posts of items this cycle stored: an item another cycle
+            # stored first is that cycle's to post. The unique key does the rest.
+            rows = [
+                {
+                    "subscription_id": p.subscription_id,
+                    "kind": p.kind,
+                    "topic": p.topic,
+                    "payload": p.payload,
+                    "item_id": ids[(p.entry.feed_id, p.entry.key)] if p.entry else None,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for p in decision.posts
+                if p.entry is None or (p.entry.feed_id, p.entry.key) in ids
+            ]
+            posts = 0
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                stmt = (
+                    self._insert(t.outbox)
+                    .values(rows[start : start + ROWS_PER_INSERT])
+                    .on_conflict_do_nothing()
+                    .returning(t.outbox.c.id)
                 )
+                posts += len(list(await conn.execute(stmt)))
             await self._write_feed_updates(conn, updates)
-            return {"items": len(ids), "posts": len(decision.posts)}
+            return {"items": len(ids), "posts": posts}
 
     @staticmethod
     def _item_values(e: Entry) -> dict[str, Any]:

@@ -183,6 +183,9 @@ outbox = Table(
     Column("kind", String(16), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("item_id", Integer, ForeignKey("items.id", ondelete="SET NULL")),
+    # Tells apart the posts one item may cause in one thread: '' for its coverage
+    # reply, the fact and new value for each change it announces.
+    Column("topic", String(200), nullable=False, default="", server_default=""),
     # pending | sending | sent | failed | skipped
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
@@ -195,6 +198,16 @@ outbox = Table(
     Column("sent_at", UTC),
 )
 Index("ix_outbox_status", outbox.c.status, outbox.c.id)
+# An item is posted at most once per thread and topic, whatever processes overlap
+# (inserts do nothing on conflict). Rows without an item are not constrained.
+Index(
+    "uq_outbox_item_target",
+    outbox.c.item_id,
+    outbox.c.subscription_id,
+    outbox.c.kind,
+    outbox.c.topic,
+    unique=True,
+)
 
 # What configuration file was last synced into the database (its content's
 # sha256), so an unchanged feeds.yaml is not re-synced by every command.

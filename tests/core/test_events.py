@@ -134,3 +134,8 @@ def test_weighing_threatens_only_an_act_and_denying_an_allegation_is_no_ruling()
     assert "threaten" in actual("the ministry is considering a ban on the app")
     assert "deny" not in actual("the department denied the designation was payback")
     assert "deny" in actual("the court denied the company's emergency stay")
+
+
+def test_an_ending_stops_only_the_noun_it_follows() -> None:
+    assert "lift" in actual("first ai 'blackout' on security grounds ends")
+    assert "lift" not in actual("talks over the directive that took fable 5 offline ended")

@@ -276,3 +276,27 @@ def test_a_subject_mentioned_only_as_background_gives_the_item_to_the_closer_sto
         entry("Skylark IPO: shares slide as Kestrel X stays grounded", "Ministry keeps the ban.")
     )
     assert ban.matched and listing.matched
+
+
+def test_accents_do_not_matter_in_latin_scripts_but_kana_marks_do() -> None:
+    assert normalise_text("Désignation du Pentágono") == "designation du pentagono"
+    s = drone_ban(parties=(TermGroup("minister", ("Élodie Varga",)),))
+    assert one(s, "Elodie Varga on the Kestrel X").matched
+    assert one(s, "ÉLODIE VARGA ON THE KESTREL X").matched
+    # Dakuten change the word in Japanese: ガ is not カ.
+    assert normalise_text("ガンダム") != normalise_text("カンタム")
+    assert one(cjk(), "ケストレルＸ停止").matched
+
+
+def test_full_width_and_accented_phrases_match_plain_text() -> None:
+    s = storyline(
+        id="fw",
+        match=MatchRules(
+            subjects=(TermGroup("product", ("ＫＥＳＴＲＥＬ Ｘ",)),),
+            parties=(TermGroup("ministry", ("Ministère des Transports",)),),
+            actors=(),
+            topics=(),
+        ),
+        facts=(),
+    )
+    assert one(s, "Ministere des transports and the Kestrel X").matched

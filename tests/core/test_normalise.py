@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.models import RawEntry
-from bot.core.normalise import canonical_url, normalise
+from bot.core.normalise import canonical_url, keep_apart, normalise
 
 SEEN = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -250,3 +250,99 @@ def test_a_numeric_reference_too_long_to_be_a_character_does_not_raise() -> None
 
     assert html_to_text("a &#" + "1" * 5000 + "; b <b>c</b>") == "a \ufffd b c"
     assert html_to_text("&#x" + "f" * 40 + ";") == "\ufffd"
+
+
+def test_items_sharing_a_guid_with_distinct_links_are_kept_apart() -> None:
+    raws = [
+        entry(guid="feed-wide", link="https://blog.example/a", title="A"),
+        entry(guid="feed-wide", link="https://blog.example/b?utm_source=rss", title="B"),
+        entry(guid="own", link="https://blog.example/c", title="C"),
+    ]
+    entries = keep_apart([normalise(r, feed_id=1, source="s", first_seen=SEEN) for r in raws])
+    assert [e.key for e in entries] == [
+        "feed-wide https://blog.example/a",
+        "feed-wide https://blog.example/b",
+        "own",
+    ]
+
+
+def test_an_item_repeated_with_the_same_guid_and_link_stays_one_key() -> None:
+    raws = [entry(guid="g", title="First copy"), entry(guid="g", title="Second copy")]
+    entries = keep_apart([normalise(r, feed_id=1, source="s", first_seen=SEEN) for r in raws])
+    assert [e.key for e in entries] == ["g", "g"]  # the same item twice: deduped downstream
+
+
+def test_a_plain_text_title_keeps_angle_brackets_and_an_html_one_is_read_as_html() -> None:
+    plain = norm(entry(title="Why std::vector<int> is slow", title_is_html=False))
+    html = norm(entry(title="Why <b>bold</b> &amp; <int> fail", title_is_html=True))
+    assert plain.title == "Why std::vector<int> is slow"  # type: ignore[attr-defined]
+    assert html.title == "Why bold & fail"  # type: ignore[attr-defined]
+
+
+def test_a_date_more_than_a_day_ahead_is_replaced_and_its_text_kept() -> None:
+    ahead = norm(entry(published=SEEN + timedelta(hours=25), published_text="tomorrow-ish"))
+    near = norm(entry(published=SEEN + timedelta(hours=23)))
+    assert ahead.date_was_replaced and ahead.published == SEEN  # type: ignore[attr-defined]
+    assert ahead.published_text == "tomorrow-ish"  # type: ignore[attr-defined]
+    assert not near.date_was_replaced  # type: ignore[attr-defined]
+
+
+MARKUP = st.lists(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<br/>",
+            "<br>",
+            "<a href='https://x.example/a'>",
+            "</a>",
+            "<img src=\"y.jpg\" alt=''/>",
+            "&amp;",
+            "&lt;",
+            "&#39;",
+            "&#x41;",
+            "&nbsp;",
+            "&bogus;",
+            "&",
+            "&amp",
+            "text",
+            " ",
+            "\n",
+            "<b>",
+            "</B>",
+            "<DIV class=a>",
+            "<li>",
+            "<em >",
+            "<span data-x=1>",
+            "é",
+            "<input disabled>",
+            "< p>",
+            "a<b",
+            "<p/>",
+            "&#0;",
+            "<x:y>",
+            "</p >",
+            "<h1 id=x>",
+            "&copy",
+            "<script>",
+            "</script>",
+            "<!-- c -->",
+            "<style>",
+            "p{}",
+            "</style>",
+        ]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@given(MARKUP)
+def test_the_fast_path_for_plain_markup_reads_html_as_the_full_parser_does(html: str) -> None:
+    from bot.core import normalise as module
+
+    fast = module._simple_html_to_text(html)
+    if fast is not None:
+        full = module._TextExtractor()
+        full.feed(html)
+        full.close()
+        assert fast == "".join(full.parts)

@@ -1,7 +1,8 @@
 """Several `threadline run` processes on one PostgreSQL database share the work:
 each feed is fetched once per interval (counted at the feed server), each
 delivery is sent once (counted at a fake Slack), and a killed process's claimed
-feeds are taken over once its lease runs out. SQLite refuses the mode."""
+feeds are taken over once its lease runs out. No flag is needed: this is how
+instances on PostgreSQL always work."""
 
 from __future__ import annotations
 
@@ -159,24 +160,6 @@ async def _instances(
 
 
 @pytest.mark.slow
-async def test_sqlite_refuses_multi_instance_mode(
-    env: dict[str, str], sqlite_url: str, tmp_path: Path
-) -> None:
-    env = {
-        **env,
-        "TL_CWD": str(tmp_path),
-        "PYTHONPATH": str(REPO),
-        "THREADLINE_DATABASE_URL": sqlite_url,
-        "THREADLINE_MULTI_INSTANCE": "1",
-        "THREADLINE_STORYLINES_DIR": str(REPO / "storylines"),
-    }
-    code, output = await _cli(env, "run")
-    assert code == 2, output
-    assert "PostgreSQL" in output
-    assert "THREADLINE_MULTI_INSTANCE" in output
-
-
-@pytest.mark.slow
 @pytest.mark.postgres
 async def test_three_instances_share_feeds_and_deliveries(
     postgres_url: str, env: dict[str, str], tmp_path: Path
@@ -197,7 +180,6 @@ async def test_three_instances_share_feeds_and_deliveries(
             "TL_CWD": str(tmp_path),
             "PYTHONPATH": str(REPO),
             "THREADLINE_DATABASE_URL": postgres_url,
-            "THREADLINE_MULTI_INSTANCE": "1",
             "THREADLINE_FEEDS_FILE": str(feeds_file),
             "THREADLINE_STORYLINES_DIR": str(REPO / "storylines"),
             "THREADLINE_FEED_LEASE": str(LEASE),

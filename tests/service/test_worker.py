@@ -176,7 +176,7 @@ async def test_a_row_found_on_the_platform_after_a_crash_is_not_sent_again(store
     [row] = await store.claim_outbox("crashed", T0, timedelta(seconds=1), ["fake"])
     await store.mark_sending(row.id)  # sent, then the process died before recording it
     platform.already[f"tl-{row.id}"] = MessageRef("99", "thread-1")
-    await store.clear_leases()
+    await store.recover_leases("crashed")
     report = await worker(store, platform, sleeps).drain()
     assert report.sent == 1
     assert [k for _c, k, *_ in platform.sent] == ["root"]  # no second reply

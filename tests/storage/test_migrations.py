@@ -52,3 +52,75 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_url: str) -> N
             assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() >= 5000
     finally:
         await engine.dispose()
+
+
+async def test_0003_removes_duplicate_posts_then_refuses_them(db_url: str) -> None:
+    """A database where overlapping runs queued an item's post twice: the
+    upgrade keeps one (the sent one), keeps distinct fact changes of one item,
+    and from then on the schema refuses a second post of an item."""
+    from datetime import UTC, datetime
+
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(db_url)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    try:
+        await migrate.upgrade(engine, "0002")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO feeds (id, url, name, interval_seconds, tags, origin, enabled, "
+                    "removed, status, failures, backlog_done, redirect_count, created_at) VALUES "
+                    "(1, 'https://a.example/feed', 'A', 600, '[]', 'file', true, false, 'ok', "
+                    "0, true, 0, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO items (id, feed_id, key, title, summary, source, published, "
+                    "first_seen) VALUES (1, 1, 'k', 'T', '', 'A', :now, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO subscriptions (id, platform, channel, storyline, enabled, "
+                    "created_at) VALUES (1, 'slack', 'C1', 'dod-dispute', true, :now)"
+                ),
+                {"now": now},
+            )
+            rows = [
+                (1, '{"kind": "coverage", "title": "T"}', "pending"),
+                (2, '{"kind": "coverage", "title": "T"}', "sent"),
+                (3, '{"kind": "fact_change", "title": "X changed", "text": "a"}', "sent"),
+                (4, '{"kind": "fact_change", "title": "Y changed", "text": "b"}', "sent"),
+                (5, '{"kind": "fact_change", "title": "Y changed", "text": "b"}', "pending"),
+            ]
+            for row_id, payload, status in rows:
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (id, subscription_id, kind, payload, item_id, status, "
+                        "attempts, created_at) VALUES (:id, 1, 'reply', :payload, 1, :status, 0, "
+                        ":now)"
+                    ),
+                    {"id": row_id, "payload": payload, "status": status, "now": now},
+                )
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            left = (await conn.execute(text("SELECT id FROM outbox ORDER BY id"))).scalars()
+            assert list(left) == [2, 3, 4]
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (subscription_id, kind, topic, payload, item_id, "
+                        "status, attempts, created_at) VALUES (1, 'reply', '', '{}', 1, "
+                        "'pending', 0, :now)"
+                    ),
+                    {"now": now},
+                )
+    finally:
+        await engine.dispose()
