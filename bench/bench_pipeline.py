@@ -72,7 +72,7 @@ from bot.storylines import load_storylines  # noqa: E402
 STORE_METHODS = (
     "claim_feeds",
     "release_feeds",
-    "known_keys",
+    "known_item_keys",
     "recent_entries",
     "claims",
     "fact_states",

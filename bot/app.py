@@ -18,7 +18,7 @@ from bot.audit import AuditLog
 from bot.clock import SystemClock
 from bot.core.facts import seeded_claims
 from bot.core.models import ChannelAddress, Storyline
-from bot.errors import ConfigError, StorageError
+from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
@@ -113,7 +113,7 @@ async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
     except BaseException as exc:
         await engine.dispose()
         if isinstance(exc, OSError) or is_database_error(exc):
-            raise StorageError(describe(settings.database_url, exc)) from None
+            raise ConfigError(describe(settings.database_url, exc)) from None
         raise
     return Store(engine)
 

@@ -63,8 +63,9 @@ class Fetcher(Protocol):
         or resolves to a non-public address (unless private feeds are allowed),
         and ``FetchError`` for timeouts, connection failures, HTTP errors other
         than 304/410, oversize bodies and too many redirects; its ``code`` says
-        which, and ``retry_after`` (seconds) is set when the server asked for a
-        wait (429/503). Never raises anything else for a bad server or URL.
+        which. A 429/503 raises ``FetchRetryLater`` (a ``FetchError``) with
+        ``retry_after`` in seconds when the server named a wait. Never raises
+        anything else for a bad server or URL.
         """
 
     async def close(self) -> None: ...
@@ -90,9 +91,10 @@ class PlatformLimits:
 class ChatPlatform(Protocol):
     """A chat platform that carries storyline threads.
 
-    Every method raises ``DeliveryError``; ``permanent=True`` when the channel is
-    gone or forbids the bot (the subscription is then disabled), otherwise the
-    call may be retried, after ``retry_after`` seconds when set.
+    Every method raises ``DeliveryError`` only: ``ChannelUnavailable`` when the
+    channel is gone or forbids the bot (the subscription is then disabled),
+    ``ThreadGone`` when the thread alone is gone, ``DeliveryRetryLater`` when
+    rate-limited (retry after ``retry_after`` seconds); any other may be retried.
     ``idempotency_key`` is unique per outbox row: a platform that supports it
     uses it to make a resend after a crash harmless.
     """

@@ -1,8 +1,22 @@
-"""The long-running bot: APScheduler jobs for each feed, the outbox and feed-list sync.
+"""The long-running bot: one poll loop over the database's due times, and the delivery loop.
 
-Each process keeps its own AsyncIOScheduler (job stores are not shared); the
-database claims (lease, SKIP LOCKED on PostgreSQL) make several processes share
-the work without doing it twice.
+The poll loop's contract:
+
+- The database is the only schedule. A feed is due when its ``next_poll_at`` has
+  come and no other process holds a live lease on it. Each turn claims what is
+  due (``Poller.run_due``, at most ``CLAIM_AT_MOST`` feeds), then asks the store
+  when the next feed becomes claimable and sleeps until then.
+- ``wake()`` ends the sleep at once (a feed added from chat in this process;
+  shutdown). A wake-up during a turn makes another turn follow straight away.
+- The sleep never lasts longer than ``RECHECK``: changes made by other processes
+  (``threadline feeds add``, another instance's ``feeds.yaml``) are seen within it.
+- A turn that fails is logged and retried after ``RETRY``; the loop goes on.
+- A turn that claimed nothing never sleeps less than ``IDLE_MIN`` (a row another
+  process is claiming at that instant must not make it spin).
+
+Several processes on one PostgreSQL run this loop each; ``SELECT … FOR UPDATE
+SKIP LOCKED`` plus the lease make them claim disjoint feeds, and claiming a
+bounded number per turn lets the processes that wake together share the work.
 """
 
 from __future__ import annotations
@@ -11,25 +25,130 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.triggers.date import DateTrigger
 
 from bot.app import Threadline
-from bot.core.models import Feed
+from bot.ports import Clock
+from bot.service.poll_cycle import CycleReport
 
 log = logging.getLogger(__name__)
 
+CLAIM_AT_MOST = 50
+RECHECK = timedelta(seconds=60)
+RETRY = timedelta(seconds=30)
+IDLE_MIN = timedelta(seconds=1)
 DELIVERY_EVERY = 5
-SYNC_EVERY = 60
+
+
+class DuePoller(Protocol):
+    async def run_due(self, *, limit: int) -> CycleReport:
+        """Claim at most ``limit`` due feeds, poll them and record the outcome."""
+
+
+class PollSchedule(Protocol):
+    async def next_poll_due(self) -> datetime | None:
+        """When the next enabled feed becomes claimable (None: no enabled feed)."""
+
+
+class Alarm(Protocol):
+    def ring_at(self, when: datetime, ring: Callable[[], None]) -> None:
+        """Call ``ring`` at ``when`` (at once if it has passed), replacing any
+        alarm set before: only the latest one rings."""
+
+
+class SchedulerAlarm:
+    """The ``Alarm`` as one APScheduler date job, moved to each wake-up time.
+
+    APScheduler is the timer, not the schedule: it holds one job, never one per
+    feed, so nothing in it can disagree with the database."""
+
+    def __init__(self) -> None:
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        self._scheduler.shutdown(wait=False)
+
+    def ring_at(self, when: datetime, ring: Callable[[], None]) -> None:
+        async def ring_in_loop() -> None:  # a coroutine job runs in the event loop, not a thread
+            ring()
+
+        self._scheduler.add_job(
+            ring_in_loop,
+            DateTrigger(run_date=when),
+            id="wake",
+            replace_existing=True,
+            misfire_grace_time=None,  # late (a busy loop) still rings
+        )
+
+
+class PollLoop:
+    def __init__(
+        self,
+        *,
+        poller: DuePoller,
+        schedule: PollSchedule,
+        clock: Clock,
+        alarm: Alarm,
+        after_turn: Callable[[CycleReport], Awaitable[None]],
+    ) -> None:
+        self.poller = poller
+        self.schedule = schedule
+        self.clock = clock
+        self.alarm = alarm
+        self.after_turn = after_turn
+        self._wake = asyncio.Event()
+        self._stopped = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopped:
+            self._wake.clear()
+            self.alarm.ring_at(await self._turn(), self.wake)
+            await self._wake.wait()
+
+    async def _turn(self) -> datetime:
+        """Poll what is due; return when to wake for the next turn."""
+        try:
+            report = await self.poller.run_due(limit=CLAIM_AT_MOST)
+            await self.after_turn(report)
+            due = await self.schedule.next_poll_due()
+        except Exception:
+            log.exception("poll cycle failed; trying again in %s", RETRY)
+            return self.clock.now() + RETRY
+        now = self.clock.now()
+        soonest = now if report.feeds else now + IDLE_MIN
+        if due is None:  # no enabled feed: only a wake-up or a recheck brings one
+            return now + RECHECK
+        return min(now + RECHECK, max(soonest, due))
 
 
 class BotScheduler:
-    def __init__(self, app: Threadline) -> None:
+    """``threadline run``: the poll loop and the delivery loop until SIGINT/SIGTERM."""
+
+    def __init__(self, app: Threadline, alarm: SchedulerAlarm | None = None) -> None:
         self.app = app
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
-        self._feed_jobs: dict[int, int] = {}
+        self.alarm = alarm or SchedulerAlarm()
+        self.polling = PollLoop(
+            poller=app.poller,
+            schedule=app.store,
+            clock=app.clock,
+            alarm=self.alarm,
+            after_turn=self._after_poll,
+        )
         self._stop = asyncio.Event()
         self._deliver_now = asyncio.Event()
 
@@ -37,57 +156,23 @@ class BotScheduler:
         """Deliver soon (a channel just followed a storyline from chat)."""
         self._deliver_now.set()
 
-    async def _poll_feed(self, feed_id: int) -> None:
-        # A feed is due when its next poll time has come, give or take the jitter,
-        # so a job that fires a little early still polls. The grace stays a small
-        # part of the interval: with several instances each has a job per feed,
-        # and a grace near the interval would let them poll one feed back to back.
-        interval = self._feed_jobs.get(feed_id, 600)
-        grace = timedelta(seconds=min(90, interval // 5))
-        report = await self.app.poller.run_due(feed_ids=[feed_id], grace=grace)
+    def wake_polling(self) -> None:
+        """Poll soon (a feed was just added from chat)."""
+        self.polling.wake()
+
+    async def _after_poll(self, report: CycleReport) -> None:
         for url, error in report.errors.items():
             log.warning("could not poll %s: %s", url, error)
         await self.app.notify_disabled(report.disabled)
         if report.posts:
             self._deliver_now.set()
 
-    async def _deliver(self) -> None:
-        report = await self.app.deliverer.drain()
-        if report.sent or report.failed:
-            log.info("delivered %d, failed %d", report.sent, report.failed)
-
-    async def _sync_jobs(self) -> None:
-        feeds = await self.app.store.feeds(enabled_only=True)
-        wanted = {f.id: f for f in feeds}
-        for feed_id in list(self._feed_jobs):
-            if (
-                feed_id not in wanted
-                or wanted[feed_id].interval_seconds != self._feed_jobs[feed_id]
-            ):
-                self.scheduler.remove_job(f"feed-{feed_id}")
-                del self._feed_jobs[feed_id]
-        for feed in feeds:
-            if feed.id not in self._feed_jobs:
-                self._add_feed_job(feed)
-
-    def _add_feed_job(self, feed: Feed) -> None:
-        interval = feed.interval_seconds
-        self.scheduler.add_job(
-            self._poll_feed,
-            IntervalTrigger(seconds=interval, jitter=min(60, interval // 10)),
-            args=[feed.id],
-            id=f"feed-{feed.id}",
-            next_run_time=self.app.clock.now(),
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=interval,
-        )
-        self._feed_jobs[feed.id] = interval
-
     async def _delivery_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                await self._deliver()
+                report = await self.app.deliverer.drain()
+                if report.sent or report.failed:
+                    log.info("delivered %d, failed %d", report.sent, report.failed)
             except Exception:
                 log.exception("delivery failed; retrying")
             self._deliver_now.clear()
@@ -97,25 +182,28 @@ class BotScheduler:
     def stop(self) -> None:
         self._stop.set()
         self._deliver_now.set()
+        self.polling.stop()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
-        await self._sync_jobs()
-        self.scheduler.add_job(
-            self._sync_jobs,
-            IntervalTrigger(seconds=SYNC_EVERY),
-            id="sync-feeds",
-            max_instances=1,
-            coalesce=True,
-        )
-        self.scheduler.start()
-        log.info("Threadline running: %d feeds scheduled; Ctrl-C stops", len(self._feed_jobs))
+        self.alarm.start()
+        polling = asyncio.create_task(self.polling.run())
+        delivering = asyncio.create_task(self._delivery_loop())
+        log.info("Threadline running; Ctrl-C stops")
         try:
-            await self._delivery_loop()
+            done, _ = await asyncio.wait({polling, delivering}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a loop that ended by itself is a bug: let it surface
         finally:
-            self.scheduler.shutdown(wait=False)
+            self.stop()
+            # A poll cut short records nothing (one transaction per batch) and
+            # its claims are released or run out: stopping need not wait for it.
+            # The delivery in flight is let finish, so a sent message is marked sent.
+            polling.cancel()
+            await asyncio.gather(polling, delivering, return_exceptions=True)
+            self.alarm.shutdown()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
             log.info("Threadline stopped")

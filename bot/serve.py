@@ -18,6 +18,7 @@ def front_ends(app: Threadline, scheduler: BotScheduler) -> list[Coroutine[Any, 
     """The chat listeners the environment has tokens for (slash commands, gateway)."""
     settings = app.settings
     app.commands.on_follow = scheduler.wake_delivery
+    app.commands.on_feed_added = scheduler.wake_polling
     tasks: list[Coroutine[Any, Any, None]] = []
     if settings.slack_bot_token:
         from bot.platforms.slack.app import build_slack_app, run_http, run_socket_mode

@@ -107,14 +107,6 @@ class Settings(BaseSettings):
             ChannelAddress.parse(value)
         return value or None
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
-    def has_chat(self) -> bool:
-        return bool(self.slack_bot_token or self.discord_token)
-
 
 # Plain SQLAlchemy spellings people paste, mapped to the async drivers Threadline uses.
 _DRIVERS = {

@@ -59,6 +59,7 @@ class SiblingModel(_Model):
     description: str = ""
     phrases: list[Phrase] = []
     storyline: Slug | None = None
+    instead_of: Literal["actors", "parties", "subjects"] | None = None
 
     @model_validator(mode="after")
     def _names_something(self) -> SiblingModel:
@@ -283,6 +284,7 @@ def _to_storyline(model: StorylineModel) -> Storyline:
                     tuple(p.strip() for p in x.phrases),
                     x.storyline,
                     " ".join(x.description.split()),
+                    x.instead_of,
                 )
                 for x in m.siblings
             ),

@@ -23,7 +23,7 @@ from tests.support.cli import threadline
 from tests.support.feedserver import FeedServer, rss
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-ADMIN = Invoker("slack", "UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
+ADMIN = Invoker("UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
 TITLE = "Judge blocks Pentagon's supply-chain risk designation of Anthropic"
 
 

@@ -30,7 +30,8 @@ from bot.core.models import (
 from bot.core.patterns import PatternTimeout
 from bot.core.render import change_reply, coverage_reply, summary_reply
 
-#: Coverage replies per thread (channel, storyline) in one cycle, unless told otherwise.
+#: Replies of each kind (coverage, fact change) per thread (channel, storyline) in
+#: one cycle, unless told otherwise.
 DEFAULT_MAX_REPLIES_PER_THREAD = 10
 #: A storyline pattern that runs past its time limit on this many items in one
 #: decision is skipped for the rest of it (each time-out costs its time limit).
@@ -43,7 +44,6 @@ class NewItem:
     matches: tuple[MatchResult, ...]
     claims: tuple[Claim, ...]
     duplicate_of: Entry | None
-    posted: bool
 
 
 @dataclass(slots=True)
@@ -61,15 +61,17 @@ class Post:
 
 @dataclass(slots=True)
 class Decision:
-    """``replies`` counts the coverage replies this decision posts per storyline
-    (add it to the ``replies_so_far`` of the cycle's next batch)."""
+    """``replies`` and ``capped`` count the replies this decision posts, and those
+    it folded into a summary, per (storyline, reply kind): add them to the
+    ``replies_so_far`` and ``capped_so_far`` of the cycle's next batch."""
 
     items: list[NewItem] = field(default_factory=list)
     changes: list[FactChange] = field(default_factory=list)
     states: dict[FactKey, FactView] = field(default_factory=dict)
     posts: list[Post] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
-    replies: Counter[str] = field(default_factory=Counter)
+    replies: Counter[tuple[str, str]] = field(default_factory=Counter)
+    capped: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def audit_item(entry: Entry) -> dict[str, Any]:
@@ -107,7 +109,9 @@ def decide(
     recent: Sequence[Entry],
     backlog_feeds: frozenset[int],
     max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
-    replies_so_far: Mapping[str, int] | None = None,
+    replies_so_far: Mapping[tuple[str, str], int] | None = None,
+    capped_so_far: Mapping[tuple[str, str], int] | None = None,
+    summarise: bool = True,
 ) -> Decision:
     """Decide a cycle. ``entries`` are the cycle's new items (any order: they are
     processed in publication order); entries of ``backlog_feeds`` (a feed's first
@@ -118,8 +122,14 @@ def decide(
     coverage replies in a cycle (``replies_so_far`` counts those decided by the
     cycle's earlier batches); the rest of its coverage becomes one summary reply
     ("and N more matched items"). Such items are still stored, matched and
-    audited (``posted`` false, ``capped`` true). Fact-change replies are never
-    capped: each says something a count cannot.
+    audited (``posted`` false, ``capped`` true). Fact changes do not count
+    against that cap: a fact change amid a flood of coverage is still posted.
+    They have a cap of their own, of the same size, for a flood of changes (a
+    fact going back and forth); any beyond it are never dropped silently: the
+    summary reply counts them too, the root card shows the current state, and
+    their ``fact.changed`` audit events say ``capped``. A cycle decided in
+    batches passes each batch what the earlier ones counted, and ``summarise``
+    only to the last (which may have no entries), so a thread gets one summary.
 
     Near-linear in the number of entries: duplicates are looked up in an index
     (:class:`StoryIndex`) and facts are resolved incrementally
@@ -136,7 +146,18 @@ def decide(
     seen = StoryIndex(recent)
     first_post: dict[tuple[str, str], list[Post]] = {}
     changed: list[str] = []
-    capped: Counter[str] = Counter()
+    capped = decision.capped
+
+    def over_cap(storyline_id: str, kind: str) -> bool:
+        """Whether the thread already has its replies of this kind this cycle;
+        counts the reply otherwise (or the capped one when it has)."""
+        key = (storyline_id, kind)
+        if so_far.get(key, 0) + decision.replies[key] >= max_replies_per_thread:
+            capped[key] += 1
+            return True
+        decision.replies[key] += 1
+        return False
+
     guard = _PatternGuard()
 
     for entry in sorted(entries, key=lambda e: (e.published, e.first_seen, e.key)):
@@ -166,8 +187,7 @@ def decide(
         for result in matched:
             storyline = by_id[result.storyline]
             posted = not backlog and duplicate is None
-            sent = so_far.get(storyline.id, 0) + decision.replies[storyline.id]
-            over = posted and sent >= max_replies_per_thread
+            over = posted and over_cap(storyline.id, "coverage")
             audited: dict[str, Any] = {
                 "event": "item.matched",
                 "storyline": storyline.id,
@@ -179,10 +199,7 @@ def decide(
             if over:
                 audited["capped"] = True
             decision.audit.append(audited)
-            if over:
-                capped[storyline.id] += 1
-            elif posted:
-                decision.replies[storyline.id] += 1
+            if posted and not over:
                 reply = coverage_reply(storyline, entry, result)
                 posts = [
                     Post(sub.id, "reply", asdict(reply), entry) for sub in followers[storyline.id]
@@ -237,17 +254,23 @@ def decide(
                 )
                 if storyline.id not in changed:
                     changed.append(storyline.id)
-                if not backlog:
+                if not backlog and over_cap(storyline.id, "fact_change"):
+                    decision.audit[-1]["capped"] = True
+                elif not backlog:
                     reply = change_reply(storyline, change)
                     topic = f"{claim.fact}={new.value}{' (disputed)' if new.disputed else ''}"
                     decision.posts.extend(
                         Post(sub.id, "reply", asdict(reply), entry, topic[:200])
                         for sub in followers[storyline.id]
                     )
-        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate, bool(matched)))
+        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate))
 
-    for storyline_id, more in capped.items():
-        reply = summary_reply(by_id[storyline_id], more)
+    folded = Counter(capped_so_far or {}) + capped
+    for storyline_id in dict.fromkeys(s for s, _ in folded) if summarise else ():
+        if storyline_id not in by_id:
+            continue  # closed since the cycle's first batch
+        more = folded[(storyline_id, "coverage")]
+        reply = summary_reply(by_id[storyline_id], more, folded[(storyline_id, "fact_change")])
         decision.posts.extend(
             Post(sub.id, "reply", asdict(reply)) for sub in followers[storyline_id]
         )

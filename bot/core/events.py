@@ -118,7 +118,7 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "unblock": (("unblock",), ()),
     # putting a label on someone
     # "the designation", "the label": what a fact is about, not an act (see subjects)
-    "designate": (("designate",), ()),
+    "designate": (("designate", "declare", "deem"), ()),
     "label": (("label", "tag"), ()),
     "blacklist": (("blacklist",), ()),
     "classify": (("classify as",), ()),  # not "classified networks"
@@ -135,6 +135,21 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("denial", "rejection"),
     ),
     "side_with": (("side with", "rule for", "rule in favor of", "rule in favour of"), ()),
+    # a court leaving a measure as it is: "lets the label stand", "keeps it in place"
+    "keep": (
+        (
+            "let stand",
+            "allow stand",
+            "leave in place",
+            "keep in place",
+            "leave in force",
+            "keep in force",
+            "leave intact",
+            "leave untouched",
+            "keep alive",
+        ),
+        (),
+    ),
     "rule_against": (("rule against",), ()),
     "carve_out": (("carve out", "exempt"), ("carve out", "exemption", "waiver")),
     # warnings
@@ -283,7 +298,16 @@ CLASSES: dict[str, tuple[str, ...]] = {
     ),
     "resume": ("restore", "lift", "clear", "reopen", "resume", "unblock"),
     "designate": ("designate", "label", "blacklist", "classify"),
-    "court": ("appeal", "stay", "uphold", "overturn", "deny", "side_with", "rule_against"),
+    "court": (
+        "appeal",
+        "stay",
+        "uphold",
+        "overturn",
+        "deny",
+        "side_with",
+        "rule_against",
+        "keep",
+    ),
     "warn": ("threaten",),
     "launch": ("launch", "available"),
     "sue": ("sue",),
@@ -364,8 +388,9 @@ def _verb_pattern(phrase: str) -> str:
     if len(words) == 1:
         return head
     rest = r"\s".join(re.escape(w) for w in words[1:])
-    # "shut down" and "shut Fable 5 down"; "put on hold" and "put the label on hold"
-    return head + r"(?:\s\S+){0,4}?\s" + rest if len(words) == 2 else head + r"\s" + rest
+    # "shut down" and "shut Fable 5 down"; "put on hold" and "put the label on hold";
+    # "let the label stand", "leaves the designation in place"
+    return head + r"(?:\s\S+){0,4}?\s" + rest
 
 
 def _noun_pattern(phrase: str) -> str:

@@ -255,7 +255,7 @@ def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum
         return False
     if not enum:
         return True
-    if _RECAP_BEFORE.search(text, 0, start) or _stale_date(text, len(text), published):
+    if _RECAP_BEFORE.search(text, 0, start) or _stale_clause(text, published):
         return False
     # Speculation reaches forward through the sentence ("Pattern to expect: …,
     # conditional restart") but back only a few words ("return near").
@@ -317,7 +317,11 @@ _QUALIFIER = re.compile(
     r"|critical infrastructure|security|cyber|defen[cs]e|named|listed|specific|some)\s){1,3}"
     r"(?:customers|users|organi[sz]ations|companies|firms|agencies|entities|operators"
     r"|defenders|partners|members|researchers|clients|institutions)"
-    r"|(?:domestic|us|u s|american) (?:customers|users|organi[sz]ations|companies) only)\b"
+    r"|(?:domestic|us|u s|american) (?:customers|users|organi[sz]ations|companies) only"
+    # "for Glasswing partners", "to enterprise customers": a named group, not everyone
+    r"|(?:for|to) (?!(?:its|their|our|his|her|all|every|any|the|other)\b)(?:\S+\s){1,3}"
+    r"(?:partners|members|customers|users|organi[sz]ations|companies|firms|agencies|operators"
+    r"|defenders|researchers|clients|institutions|entities|testers))\b"
 )
 # ... unless the clause says the act reaches everyone.
 _UNRESTRICTED = re.compile(
@@ -428,10 +432,10 @@ def _event_hit(
     rules = _rules(value)
     if not rules or clause.background:
         return False
-    if _stale_date(clause.text, len(clause.text), published):
+    if _stale_clause(clause.text, published):
         return False
     named = _subjects(spec, value, names)
-    subjects = [m.span() for s in named for m in _subject_regex(s).finditer(clause.text)]
+    subjects = _subject_spans(clause.text, named)
     for event in events:
         if _RECAP_BEFORE.search(clause.text, 0, event.start):
             continue
@@ -445,6 +449,16 @@ def _event_hit(
             ):
                 return True
     return False
+
+
+@lru_cache(maxsize=8192)
+def _stale_clause(text: str, published: datetime) -> bool:
+    return _stale_date(text, len(text), published)
+
+
+@lru_cache(maxsize=8192)
+def _subject_spans(text: str, subjects: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    return tuple(m.span() for s in subjects for m in _subject_regex(s).finditer(text))
 
 
 @lru_cache(maxsize=4096)

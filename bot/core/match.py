@@ -23,9 +23,10 @@ ignored) and then scores each entry against every open storyline:
   the court and the subject matches, and so does commentary that names the
   subject and a party without any of the storyline's verbs.
 * **Siblings**: a neighbouring story (another country, another product) named
-  by the storyline wins the item unless the item names two of the storyline's
-  own kinds of evidence (actor, party, subject) at least as prominently as
-  the sibling.
+  by the storyline wins the item unless the item names what the sibling
+  replaces (``instead_of``: the storyline's own actor, party or subject), or
+  when that is unsaid two of the own kinds of evidence, at least as
+  prominently as the sibling.
 * **Since**: items published before the storyline's ``since`` date are
   background, not coverage.
 * **Closer storyline**: when several storylines match, one that scores far
@@ -63,6 +64,8 @@ ROLES: tuple[Role, ...] = (
     "authority",
 )
 _ACTOR, _TOPIC, _BOOSTER, _EXCLUDE, _SUBJECT, _PARTY, _SIBLING, _AUTHORITY = range(8)
+_KIND_ROLE = {"actors": _ACTOR, "parties": _PARTY, "subjects": _SUBJECT}
+_OWN = {_ACTOR: "actor", _PARTY: "party", _SUBJECT: "subject", None: "actor, party and subject"}
 
 #: Contribution of a group's best exact hit in the title; summary hits get SUMMARY_FACTOR of it.
 ROLE_WEIGHT: dict[Role, float] = {
@@ -249,12 +252,14 @@ _Ready = dict[int, tuple[tuple[_Hit, ...], tuple[_Hit, ...]]]
 class _Plan:
     """What a storyline defines, precomputed for scoring."""
 
-    has_subjects: bool
     #: Kinds of own evidence (actor, party, subject) the storyline defines; a
     #: sibling is beaten by min(2, this many) of them.
     own_kinds: int
     #: Sibling storylines by id: they win the item when they score higher.
     sibling_storylines: frozenset[str]
+    #: Per sibling group index, the role index of the own evidence it names
+    #: in place of this storyline's (None: any two kinds must beat it).
+    sibling_kinds: dict[int, int | None]
 
 
 class Matcher:
@@ -278,7 +283,13 @@ class Matcher:
         plans: list[_Plan] = []
         for s_index, storyline in enumerate(self._storylines):
             g_index = 0
+            sibling_kinds: dict[int, int | None] = {}
             for role, role_groups in _roles(storyline):
+                if role == "sibling":
+                    named_siblings = [x for x in storyline.match.siblings if x.phrases]
+                    for offset, x in enumerate(named_siblings):
+                        kind = _KIND_ROLE.get(x.instead_of) if x.instead_of else None
+                        sibling_kinds[g_index + offset] = kind
                 for group in role_groups:
                     for phrase in group.phrases:
                         key = normalise_text(phrase)
@@ -299,11 +310,11 @@ class Matcher:
             rules = storyline.match
             plans.append(
                 _Plan(
-                    has_subjects=bool(rules.subjects),
                     own_kinds=sum(bool(g) for g in (rules.actors, rules.parties, rules.subjects)),
                     sibling_storylines=frozenset(
                         s.storyline for s in rules.siblings if s.storyline
                     ),
+                    sibling_kinds=sibling_kinds,
                 )
             )
         authority_keys: dict[str, _Term] = {}
@@ -470,18 +481,17 @@ class Matcher:
         # How prominently (1 title, 0.6 summary, fuzzy less) each role is named.
         place = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
         carriers = set(best.values())
-        sibling: int | None = None  # the most prominent sibling hit
+        siblings: list[int] = []
         subject_in_title = False
         for i in best.values():
             term, where, _found, _sim, weight = hits[i]
             role = term.role_index
-            share = weight / term.weight
             if role == _SIBLING:
                 carriers.discard(i)
-                if sibling is None or share > hits[sibling][4] / hits[sibling][0].weight:
-                    sibling = i
+                siblings.append(i)
                 continue
             totals[role] += weight
+            share = weight / term.weight
             if share > place[role]:
                 place[role] = share
             if role == _SUBJECT and where == 0:
@@ -500,16 +510,23 @@ class Matcher:
             + min(totals[_BOOSTER], ROLE_CAP["booster"])
             + max(totals[_EXCLUDE], ROLE_CAP["exclude"])
         )
-        # A sibling wins unless min(2, kinds defined) kinds of own evidence are
-        # named at least as prominently as it.
+        # A sibling wins unless the own evidence it names in place of this
+        # storyline's (or, unsaid, min(2, kinds defined) kinds of own evidence)
+        # is named at least as prominently.
         lost_to: _Hit | None = None
-        if sibling is not None:
+        if siblings:
+            plan = self._plans[index]
             own = sorted((place[_ACTOR], place[_PARTY], place[_SUBJECT]), reverse=True)
-            needed = own[min(2, max(self._plans[index].own_kinds, 1)) - 1]
-            if hits[sibling][4] / hits[sibling][0].weight > needed:
-                lost_to = hits[sibling]
+            two = own[min(2, max(plan.own_kinds, 1)) - 1]
+            for i in siblings:
+                kind = plan.sibling_kinds.get(hits[i][0].group)
+                needed = two if kind is None else place[kind]
+                share = hits[i][4] / hits[i][0].weight
+                if share > needed and (lost_to is None or share > lost_to[4] / lost_to[0].weight):
+                    lost_to = hits[i]
+            if lost_to is not None:
                 score += lost_to[4]
-                carriers.add(sibling)
+                carriers.add(hits.index(lost_to))
         score = round(min(max(score, 0.0), 100.0), 2)
         has_topic = totals[_TOPIC] > 0
         classic = totals[_ACTOR] > 0 and has_topic
@@ -535,6 +552,7 @@ class Matcher:
         if authority is not None:
             reasons.append(authority[0].reasons[authority[1]][1])
         if lost_to is not None:
+            replaced = _OWN[self._plans[index].sibling_kinds.get(lost_to[0].group)]
             reasons.append(
                 Reason(
                     lost_to[0].label,
@@ -544,7 +562,7 @@ class Matcher:
                     0.0,
                     _WHERE[lost_to[1]],
                     note=f"a sibling story ({lost_to[2]!r}) is named more prominently "
-                    "than this storyline's own actor and subject",
+                    f"than this storyline's own {replaced}",
                 )
             )
         return MatchResult(storyline.id, score, matched, tuple(reasons)), subject_in_title

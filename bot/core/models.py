@@ -26,7 +26,6 @@ class RawEntry:
     summary_html: str
     published: datetime | None
     published_text: str | None = None
-    author: str | None = None
     title_is_html: bool = True
 
 
@@ -91,6 +90,12 @@ class Sibling:
     phrases: tuple[str, ...] = ()
     storyline: str | None = None
     description: str = ""
+    #: What the sibling names in place of this storyline's own: ``actors``
+    #: (another company), ``parties`` (another country or regulator) or
+    #: ``subjects`` (another product). The sibling then wins unless that kind
+    #: of own evidence is named at least as prominently; unset, two kinds of own
+    #: evidence must be.
+    instead_of: Literal["actors", "parties", "subjects"] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +297,6 @@ class FactChange:
 
 # --- subscriptions and delivery ------------------------------------------------------------
 
-Platform = Literal["console", "slack", "discord"]
-
 
 @dataclass(frozen=True, slots=True)
 class ChannelAddress:
@@ -397,7 +400,6 @@ class Invoker:
     platform adapter (Slack: workspace admin/owner per ``users.info`` or listed in
     THREADLINE_ADMINS; Discord: Manage Server), never taken from the request."""
 
-    platform: str
     user_id: str
     channel: ChannelAddress
     is_admin: bool

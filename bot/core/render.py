@@ -134,12 +134,17 @@ def coverage_reply(
     )
 
 
-def summary_reply(storyline: Storyline, more: int) -> Reply:
-    """The one reply standing for a cycle's coverage beyond the per-thread cap."""
-    items = "item" if more == 1 else "items"
+def summary_reply(storyline: Storyline, items: int, changes: int = 0) -> Reply:
+    """The one reply standing for a cycle's replies beyond the per-thread cap:
+    ``items`` more matched items and ``changes`` more fact changes."""
+    parts = []
+    if items:
+        parts.append(f"{items} more matched item{'' if items == 1 else 's'}")
+    if changes:
+        parts.append(f"{changes} more fact change{'' if changes == 1 else 's'}")
     return Reply(
         kind="summary",
         storyline=storyline.id,
-        title=f"and {more} more matched {items}",
+        title="and " + " and ".join(parts),
         text=f"threadline storylines show {storyline.id}",
     )

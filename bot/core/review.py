@@ -148,6 +148,14 @@ def review(
                     f"(known: {', '.join(sorted(known)) or 'none'})",
                 )
             )
+        if sibling.instead_of is not None and not getattr(rules, sibling.instead_of):
+            findings.append(
+                Finding(
+                    ("match", "siblings", i, "instead_of"),
+                    f"the storyline has no {sibling.instead_of}: this sibling wins every item "
+                    "that names it",
+                )
+            )
         if sibling.storyline == storyline.id:
             findings.append(
                 Finding(("match", "siblings", i, "storyline"), "a storyline is not its own sibling")

@@ -21,7 +21,14 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from bot.errors import MAX_RETRY_AFTER, FetchError, UnsafeURLError
+from bot.errors import (
+    MAX_RETRY_AFTER,
+    ErrorCode,
+    FetchError,
+    FetchRetryLater,
+    HttpStatusError,
+    UnsafeURLError,
+)
 from bot.feeds.guard import HostResolver, PinnedResolver, check_url
 from bot.ports import FetchRequest, FetchResult
 
@@ -38,15 +45,6 @@ MAX_CONTENT_ENCODINGS = 2
 # the cap plus one step of memory before it is stopped.
 DECODE_STEP = 64 * 1024
 READ_CHUNK = 64 * 1024
-
-
-class RetryLater(FetchError):
-    """The server asked us to come back later (429, 503). ``retry_after`` is
-    the wait it asked for in seconds (capped at six hours), or None."""
-
-    def __init__(self, message: str, *, code: str, retry_after: float | None) -> None:
-        super().__init__(message, code=code)
-        self.retry_after = retry_after
 
 
 class HttpFetcher:
@@ -112,14 +110,14 @@ class HttpFetcher:
                 return await self._fetch(request)
         except TimeoutError:
             raise FetchError(
-                f"no complete answer within {self.timeout:g} s", code="timeout"
+                f"no complete answer within {self.timeout:g} s", code=ErrorCode.TIMEOUT
             ) from None
         except aiohttp.ClientConnectorError as error:
-            raise FetchError(f"could not connect: {error}", code="connect") from None
+            raise FetchError(f"could not connect: {error}", code=ErrorCode.CONNECT) from None
         except (aiohttp.ClientError, OSError, ValueError) as error:
             # ValueError: aiohttp/yarl refusing something the server sent.
             raise FetchError(
-                f"the connection failed: {error or type(error).__name__}", code="connect"
+                f"the connection failed: {error or type(error).__name__}", code=ErrorCode.CONNECT
             ) from None
 
     async def _fetch(self, request: FetchRequest) -> FetchResult:
@@ -143,7 +141,8 @@ class HttpFetcher:
                     hops += 1
                     if hops > self.max_redirects:
                         raise FetchError(
-                            f"more than {self.max_redirects} redirects", code="too_many_redirects"
+                            f"more than {self.max_redirects} redirects",
+                            code=ErrorCode.TOO_MANY_REDIRECTS,
                         )
                     all_permanent = all_permanent and response.status in PERMANENT_REDIRECTS
                     url = _redirect_target(checked.url, location)
@@ -194,15 +193,13 @@ class HttpFetcher:
         if status in (429, 503):
             wait = parse_retry_after(response.headers.get("Retry-After"), response.headers)
             asked = f"; retry after {wait:g} s" if wait is not None else ""
-            raise RetryLater(
+            raise FetchRetryLater(
                 f"HTTP {status} {response.reason or ''}".strip() + asked,
-                code="rate_limited" if status == 429 else "http_503",
+                code=ErrorCode.RATE_LIMITED if status == 429 else ErrorCode.UNAVAILABLE,
                 retry_after=wait,
             )
         if not 200 <= status < 300:
-            raise FetchError(
-                f"HTTP {status} {response.reason or ''}".strip(), code=f"http_{status}"
-            )
+            raise HttpStatusError(f"HTTP {status} {response.reason or ''}".strip(), status=status)
 
         body = await self._read_body(response)
         body_hash = hashlib.sha256(body).hexdigest()
@@ -216,7 +213,7 @@ class HttpFetcher:
             response.close()
             raise FetchError(
                 f"the body is {declared} bytes, over the {self.max_bytes}-byte limit",
-                code="too_large",
+                code=ErrorCode.TOO_LARGE,
             )
         decoder = BodyDecoder(response.headers.get("Content-Encoding", ""), self.max_bytes)
         received = 0
@@ -235,7 +232,7 @@ class HttpFetcher:
 
 
 def _too_large(limit: int) -> FetchError:
-    return FetchError(f"the body is over the {limit}-byte limit", code="too_large")
+    return FetchError(f"the body is over the {limit}-byte limit", code=ErrorCode.TOO_LARGE)
 
 
 class BodyDecoder:
@@ -255,12 +252,13 @@ class BodyDecoder:
             raise FetchError(
                 f"the body has {len(codings)} content encodings; at most "
                 f"{MAX_CONTENT_ENCODINGS} are accepted",
-                code="unsupported_encoding",
+                code=ErrorCode.UNSUPPORTED_ENCODING,
             )
         for coding in codings:
             if coding not in ("gzip", "x-gzip", "deflate"):
                 raise FetchError(
-                    f"content encoding {coding!r} is not supported", code="unsupported_encoding"
+                    f"content encoding {coding!r} is not supported",
+                    code=ErrorCode.UNSUPPORTED_ENCODING,
                 )
         self._stages = [_Inflater(c) for c in reversed(codings)]
         self._limit = limit
@@ -272,7 +270,7 @@ class BodyDecoder:
     def finish(self) -> bytes:
         for stage in self._stages:
             if not stage.eof:
-                raise FetchError(f"the {stage.coding} body is truncated", code="decode")
+                raise FetchError(f"the {stage.coding} body is truncated", code=ErrorCode.DECODE)
         return bytes(self._out)
 
     def _push(self, index: int, data: bytes) -> None:
@@ -312,7 +310,7 @@ class _Inflater:
                 piece = decoder.decompress(data, DECODE_STEP)
             except zlib.error as error:
                 raise FetchError(
-                    f"the {self.coding} body is corrupt: {error}", code="decode"
+                    f"the {self.coding} body is corrupt: {error}", code=ErrorCode.DECODE
                 ) from None
             data = decoder.unconsumed_tail
             if piece:

@@ -27,7 +27,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from bot.core.feed_input import is_metadata_address
-from bot.errors import FetchError, UnsafeURLError
+from bot.errors import ErrorCode, FetchError, UnsafeURLError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -156,7 +156,7 @@ async def check_url(
     Raises ``UnsafeURLError`` (the message says exactly why) when the scheme is
     not http(s), the URL carries userinfo, the host is an unusual numeric IPv4
     spelling, or any resolved address is not globally routable and
-    ``allow_private`` is False; ``FetchError(code="connect")`` when the host
+    ``allow_private`` is False; ``FetchError(code=ErrorCode.CONNECT)`` when the host
     does not resolve. ``allow_addresses`` lists single non-public addresses
     that are allowed anyway (an internal feed server), without opening the
     rest of the private ranges.
@@ -184,10 +184,12 @@ async def check_url(
         try:
             answers = await (resolve or system_resolve)(host, port)
         except (OSError, UnicodeError) as error:
-            raise FetchError(f"could not resolve host {host}: {error}", code="connect") from None
+            raise FetchError(
+                f"could not resolve host {host}: {error}", code=ErrorCode.CONNECT
+            ) from None
         addresses = tuple(dict.fromkeys(str(a).split("%", 1)[0] for a in answers))
         if not addresses:
-            raise FetchError(f"host {host} has no addresses", code="connect")
+            raise FetchError(f"host {host} has no addresses", code=ErrorCode.CONNECT)
 
     for text in addresses:
         try:

@@ -12,7 +12,7 @@ so the document stays well-formed. That defuses billion laughs, quadratic
 blow-up and external entities, while documents that merely declare a few
 entities, and plain DOCTYPEs like RSS 0.91's, still parse.
 What cannot be neutralised safely (an unterminated DOCTYPE, entity
-declarations outside it) is refused with ``ParseError(code="unsafe_xml")``.
+declarations outside it) is refused with ``ParseError`` (``unsafe_xml``).
 
 In the same pre-pass, numeric character references to characters XML forbids
 (``&#0;``, ``&#x110000;``, ``&#99999999999;``, surrogates, controls) become
@@ -36,7 +36,7 @@ import feedparser.sanitizer
 
 from bot.core.models import ParsedFeed, RawEntry
 from bot.core.text import CONTROL_CHARACTERS, HUGE_CHARREF
-from bot.errors import ParseError
+from bot.errors import ErrorCode, ParseError
 from bot.feeds.dates import FallbackBudget, parse_date
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -111,7 +111,9 @@ class FeedparserParser:
             raise
         except Exception as error:  # the port promises ParseError only, whatever the input
             detail = _printable(f"{type(error).__name__}: {error}")
-            raise ParseError(f"the feed could not be parsed ({detail})", code="parse") from error
+            raise ParseError(
+                f"the feed could not be parsed ({detail})", code=ErrorCode.PARSE
+            ) from error
 
     def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
         document, lower = guard(body, headers, self.max_bytes)
@@ -134,7 +136,7 @@ class FeedparserParser:
                 raise _html_page()
             reason = result.get("bozo_exception")
             detail = f" (the XML parser said: {_printable(str(reason))})" if reason else ""
-            raise ParseError(f"this is not an RSS/Atom feed{detail}", code="not_a_feed")
+            raise ParseError(f"this is not an RSS/Atom feed{detail}", code=ErrorCode.NOT_A_FEED)
         feed = result.get("feed") or {}
         budget = FallbackBudget()
         return ParsedFeed(
@@ -169,10 +171,11 @@ def guard(
     references neutralised. Returns the document and lower-cased headers."""
     if len(body) > max_bytes:
         raise ParseError(
-            f"the document is {len(body)} bytes, over the {max_bytes}-byte limit", code="parse"
+            f"the document is {len(body)} bytes, over the {max_bytes}-byte limit",
+            code=ErrorCode.PARSE,
         )
     if not body.strip():
-        raise ParseError("the response was empty, not an RSS/Atom feed", code="not_a_feed")
+        raise ParseError("the response was empty, not an RSS/Atom feed", code=ErrorCode.NOT_A_FEED)
     lower = {k.lower(): v for k, v in (headers or {}).items()}
     return neutralise_char_refs(neutralise_entities(to_utf8(body, lower))), lower
 
@@ -220,7 +223,7 @@ def to_utf8(body: bytes, headers: Mapping[str, str]) -> bytes:
     outcome: dict[str, Any] = {}
     data = feedparser.encodings.convert_to_utf8(dict(headers), body, outcome)
     if not outcome.get("encoding"):
-        raise ParseError("the document's character encoding is unknown", code="parse")
+        raise ParseError("the document's character encoding is unknown", code=ErrorCode.PARSE)
     assert isinstance(data, bytes)
     return data
 
@@ -240,7 +243,7 @@ def neutralise_entities(data: bytes) -> bytes:
     document. Literal entities are kept when all their references together
     expand the document by at most ``EXPANSION_BUDGET`` bytes; references to
     every other declared entity are escaped to literal text. Raises
-    ``ParseError(code="unsafe_xml")`` when entity declarations would survive."""
+    ``ParseError`` (``unsafe_xml``) when entity declarations would survive."""
     kept: list[bytes] = []
     dropped: set[bytes] = set()
     open_at = -1
@@ -266,7 +269,7 @@ def neutralise_entities(data: bytes) -> bytes:
     if b"<!ENTITY" in data[: head_end.start() if head_end else len(data)]:
         raise ParseError(
             "the document declares XML entities outside a DOCTYPE we can clean; refused",
-            code="unsafe_xml",
+            code=ErrorCode.UNSAFE_XML,
         )
     if dropped:
         # References to the dropped entities become literal text, so the
@@ -361,31 +364,35 @@ def _doctype_extent(data: bytes, start: int) -> tuple[tuple[int, int] | None, in
     while True:
         token = _DOCTYPE_TOKEN.search(data, i)
         if token is None:
-            raise ParseError("the DOCTYPE is not terminated; refused", code="unsafe_xml")
+            raise ParseError("the DOCTYPE is not terminated; refused", code=ErrorCode.UNSAFE_XML)
         kind = token.group(0)
         i = token.end()
         if kind in (b'"', b"'"):
             close = data.find(kind, i)
             if close < 0:
-                raise ParseError("the DOCTYPE has an unterminated string", code="unsafe_xml")
+                raise ParseError(
+                    "the DOCTYPE has an unterminated string", code=ErrorCode.UNSAFE_XML
+                )
             i = close + 1
         elif kind == b"<!--":
             close = data.find(b"-->", i)
             if close < 0:
-                raise ParseError("the DOCTYPE has an unterminated comment", code="unsafe_xml")
+                raise ParseError(
+                    "the DOCTYPE has an unterminated comment", code=ErrorCode.UNSAFE_XML
+                )
             i = close + 3
         elif kind == b"<?":
             close = data.find(b"?>", i)
             if close < 0:
-                raise ParseError("the DOCTYPE has an unterminated PI", code="unsafe_xml")
+                raise ParseError("the DOCTYPE has an unterminated PI", code=ErrorCode.UNSAFE_XML)
             i = close + 2
         elif kind == b"[":
             if subset is not None or open_at >= 0:
-                raise ParseError("the DOCTYPE has two internal subsets", code="unsafe_xml")
+                raise ParseError("the DOCTYPE has two internal subsets", code=ErrorCode.UNSAFE_XML)
             open_at = token.start()
         elif kind == b"]":
             if open_at < 0 or subset is not None:
-                raise ParseError("the DOCTYPE has a stray ']'", code="unsafe_xml")
+                raise ParseError("the DOCTYPE has a stray ']'", code=ErrorCode.UNSAFE_XML)
             subset = (open_at, token.start())
         elif open_at < 0 or subset is not None:  # ">" outside the subset ends it
             return subset, i
@@ -405,13 +412,13 @@ def _refuse_non_feeds(document: bytes) -> None:
             return
     rest = document[i : i + 256].lstrip(b" \t\r\n\x00")
     if not rest:
-        raise ParseError("the response was empty, not an RSS/Atom feed", code="not_a_feed")
+        raise ParseError("the response was empty, not an RSS/Atom feed", code=ErrorCode.NOT_A_FEED)
     if _HTML_ROOT.match(rest):
         raise _html_page()
     if rest[:1] in (b"{", b"["):
-        raise ParseError("this is JSON, not an RSS/Atom feed", code="not_a_feed")
+        raise ParseError("this is JSON, not an RSS/Atom feed", code=ErrorCode.NOT_A_FEED)
     if rest[:1] != b"<":
-        raise ParseError("this is plain text, not an RSS/Atom feed", code="not_a_feed")
+        raise ParseError("this is plain text, not an RSS/Atom feed", code=ErrorCode.NOT_A_FEED)
 
 
 def _printable(text: str, limit: int = 300) -> str:
@@ -422,7 +429,7 @@ def _printable(text: str, limit: int = 300) -> str:
 
 
 def _html_page() -> ParseError:
-    return ParseError("this is an HTML page, not an RSS/Atom feed", code="not_a_feed")
+    return ParseError("this is an HTML page, not an RSS/Atom feed", code=ErrorCode.NOT_A_FEED)
 
 
 def _text(value: Any) -> str | None:
@@ -461,6 +468,5 @@ def _raw_entry(entry: Mapping[str, Any], budget: FallbackBudget) -> RawEntry:
         summary_html=_defuse_text_refs(summary or ""),
         published=parse_date(date_text, budget),
         published_text=date_text,
-        author=_text(_field(entry, "author")) or None,
         title_is_html=_field(title_detail, "type") != "text/plain",
     )

@@ -39,7 +39,7 @@ from typing import Any
 import feedparser_rs
 
 from bot.core.models import ParsedFeed, RawEntry
-from bot.errors import ParseError
+from bot.errors import ErrorCode, ParseError
 from bot.feeds.dates import FallbackBudget, parse_date
 from bot.feeds.parse import (
     MAX_DOCUMENT_BYTES,
@@ -80,7 +80,9 @@ class FastFeedParser:
             raise
         except Exception as error:  # the port promises ParseError only, whatever the input
             detail = _printable(f"{type(error).__name__}: {error}")
-            raise ParseError(f"the feed could not be parsed ({detail})", code="parse") from error
+            raise ParseError(
+                f"the feed could not be parsed ({detail})", code=ErrorCode.PARSE
+            ) from error
 
     def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
         if _JSON_START.match(body.removeprefix(b"\xef\xbb\xbf")):
@@ -103,7 +105,7 @@ class FastFeedParser:
         if len(body) > self.max_bytes:
             raise ParseError(
                 f"the document is {len(body)} bytes, over the {self.max_bytes}-byte limit",
-                code="parse",
+                code=ErrorCode.PARSE,
             )
         return body
 
@@ -203,7 +205,6 @@ def _entry(
         summary_html=_defuse_text_refs(_summary(e)),
         published=parse_date(date_text, budget),
         published_text=date_text,
-        author=e.author or None,
         title_is_html=title_is_html,
     )
 
@@ -226,13 +227,13 @@ def _json_feed(document: bytes, address: str) -> ParsedFeed:
         data = json.loads(document.decode("utf-8-sig"))  # JSON is UTF-8 (RFC 8259)
     except (ValueError, RecursionError) as error:
         detail = _printable(str(error))
-        raise ParseError(f"this is not valid JSON ({detail})", code="not_a_feed") from None
+        raise ParseError(f"this is not valid JSON ({detail})", code=ErrorCode.NOT_A_FEED) from None
     version = data.get("version") if isinstance(data, dict) else None
     if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
-        raise ParseError("this is JSON, but not a JSON Feed", code="not_a_feed")
+        raise ParseError("this is JSON, but not a JSON Feed", code=ErrorCode.NOT_A_FEED)
     items = data.get("items")
     if not isinstance(items, list):
-        raise ParseError("this JSON Feed has no list of items", code="not_a_feed")
+        raise ParseError("this JSON Feed has no list of items", code=ErrorCode.NOT_A_FEED)
     home = _json_text(data.get("home_page_url"))
     budget = FallbackBudget()
     entries = tuple(_json_entry(item, address, budget) for item in items if isinstance(item, dict))
@@ -255,16 +256,9 @@ def _json_entry(item: dict[str, Any], address: str, budget: FallbackBudget) -> R
         summary_html=_defuse_text_refs(summary),
         published=parse_date(date_text, budget),
         published_text=date_text or None,
-        author=_json_author(item) or None,
         title_is_html=False,  # JSON Feed titles are plain text
     )
 
 
 def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _json_author(item: dict[str, Any]) -> str:
-    authors = item.get("authors")
-    author = authors[0] if isinstance(authors, list) and authors else item.get("author")
-    return _json_text(author.get("name")) if isinstance(author, dict) else ""

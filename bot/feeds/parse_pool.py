@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from bot.core.models import ParsedFeed
-from bot.errors import ParseError
+from bot.errors import ErrorCode, ParseError
 from bot.ports import FeedParser
 
 
@@ -44,7 +44,7 @@ class ParsePool:
         except BrokenProcessPool:
             self.close()
             raise ParseError(
-                "the parser process died while reading this feed", code="parse"
+                "the parser process died while reading this feed", code=ErrorCode.PARSE
             ) from None
 
     def close(self) -> None:

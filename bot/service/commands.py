@@ -54,6 +54,7 @@ class CommandService:
         seeded: dict[FactKey, list[Claim]],
         default_interval: int,
         on_follow: Callable[[], Any] | None = None,
+        on_feed_added: Callable[[], Any] | None = None,
     ) -> None:
         self.store = store
         self.storylines = {s.id: s for s in storylines}
@@ -63,6 +64,7 @@ class CommandService:
         self.seeded = seeded
         self.default_interval = default_interval
         self.on_follow = on_follow
+        self.on_feed_added = on_feed_added
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         try:
@@ -202,6 +204,8 @@ class CommandService:
         )
         if not created:
             raise CommandError(f"Already watching that feed as #{feed.id} {feed.name}.")
+        if self.on_feed_added is not None:
+            self.on_feed_added()
         return feed
 
 

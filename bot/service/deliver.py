@@ -21,7 +21,7 @@ from bot.audit import AuditLog
 from bot.core.facts import seeded_claims
 from bot.core.models import Card, MessageRef, Reply, Storyline
 from bot.core.render import card
-from bot.errors import DeliveryError
+from bot.errors import ChannelUnavailable, DeliveryError, RetryLater, ThreadGone
 from bot.ports import ChatPlatform, Clock
 from bot.service.ledger import current_states
 from bot.storage.store import OutboxRow, Store
@@ -114,8 +114,8 @@ class Deliverer:
             try:
                 try:
                     roots[sub.id] = await self._send(platform, row, root, cards[sub.storyline])
-                except DeliveryError as exc:
-                    if exc.code != "thread_gone" or root is None:
+                except ThreadGone:
+                    if root is None:
                         raise
                     # A locked or deleted thread: start a new root and send there.
                     log.info(
@@ -126,12 +126,12 @@ class Deliverer:
                     roots[sub.id] = await self._send(platform, row, None, cards[sub.storyline])
                 if root is None:
                     fresh.add(sub.id)
+            except ChannelUnavailable as exc:
+                disabled.add(sub.id)
+                await self._disable(row, exc, report)
+                continue
             except DeliveryError as exc:
-                if exc.permanent:
-                    disabled.add(sub.id)
-                    await self._disable(row, exc, report)
-                else:
-                    await self._retry(row, exc, report)
+                await self._retry(row, exc, report)
                 continue
             except Exception:
                 # Not an expected platform error: leave the row for a later try.
@@ -219,8 +219,9 @@ class Deliverer:
                 ]
             )
             return
+        retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
         await self.store.mark_retry(
-            row.id, f"{exc.code}: {exc.message}", self._later(row, exc.retry_after)
+            row.id, f"{exc.code}: {exc.message}", self._later(row, retry_after)
         )
         report.retried += 1
 

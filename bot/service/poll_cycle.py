@@ -21,7 +21,7 @@ from bot.core.facts import seeded_claims
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, Storyline
 from bot.core.normalise import keep_apart, normalise
-from bot.errors import MAX_RETRY_AFTER, FeedError
+from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
 from bot.service.ledger import known_claims
@@ -62,6 +62,16 @@ class CycleReport:
         self.disabled.extend(other.disabled)
 
 
+@dataclass(slots=True)
+class ThreadCaps:
+    """What the per-thread reply cap counted so far in a cycle decided in batches,
+    per (storyline, reply kind): replies posted, and replies folded into the
+    summary that the cycle's last batch posts."""
+
+    replies: Counter[tuple[str, str]] = field(default_factory=Counter)
+    capped: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
 class Poller:
     def __init__(
         self,
@@ -97,38 +107,35 @@ class Poller:
         self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
         self.max_replies_per_thread = max_replies_per_thread
 
-    async def run_due(
-        self,
-        *,
-        all_feeds: bool = False,
-        feed_ids: Sequence[int] | None = None,
-        grace: timedelta = timedelta(0),
-    ) -> CycleReport:
-        """Claim the due feeds (or all enabled ones) and poll them, ``batch`` feeds
-        per transaction. A feed due within ``grace`` counts as due (scheduler jitter).
+    async def run_due(self, *, all_feeds: bool = False, limit: int = 1000) -> CycleReport:
+        """Claim the due feeds (or all enabled ones), at most ``limit``, and poll
+        them, ``batch`` feeds per transaction.
 
         Batches bound memory (a batch's entries are held until its commit). Items
         are decided in publication order within a batch; across batches the facts
         still resolve by publication time, so a batch's order never flips a fact."""
         now = self.clock.now()
         feeds = await self.store.claim_feeds(
-            self.owner, now, self.lease, due_only=not all_feeds, feed_ids=feed_ids, grace=grace
+            self.owner, now, self.lease, due_only=not all_feeds, limit=limit
         )
         report = CycleReport()
-        replies: Counter[str] = Counter()  # the per-thread cap counts over the cycle's batches
+        caps = ThreadCaps()  # the per-thread cap counts over the cycle's batches
         try:
             for start in range(0, len(feeds), self.batch):
-                report.add(await self.poll(feeds[start : start + self.batch], replies))
+                last = start + self.batch >= len(feeds)
+                report.add(await self.poll(feeds[start : start + self.batch], caps, last=last))
             return report
         finally:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
 
-    async def poll(self, feeds: Sequence[Feed], replies: Counter[str] | None = None) -> CycleReport:
+    async def poll(
+        self, feeds: Sequence[Feed], caps: ThreadCaps | None = None, *, last: bool = True
+    ) -> CycleReport:
         """Poll ``feeds`` and record what they bring in one transaction.
-        ``replies`` counts the coverage replies per storyline decided earlier in
-        the cycle (for the per-thread cap) and is updated."""
-        replies = Counter() if replies is None else replies
+        ``caps`` holds what the per-thread cap counted in the cycle's earlier
+        batches and is updated; the ``last`` batch posts the summary replies."""
+        caps = ThreadCaps() if caps is None else caps
         report = CycleReport(feeds=len(feeds))
         outcomes = await asyncio.gather(*(self._fetch_and_parse(f) for f in feeds))
         now = self.clock.now()
@@ -159,20 +166,21 @@ class Poller:
             updates.append(self._success(feed, result, now))
 
         decision = None
-        if entries:
+        if entries or (last and caps.capped):
             # Deciding reads the stored items, fact states and recent items that
             # recording changes: two instances doing it at once would both post
             # one item or announce one change. So "not stored yet" is asked
             # under the lock too, never before it.
             async with self.store.decision_lock():
-                entries = await self._unseen(entries)
-                if entries:
-                    decision = await self._decide(entries, frozenset(backlog), replies)
+                entries = await self._unseen(entries) if entries else []
+                if entries or (last and caps.capped):
+                    decision = await self._decide(entries, frozenset(backlog), caps, last)
                     counts = await self.store.record_cycle(decision, updates, now)
         if decision is None:
             await self.store.record_feed_updates(updates)
         else:
-            replies.update(decision.replies)
+            caps.replies.update(decision.replies)
+            caps.capped.update(decision.capped)
             report.new_items = counts["items"]
             report.posts = counts["posts"]
             report.fact_changes = len(decision.changes)
@@ -224,13 +232,15 @@ class Poller:
         return [e for k, e in unique.items() if k not in known]
 
     async def _decide(
-        self, entries: list[Entry], backlog: frozenset[int], replies: Counter[str]
+        self, entries: list[Entry], backlog: frozenset[int], caps: ThreadCaps, last: bool
     ) -> Decision:
         claims = await known_claims(self.store, self.seeded)
         states = initial_states(self.storylines, claims, await self.store.fact_states())
-        earliest = min(e.published for e in entries)
         subscriptions = await self.store.subscriptions()
-        recent = await self._recent(entries, earliest - dedupe.DEFAULT_WINDOW)
+        recent: list[Entry] = []
+        if entries:  # none when the last batch only posts the cycle's summaries
+            earliest = min(e.published for e in entries)
+            recent = await self._recent(entries, earliest - dedupe.DEFAULT_WINDOW)
         # Deciding is pure CPU work (a flood takes seconds): in a worker thread, so
         # the event loop keeps serving chat commands and other feeds meanwhile.
         # One decision at a time holds the decision lock, so the matcher's memo
@@ -246,7 +256,9 @@ class Poller:
             recent=recent,
             backlog_feeds=backlog,
             max_replies_per_thread=self.max_replies_per_thread,
-            replies_so_far=replies,
+            replies_so_far=caps.replies,
+            capped_so_far=caps.capped,
+            summarise=last,
         )
 
     async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:
@@ -313,9 +325,8 @@ class Poller:
     def _failure(self, feed: Feed, error: FeedError, now: datetime) -> FeedUpdate:
         failures = feed.failures + 1
         wait = min(BACKOFF_BASE * 2 ** (failures - 1), BACKOFF_CAP)
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(retry_after, int | float) and retry_after > 0:
-            wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        if isinstance(error, RetryLater) and error.retry_after and error.retry_after > 0:
+            wait = max(wait, min(timedelta(seconds=error.retry_after), MAX_RETRY_AFTER))
         wait = max(wait, timedelta(seconds=feed.interval_seconds))
         disabled = failures >= MAX_FAILURES
         return FeedUpdate(
@@ -325,7 +336,7 @@ class Poller:
             next_poll_at=now + wait,
             success=False,
             failures=failures,
-            error_code="too_many_failures" if disabled else error.code,
+            error_code=ErrorCode.TOO_MANY_FAILURES if disabled else error.code,
             last_error=error.message
             if not disabled
             else f"disabled after {failures} failures in a row; last: {error.message}",
@@ -342,7 +353,7 @@ class Poller:
             next_poll_at=now,
             success=False,
             failures=feed.failures,
-            error_code="gone",
+            error_code=ErrorCode.GONE,
             last_error="the server says the feed is gone (HTTP 410)",
             enabled=False,
         )

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import (
     Feed,
     FeedSeed,
 )
+from bot.errors import ErrorCode
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, StoreBase
 from bot.storage.records import (
@@ -180,7 +181,9 @@ class FeedStore(StoreBase):
             await conn.execute(
                 update(t.feeds)
                 .where(t.feeds.c.id == row.id)
-                .values(removed=True, enabled=False, status="disabled", error_code="removed")
+                .values(
+                    removed=True, enabled=False, status="disabled", error_code=ErrorCode.REMOVED
+                )
             )
             return feed_from_row(row)
 
@@ -198,9 +201,7 @@ class FeedStore(StoreBase):
         lease: timedelta,
         *,
         due_only: bool = True,
-        feed_ids: Sequence[int] | None = None,
         limit: int = 1000,
-        grace: timedelta = timedelta(0),
     ) -> list[Feed]:
         """Claim enabled feeds (due ones, or all) for ``owner`` until ``now + lease``.
         A feed under another owner's live lease is not claimed."""
@@ -210,11 +211,7 @@ class FeedStore(StoreBase):
             or_(t.feeds.c.lease_until.is_(None), t.feeds.c.lease_until < now),
         ]
         if due_only:
-            cond.append(
-                or_(t.feeds.c.next_poll_at.is_(None), t.feeds.c.next_poll_at <= now + grace)
-            )
-        if feed_ids is not None:
-            cond.append(t.feeds.c.id.in_(list(feed_ids)))
+            cond.append(or_(t.feeds.c.next_poll_at.is_(None), t.feeds.c.next_poll_at <= now))
         stmt = self._locked(
             select(t.feeds).where(and_(*cond)).order_by(t.feeds.c.next_poll_at).limit(limit)
         )
@@ -227,6 +224,18 @@ class FeedStore(StoreBase):
                     .values(lease_owner=owner, lease_until=now + lease)
                 )
             return [feed_from_row(r) for r in rows]
+
+    async def next_poll_due(self) -> datetime | None:
+        """When the next enabled feed becomes claimable: its ``next_poll_at``, or
+        the end of a later lease another process holds on it. None: no enabled feed.
+        (The poll loop sleeps until then; ``claim_feeds`` is the matching query.)"""
+        f = t.feeds.c
+        due = func.coalesce(f.next_poll_at, f.created_at)  # never polled: due since added
+        claimable = case((f.lease_until > due, f.lease_until), else_=due)
+        stmt = select(func.min(claimable)).where(f.enabled.is_(True), f.removed.is_(False))
+        async with self.engine.connect() as conn:
+            value: datetime | None = (await conn.execute(stmt)).scalar()
+            return value
 
     async def recover_leases(self, owner: str | None) -> None:
         """Release the leases of a process that is gone: ``owner``'s (a restarted

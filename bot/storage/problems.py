@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bot.errors import StorageError
+from bot.errors import ConfigError
 
 VARIABLE = "THREADLINE_DATABASE_URL"
 
@@ -41,16 +41,16 @@ def sqlite_path(url: str) -> Path | None:
 def check_sqlite_path(url: str) -> None:
     """Refuse an SQLite path that cannot be a database file, and make its folder.
 
-    Raises ``StorageError`` naming the path and what is wrong with it."""
+    Raises ``ConfigError`` naming the path and what is wrong with it."""
     path = sqlite_path(url)
     if path is None:
         return
     if path.is_dir():
-        raise StorageError(f"{VARIABLE}: {path} is a directory, not an SQLite database file")
+        raise ConfigError(f"{VARIABLE}: {path} is a directory, not an SQLite database file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StorageError(
+        raise ConfigError(
             f"{VARIABLE}: cannot create the folder {path.parent} for the database: "
             f"{exc.strerror or exc}"
         ) from None

@@ -14,7 +14,16 @@ from bot.core.decide import Decision, FactTracker, decide
 from bot.core.dedupe import StoryIndex, find_duplicate
 from bot.core.facts import resolve
 from bot.core.match import Matcher
-from bot.core.models import ChannelAddress, Claim, Entry, FactSpec, Storyline, Subscription
+from bot.core.models import (
+    ChannelAddress,
+    Claim,
+    Entry,
+    FactSpec,
+    FactView,
+    Storyline,
+    Subscription,
+)
+from bot.core.timeline import timeline
 from tests.core.builders import ACCESS, claim, entry, storyline
 
 _VALUES = [v.value for v in ACCESS.values]
@@ -146,7 +155,7 @@ def test_the_cap_holds_across_a_cycles_batches_and_is_configurable() -> None:
     assert summary[0]["title"] == "and 26 more matched items"
 
 
-def test_fact_changes_are_never_capped() -> None:
+def test_a_fact_change_amid_a_flood_of_coverage_is_still_posted() -> None:
     flood = _flood(12)
     late = [
         entry("Acme Widget 5 restored, says Acme", hours=5, source="acme.com"),
@@ -157,6 +166,29 @@ def test_fact_changes_are_never_capped() -> None:
     assert [r["kind"] for r in replies].count("coverage") == 10
     assert [r["kind"] for r in replies].count("summary") == 1
     assert any(r["kind"] == "fact_change" and "Restored" in r["text"] for r in replies)
+
+
+def test_a_flood_of_fact_changes_is_capped_and_counted_in_the_summary() -> None:
+    steps = [
+        entry("Acme suspends Widget 5 under export directive", hours=1, source="acme.com"),
+        entry("Acme restores Widget 5 only to vetted partners", hours=2, source="acme.com"),
+        entry("Acme restores Widget 5 for every customer", hours=3, source="acme.com"),
+    ]
+    decision = _decide(steps, max_replies_per_thread=1)
+    assert [c.new.value for c in decision.changes] == [
+        "suspended",
+        "partially-restored",
+        "restored",
+    ]
+    replies = [p.payload for p in decision.posts if p.subscription_id == 1 and p.kind == "reply"]
+    assert [r["kind"] for r in replies] == ["coverage", "fact_change", "summary"]
+    assert replies[-1]["title"] == "and 2 more matched items and 2 more fact changes"
+    changed = [a for a in decision.audit if a["event"] == "fact.changed"]
+    assert [bool(a.get("capped")) for a in changed] == [False, True, True]
+    # The root card is still edited to the current state.
+    assert [p.payload for p in decision.posts if p.kind == "edit_root"] == [
+        {"storyline": "widget-ban"}
+    ] * 2
 
 
 HOSTILE = r"(?P<value>(a|aa)+)b"
@@ -184,3 +216,17 @@ def test_a_pattern_that_keeps_running_away_is_skipped_for_the_rest_of_the_cycle(
     timeouts = [a for a in decision.audit if a["event"] == "pattern.timeout"]
     assert [t["skipped_for_cycle"] for t in timeouts] == [False, False, True]
     assert len(decision.items) == 6
+
+
+@settings(max_examples=100, deadline=None)
+@given(claims=claims_strategy)
+def test_the_timeline_is_the_state_after_each_claim(claims: list[Claim]) -> None:
+    s = storyline()
+    ordered = sorted(claims, key=lambda c: c.published)
+    expected: list[FactView] = []
+    for i in range(len(ordered)):
+        view = resolve(ACCESS, ordered[: i + 1], storyline=s)
+        last = (expected[-1].value, expected[-1].disputed) if expected else None
+        if view.value is not None and last != (view.value, view.disputed):
+            expected.append(view)
+    assert timeline(s, ACCESS, claims) == expected

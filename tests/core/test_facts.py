@@ -179,7 +179,7 @@ LABEL = FactSpec(
             "partially-blocked",
             "Partially blocked",
             (),
-            events=("deny", "not pause", "not halt"),
+            events=("deny", "keep", "not pause", "not halt"),
             subject=("stay", "label", "designation"),
             partial_of="blocked",
         ),
@@ -236,9 +236,17 @@ def test_event_vocabulary_without_cue_lists(title: str, value: str | None) -> No
         ("Court denies Acme's emergency stay", "partially-blocked"),
         ("Judge blocks one of the two designations", "partially-blocked"),
         ("Court refused to halt the designation", "partially-blocked"),
+        ("Appeals court lets the Acme label stand while the case goes on", "partially-blocked"),
+        ("A judge's order stops the department enforcing the label", "blocked"),
+        ("Court bars the Pentagon from applying its label to Acme", "blocked"),
+        ("Appeals court won't halt the Acme designation", "partially-blocked"),
+        ("Pentagon warns Acme it could be labelled a supply chain risk", "threatened"),
+        ("Pentagon issues an ultimatum to Acme", "threatened"),
+        ("Pentagon official insists Acme remains designated a supply chain risk", None),
+        ("White House carves out an exemption to the Acme designation", None),
     ],
 )
-def test_court_and_agency_events(title: str, value: str) -> None:
+def test_court_and_agency_events(title: str, value: str | None) -> None:
     assert said(LABEL, title) == value
 
 

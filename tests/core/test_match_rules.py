@@ -124,6 +124,24 @@ def test_the_storyline_keeps_items_that_name_it_first_and_the_sibling_in_passing
     assert all(x.weight == 0 for x in r.reasons if x.group.startswith("sibling"))
 
 
+def test_a_sibling_that_replaces_the_party_needs_the_party_to_lose() -> None:
+    import dataclasses
+
+    countries = dataclasses.replace(COUNTRIES, instead_of="parties")
+    title = "Canada bans Skylark's Kestrel X"
+    # Maker and drone are both named: two kinds of own evidence keep the item
+    # for a sibling that does not say what it replaces …
+    assert one(drone_ban(siblings=(COUNTRIES,)), title).matched
+    # … but this sibling names another country in place of the ministry.
+    r = one(drone_ban(siblings=(countries,)), title)
+    assert not r.matched and any("sibling" in n for n in notes(r))
+    kept = one(
+        drone_ban(siblings=(countries,)),
+        "Transport ministry and Canada both ban Skylark's Kestrel X",
+    )
+    assert kept.matched
+
+
 def test_another_product_of_the_same_maker_goes_to_the_sibling() -> None:
     s = drone_ban(siblings=(PRODUCTS,))
     assert not one(s, "Skylark's Osprey 2 banned from stadium airspace").matched

@@ -86,6 +86,18 @@ def test_siblings_must_name_a_known_storyline_and_not_the_storyline_itself() -> 
     assert any("sibling phrase 'Skylark' is also one of this storyline's own" in m for m in found)
 
 
+def test_a_sibling_replacing_a_kind_the_storyline_lacks_is_flagged() -> None:
+    s = drone(
+        parties=(),
+        siblings=(Sibling("other-countries", ("Canada",), instead_of="parties"),),
+    )
+    found = review(s)
+    assert any(
+        f.where == ("match", "siblings", 0, "instead_of") and "no parties" in f.message
+        for f in found
+    )
+
+
 def test_a_storyline_without_subjects_is_told_what_it_misses() -> None:
     legacy = storyline()
     assert any("no `subjects`" in m for m in messages(review(legacy)))

@@ -151,6 +151,7 @@ match:
   siblings:
     - name: other-countries
       description: the same drone banned elsewhere
+      instead_of: parties
       phrases: [Canada, Japan]
     - name: ipo
       storyline: skylark-ipo
@@ -169,6 +170,7 @@ def test_subjects_parties_siblings_and_since_load(tmp_path: Path) -> None:
         ("ipo", "skylark-ipo"),
     ]
     assert rules.siblings[0].description == "the same drone banned elsewhere"
+    assert (rules.siblings[0].instead_of, rules.siblings[1].instead_of) == ("parties", None)
     assert rules.since is not None and rules.since.isoformat() == "2026-03-01T00:00:00+00:00"
 
 
@@ -179,7 +181,7 @@ def test_a_sibling_must_say_what_tells_it_apart(tmp_path: Path) -> None:
         load_storyline(path)
     message = str(info.value)
     assert "drone-ban.yaml" in message and "match.siblings[1]" in message
-    assert "(line 18)" in message and "'phrases'" in message
+    assert "(line 19)" in message and "'phrases'" in message
 
 
 def test_a_storyline_needs_a_subject_or_actors_and_topics(tmp_path: Path) -> None:

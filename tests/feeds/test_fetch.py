@@ -16,8 +16,8 @@ from email.utils import format_datetime
 import pytest
 from aiohttp import web
 
-from bot.errors import FetchError, UnsafeURLError
-from bot.feeds.fetch import HttpFetcher, RetryLater
+from bot.errors import FetchError, FetchRetryLater, UnsafeURLError
+from bot.feeds.fetch import HttpFetcher
 from bot.ports import FetchRequest
 from tests.support.feedserver import FeedServer, rss
 from tests.support.hostile import gzip_bomb
@@ -161,7 +161,7 @@ async def test_a_redirect_loop_stops(feed_server: FeedServer, fetcher: HttpFetch
 
 async def test_429_with_retry_after_seconds(feed_server: FeedServer, fetcher: HttpFetcher) -> None:
     feed_server.set("/feed.xml", b"slow down", status=429, headers={"Retry-After": "120"})
-    with pytest.raises(RetryLater) as caught:
+    with pytest.raises(FetchRetryLater) as caught:
         await fetcher.fetch(FetchRequest(feed_server.url("/feed.xml")))
     assert caught.value.code == "rate_limited"
     assert caught.value.retry_after == 120
@@ -172,10 +172,10 @@ async def test_503_with_retry_after_http_date(
 ) -> None:
     later = format_datetime(datetime.now(UTC) + timedelta(minutes=10), usegmt=True)
     feed_server.set("/feed.xml", b"down", status=503, headers={"Retry-After": later})
-    with pytest.raises(FetchError) as caught:
+    with pytest.raises(FetchRetryLater) as caught:
         await fetcher.fetch(FetchRequest(feed_server.url("/feed.xml")))
     assert caught.value.code == "http_503"
-    wait = getattr(caught.value, "retry_after", None)
+    wait = caught.value.retry_after
     assert wait is not None
     assert 590 <= wait <= 600
 
@@ -184,7 +184,7 @@ async def test_retry_after_is_capped_at_six_hours(
     feed_server: FeedServer, fetcher: HttpFetcher
 ) -> None:
     feed_server.set("/feed.xml", b"", status=429, headers={"Retry-After": "99999999"})
-    with pytest.raises(RetryLater) as caught:
+    with pytest.raises(FetchRetryLater) as caught:
         await fetcher.fetch(FetchRequest(feed_server.url("/feed.xml")))
     assert caught.value.retry_after == 6 * 3600
 
@@ -193,7 +193,7 @@ async def test_unreadable_retry_after_is_ignored(
     feed_server: FeedServer, fetcher: HttpFetcher
 ) -> None:
     feed_server.set("/feed.xml", b"", status=503, headers={"Retry-After": "soon-ish"})
-    with pytest.raises(RetryLater) as caught:
+    with pytest.raises(FetchRetryLater) as caught:
         await fetcher.fetch(FetchRequest(feed_server.url("/feed.xml")))
     assert caught.value.retry_after is None
 

@@ -21,7 +21,7 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
-from bot.errors import DeliveryError
+from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ThreadGone
 from bot.ports import PlatformLimits
 from bot.service.deliver import Deliverer
 from bot.storage import migrate
@@ -188,9 +188,7 @@ async def test_a_gone_channel_is_disabled_and_the_others_go_on(store: Store) -> 
     good, _ = await store.follow(ChannelAddress("fake", "OK"), "demo", T0)
     await queue_reply(store, bad.id, "lost")
     await queue_reply(store, good.id, "kept")
-    platform.failing["GONE"] = DeliveryError(
-        "no such channel", code="channel_not_found", permanent=True
-    )
+    platform.failing["GONE"] = ChannelUnavailable("no such channel", code="channel_not_found")
     notices: list[str] = []
     report = await worker(store, platform, sleeps, notices).drain()
     assert [c for c, *_ in platform.sent] == ["OK", "OK"]
@@ -204,7 +202,7 @@ async def test_a_gone_channel_is_disabled_and_the_others_go_on(store: Store) -> 
 async def test_a_transient_error_is_retried_later_not_dropped(store: Store) -> None:
     platform, sleeps = FakePlatform(), []
     await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
-    platform.failing["C1"] = DeliveryError("busy", code="http_503", retry_after=30)
+    platform.failing["C1"] = DeliveryRetryLater("busy", retry_after=30)
     deliverer = worker(store, platform, sleeps)
     report = await deliverer.drain()
     assert report.retried == 1 and platform.sent == []
@@ -220,7 +218,7 @@ async def test_a_deleted_or_locked_thread_is_replaced_by_a_new_root(store: Store
     deliverer = worker(store, platform, sleeps)
     await deliverer.drain()
     await queue_reply(store, sub.id, "after the thread was locked")
-    platform.failing_replies["thread-1"] = DeliveryError("thread locked", code="thread_gone")
+    platform.failing_replies["thread-1"] = ThreadGone("thread locked")
     assert (await deliverer.drain()).sent == 1
     kinds = [(k, th) for _c, k, _key, th in platform.sent]
     assert kinds == [("root", "1"), ("root", "2"), ("reply", "thread-2")]

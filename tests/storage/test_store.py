@@ -10,7 +10,7 @@ import pytest
 from bot.core.models import ChannelAddress, FeedSeed
 from bot.storage import migrate
 from bot.storage.engine import make_engine
-from bot.storage.store import Store
+from bot.storage.store import FeedUpdate, Store
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -52,6 +52,32 @@ async def test_a_leased_feed_is_not_claimed_twice_until_the_lease_expires(store:
     assert await store.claim_feeds("b", T0 + timedelta(minutes=1), LEASE) == []
     taken_over = await store.claim_feeds("b", T0 + LEASE + timedelta(seconds=1), LEASE)
     assert sorted(f.id for f in taken_over) == sorted(f.id for f in first)
+
+
+async def test_the_next_poll_is_the_earliest_time_an_enabled_feed_can_be_claimed(
+    store: Store,
+) -> None:
+    assert await store.next_poll_due() is None  # no feeds: nothing to wake for
+    await store.sync_feeds([seed(1), seed(2), seed(3)], T0)
+    assert await store.next_poll_due() == T0  # new feeds are due at once
+    [one, two, three] = await store.claim_feeds("a", T0, LEASE)
+    polled = [
+        FeedUpdate(feed_id=f.id, status="ok", polled_at=T0, next_poll_at=T0 + after, success=True)
+        for f, after in ((one, timedelta(minutes=10)), (two, timedelta(minutes=3)))
+    ]
+    await store.record_feed_updates(polled)
+    # Feed 3 is still leased: another process may not take it before the lease ends.
+    assert await store.next_poll_due() == T0 + timedelta(minutes=3)
+    await store.release_feeds("a", [three.id])
+    assert await store.next_poll_due() == T0
+    await store.remove_feed(three.url)
+    assert await store.next_poll_due() == T0 + timedelta(minutes=3)
+    # A lease that ends before the feed is due anyway changes nothing.
+    assert [f.id for f in await store.claim_feeds("b", T0, timedelta(minutes=1), due_only=False)]
+    assert await store.next_poll_due() == T0 + timedelta(minutes=3)
+    # A lease that outlasts the due time is when the feed can be claimed.
+    await store.claim_feeds("c", T0 + timedelta(minutes=2), timedelta(minutes=5), due_only=False)
+    assert await store.next_poll_due() == T0 + timedelta(minutes=7)
 
 
 async def test_follow_queues_the_root_card_once(store: Store) -> None:

@@ -7,8 +7,8 @@
 * **Replies** go to the thread channel. A thread auto-archived for inactivity is
   reopened (``PATCH /channels/{thread} archived=false``) and the send retried. A
   thread that is deleted or locked (404, 403 or "thread is locked" while the
-  parent channel is still reachable) raises ``DeliveryError(code="thread_gone")``,
-  not permanent: the delivery worker then starts a new root.
+  parent channel is still reachable) raises ``ThreadGone``: the delivery worker
+  then starts a new root.
 * **Once in effect**: each send carries ``nonce`` (25 hex characters of the
   SHA-256 of the outbox key) with ``enforce_nonce``, so a resend within
   Discord's dedupe window (a few minutes) returns the original message. For a
@@ -19,10 +19,10 @@
   the ``X-RateLimit-*`` headers and sleeps out a 429's ``retry_after`` before
   retrying; we rely on it. A 429 asking for more than ``max_rate_limit_wait``
   seconds is not slept through (it would stall the worker): it surfaces as a
-  ``DeliveryError`` with ``retry_after``.
-* **Errors**: 401 → permanent ``invalid_auth``; 403 Missing Access/Permissions
-  and 404 Unknown Channel on the channel → permanent; 5xx, network failures and
-  other 4xx → transient.
+  ``DeliveryRetryLater`` with ``retry_after``.
+* **Errors**: 401 (``invalid_auth``), 403 Missing Access/Permissions and 404
+  Unknown Channel on the channel → ``ChannelUnavailable``; 5xx, network failures
+  and other 4xx → ``DeliveryError`` (retried).
 """
 
 from __future__ import annotations
@@ -38,16 +38,16 @@ import discord
 from discord.http import HTTPClient, handle_message_parameters
 
 from bot.core.models import Card, MessageRef, Reply
-from bot.errors import DeliveryError
+from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
 from bot.platforms.discord.api import ApiBaseHTTPClient
 from bot.platforms.discord.render import (
+    LIMITS,
     EmbedDict,
     fit_plain,
     ref_of,
     render_card,
     render_reply,
 )
-from bot.ports import PlatformLimits
 
 log = logging.getLogger(__name__)
 
@@ -78,28 +78,34 @@ def nonce_for(idempotency_key: str) -> str:
 def delivery_error(what: str, exc: Exception) -> DeliveryError:
     """What a discord.py failure means for the outbox (see the module docstring)."""
     if isinstance(exc, discord.RateLimited):
-        return DeliveryError(
+        return DeliveryRetryLater(
             f"discord {what}: rate limited for {exc.retry_after:.1f} s",
-            code="ratelimited",
             retry_after=exc.retry_after,
         )
     if isinstance(exc, discord.HTTPException):
         status, code = exc.status, exc.code
         detail = f"discord {what}: HTTP {status} ({code}) {exc.text}".rstrip()
         if status == 401:
-            return DeliveryError(detail, code="invalid_auth", permanent=True)
+            return ChannelUnavailable(detail, code=ErrorCode.INVALID_AUTH)
         if status == 403:
-            name = "missing_permissions" if code == MISSING_PERMISSIONS else "missing_access"
-            return DeliveryError(detail, code=name, permanent=True)
+            forbidden = (
+                ErrorCode.MISSING_PERMISSIONS
+                if code == MISSING_PERMISSIONS
+                else ErrorCode.MISSING_ACCESS
+            )
+            return ChannelUnavailable(detail, code=forbidden)
+        if status == 404 and code == UNKNOWN_MESSAGE:
+            return DeliveryError(detail, code=ErrorCode.UNKNOWN_MESSAGE)
         if status == 404:
-            name = "unknown_message" if code == UNKNOWN_MESSAGE else "unknown_channel"
-            return DeliveryError(detail, code=name, permanent=code != UNKNOWN_MESSAGE)
+            return ChannelUnavailable(detail, code=ErrorCode.UNKNOWN_CHANNEL)
         if status >= 500:
-            return DeliveryError(detail, code="server_error")
+            return DeliveryError(detail, code=ErrorCode.SERVER_ERROR)
         # Anything else (400 invalid form body …) is about this message, not
         # the channel: kept transient, the outbox backs off.
-        return DeliveryError(detail, code="bad_request")
-    return DeliveryError(f"discord {what}: network error ({type(exc).__name__})", code="network")
+        return DeliveryError(detail, code=ErrorCode.BAD_REQUEST)
+    return DeliveryError(
+        f"discord {what}: network error ({type(exc).__name__})", code=ErrorCode.NETWORK
+    )
 
 
 async def _call(what: str, request: Awaitable[T]) -> T:
@@ -116,7 +122,7 @@ class DiscordPlatform:
     ``await close()`` it when done."""
 
     name = "discord"
-    limits = PlatformLimits(max_text=2000, max_title=256, per_channel_interval=1.0)
+    limits = LIMITS
 
     def __init__(self, http: HTTPClient, bot_user_id: str) -> None:
         self._http = http
@@ -135,7 +141,7 @@ class DiscordPlatform:
         ``api_base`` replaces ``https://discord.com/api/v10`` (tests, proxies).
         429s asking to wait up to ``max_rate_limit_wait`` seconds (at least 30,
         discord.py's floor) are waited out inside the call. Raises
-        ``DeliveryError`` (``invalid_auth``, permanent) for a rejected token."""
+        ``ChannelUnavailable`` (``invalid_auth``) for a rejected token."""
         http = ApiBaseHTTPClient(
             asyncio.get_running_loop(),
             api_base=api_base,
@@ -146,8 +152,8 @@ class DiscordPlatform:
         except BaseException as exc:
             await http.close()
             if isinstance(exc, discord.LoginFailure):
-                raise DeliveryError(
-                    "discord: the bot token was rejected", code="invalid_auth", permanent=True
+                raise ChannelUnavailable(
+                    "discord: the bot token was rejected", code=ErrorCode.INVALID_AUTH
                 ) from exc
             if isinstance(exc, discord.DiscordException | aiohttp.ClientError | OSError):
                 raise delivery_error("login", exc) from exc
@@ -238,14 +244,13 @@ class DiscordPlatform:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise delivery_error("reopen thread", exc) from exc
 
-    async def _thread_failure(self, channel: str, exc: discord.HTTPException) -> DeliveryError:
+    async def _thread_failure(self, channel: str, exc: discord.HTTPException) -> ThreadGone:
         """The thread refused us. If the parent channel is still reachable the
         thread alone is gone (deleted or locked): ``thread_gone``; otherwise the
         channel's own error, which is permanent."""
         await _call("read channel", self._http.get_channel(channel))
-        return DeliveryError(
-            f"discord thread gone or locked: HTTP {exc.status} ({exc.code}) {exc.text}".rstrip(),
-            code="thread_gone",
+        return ThreadGone(
+            f"discord thread gone or locked: HTTP {exc.status} ({exc.code}) {exc.text}".rstrip()
         )
 
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:

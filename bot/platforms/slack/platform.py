@@ -27,9 +27,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.core.models import Card, MessageRef, Reply
-from bot.errors import DeliveryError
-from bot.platforms.slack.render import SlackMessage, render_card, render_reply
-from bot.ports import PlatformLimits
+from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
+from bot.platforms.slack.render import LIMITS, SlackMessage, render_card, render_reply
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
 
     A 429 asking for more than ``max_wait`` seconds is not slept through inside
     the delivery worker (it would stall every other channel): it surfaces as a
-    ``DeliveryError`` with ``retry_after`` and the outbox schedules the retry.
+    ``DeliveryRetryLater`` with ``retry_after`` and the outbox schedules the retry.
     """
 
     def __init__(self, max_retry_count: int, max_wait: float) -> None:
@@ -141,17 +140,17 @@ def delivery_error(method: str, exc: SlackApiError) -> DeliveryError:
     error = str(data.get("error") or "") if isinstance(data, dict) else ""
     if status == 429 or error == "ratelimited":
         wait = retry_after_seconds(getattr(response, "headers", None))
-        return DeliveryError(
-            f"slack {method}: rate limited (retry after {wait or '?'} s)",
-            code="ratelimited",
-            retry_after=wait,
+        return DeliveryRetryLater(
+            f"slack {method}: rate limited (retry after {wait or '?'} s)", retry_after=wait
         )
     if error in PERMANENT_ERRORS:
-        return DeliveryError(f"slack {method}: {error}", code=error, permanent=True)
+        return ChannelUnavailable(f"slack {method}: {error}", code=error)
     if error in THREAD_GONE_ERRORS:
-        return DeliveryError(f"slack {method}: {error}", code="thread_gone")
+        return ThreadGone(f"slack {method}: {error}")
     if status is not None and status >= 500:
-        return DeliveryError(f"slack {method}: server error HTTP {status}", code="server_error")
+        return DeliveryError(
+            f"slack {method}: server error HTTP {status}", code=ErrorCode.SERVER_ERROR
+        )
     # Anything else (invalid_blocks, msg_too_long, internal_error …) is kept
     # transient: it is about this message, not about the channel.
     return DeliveryError(f"slack {method}: {error or f'HTTP {status}'}", code=error or "slack")
@@ -164,7 +163,7 @@ async def _call(method: str, request: Awaitable[AsyncSlackResponse]) -> AsyncSla
         raise delivery_error(method, exc) from exc
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise DeliveryError(
-            f"slack {method}: network error ({type(exc).__name__})", code="network"
+            f"slack {method}: network error ({type(exc).__name__})", code=ErrorCode.NETWORK
         ) from exc
 
 
@@ -172,7 +171,7 @@ class SlackPlatform:
     """Storyline threads in Slack channels (see the module docstring)."""
 
     name = "slack"
-    limits = PlatformLimits(max_text=40_000, max_title=150, per_channel_interval=1.0)
+    limits = LIMITS
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.core.models import MessageRef
-from bot.errors import DeliveryError
+from bot.errors import ChannelUnavailable, DeliveryError
 from bot.platforms.discord.platform import DiscordPlatform, nonce_for
 from tests.platforms.discord.samples import CHANNEL, TOKEN, card, coverage, fact, fact_change
 from tests.support.fake_discord import BOT_USER_ID, FakeDiscord
@@ -23,7 +23,7 @@ async def test_login_checks_the_token_at_the_fake(discord_api: FakeDiscord) -> N
 async def test_a_rejected_token_is_a_permanent_invalid_auth(discord_api: FakeDiscord) -> None:
     with pytest.raises(DeliveryError) as caught:
         await DiscordPlatform.login("wrong", api_base=discord_api.api_base)
-    assert caught.value.permanent and caught.value.code == "invalid_auth"
+    assert isinstance(caught.value, ChannelUnavailable) and caught.value.code == "invalid_auth"
 
 
 async def test_root_opens_a_thread_and_replies_land_in_it(
@@ -105,7 +105,7 @@ async def test_find_sent_completes_a_root_whose_thread_was_never_opened(
     discord_api.fail_next("start_thread", 503, message="upstream")
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root(CHANNEL, card(), idempotency_key="half")
-    assert not caught.value.permanent
+    assert not isinstance(caught.value, ChannelUnavailable)
 
     found = await platform.find_sent(CHANNEL, "half")
 
@@ -136,7 +136,7 @@ async def test_a_locked_or_deleted_thread_is_thread_gone_not_permanent(
     with pytest.raises(DeliveryError) as caught:
         await platform.post_reply(CHANNEL, root, coverage(), idempotency_key="k2")
 
-    assert caught.value.code == "thread_gone" and not caught.value.permanent
+    assert caught.value.code == "thread_gone" and not isinstance(caught.value, ChannelUnavailable)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,7 @@ async def test_a_channel_that_forbids_or_lost_the_bot_is_permanent(
     for attempt in attempts:
         with pytest.raises(DeliveryError) as caught:
             await attempt()
-        assert caught.value.permanent and caught.value.code == code
+        assert isinstance(caught.value, ChannelUnavailable) and caught.value.code == code
 
 
 async def test_missing_permissions_is_permanent(
@@ -166,7 +166,9 @@ async def test_missing_permissions_is_permanent(
     discord_api.fail_next("send_message", 403, 50013, "Missing Permissions")
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root(CHANNEL, card(), idempotency_key="k1")
-    assert caught.value.permanent and caught.value.code == "missing_permissions"
+    assert (
+        isinstance(caught.value, ChannelUnavailable) and caught.value.code == "missing_permissions"
+    )
 
 
 async def test_a_revoked_token_is_permanent(
@@ -175,7 +177,7 @@ async def test_a_revoked_token_is_permanent(
     discord_api.token = "rotated"
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root(CHANNEL, card(), idempotency_key="k1")
-    assert caught.value.permanent and caught.value.code == "invalid_auth"
+    assert isinstance(caught.value, ChannelUnavailable) and caught.value.code == "invalid_auth"
 
 
 async def test_server_errors_and_network_failures_are_transient(
@@ -184,12 +186,12 @@ async def test_server_errors_and_network_failures_are_transient(
     discord_api.fail_next("send_message", 503, message="Service Unavailable")
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root(CHANNEL, card(), idempotency_key="k1")
-    assert not caught.value.permanent and caught.value.code == "server_error"
+    assert not isinstance(caught.value, ChannelUnavailable) and caught.value.code == "server_error"
 
     await discord_api.stop()
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root(CHANNEL, card(), idempotency_key="k1")
-    assert not caught.value.permanent and caught.value.code == "network"
+    assert not isinstance(caught.value, ChannelUnavailable) and caught.value.code == "network"
 
 
 async def test_a_429_is_waited_out_for_retry_after_then_sent(
@@ -213,6 +215,6 @@ async def test_a_long_429_is_handed_to_the_outbox_with_retry_after(
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root(CHANNEL, card(), idempotency_key="k1")
 
-    assert caught.value.code == "ratelimited" and not caught.value.permanent
+    assert caught.value.code == "ratelimited" and not isinstance(caught.value, ChannelUnavailable)
     assert caught.value.retry_after == 120.0
     assert len(discord_api.calls_to("send_message")) == 1

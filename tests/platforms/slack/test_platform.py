@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.models import MessageRef
-from bot.errors import DeliveryError
+from bot.errors import ChannelUnavailable, DeliveryError
 from bot.platforms.slack.platform import SlackPlatform, make_client
 from tests.platforms.slack.samples import TOKEN, card, coverage, fact, fact_change
 from tests.support.fake_slack import FakeSlack, fake_slack
@@ -66,7 +66,7 @@ async def test_editing_a_deleted_root_says_the_thread_is_gone(platform: SlackPla
     with pytest.raises(DeliveryError) as caught:
         await platform.edit_root("C1", MessageRef("1.000001", "1.000001"), card())
     assert caught.value.code == "thread_gone"
-    assert not caught.value.permanent
+    assert not isinstance(caught.value, ChannelUnavailable)
 
 
 async def test_429_is_waited_out_as_retry_after_says(
@@ -91,7 +91,7 @@ async def test_a_long_429_is_handed_to_the_outbox_not_slept_through(
         await platform.post_root("C1", card(), idempotency_key="tl-root-1")
 
     assert caught.value.retry_after == 30.0
-    assert not caught.value.permanent
+    assert not isinstance(caught.value, ChannelUnavailable)
     assert len(slack.calls_of("chat.postMessage")) == 1
     assert slack.messages("C1") == []
 
@@ -105,7 +105,7 @@ async def test_429_after_the_last_retry_carries_retry_after(slack: FakeSlack) ->
 
     assert caught.value.code == "ratelimited"
     assert caught.value.retry_after == 1.0
-    assert not caught.value.permanent
+    assert not isinstance(caught.value, ChannelUnavailable)
     assert len(slack.calls_of("chat.postMessage")) == 2
 
 
@@ -124,7 +124,7 @@ async def test_a_channel_that_is_gone_or_forbidden_is_a_permanent_error(
     ):
         with pytest.raises(DeliveryError) as caught:
             await attempt
-        assert caught.value.permanent
+        assert isinstance(caught.value, ChannelUnavailable)
         assert caught.value.code == error
 
     # Other channels go on.
@@ -136,7 +136,7 @@ async def test_a_revoked_token_is_permanent(slack: FakeSlack) -> None:
     platform = SlackPlatform(make_client("xoxb-revoked", slack.url))
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root("C1", card(), idempotency_key="tl-root-1")
-    assert caught.value.permanent
+    assert isinstance(caught.value, ChannelUnavailable)
     assert caught.value.code == "invalid_auth"
     assert "xoxb-revoked" not in str(caught.value)
 
@@ -145,7 +145,7 @@ async def test_a_server_error_is_transient(slack: FakeSlack, platform: SlackPlat
     slack.server_error("chat.postMessage", times=1, status=500)
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root("C1", card(), idempotency_key="tl-root-1")
-    assert not caught.value.permanent
+    assert not isinstance(caught.value, ChannelUnavailable)
     assert caught.value.code == "server_error"
     # The next attempt goes through.
     await platform.post_root("C1", card(), idempotency_key="tl-root-1")
@@ -158,7 +158,7 @@ async def test_slack_unreachable_is_transient() -> None:
     platform = SlackPlatform(make_client(TOKEN, url))
     with pytest.raises(DeliveryError) as caught:
         await platform.post_root("C1", card(), idempotency_key="tl-root-1")
-    assert not caught.value.permanent
+    assert not isinstance(caught.value, ChannelUnavailable)
     assert caught.value.code == "network"
 
 
@@ -196,4 +196,4 @@ async def test_a_failing_find_sent_is_a_delivery_error(
     slack.fail("C1", "not_in_channel")
     with pytest.raises(DeliveryError) as caught:
         await platform.find_sent("C1", "tl-1")
-    assert caught.value.permanent
+    assert isinstance(caught.value, ChannelUnavailable)
