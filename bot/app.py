@@ -16,7 +16,6 @@ from typing import TextIO
 
 from bot.audit import AuditLog
 from bot.clock import SystemClock
-from bot.core.facts import seeded_claims
 from bot.core.models import ChannelAddress, Storyline
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
@@ -27,6 +26,7 @@ from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
+from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
 from bot.service.poll_cycle import Poller
 from bot.settings import Settings
@@ -55,6 +55,7 @@ class Threadline:
     deliverer: Deliverer
     commands: CommandService
     notify: AdminNotifier
+    ledger: FactLedger
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
@@ -176,7 +177,7 @@ async def build(
             raise
     owner = settings.instance_id or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     audit = AuditLog(settings.audit_log)
-    seeded = seeded_claims(storylines) if use_seeded_history else {}
+    ledger = FactLedger(store, storylines, clock, use_seeded_history=use_seeded_history)
     if "console" in platforms:
         for s in storylines:
             if s.status == "open":
@@ -197,7 +198,7 @@ async def build(
         clock=clock,
         audit=audit,
         owner=owner,
-        use_seeded_history=use_seeded_history,
+        ledger=ledger,
         notify_admins=notify,
     )
     return Threadline(
@@ -216,7 +217,7 @@ async def build(
             clock=clock,
             audit=audit,
             owner=owner,
-            use_seeded_history=use_seeded_history,
+            ledger=ledger,
             concurrency=settings.fetch_concurrency,
             parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
@@ -229,10 +230,11 @@ async def build(
             fetcher=fetcher,
             parser=parser,
             clock=clock,
-            seeded=seeded,
+            ledger=ledger,
             default_interval=settings.default_interval,
         ),
         notify=notify,
+        ledger=ledger,
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

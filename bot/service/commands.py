@@ -10,26 +10,23 @@ from __future__ import annotations
 import asyncio
 import shlex
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from bot.core.feed_input import clean_name, feed_url, redact_url
 from bot.core.models import (
     ChannelAddress,
-    Claim,
     CommandReply,
-    FactKey,
-    FactView,
     Feed,
     FeedSeed,
     Invoker,
     Storyline,
+    Subscription,
 )
 from bot.core.render import day, fact_line
-from bot.core.timeline import timeline
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
-from bot.service.ledger import current_states, known_claims
-from bot.storage.store import Store
+from bot.service.ledger import FactLedger
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
@@ -42,16 +39,34 @@ admins only:
   feeds remove <id|url>   remove a feed"""
 
 
+class CommandStore(Protocol):
+    """What the commands need of the Store."""
+
+    async def feeds(self, *, enabled_only: bool = False) -> list[Feed]: ...
+
+    async def add_feed(self, seed: FeedSeed, origin: str, now: datetime) -> tuple[Feed, bool]: ...
+
+    async def remove_feed(self, ref: str) -> Feed | None: ...
+
+    async def feed_by_url(self, url: str) -> Feed | None: ...
+
+    async def follow(
+        self, address: ChannelAddress, storyline: str, now: datetime
+    ) -> tuple[Subscription, bool]: ...
+
+    async def unfollow(self, address: ChannelAddress, storyline: str) -> bool: ...
+
+
 class CommandService:
     def __init__(
         self,
         *,
-        store: Store,
+        store: CommandStore,
+        ledger: FactLedger,
         storylines: Sequence[Storyline],
         fetcher: Fetcher,
         parser: FeedParser,
         clock: Clock,
-        seeded: dict[FactKey, list[Claim]],
         default_interval: int,
         on_follow: Callable[[], Any] | None = None,
         on_feed_added: Callable[[], Any] | None = None,
@@ -61,7 +76,7 @@ class CommandService:
         self.fetcher = fetcher
         self.parser = parser
         self.clock = clock
-        self.seeded = seeded
+        self.ledger = ledger
         self.default_interval = default_interval
         self.on_follow = on_follow
         self.on_feed_added = on_feed_added
@@ -138,11 +153,10 @@ class CommandService:
             return f"This channel does not follow {storyline.id}."
         return f"Unfollowed {storyline.id}. The thread stays; nothing more is posted to it."
 
-    async def _states(self) -> dict[FactKey, FactView]:
-        return await current_states(self.store, list(self.storylines.values()), self.seeded)
-
     async def list_storylines(self) -> str:
-        states = await self._states()
+        # Commands only read: a state resolved for the first time is recorded by
+        # the poll cycle or delivery, not by someone looking.
+        states = (await self.ledger.load(record=False)).states
         blocks = []
         for s in self.storylines.values():
             lines = [f"{s.id} ({s.status}) — {s.title}"]
@@ -156,8 +170,8 @@ class CommandService:
 
     async def show(self, storyline_id: str) -> str:
         storyline = self.storyline(storyline_id)
-        claims = await known_claims(self.store, self.seeded)
-        states = await self._states()
+        facts = await self.ledger.load(record=False)
+        claims, states = facts.claims, facts.states
         lines = [f"{storyline.title} ({storyline.id}, {storyline.status})", storyline.description]
         for spec in storyline.facts:
             line = fact_line(spec, states.get((storyline.id, spec.id)))
@@ -165,7 +179,7 @@ class CommandService:
             lines.append("")
             lines.append(f"{spec.label}: {line.value}{flag}")
             lines.extend(f"    {c}" for c in line.contenders)
-            history = timeline(storyline, spec, claims.get((storyline.id, spec.id), ()))
+            history = self.ledger.history(storyline, spec, claims.get((storyline.id, spec.id), ()))
             for view in history:
                 mark = " (disputed)" if view.disputed else ""
                 lines.append(

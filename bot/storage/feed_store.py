@@ -17,7 +17,7 @@ from bot.core.models import (
 )
 from bot.errors import ErrorCode
 from bot.storage import tables as t
-from bot.storage.base import KEYS_PER_QUERY, StoreBase
+from bot.storage.base import KEYS_PER_QUERY, Part
 from bot.storage.records import (
     FeedUpdate,
     feed_from_row,
@@ -37,8 +37,8 @@ def seeds_digest(seeds: Sequence[FeedSeed]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class FeedStore(StoreBase):
-    # --- feeds ---------------------------------------------------------------------------
+class FeedRecords(Part):
+    """Feeds: the seed-file sync, additions and removals, claims, poll results."""
 
     async def sync_feeds(self, seeds: Sequence[FeedSeed], now: datetime) -> int:
         """Add the seed file's feeds that are not known yet and refresh the name,
@@ -269,9 +269,9 @@ class FeedStore(StoreBase):
         """Record polls that produced no items (errors, 304s, unchanged bodies)."""
         if updates:
             async with self.engine.begin() as conn:
-                await self._write_feed_updates(conn, updates)
+                await self.write_feed_updates(conn, updates)
 
-    async def _write_feed_updates(
+    async def write_feed_updates(
         self, conn: AsyncConnection, updates: Sequence[FeedUpdate]
     ) -> None:
         for u in updates:

@@ -150,12 +150,14 @@ def test_the_fast_parser_never_fetches_a_url_given_as_the_body() -> None:
     ("body", "says"),
     [
         (b'{"items": []}', "not a JSON Feed"),
+        (b'{"items": [{"name": "a"}], "next": 2}', "not a JSON Feed"),
+        (b'{"version": "2.0", "items": [{"id": "1"}]}', "not a JSON Feed"),
         (b"[1, 2, 3]", "not a JSON Feed"),
         (b'{"version": "https://jsonfeed.org/version/1.1", "title": "x"}', "no list of items"),
         (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "not valid JSON"),
         (b"[" * 100_000, "not valid JSON"),
     ],
-    ids=["no-version", "list", "no-items", "truncated", "deep"],
+    ids=["empty", "api-answer", "other-version", "list", "no-items", "truncated", "deep"],
 )
 def test_json_that_is_no_feed_is_refused_with_a_reason(body: bytes, says: str) -> None:
     with pytest.raises(ParseError, match=says) as caught:
@@ -210,3 +212,9 @@ def test_a_panic_while_reading_the_fast_result_falls_back_too(
     parser = FastFeedParser()
     assert len(parser.parse((DATA / "dates.rss.xml").read_bytes()).entries) == 25
     assert parser.stats["fallback"] == 1
+
+
+def test_a_json_feed_without_its_version_is_still_read() -> None:
+    body = b'{"title": "T", "items": [{"id": "a", "url": "https://j.example/a", "title": "A"}]}'
+    (entry,) = FastFeedParser().parse(body, {"content-type": "application/feed+json"}).entries
+    assert (entry.guid, entry.link, entry.title) == ("a", "https://j.example/a", "A")
