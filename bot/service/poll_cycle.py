@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -96,6 +96,8 @@ class PollStore(Protocol):
     ) -> list[Subscription]: ...
 
     async def recent_entries(self, since: datetime, limit: int = 2000) -> list[Entry]: ...
+
+    async def entries_at_urls(self, urls: Collection[str]) -> list[Entry]: ...
 
     async def record_cycle(
         self, decision: Decision, updates: Sequence[FeedUpdate], now: datetime
@@ -271,7 +273,7 @@ class Poller:
         recent: list[Entry] = []
         if entries:  # none when the last batch only posts the cycle's summaries
             earliest = min(e.published for e in entries)
-            recent = await self.store.recent_entries(earliest - dedupe.DEFAULT_WINDOW)
+            recent = await self._recent(entries, earliest - dedupe.DEFAULT_WINDOW)
         # Deciding is pure CPU work (a flood takes seconds): in a worker thread, so
         # the event loop keeps serving chat commands and other feeds meanwhile.
         # One decision at a time holds the decision lock, so the matcher's memo
@@ -291,6 +293,15 @@ class Poller:
             capped_so_far=caps.capped,
             summarise=last,
         )
+
+    async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:
+        """Stored matched items a new entry may repeat: those of the dedupe
+        window, and older ones at the same canonical URL (re-publications)."""
+        recent = await self.store.recent_entries(since)
+        known = {(e.feed_id, e.key) for e in recent}
+        older = await self.store.entries_at_urls([e.url for e in entries if e.url])
+        extra = [e for e in older if (e.feed_id, e.key) not in known]
+        return sorted(extra, key=lambda e: e.published) + recent
 
     # --- feed bookkeeping ------------------------------------------------------------------
 
