@@ -72,6 +72,23 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: datetime.fromisoformat(r["published"]))
 
 
+def relabel(rows: list[dict[str, Any]], pairs: list[str]) -> list[dict[str, Any]]:
+    """Items labelled ``LABEL`` are scored against storyline ``ID`` (``LABEL=ID``): a
+    storyline rewritten under another id is measured on the same labels."""
+    mapping = dict(pair.split("=", 1) for pair in pairs)
+
+    def renamed(key: str) -> str:
+        storyline, _, fact = key.partition(".")
+        return f"{mapping.get(storyline, storyline)}.{fact}" if fact else key
+
+    for row in rows:
+        row["storyline"] = mapping.get(row["storyline"], row["storyline"])
+        for field in ("facts", "recap_of"):
+            if isinstance(row.get(field), dict):
+                row[field] = {renamed(k): v for k, v in row[field].items()}
+    return rows
+
+
 def labelled_storylines(rows: list[dict[str, Any]]) -> list[str]:
     return sorted({r["storyline"] for r in rows} - {"none", "ambiguous"})
 
@@ -483,6 +500,14 @@ def main() -> int:
         action="append",
         help="storyline directory or file (repeatable; default: storylines/)",
     )
+    parser.add_argument(
+        "--relabel",
+        action="append",
+        default=[],
+        metavar="LABEL=ID",
+        help="score items labelled LABEL against storyline ID (a rewritten file, say "
+        "chatgpt-italy=chatgpt-italy-v2; repeatable)",
+    )
     parser.add_argument("--min-precision", type=float, default=0.0)
     parser.add_argument("--min-f1", type=float, default=0.0)
     parser.add_argument("--max-false-flips", type=int, default=1_000_000)
@@ -497,7 +522,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
-    rows = load(args.corpus)
+    rows = relabel(load(args.corpus), args.relabel)
     with tempfile.TemporaryDirectory() as tmp:
         chosen = Path(tmp) / "storylines"
         required = gather_storylines(args.storylines or [REPO / "storylines"], chosen)
