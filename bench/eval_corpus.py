@@ -48,6 +48,7 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bot.core.amounts import canonical_amount, same_amount  # noqa: E402
 from bot.storylines import load_storylines  # noqa: E402
 
 # The true order of states of the required facts (../shared/corpus/FACTS.md).
@@ -87,6 +88,15 @@ def relabel(rows: list[dict[str, Any]], pairs: list[str]) -> list[dict[str, Any]
             if isinstance(row.get(field), dict):
                 row[field] = {renamed(k): v for k, v in row[field].items()}
     return rows
+
+
+def same_value(labelled: str | None, claimed: str) -> bool:
+    """The bot's value equals the label, sums of money compared as the bot compares
+    them ("15 Millionen Euro" is "€15 million")."""
+    if labelled is None:
+        return False
+    canonical = canonical_amount(labelled)
+    return labelled == claimed or (canonical is not None and same_amount(canonical, claimed))
 
 
 def labelled_storylines(rows: list[dict[str, Any]]) -> list[str]:
@@ -300,7 +310,7 @@ def score_facts(
     reporters: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         for key, value in r["facts"].items():
-            reporters[key][str(value)].append(r["id"])
+            reporters[key][canonical_amount(str(value)) or str(value)].append(r["id"])
     keys = sorted({k for k in reporters if k.split(".", 1)[0] in scored} | set(timelines))
     out: dict[str, Any] = {}
     changes = [e for e in events if e["event"] == "fact.changed"]
@@ -313,7 +323,7 @@ def score_facts(
             in_window = window is None or e["item"]["guid"] in window
             asserted = str(item["facts"].get(key)) if item and key in item["facts"] else None
             claimed = str(e.get("claimed", e["new"]))
-            if asserted != claimed and in_window:
+            if not same_value(asserted, claimed) and in_window:
                 false_flips.append(
                     {
                         "item": e["item"]["guid"],
@@ -322,7 +332,10 @@ def score_facts(
                         "new": e["new"],
                     }
                 )
-            if len(reporters[key].get(claimed, [])) <= 1 and in_window:
+            reported = reporters[key].get(claimed, []) or reporters[key].get(
+                claimed.lstrip("€$£"), []
+            )
+            if len(reported) <= 1 and in_window:
                 lone.append(
                     {
                         "item": e["item"]["guid"],

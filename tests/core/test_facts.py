@@ -297,3 +297,95 @@ def test_files_without_events_learn_the_vocabulary_from_value_names() -> None:
     assert said(old, "Regulator pauses Widget 5 in Italy") == "blocked"
     assert said(old, "Widget 5 reopens to Italian users") == "restored"
     assert said(old, "Widget 5 rolls out to everyone") == "available"
+
+
+# --- text values across languages, ceilings, the first state ----------------------------
+
+FINE = FactSpec(
+    id="fine_amount",
+    label="Fine",
+    kind="text",
+    values=(),
+    patterns=(
+        r"(?P<value>(?:€|eur )\s?\d+(?:[.,]\d+)? ?(?:million|m)\b)",
+        r"(?P<value>\d+(?:[.,]\d+)? (?:million|milioni di|millones de|Millionen) (?:euros?|EUR))",
+    ),
+)
+FINED = FactSpec(
+    id="investigation_status",
+    label="Investigation",
+    kind="enum",
+    values=(
+        FactValueSpec("open", "Open", ("investigation",)),
+        FactValueSpec("fined", "Fined", ("fined", "fine", "multa", "amende")),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Regulator fines Acme €15 million",
+        "Il Garante multa Acme per 15 milioni di euro",
+        "Acme soll 15 Millionen Euro zahlen",
+        "Multa de 15 millones de euros para Acme",
+        "Acme hit with EUR 15m penalty",
+    ],
+)
+def test_one_fine_in_several_languages_is_one_value(title: str) -> None:
+    assert said(FINE, title) == "€15 million"
+
+
+def test_reports_of_one_fine_in_two_languages_agree() -> None:
+    s = storyline(facts=(FINE,))
+    claims = [
+        *extract_claims(s, entry("Regulator fines Acme €15 million", source="a.com")),
+        *extract_claims(s, entry("Acme, multa da 15 milioni di euro", hours=2, source="b.it")),
+        *extract_claims(s, entry("Acme soll 15 Millionen Euro zahlen", hours=3, source="c.de")),
+    ]
+    assert len(claims) == 3
+    view = resolve(FINE, claims, storyline=s)
+    assert view.value == "€15 million" and not view.disputed
+
+
+@pytest.mark.parametrize(
+    ("spec", "title"),
+    [
+        (FINE, "Acme faces fines of up to €20 million"),
+        (FINE, "Acme ha 20 giorni, pena una multa fino a 20 milioni di euro"),
+        (FINE, "Acme debe responder o enfrentar multas de hasta el 4% o 20 millones de euros"),
+        (FINED, "Acme has 20 days to comply, on pain of a fine"),
+        (FINED, "Acme a 20 jours, sous peine d'une amende pouvant atteindre 20 millions"),
+        (FINED, "Acme arrisca uma multa até 20 milhões de euros"),
+    ],
+)
+def test_a_penaltys_ceiling_or_threat_is_not_a_penalty(spec: FactSpec, title: str) -> None:
+    assert said(spec, title) is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Widget 5 passes 1.4 million users in Italy",
+        "Widget 5: 1,4 milioni di utenti a gennaio",
+        "In Italia Widget 5 è più popolare di Wikipedia",
+    ],
+)
+def test_reports_of_use_register_the_launch_state(title: str) -> None:
+    assert said(NEW_ACCESS, title) == "available"
+
+
+def test_use_reported_beside_a_stop_is_the_stop() -> None:
+    assert said(NEW_ACCESS, "Widget 5 suspended for its 1.4 million users") == "suspended"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Dal blocco di Widget 5 all'indagine sul regolatore",
+        "Dopo il blocco di Widget 5, il regolatore apre un'indagine",
+        "Depuis le blocage de Widget 5, le régulateur enquête",
+    ],
+)
+def test_recaps_in_other_languages_claim_nothing(title: str) -> None:
+    assert said(NEW_ACCESS, title) is None
