@@ -62,7 +62,16 @@ from urllib.parse import urlsplit
 
 from bot.core import amounts, patterns
 from bot.core import events as ev
-from bot.core.models import Claim, Entry, FactKey, FactSpec, FactValueSpec, FactView, Storyline
+from bot.core.models import (
+    Claim,
+    Entry,
+    FactKey,
+    FactSpec,
+    FactValueSpec,
+    FactView,
+    MatchRules,
+    Storyline,
+)
 from bot.core.text import fold
 
 CORROBORATION_WINDOW = timedelta(days=14)
@@ -86,9 +95,13 @@ _RECAP_BEFORE = re.compile(
     r"|began|begun|when|following|followed|before|until|between|citing|born out of"
     r"|back in|ago|recalls?|retells?|retraces?|remember|from|ricorda|ricordando|rappelle"
     r"|recuerda"
-    # "dal blocco", "dopo il blocco", "depuis le blocage", "tras el bloqueo", "seit der Sperre"
-    r"|dopo|dal|dalla|dallo|dai|dalle|depuis|après|desde|después|tras|seit)\b"
+    # "dopo il blocco", "depuis le blocage", "tras el bloqueo", "seit der Sperre"; not
+    # "dal", which is also "by" ("Dal Garante stop a ChatGPT")
+    r"|dopo|depuis|après|desde|después|tras|seit)\b"
 )
+# "Dal blocco di ChatGPT all'indagine …": "from the block" right before the event
+# tells a story from its start; "Dal Garante stop a ChatGPT" ("by") does not.
+_FROM_THE_EVENT = re.compile(r"\b(?:dal|dalla|dallo|dai|dalle) $")
 _SECTION_RECAP = re.compile(
     r"\b(?:recap|retrospective|year in review|in review|looking back|in hindsight|background"
     r"|year end|timeline|case study)\b|^\d{4} in \w+"
@@ -274,6 +287,8 @@ def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum
         return True
     if _RECAP_BEFORE.search(text, 0, start) or _stale_clause(text, published):
         return False
+    if _FROM_THE_EVENT.search(text, 0, start):
+        return False
     # Speculation reaches forward through the sentence ("Pattern to expect: …,
     # conditional restart") but back only a few words ("return near").
     return not ev.speculative(text, start, end, clause.before)
@@ -362,6 +377,10 @@ def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
     clauses = _clauses(sentences)
     claims: list[Claim] = []
     positions: list[Claim] = []
+    others = _others(storyline)
+    if others is not None:
+        own = _own(storyline)
+        clauses = [c for c in clauses if not others.search(c.text) or (own and own.search(c.text))]
     for spec in storyline.facts:
         found = _extract(spec, clauses, entry.published, _storyline_names(storyline))
         if found is None:
@@ -379,6 +398,39 @@ def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
         )
         (positions if found.stance else claims).append(claim)
     return ItemFacts(tuple(claims), tuple(positions))
+
+
+_OTHERS: dict[str, tuple[MatchRules, re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+
+
+def _names_regex(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    patterns = [_cue_regex(p).pattern for p in phrases if _normalise(p).strip()]
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _others_and_own(storyline: Storyline) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    cached = _OTHERS.get(storyline.id)
+    if cached is not None and cached[0] is storyline.match:
+        return cached[1], cached[2]
+    rules = storyline.match
+    others = _names_regex(
+        [p for g in rules.exclude for p in g.phrases]
+        + [p for s in rules.siblings for p in s.phrases]
+    )
+    own = _names_regex([p for g in rules.subjects for p in g.phrases])
+    _OTHERS[storyline.id] = (rules, others, own)
+    return others, own
+
+
+def _others(storyline: Storyline) -> re.Pattern[str] | None:
+    """A clause naming a sibling story or an excluded name ("DeepSeek blocked in
+    Italy by the Garante", "Germany weighs a ban") is about that other story, unless
+    it names this storyline's own subject too: it claims nothing here."""
+    return _others_and_own(storyline)[0]
+
+
+def _own(storyline: Storyline) -> re.Pattern[str] | None:
+    return _others_and_own(storyline)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,7 +476,7 @@ _IN_USE = re.compile(
     r"|visiteurs|besucher|subscribers|abbonati|downloads)\b"
     r"|\b(?:popular|popolare|populaire|beliebt|most visited|più visitati|plus visités"
     r"|más visitados|most used|più usato|più utilizzato)\b"
-    r"|用户|用戶|ユーザー|利用者"
+    r"|\d[\d.,]*\s?(?:万|萬|亿|億)?\s?(?:名|位|人)?(?:用户|用戶|ユーザー|利用者)"
 )
 
 
@@ -521,7 +573,9 @@ def _event_hit(
         return False
     spans = [m.span() for m in plan.subjects.finditer(clause.text)] if plan.subjects else []
     for event in events:
-        if _RECAP_BEFORE.search(clause.text, 0, event.start):
+        if _RECAP_BEFORE.search(clause.text, 0, event.start) or _FROM_THE_EVENT.search(
+            clause.text, 0, event.start
+        ):
             continue
         if plan.subjects is not None and not any(_beside(span, event) for span in spans):
             continue  # the subject must be named beside the event, not by it

@@ -3,10 +3,12 @@ a lone source makes a dispute, attribution is kept."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core.facts import extract_claims, read_item, resolve, seeded_claims
-from bot.core.models import FactSpec, FactValueSpec, SeededClaim
+from bot.core.models import FactSpec, FactValueSpec, SeededClaim, Sibling, TermGroup
 from tests.core.builders import ACCESS, T0, claim, entry, storyline
 
 
@@ -382,6 +384,7 @@ def test_use_reported_beside_a_stop_is_the_stop() -> None:
 @pytest.mark.parametrize(
     "title",
     [
+        "Tras el bloqueo de Widget 5, el regulador abre una investigación",
         "Dal blocco di Widget 5 all'indagine sul regolatore",
         "Dopo il blocco di Widget 5, il regolatore apre un'indagine",
         "Depuis le blocage de Widget 5, le régulateur enquête",
@@ -389,3 +392,26 @@ def test_use_reported_beside_a_stop_is_the_stop() -> None:
 )
 def test_recaps_in_other_languages_claim_nothing(title: str) -> None:
     assert said(NEW_ACCESS, title) is None
+
+
+def test_by_the_regulator_is_no_recap() -> None:
+    assert said(NEW_ACCESS, "Dal regolatore arriva il blocco di Widget 5") == "suspended"
+
+
+def test_a_clause_about_a_sibling_story_claims_nothing() -> None:
+    base = storyline(facts=(NEW_ACCESS,))
+    rules = replace(
+        base.match,
+        subjects=(TermGroup("product", ("Widget 5",)),),
+        siblings=(Sibling("other-products", ("Gadget 2",), instead_of="subjects"),),
+    )
+    s = replace(base, match=rules)
+    got = extract_claims(s, entry("Regulator blocks the Gadget 2 model in Italy"))
+    assert got == []
+    own = extract_claims(s, entry("Regulator blocks Widget 5, as it did Gadget 2"))
+    assert [c.value for c in own] == ["suspended"]
+
+
+def test_users_named_without_a_number_are_no_report_of_use() -> None:
+    assert said(NEW_ACCESS, "Widget 5 无法筛选用戶") is None
+    assert said(NEW_ACCESS, "Widget 5 已有1亿用户") == "available"
