@@ -88,8 +88,8 @@ ROLE_CAP: dict[Role, float] = {
     "subject": 45.0,
 }
 SUMMARY_FACTOR = 0.6
-#: A storyline scoring this much below the best match, without naming its
-#: subject, gives the item to the closer storyline.
+#: A storyline scoring this much below the best match, without its subject in
+#: the title, gives the item to the closer storyline.
 CLOSER_MARGIN = 25.0
 #: rapidfuzz ratio (0–100) a word needs to count as a misspelling of a term.
 FUZZY_CUTOFF = 88.0
@@ -252,7 +252,6 @@ _Ready = dict[int, tuple[tuple[_Hit, ...], tuple[_Hit, ...]]]
 class _Plan:
     """What a storyline defines, precomputed for scoring."""
 
-    has_subjects: bool
     #: Kinds of own evidence (actor, party, subject) the storyline defines; a
     #: sibling is beaten by min(2, this many) of them.
     own_kinds: int
@@ -311,7 +310,6 @@ class Matcher:
             rules = storyline.match
             plans.append(
                 _Plan(
-                    has_subjects=bool(rules.subjects),
                     own_kinds=sum(bool(g) for g in (rules.actors, rules.parties, rules.subjects)),
                     sibling_storylines=frozenset(
                         s.storyline for s in rules.siblings if s.storyline
