@@ -218,6 +218,7 @@ async def run_pipeline(
             pool.parse = stages.timed_async("parse", pool.parse)  # type: ignore[method-assign]
         poller = Poller(
             store=app.store,
+            ledger=app.poller.ledger,
             fetcher=fetcher,
             parse_pool=pool,
             parser=parser.inner if pool is not None else parser,

@@ -9,23 +9,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.audit import AuditLog
 from bot.core import dedupe
-from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide, initial_states
-from bot.core.facts import seeded_claims
+from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide
 from bot.core.match import Matcher
-from bot.core.models import Entry, Feed, RawEntry, Storyline
+from bot.core.models import Entry, Feed, RawEntry, Storyline, Subscription
 from bot.core.normalise import MAX_HTML_READ, document_keys, normalise
 from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
-from bot.service.ledger import known_claims
-from bot.storage.store import FeedUpdate, Store
+from bot.service.ledger import FactLedger
+from bot.storage.records import FeedUpdate
 
 log = logging.getLogger(__name__)
 
@@ -92,18 +92,52 @@ class ThreadCaps:
     capped: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
+class PollStore(Protocol):
+    """What a poll cycle needs of the Store."""
+
+    async def claim_feeds(
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        *,
+        due_only: bool = True,
+        limit: int = 1000,
+    ) -> list[Feed]: ...
+
+    async def release_feeds(self, owner: str, feed_ids: Sequence[int]) -> None: ...
+
+    def decision_lock(self) -> AbstractAsyncContextManager[None]: ...
+
+    async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]: ...
+
+    async def subscriptions(
+        self, *, storyline: str | None = None, enabled_only: bool = True
+    ) -> list[Subscription]: ...
+
+    async def recent_entries(self, since: datetime, limit: int = 2000) -> list[Entry]: ...
+
+    async def entries_at_urls(self, urls: Collection[str]) -> list[Entry]: ...
+
+    async def record_cycle(
+        self, decision: Decision, updates: Sequence[FeedUpdate], now: datetime
+    ) -> dict[str, int]: ...
+
+    async def record_feed_updates(self, updates: Sequence[FeedUpdate]) -> None: ...
+
+
 class Poller:
     def __init__(
         self,
         *,
-        store: Store,
+        store: PollStore,
+        ledger: FactLedger,
         fetcher: Fetcher,
         parser: FeedParser,
         storylines: Sequence[Storyline],
         clock: Clock,
         audit: AuditLog,
         owner: str,
-        use_seeded_history: bool = True,
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 16,
         parse_pool: ParsePool | None = None,
@@ -119,7 +153,7 @@ class Poller:
         self.clock = clock
         self.audit = audit
         self.owner = owner
-        self.seeded = seeded_claims(storylines) if use_seeded_history else {}
+        self.ledger = ledger
         self.lease = lease
         self._limit = asyncio.Semaphore(concurrency)
         self.parse_pool = parse_pool
@@ -256,13 +290,12 @@ class Poller:
     async def _decide(
         self, entries: list[Entry], backlog: frozenset[int], caps: ThreadCaps, last: bool
     ) -> Decision:
-        claims = await known_claims(self.store, self.seeded)
-        states = initial_states(self.storylines, claims, await self.store.fact_states())
+        facts = await self.ledger.load()
         subscriptions = await self.store.subscriptions()
         recent: list[Entry] = []
         if entries:  # none when the last batch only posts the cycle's summaries
             earliest = min(e.published for e in entries)
-            recent = await self.store.recent_entries(earliest - dedupe.DEFAULT_WINDOW)
+            recent = await self._recent(entries, earliest - dedupe.DEFAULT_WINDOW)
         # Deciding is pure CPU work (a flood takes seconds): in a worker thread, so
         # the event loop keeps serving chat commands and other feeds meanwhile.
         # One decision at a time holds the decision lock, so the matcher's memo
@@ -272,8 +305,8 @@ class Poller:
             entries,
             storylines=self.open_storylines,
             matcher=self.matcher,
-            claims=claims,
-            states=states,
+            claims=facts.claims,
+            states=facts.states,
             subscriptions=subscriptions,
             recent=recent,
             backlog_feeds=backlog,
@@ -282,6 +315,15 @@ class Poller:
             capped_so_far=caps.capped,
             summarise=last,
         )
+
+    async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:
+        """Stored matched items a new entry may repeat: those of the dedupe
+        window, and older ones at the same canonical URL (re-publications)."""
+        recent = await self.store.recent_entries(since)
+        known = {(e.feed_id, e.key) for e in recent}
+        older = await self.store.entries_at_urls([e.url for e in entries if e.url])
+        extra = [e for e in older if (e.feed_id, e.key) not in known]
+        return sorted(extra, key=lambda e: e.published) + recent
 
     # --- feed bookkeeping ------------------------------------------------------------------
 
