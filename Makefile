@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run once test lint eval bench clean
+.PHONY: run once test test-all lint types eval bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PY=/path/to/python3.11)"; exit 1; }
@@ -21,11 +21,19 @@ run: $(STAMP)
 once: $(STAMP)
 	$(BIN)/threadline run --once
 
-## test: lint, types and the test suite (PostgreSQL tests run when THREADLINE_TEST_POSTGRES_URL is set)
-test: $(STAMP)
+## lint: style, formatting, dead code (vulture) and the import layers (import-linter)
+lint: $(STAMP)
 	$(BIN)/ruff check bot tests bench migrations
 	$(BIN)/ruff format --check bot tests bench migrations
+	$(BIN)/vulture
+	$(BIN)/lint-imports --no-cache
+
+## types: mypy strict
+types: $(STAMP)
 	$(BIN)/mypy bot
+
+## test: lint, types and the test suite (PostgreSQL tests run when THREADLINE_TEST_POSTGRES_URL is set)
+test: lint types
 	$(BIN)/pytest
 
 ## eval: accuracy on the labelled corpus (needs ../shared/corpus)

@@ -1,6 +1,6 @@
 """The audit log: one JSON object per line, appended, for every decision.
 
-The event shapes are a contract other tools rely on (see DESIGN.md): keep
+The event shapes are a contract other tools rely on (README, "Audit log"): keep
 ``item.matched`` and ``fact.changed`` stable; new events may be added.
 """
 

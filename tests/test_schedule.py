@@ -26,7 +26,7 @@ from tests.conftest import REPO
 from tests.support.feedserver import FeedServer, rss
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-ADMIN = Invoker("slack", "UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
+ADMIN = Invoker("UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
 
 
 class FakeClock:

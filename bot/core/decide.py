@@ -14,14 +14,14 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from bot.core.dedupe import StoryIndex
-from bot.core.facts import FactReplay, ItemFacts, read_item, replay_order, resolve
+from bot.core.fact_tracker import FactTracker
+from bot.core.facts import ItemFacts, read_item
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
     Entry,
     FactChange,
     FactKey,
-    FactSpec,
     FactView,
     MatchResult,
     Storyline,
@@ -44,7 +44,6 @@ class NewItem:
     matches: tuple[MatchResult, ...]
     claims: tuple[Claim, ...]
     duplicate_of: Entry | None
-    posted: bool
 
 
 @dataclass(slots=True)
@@ -62,8 +61,9 @@ class Post:
 
 @dataclass(slots=True)
 class Decision:
-    """``replies`` counts the replies this decision posts per (storyline, reply
-    kind): add it to the ``replies_so_far`` of the cycle's next batch."""
+    """``replies`` and ``capped`` count the replies this decision posts, and those
+    it folded into a summary, per (storyline, reply kind): add them to the
+    ``replies_so_far`` and ``capped_so_far`` of the cycle's next batch."""
 
     items: list[NewItem] = field(default_factory=list)
     changes: list[FactChange] = field(default_factory=list)
@@ -71,6 +71,7 @@ class Decision:
     posts: list[Post] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     replies: Counter[tuple[str, str]] = field(default_factory=Counter)
+    capped: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def audit_item(entry: Entry) -> dict[str, Any]:
@@ -81,20 +82,6 @@ def audit_item(entry: Entry) -> dict[str, Any]:
         "published": entry.published.isoformat(),
         "feed": entry.source,
     }
-
-
-def initial_states(
-    storylines: Iterable[Storyline],
-    claims: Mapping[FactKey, Sequence[Claim]],
-    stored: Mapping[FactKey, FactView],
-) -> dict[FactKey, FactView]:
-    """Every fact's state: as last recorded, else resolved from what is known."""
-    states: dict[FactKey, FactView] = {}
-    for storyline in storylines:
-        for spec in storyline.facts:
-            key = (storyline.id, spec.id)
-            states[key] = stored.get(key) or resolve(spec, claims.get(key, ()), storyline=storyline)
-    return states
 
 
 def decide(
@@ -109,6 +96,8 @@ def decide(
     backlog_feeds: frozenset[int],
     max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
     replies_so_far: Mapping[tuple[str, str], int] | None = None,
+    capped_so_far: Mapping[tuple[str, str], int] | None = None,
+    summarise: bool = True,
 ) -> Decision:
     """Decide a cycle. ``entries`` are the cycle's new items (any order: they are
     processed in publication order); entries of ``backlog_feeds`` (a feed's first
@@ -124,7 +113,9 @@ def decide(
     They have a cap of their own, of the same size, for a flood of changes (a
     fact going back and forth); any beyond it are never dropped silently: the
     summary reply counts them too, the root card shows the current state, and
-    their ``fact.changed`` audit events say ``capped``.
+    their ``fact.changed`` audit events say ``capped``. A cycle decided in
+    batches passes each batch what the earlier ones counted, and ``summarise``
+    only to the last (which may have no entries), so a thread gets one summary.
 
     Near-linear in the number of entries: duplicates are looked up in an index
     (:class:`StoryIndex`) and facts are resolved incrementally
@@ -141,7 +132,7 @@ def decide(
     seen = StoryIndex(recent)
     first_post: dict[tuple[str, str], list[Post]] = {}
     changed: list[str] = []
-    capped: Counter[tuple[str, str]] = Counter()
+    capped = decision.capped
 
     def over_cap(storyline_id: str, kind: str) -> bool:
         """Whether the thread already has its replies of this kind this cycle;
@@ -258,11 +249,14 @@ def decide(
                         Post(sub.id, "reply", asdict(reply), entry, topic[:200])
                         for sub in followers[storyline.id]
                     )
-        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate, bool(matched)))
+        decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate))
 
-    for storyline_id in dict.fromkeys(s for s, _ in capped):
-        more = capped[(storyline_id, "coverage")]
-        reply = summary_reply(by_id[storyline_id], more, capped[(storyline_id, "fact_change")])
+    folded = Counter(capped_so_far or {}) + capped
+    for storyline_id in dict.fromkeys(s for s, _ in folded) if summarise else ():
+        if storyline_id not in by_id:
+            continue  # closed since the cycle's first batch
+        more = folded[(storyline_id, "coverage")]
+        reply = summary_reply(by_id[storyline_id], more, folded[(storyline_id, "fact_change")])
         decision.posts.extend(
             Post(sub.id, "reply", asdict(reply)) for sub in followers[storyline_id]
         )
@@ -272,55 +266,6 @@ def decide(
             for sub in followers[storyline_id]
         )
     return decision
-
-
-class FactTracker:
-    """The state of one fact as a cycle's claims arrive, equal after each ``add``
-    to :func:`resolve` over the known claims plus every claim added so far.
-
-    The decider adds claims in publication order, so each new claim usually sorts
-    after everything known: the replay (:class:`FactReplay`) takes one step. Known
-    claims newer than it (an older item arriving late) are replayed on a copy,
-    and only those. A claim that sorts before one already added (equal
-    publication times in another order) replays everything, as ``resolve`` does.
-    """
-
-    def __init__(self, spec: FactSpec, known: Iterable[Claim], *, storyline: Storyline) -> None:
-        self._spec = spec
-        self._storyline = storyline
-        self._claims = [c for c in known if c.fact == spec.id]
-        self._start(sorted(self._claims, key=replay_order))
-
-    def _start(self, ordered: list[Claim]) -> None:
-        self._replay = FactReplay(self._spec, storyline=self._storyline)
-        self._ahead = ordered  # known claims not replayed yet, in replay order
-        self._next = 0
-
-    def add(self, claim: Claim) -> FactView:
-        order = replay_order(claim)
-        self._claims.append(claim)
-        if self._replay.last is not None and order < self._replay.last:
-            ordered = sorted(self._claims, key=replay_order)
-            self._start(ordered)
-            self._step_to(None)
-            return self._replay.view()
-        # Known claims up to this one (equal ones first: resolve's sort is stable
-        # and the new claim comes last), then this one.
-        self._step_to(order)
-        self._replay.add(claim)
-        if self._next == len(self._ahead):
-            return self._replay.view()
-        ahead = self._replay.copy()
-        for later in self._ahead[self._next :]:
-            ahead.add(later)
-        return ahead.view()
-
-    def _step_to(self, order: tuple[Any, ...] | None) -> None:
-        while self._next < len(self._ahead) and (
-            order is None or replay_order(self._ahead[self._next]) <= order
-        ):
-            self._replay.add(self._ahead[self._next])
-            self._next += 1
 
 
 class _PatternGuard:

@@ -468,6 +468,5 @@ def _raw_entry(entry: Mapping[str, Any], budget: FallbackBudget) -> RawEntry:
         summary_html=_defuse_text_refs(summary or ""),
         published=parse_date(date_text, budget),
         published_text=date_text,
-        author=_text(_field(entry, "author")) or None,
         title_is_html=_field(title_detail, "type") != "text/plain",
     )

@@ -14,6 +14,9 @@ from bot.core.models import Card, MessageRef, Reply
 from bot.core.text import strip_controls
 from bot.ports import PlatformLimits
 
+#: What ``ConsolePlatform`` declares: titles and whole messages are cut to it.
+LIMITS = PlatformLimits(max_text=100_000, max_title=1000, per_channel_interval=0.0)
+
 
 def _clean(text: str) -> str:
     # Terminal escape sequences and other control characters from feed text must
@@ -21,9 +24,13 @@ def _clean(text: str) -> str:
     return strip_controls(text)
 
 
+def _title(text: str) -> str:
+    return _clean(text)[: LIMITS.max_title]
+
+
 def format_card(card: Card, *, edited: bool = False) -> str:
     head = "root card updated" if edited else "new thread"
-    lines = [f"┏━ [{card.storyline}] {_clean(card.title)}  ({head})"]
+    lines = [f"┏━ [{card.storyline}] {_title(card.title)}  ({head})"]
     for fact in card.facts:
         since = f" — since {fact.since}" if fact.since else ""
         source = f" ({_clean(fact.source)})" if fact.source else ""
@@ -36,13 +43,13 @@ def format_card(card: Card, *, edited: bool = False) -> str:
 
 def format_reply(reply: Reply) -> str:
     if reply.kind == "summary":
-        body = f"… {_clean(reply.title)}: `{_clean(reply.text)}`"
+        body = f"… {_title(reply.title)}: `{_clean(reply.text)}`"
     elif reply.kind == "fact_change":
         body = f"⚑ {_clean(reply.text)}"
         if reply.url:
             body += f"\n      {_clean(reply.url)}"
     else:
-        body = f"• {_clean(reply.title)} — {_clean(reply.source or '')}, {reply.published}"
+        body = f"• {_title(reply.title)} — {_clean(reply.source or '')}, {reply.published}"
         if reply.url:
             body += f"\n      {_clean(reply.url)}"
         if reply.also:
@@ -54,7 +61,7 @@ def format_reply(reply: Reply) -> str:
 
 class ConsolePlatform:
     name = "console"
-    limits = PlatformLimits(max_text=100_000, max_title=1000, per_channel_interval=0.0)
+    limits = LIMITS
 
     def __init__(self, out: TextIO | None = None) -> None:
         self._out = out
@@ -62,7 +69,7 @@ class ConsolePlatform:
 
     def _print(self, text: str) -> None:
         out = self._out or sys.stdout
-        out.write(text + "\n")
+        out.write(text[: LIMITS.max_text] + "\n")
         out.flush()
 
     async def post_root(self, channel: str, card: Card, *, idempotency_key: str) -> MessageRef:
@@ -77,7 +84,7 @@ class ConsolePlatform:
         return MessageRef(str(next(self._ids)), thread.thread_id)
 
     async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
-        self._print(f"⚠ {_clean(notice.title)}: {_clean(notice.text)}")
+        self._print(f"⚠ {_title(notice.title)}: {_clean(notice.text)}")
         ref = str(next(self._ids))
         return MessageRef(ref, ref)
 

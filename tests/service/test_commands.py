@@ -16,8 +16,8 @@ from tests.conftest import REPO
 from tests.support.feedserver import FeedServer, rss
 
 CHANNEL = ChannelAddress("slack", "C1", "T1")
-ADMIN = Invoker("slack", "UADMIN", CHANNEL, is_admin=True)
-MEMBER = Invoker("slack", "UMEMBER", CHANNEL, is_admin=False)
+ADMIN = Invoker("UADMIN", CHANNEL, is_admin=True)
+MEMBER = Invoker("UMEMBER", CHANNEL, is_admin=False)
 
 
 @pytest.fixture

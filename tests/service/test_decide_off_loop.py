@@ -68,7 +68,7 @@ async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> No
         app.poller.matcher = held
         cycle = asyncio.create_task(app.poller.run_due(all_feeds=True))
         assert await asyncio.to_thread(held.deciding.wait, 60)
-        admin = Invoker("console", "u1", ChannelAddress("console", "terminal"), is_admin=True)
+        admin = Invoker("u1", ChannelAddress("console", "terminal"), is_admin=True)
         reply = await app.commands.execute(admin, "feeds list")
         assert "Outlet A" in reply.text
         held.go_on.set()

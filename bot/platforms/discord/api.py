@@ -33,8 +33,6 @@ import aiohttp
 from discord.http import HTTPClient, Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
-DEFAULT_API_BASE = Route.BASE
-
 
 def rebase(url: str, api_base: str | None) -> str:
     """``url`` (built on ``Route.BASE``) moved onto ``api_base``."""

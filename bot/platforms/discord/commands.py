@@ -52,7 +52,6 @@ def invoker_from(interaction: Interaction) -> Invoker | None:
     if interaction.guild_id is None or interaction.channel_id is None or not interaction.user:
         return None
     return Invoker(
-        platform="discord",
         user_id=str(interaction.user.id),
         channel=ChannelAddress(
             "discord", str(interaction.channel_id), workspace=str(interaction.guild_id)

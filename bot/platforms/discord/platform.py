@@ -41,13 +41,13 @@ from bot.core.models import Card, MessageRef, Reply
 from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
 from bot.platforms.discord.api import ApiBaseHTTPClient
 from bot.platforms.discord.render import (
+    LIMITS,
     EmbedDict,
     fit_plain,
     ref_of,
     render_card,
     render_reply,
 )
-from bot.ports import PlatformLimits
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class DiscordPlatform:
     ``await close()`` it when done."""
 
     name = "discord"
-    limits = PlatformLimits(max_text=2000, max_title=256, per_channel_interval=1.0)
+    limits = LIMITS
 
     def __init__(self, http: HTTPClient, bot_user_id: str) -> None:
         self._http = http

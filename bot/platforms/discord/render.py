@@ -6,7 +6,7 @@ fact values) is escaped: Discord markdown is backslash-escaped
 zero-width space after the ``@`` (``discord.utils.escape_mentions``) and every
 ``<`` gets one too, so ``<@id>``, ``<@&id>``, ``<#id>``, ``</cmd:id>`` and
 ``<t:…>`` cannot form. Besides, every message we send carries
-``allowed_mentions = {"parse": []}`` (``NO_MENTIONS``): even text we missed
+``allowed_mentions`` of ``AllowedMentions.none()``: even text we missed
 could not ping anyone. Footers are not markdown in Discord, so they are only
 cleaned of control characters.
 
@@ -27,9 +27,12 @@ from discord.utils import escape_markdown, escape_mentions
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
 from bot.core.text import CONTROL, strip_controls
+from bot.ports import PlatformLimits
 
-MAX_CONTENT = 2000
-MAX_TITLE = 256
+#: What ``DiscordPlatform`` declares; the renderer cuts message content and titles to it.
+LIMITS = PlatformLimits(max_text=2000, max_title=256, per_channel_interval=1.0)
+MAX_CONTENT = LIMITS.max_text
+MAX_TITLE = LIMITS.max_title
 MAX_DESCRIPTION = 4096
 MAX_FIELDS = 25
 MAX_FIELD_NAME = 256
@@ -40,9 +43,6 @@ MAX_URL = 2000
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 COLOUR = 0x3B82F6
-
-NO_MENTIONS: dict[str, Any] = {"parse": []}
-"""``allowed_mentions`` for every message we send: nobody is ever pinged."""
 
 EmbedDict = dict[str, Any]
 

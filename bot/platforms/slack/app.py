@@ -85,7 +85,6 @@ def register(app: AsyncApp, *, handler: CommandHandler, admins: frozenset[str]) 
         await ack()
         user_id = str(command.get("user_id") or "")
         invoker = Invoker(
-            platform="slack",
             user_id=user_id,
             channel=ChannelAddress(
                 "slack", str(command.get("channel_id") or ""), workspace=command.get("team_id")

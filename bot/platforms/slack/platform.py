@@ -28,8 +28,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.core.models import Card, MessageRef, Reply
 from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
-from bot.platforms.slack.render import SlackMessage, render_card, render_reply
-from bot.ports import PlatformLimits
+from bot.platforms.slack.render import LIMITS, SlackMessage, render_card, render_reply
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +171,7 @@ class SlackPlatform:
     """Storyline threads in Slack channels (see the module docstring)."""
 
     name = "slack"
-    limits = PlatformLimits(max_text=40_000, max_title=150, per_channel_interval=1.0)
+    limits = LIMITS
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client

@@ -23,12 +23,15 @@ from urllib.parse import quote, urlsplit
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
 from bot.core.text import strip_controls
+from bot.ports import PlatformLimits
 
-MAX_HEADER = 150
+#: What ``SlackPlatform`` declares; the renderer cuts headers and message text to it.
+LIMITS = PlatformLimits(max_text=40_000, max_title=150, per_channel_interval=1.0)
+MAX_HEADER = LIMITS.max_title
 MAX_SECTION = 3000
 MAX_CONTEXT = 2000
 MAX_BLOCKS = 50
-MAX_TEXT = 40_000
+MAX_TEXT = LIMITS.max_text
 MAX_URL = 2000
 MAX_LINK_LABEL = 500
 MAX_SUMMARY = 600

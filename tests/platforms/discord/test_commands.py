@@ -91,7 +91,6 @@ async def test_follow_reaches_the_service_and_is_answered_ephemerally(
     [(invoker, text)] = service.calls
     assert text == "follow dod-dispute"
     assert invoker == Invoker(
-        platform="discord",
         user_id="1600000000000000001",
         channel=ChannelAddress("discord", CHANNEL, workspace=GUILD_ID),
         is_admin=False,

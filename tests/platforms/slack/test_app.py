@@ -111,7 +111,6 @@ async def test_a_non_admin_reaches_the_handler_as_a_non_admin(
     [(invoker, text)] = handler.calls
     assert text == "feeds add https://feeds.test/rss Name"
     assert invoker == Invoker(
-        platform="slack",
         user_id="UPLAIN",
         channel=ChannelAddress("slack", "C0123", workspace=slack.team_id),
         is_admin=False,
