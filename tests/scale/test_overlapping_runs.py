@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.conftest import REPO
 from tests.support.cli import start, threadline
 from tests.support.fake_slack import FakeSlack
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
 TOKEN = "xoxb-overlap-token"
@@ -179,11 +180,8 @@ async def overlap_setup(db_url: str, env: dict[str, str], tmp_path: Path) -> Asy
     await slack.start()
     feeds = GatedFeeds(server)
     try:
-        feeds_file = tmp_path / "feeds.yaml"
-        feeds_file.write_text(
-            "feeds:\n"
-            + "".join(f"  - url: {feeds.url(n)}\n    name: Outlet {n}\n" for n in range(FEEDS)),
-            encoding="utf-8",
+        feeds_file = write_feeds(
+            tmp_path / "feeds.yaml", [(feeds.url(n), f"Outlet {n}") for n in range(FEEDS)]
         )
         env.update(
             SLACK_BOT_TOKEN=TOKEN,

@@ -28,6 +28,7 @@ from bot.storage import migrate
 from bot.storage import tables as t
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
+from tests.support.clock import FakeClock
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -46,14 +47,6 @@ STORY = Storyline(
         ),
     ),
 )
-
-
-class FixedClock:
-    def __init__(self) -> None:
-        self.t = T0
-
-    def now(self) -> datetime:
-        return self.t
 
 
 class FakePlatform:
@@ -127,7 +120,7 @@ def worker(
         store=store,
         platforms={"fake": platform},
         storylines=[STORY],
-        clock=FixedClock(),
+        clock=FakeClock(T0),
         audit=AuditLog(None),
         owner="test",
         sleep=sleep,
