@@ -16,7 +16,6 @@ from typing import TextIO
 
 from bot.audit import AuditLog
 from bot.clock import SystemClock
-from bot.core.facts import seeded_claims
 from bot.core.models import ChannelAddress, Storyline
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
@@ -27,11 +26,13 @@ from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
+from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
 from bot.service.poll_cycle import Poller
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
+from bot.storage.problems import check_sqlite_path, describe, is_database_error
 from bot.storage.process_lock import ProcessLock, lock_path
 from bot.storage.store import Store
 from bot.storylines import load_storylines
@@ -54,6 +55,7 @@ class Threadline:
     deliverer: Deliverer
     commands: CommandService
     notify: AdminNotifier
+    ledger: FactLedger
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
@@ -96,18 +98,24 @@ class Threadline:
 async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
     """Open the database and bring its schema up to date (under an advisory lock
     on PostgreSQL, so instances starting together upgrade once)."""
+    check_sqlite_path(settings.database_url)
     engine = make_engine(settings.database_url)
-    if auto_upgrade:
-        await migrate.upgrade(engine)
-    else:
-        current = await migrate.current_revision(engine)
-        head = migrate.head_revision()
-        if current != head:
-            await engine.dispose()
-            raise ConfigError(
-                f"the database is at schema {current or 'none'}, this version needs {head}: "
-                "run `threadline db upgrade` first"
-            )
+    try:
+        if auto_upgrade:
+            await migrate.upgrade(engine)
+        else:
+            current = await migrate.current_revision(engine)
+            head = migrate.head_revision()
+            if current != head:
+                raise ConfigError(
+                    f"the database is at schema {current or 'none'}, this version needs {head}: "
+                    "run `threadline db upgrade` first"
+                )
+    except BaseException as exc:
+        await engine.dispose()
+        if isinstance(exc, OSError) or is_database_error(exc):
+            raise ConfigError(describe(settings.database_url, exc)) from None
+        raise
     return Store(engine)
 
 
@@ -146,10 +154,11 @@ async def build(
 ) -> Threadline:
     clock = clock or SystemClock()
     storylines = load_storylines(settings.storylines_dir)
+    # Read before the database opens: a bad file must not leave a database behind.
+    seeds = load_feeds_file(settings.feeds_file, settings.default_interval) if sync_feeds else None
     store = await open_store(settings, auto_upgrade=auto_upgrade)
     try:
-        if sync_feeds:
-            seeds = load_feeds_file(settings.feeds_file, settings.default_interval)
+        if seeds is not None:
             await store.sync_feeds(seeds, clock.now())
     except BaseException:
         await store.close()
@@ -168,7 +177,7 @@ async def build(
             raise
     owner = settings.instance_id or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     audit = AuditLog(settings.audit_log)
-    seeded = seeded_claims(storylines) if use_seeded_history else {}
+    ledger = FactLedger(store, storylines, clock, use_seeded_history=use_seeded_history)
     if "console" in platforms:
         for s in storylines:
             if s.status == "open":
@@ -189,7 +198,7 @@ async def build(
         clock=clock,
         audit=audit,
         owner=owner,
-        use_seeded_history=use_seeded_history,
+        ledger=ledger,
         notify_admins=notify,
     )
     return Threadline(
@@ -208,7 +217,7 @@ async def build(
             clock=clock,
             audit=audit,
             owner=owner,
-            use_seeded_history=use_seeded_history,
+            ledger=ledger,
             concurrency=settings.fetch_concurrency,
             parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
@@ -221,10 +230,11 @@ async def build(
             fetcher=fetcher,
             parser=parser,
             clock=clock,
-            seeded=seeded,
+            ledger=ledger,
             default_interval=settings.default_interval,
         ),
         notify=notify,
+        ledger=ledger,
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

@@ -228,10 +228,16 @@ def _json_feed(document: bytes, address: str) -> ParsedFeed:
     except (ValueError, RecursionError) as error:
         detail = _printable(str(error))
         raise ParseError(f"this is not valid JSON ({detail})", code=ErrorCode.NOT_A_FEED) from None
-    version = data.get("version") if isinstance(data, dict) else None
-    if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
+    if not isinstance(data, dict):
         raise ParseError("this is JSON, but not a JSON Feed", code=ErrorCode.NOT_A_FEED)
-    items = data.get("items")
+    version, items = data.get("version"), data.get("items")
+    if version is None and isinstance(items, list):
+        # Some generators leave the version out; items with ids or URLs still
+        # make it a feed (not any JSON answer that has "items").
+        if not any(isinstance(i, dict) and ("id" in i or "url" in i) for i in items):
+            raise ParseError("this is JSON, but not a JSON Feed", code=ErrorCode.NOT_A_FEED)
+    elif not isinstance(version, str) or "jsonfeed.org/version/" not in version:
+        raise ParseError("this is JSON, but not a JSON Feed", code=ErrorCode.NOT_A_FEED)
     if not isinstance(items, list):
         raise ParseError("this JSON Feed has no list of items", code=ErrorCode.NOT_A_FEED)
     home = _json_text(data.get("home_page_url"))

@@ -10,25 +10,23 @@ from __future__ import annotations
 import asyncio
 import shlex
 from collections.abc import Callable, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
+from bot.core.feed_input import clean_name, feed_url, redact_url
 from bot.core.models import (
     ChannelAddress,
-    Claim,
     CommandReply,
-    FactKey,
-    FactView,
     Feed,
     FeedSeed,
     Invoker,
     Storyline,
+    Subscription,
 )
 from bot.core.render import day, fact_line
-from bot.core.timeline import timeline
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
-from bot.service.ledger import current_states, known_claims
-from bot.storage.store import Store
+from bot.service.ledger import FactLedger
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
@@ -41,16 +39,34 @@ admins only:
   feeds remove <id|url>   remove a feed"""
 
 
+class CommandStore(Protocol):
+    """What the commands need of the Store."""
+
+    async def feeds(self, *, enabled_only: bool = False) -> list[Feed]: ...
+
+    async def add_feed(self, seed: FeedSeed, origin: str, now: datetime) -> tuple[Feed, bool]: ...
+
+    async def remove_feed(self, ref: str) -> Feed | None: ...
+
+    async def feed_by_url(self, url: str) -> Feed | None: ...
+
+    async def follow(
+        self, address: ChannelAddress, storyline: str, now: datetime
+    ) -> tuple[Subscription, bool]: ...
+
+    async def unfollow(self, address: ChannelAddress, storyline: str) -> bool: ...
+
+
 class CommandService:
     def __init__(
         self,
         *,
-        store: Store,
+        store: CommandStore,
+        ledger: FactLedger,
         storylines: Sequence[Storyline],
         fetcher: Fetcher,
         parser: FeedParser,
         clock: Clock,
-        seeded: dict[FactKey, list[Claim]],
         default_interval: int,
         on_follow: Callable[[], Any] | None = None,
         on_feed_added: Callable[[], Any] | None = None,
@@ -60,7 +76,7 @@ class CommandService:
         self.fetcher = fetcher
         self.parser = parser
         self.clock = clock
-        self.seeded = seeded
+        self.ledger = ledger
         self.default_interval = default_interval
         self.on_follow = on_follow
         self.on_feed_added = on_feed_added
@@ -137,11 +153,10 @@ class CommandService:
             return f"This channel does not follow {storyline.id}."
         return f"Unfollowed {storyline.id}. The thread stays; nothing more is posted to it."
 
-    async def _states(self) -> dict[FactKey, FactView]:
-        return await current_states(self.store, list(self.storylines.values()), self.seeded)
-
     async def list_storylines(self) -> str:
-        states = await self._states()
+        # Commands only read: a state resolved for the first time is recorded by
+        # the poll cycle or delivery, not by someone looking.
+        states = (await self.ledger.load(record=False)).states
         blocks = []
         for s in self.storylines.values():
             lines = [f"{s.id} ({s.status}) — {s.title}"]
@@ -155,8 +170,8 @@ class CommandService:
 
     async def show(self, storyline_id: str) -> str:
         storyline = self.storyline(storyline_id)
-        claims = await known_claims(self.store, self.seeded)
-        states = await self._states()
+        facts = await self.ledger.load(record=False)
+        claims, states = facts.claims, facts.states
         lines = [f"{storyline.title} ({storyline.id}, {storyline.status})", storyline.description]
         for spec in storyline.facts:
             line = fact_line(spec, states.get((storyline.id, spec.id)))
@@ -164,7 +179,7 @@ class CommandService:
             lines.append("")
             lines.append(f"{spec.label}: {line.value}{flag}")
             lines.extend(f"    {c}" for c in line.contenders)
-            history = timeline(storyline, spec, claims.get((storyline.id, spec.id), ()))
+            history = self.ledger.history(storyline, spec, claims.get((storyline.id, spec.id), ()))
             for view in history:
                 mark = " (disputed)" if view.disputed else ""
                 lines.append(
@@ -178,7 +193,12 @@ class CommandService:
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
         """Fetch the URL once through the SSRF guard and parse it; store it only if
         it is a safe, working feed. Raises ``CommandError`` saying why not."""
-        url = url.strip().strip("<>")
+        try:
+            url = feed_url(url.strip().strip("<>"))
+        except ValueError as exc:
+            raise CommandError(f"Not added: {exc}.") from None
+        if name is not None and not clean_name(name):
+            raise CommandError("Not added: the name has no visible characters.")
         try:
             result = await self.fetcher.fetch(FetchRequest(url))
             if result.status != "ok":
@@ -186,8 +206,13 @@ class CommandService:
             parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
         except FeedError as exc:
             raise CommandError(f"Not added: {exc.message}") from None
+        existing = await self.store.feed_by_url(url)
+        if existing is not None:
+            raise CommandError(f"Already watching that feed as #{existing.id} {existing.name}.")
         feed, created = await self.store.add_feed(
-            FeedSeed(url, (name or parsed.title or url)[:200], self.default_interval),
+            FeedSeed(
+                url, clean_name(name or parsed.title or "") or url[:200], self.default_interval
+            ),
             origin,
             self.clock.now(),
         )
@@ -204,7 +229,10 @@ def format_feeds(feeds: Sequence[Feed]) -> str:
     lines = []
     for f in feeds:
         status = f.status if f.enabled else f"disabled ({f.error_code or 'by admin'})"
-        line = f"#{f.id} {f.name} — {status}, every {f.interval_seconds // 60} min — {f.url}"
+        line = (
+            f"#{f.id} {f.name} — {status}, every {f.interval_seconds // 60} min — "
+            f"{redact_url(f.url)}"
+        )
         if f.last_error:
             line += f"\n    last error ({f.failures} in a row): {f.last_error}"
         lines.append(line)

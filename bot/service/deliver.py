@@ -12,19 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot.audit import AuditLog
-from bot.core.facts import seeded_claims
 from bot.core.models import Card, MessageRef, Reply, Storyline
 from bot.core.render import card
 from bot.errors import ChannelUnavailable, DeliveryError, RetryLater, ThreadGone
 from bot.ports import ChatPlatform, Clock
-from bot.service.ledger import current_states
-from bot.storage.store import OutboxRow, Store
+from bot.service.ledger import FactLedger
+from bot.storage.records import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +40,42 @@ class DeliveryReport:
     disabled: list[str] = field(default_factory=list)
 
 
+class DeliveryStore(Protocol):
+    """What delivery needs of the Store."""
+
+    async def claim_outbox(
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        platforms: Iterable[str],
+        limit: int = 100,
+    ) -> list[OutboxRow]: ...
+
+    async def mark_sending(self, row_id: int) -> None: ...
+
+    async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None: ...
+
+    async def mark_retry(self, row_id: int, error: str, at: datetime) -> None: ...
+
+    async def mark_failed(self, row_id: int, error: str, status: str = "failed") -> None: ...
+
+    async def set_root(self, subscription_id: int, root: MessageRef | None) -> None: ...
+
+    async def disable_subscription(self, subscription_id: int, reason: str) -> None: ...
+
+
 class Deliverer:
     def __init__(
         self,
         *,
-        store: Store,
+        store: DeliveryStore,
+        ledger: FactLedger,
         platforms: Mapping[str, ChatPlatform],
         storylines: Sequence[Storyline],
         clock: Clock,
         audit: AuditLog,
         owner: str,
-        use_seeded_history: bool = True,
         lease: timedelta = timedelta(minutes=2),
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
         sleep: Callable[[float], Any] = asyncio.sleep,
@@ -62,7 +86,7 @@ class Deliverer:
         self.clock = clock
         self.audit = audit
         self.owner = owner
-        self.seeded = seeded_claims(storylines) if use_seeded_history else {}
+        self.ledger = ledger
         self.lease = lease
         self.notify_admins = notify_admins
         self._sleep = sleep
@@ -87,12 +111,9 @@ class Deliverer:
         return report
 
     async def _cards(self) -> dict[str, Card]:
-        states = await current_states(self.store, list(self.storylines.values()), self.seeded)
+        facts = await self.ledger.load()
         now = self.clock.now()
-        return {
-            sid: card(s, {f: v for (sl, f), v in states.items() if sl == sid}, updated=now)
-            for sid, s in self.storylines.items()
-        }
+        return {sid: card(s, facts.of(sid), updated=now) for sid, s in self.storylines.items()}
 
     async def _channel(
         self, rows: Sequence[OutboxRow], cards: Mapping[str, Card], report: DeliveryReport
@@ -201,6 +222,9 @@ class Deliverer:
         return self.clock.now() + timedelta(seconds=wait)
 
     async def _retry(self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport) -> None:
+        log.warning(
+            "could not deliver to %s (%s: %s)", row.subscription.address, exc.code, exc.message
+        )
         if row.attempts + 1 >= MAX_ATTEMPTS:
             await self.store.mark_failed(row.id, f"{exc.code}: {exc.message}")
             report.failed += 1

@@ -12,7 +12,9 @@ KEYS_PER_QUERY = 2000
 ROWS_PER_INSERT = 1000
 
 
-class StoreBase:
+class Part:
+    """A part of the Store (feeds, items, delivery): the engine it writes through."""
+
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
@@ -24,6 +26,3 @@ class StoreBase:
         # SKIP LOCKED lets several instances claim disjoint rows; SQLite has one
         # writer at a time and no row locks, so the lease alone suffices there.
         return stmt.with_for_update(skip_locked=True) if self.dialect == "postgresql" else stmt
-
-    async def close(self) -> None:
-        await self.engine.dispose()

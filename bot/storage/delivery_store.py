@@ -13,7 +13,7 @@ from bot.core.models import (
     Subscription,
 )
 from bot.storage import tables as t
-from bot.storage.base import StoreBase
+from bot.storage.base import Part
 from bot.storage.records import (
     OutboxRow,
     plain_text,
@@ -21,7 +21,9 @@ from bot.storage.records import (
 )
 
 
-class DeliveryStore(StoreBase):
+class DeliveryRecords(Part):
+    """Subscriptions and the outbox."""
+
     # --- subscriptions ----------------------------------------------------------------------
 
     async def subscriptions(

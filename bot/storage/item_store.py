@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.models import (
     Claim,
@@ -17,8 +17,8 @@ from bot.core.models import (
     FactView,
 )
 from bot.storage import tables as t
-from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT
-from bot.storage.feed_store import FeedStore
+from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
+from bot.storage.feed_store import FeedRecords
 from bot.storage.records import (
     FeedUpdate,
     entry_from_row,
@@ -28,10 +28,13 @@ if TYPE_CHECKING:
     from bot.core.decide import Decision
 
 
-class ItemStore(FeedStore):
-    """A cycle's record includes its feeds' poll results, hence the feed part."""
+class ItemRecords(Part):
+    """Items, matches, claims and fact states. A cycle's record includes its
+    feeds' poll results, written through the feed part in the same transaction."""
 
-    # --- items, claims, facts -------------------------------------------------------------
+    def __init__(self, engine: AsyncEngine, feeds: FeedRecords) -> None:
+        super().__init__(engine)
+        self.feeds = feeds
 
     async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (feed_id, key) pairs are stored: one query per chunk for a whole
@@ -65,6 +68,20 @@ class ItemStore(FeedStore):
         )
         async with self.engine.connect() as conn:
             return [entry_from_row(r) for r in await conn.execute(stmt)][::-1]
+
+    async def entries_at_urls(self, urls: Collection[str]) -> list[Entry]:
+        """Matched items, of any age, whose canonical URL is one of ``urls`` (so an
+        article re-published under a new guid is recognised, see dedupe)."""
+        wanted = sorted({u for u in urls if u})
+        found: list[Entry] = []
+        async with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                stmt = select(t.items).where(
+                    t.items.c.url.in_(wanted[start : start + 500]),
+                    t.items.c.id.in_(select(t.matches.c.item_id)),
+                )
+                found.extend(entry_from_row(r) for r in await conn.execute(stmt))
+        return found
 
     async def entries_since(self, since: datetime, limit: int = 50_000) -> list[Entry]:
         """Every stored item published since ``since``, oldest first (at most
@@ -229,15 +246,12 @@ class ItemStore(FeedStore):
                 if p.entry is None or (p.entry.feed_id, p.entry.key) in ids
             ]
             posts = 0
+            outbox = self._insert(t.outbox).on_conflict_do_nothing().returning(t.outbox.c.id)
             for start in range(0, len(rows), ROWS_PER_INSERT):
-                stmt = (
-                    self._insert(t.outbox)
-                    .values(rows[start : start + ROWS_PER_INSERT])
-                    .on_conflict_do_nothing()
-                    .returning(t.outbox.c.id)
+                posts += len(
+                    list(await conn.execute(outbox, rows[start : start + ROWS_PER_INSERT]))
                 )
-                posts += len(list(await conn.execute(stmt)))
-            await self._write_feed_updates(conn, updates)
+            await self.feeds.write_feed_updates(conn, updates)
             return {"items": len(ids), "posts": posts}
 
     @staticmethod
@@ -255,8 +269,35 @@ class ItemStore(FeedStore):
             "first_seen": e.first_seen,
         }
 
+    async def save_first_states(self, views: Sequence[FactView], now: datetime) -> None:
+        """Record states resolved for the first time; a state already recorded
+        (by a cycle, or by another process just now) is left as it is."""
+        if not views:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                self._insert(t.fact_states)
+                .values(
+                    [
+                        {"storyline": v.storyline, "fact": v.fact, **self._state_values(v, now)}
+                        for v in views
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )
+
     async def _write_state(self, conn: AsyncConnection, view: FactView, now: datetime) -> None:
-        values = {
+        values = self._state_values(view, now)
+        stmt = self._insert(t.fact_states).values(
+            storyline=view.storyline, fact=view.fact, **values
+        )
+        await conn.execute(
+            stmt.on_conflict_do_update(index_elements=["storyline", "fact"], set_=values)
+        )
+
+    @staticmethod
+    def _state_values(view: FactView, now: datetime) -> dict[str, Any]:
+        return {
             "value": view.value,
             "since": view.since,
             "source": view.source,
@@ -275,12 +316,6 @@ class ItemStore(FeedStore):
             ],
             "updated_at": now,
         }
-        stmt = self._insert(t.fact_states).values(
-            storyline=view.storyline, fact=view.fact, **values
-        )
-        await conn.execute(
-            stmt.on_conflict_do_update(index_elements=["storyline", "fact"], set_=values)
-        )
 
     async def item_count(self) -> int:
         async with self.engine.connect() as conn:

@@ -1,8 +1,12 @@
 """The Store: every read and write the application makes, over SQLAlchemy Core.
 
-Writes are batched Core statements (upserts where rows may exist). Datetimes in
-and out are aware UTC. Database failures propagate as SQLAlchemy errors. The
-methods live by subject in ``feed_store``, ``item_store`` and ``delivery_store``.
+One class composed of three parts, by subject: ``FeedRecords`` (feeds, claims,
+poll results), ``ItemRecords`` (items, matches, claims, fact states, a cycle's
+record) and ``DeliveryRecords`` (subscriptions, the outbox). The services never
+see the parts: each declares the narrow Protocol of the methods it needs, and
+this class offers them all. Writes are batched Core statements (upserts where
+rows may exist). Datetimes in and out are aware UTC. Database failures
+propagate as SQLAlchemy errors.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.delivery_store import DeliveryStore
-from bot.storage.item_store import ItemStore
+from bot.storage.delivery_store import DeliveryRecords
+from bot.storage.feed_store import FeedRecords
+from bot.storage.item_store import ItemRecords
 from bot.storage.records import FeedUpdate, OutboxRow
 
 __all__ = ["FeedUpdate", "OutboxRow", "Store"]
@@ -22,18 +27,56 @@ __all__ = ["FeedUpdate", "OutboxRow", "Store"]
 _DECISION_LOCK = 0x74686463  # "thdc"; the migration lock is another key
 
 
-class Store(ItemStore, DeliveryStore):
+class Store:
     def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__(engine)
+        self.engine = engine
+        self.dialect = engine.dialect.name
         self._decision_lock = asyncio.Lock()
+        feeds = FeedRecords(engine)
+        items = ItemRecords(engine, feeds)
+        delivery = DeliveryRecords(engine)
+        # feeds
+        self.sync_feeds = feeds.sync_feeds
+        self.add_feed = feeds.add_feed
+        self.remove_feed = feeds.remove_feed
+        self.feeds = feeds.feeds
+        self.feed_by_url = feeds.feed_by_url
+        self.claim_feeds = feeds.claim_feeds
+        self.next_poll_due = feeds.next_poll_due
+        self.release_feeds = feeds.release_feeds
+        self.recover_leases = feeds.recover_leases
+        self.record_feed_updates = feeds.record_feed_updates
+        # items, claims, fact states
+        self.known_item_keys = items.known_item_keys
+        self.recent_entries = items.recent_entries
+        self.entries_at_urls = items.entries_at_urls
+        self.entries_since = items.entries_since
+        self.claims = items.claims
+        self.fact_states = items.fact_states
+        self.save_first_states = items.save_first_states
+        self.record_cycle = items.record_cycle
+        self.item_count = items.item_count
+        # subscriptions and the outbox
+        self.subscriptions = delivery.subscriptions
+        self.follow = delivery.follow
+        self.unfollow = delivery.unfollow
+        self.disable_subscription = delivery.disable_subscription
+        self.set_root = delivery.set_root
+        self.claim_outbox = delivery.claim_outbox
+        self.mark_sending = delivery.mark_sending
+        self.mark_sent = delivery.mark_sent
+        self.mark_retry = delivery.mark_retry
+        self.mark_failed = delivery.mark_failed
+        self.outbox_counts = delivery.outbox_counts
 
     @asynccontextmanager
     async def decision_lock(self) -> AsyncIterator[None]:
         """Hold the cross-instance lock for deciding and recording a cycle
-        (a PostgreSQL advisory lock; SQLite serves one process, so none there).
-        Within the process an asyncio lock comes first: concurrent scheduler jobs
-        race the same way, and only one pooled connection may wait on the
-        database lock (waiters holding the pool would starve the holder)."""
+        (a PostgreSQL advisory lock; on SQLite one process polls a file, under
+        its process lock, so none there). Within the process an asyncio lock
+        comes first: concurrent polls race the same way, and only one pooled
+        connection may wait on the database lock (waiters holding the pool
+        would starve the holder)."""
         async with self._decision_lock:
             if self.dialect != "postgresql":
                 yield
@@ -44,3 +87,6 @@ class Store(ItemStore, DeliveryStore):
                     yield
                 finally:
                     await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_DECISION_LOCK})")
+
+    async def close(self) -> None:
+        await self.engine.dispose()

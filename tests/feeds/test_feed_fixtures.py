@@ -13,7 +13,7 @@ import feedparser_rs
 import pytest
 
 from bot.core.models import Entry, Reply
-from bot.core.normalise import keep_apart, normalise
+from bot.core.normalise import document_keys, keep_apart, normalise
 from bot.errors import ParseError
 from bot.feeds.parse import FeedparserParser
 from bot.feeds.parse_fast import FastFeedParser
@@ -71,6 +71,13 @@ def test_both_parsers_give_every_item_the_same_key(name: str) -> None:
     slow = [e.key for e in read(FeedparserParser(), name)]
     assert fast == slow
     assert len(set(fast)) == len(fast)  # and no item lost as a duplicate
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_keys_known_before_normalising_are_the_keys_normalising_gives(name: str) -> None:
+    """The poll cycle keys items before normalising (only new ones are)."""
+    raws = FastFeedParser().parse((DATA / name).read_bytes(), expected(name)["headers"]).entries
+    assert document_keys(raws) == [e.key for e in read(FastFeedParser(), name)]
 
 
 def test_a_date_that_cannot_be_read_is_flagged_and_kept_as_text() -> None:
@@ -150,12 +157,14 @@ def test_the_fast_parser_never_fetches_a_url_given_as_the_body() -> None:
     ("body", "says"),
     [
         (b'{"items": []}', "not a JSON Feed"),
+        (b'{"items": [{"name": "a"}], "next": 2}', "not a JSON Feed"),
+        (b'{"version": "2.0", "items": [{"id": "1"}]}', "not a JSON Feed"),
         (b"[1, 2, 3]", "not a JSON Feed"),
         (b'{"version": "https://jsonfeed.org/version/1.1", "title": "x"}', "no list of items"),
         (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "not valid JSON"),
         (b"[" * 100_000, "not valid JSON"),
     ],
-    ids=["no-version", "list", "no-items", "truncated", "deep"],
+    ids=["empty", "api-answer", "other-version", "list", "no-items", "truncated", "deep"],
 )
 def test_json_that_is_no_feed_is_refused_with_a_reason(body: bytes, says: str) -> None:
     with pytest.raises(ParseError, match=says) as caught:
@@ -210,3 +219,9 @@ def test_a_panic_while_reading_the_fast_result_falls_back_too(
     parser = FastFeedParser()
     assert len(parser.parse((DATA / "dates.rss.xml").read_bytes()).entries) == 25
     assert parser.stats["fallback"] == 1
+
+
+def test_a_json_feed_without_its_version_is_still_read() -> None:
+    body = b'{"title": "T", "items": [{"id": "a", "url": "https://j.example/a", "title": "A"}]}'
+    (entry,) = FastFeedParser().parse(body, {"content-type": "application/feed+json"}).entries
+    assert (entry.guid, entry.link, entry.title) == ("a", "https://j.example/a", "A")

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import REPO
 from tests.support.cli import start, threadline
+from tests.support.clock import ago
 from tests.support.fake_slack import FakeSlack
 from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
@@ -33,7 +33,6 @@ TOKEN = "xoxb-overlap-token"
 FEEDS = 4
 NEWS_PER_FEED = 5
 RUNS = 3
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 async def until(condition: Callable[[], Any], what: str, timeout: float = 60) -> None:
@@ -64,7 +63,7 @@ class GatedFeeds:
                     "guid": f"urn:overlap:{n}:old",
                     "link": f"https://outlet{n}.example/old",
                     "title": f"Outlet {n} local weather, old news",
-                    "published": NOW - timedelta(days=3),
+                    "published": ago(days=3),
                 }
             ]
             for n in range(FEEDS)
@@ -103,7 +102,7 @@ class GatedFeeds:
                         "link": f"https://outlet{n}.example/{i}",
                         "title": title,
                         "summary": f"Report number {number}.",
-                        "published": NOW - timedelta(hours=2) + timedelta(minutes=number % 100),
+                        "published": ago(hours=2, minutes=-(number % 100)),
                     }
                 )
                 titles.append(title)

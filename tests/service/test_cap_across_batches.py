@@ -5,17 +5,15 @@ the last batch brings nothing new."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build
 from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.clock import ago
 from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def flood(name: str, numbers: range) -> bytes:
@@ -26,7 +24,7 @@ def flood(name: str, numbers: range) -> bytes:
                 "link": f"https://{name}.example/fable/{i}",
                 "title": f"Claude Fable 5 export directive: {name} customer report number {i}",
                 "summary": f"Customer {i} describes life without Fable 5 under the directive.",
-                "published": NOW - timedelta(minutes=10 * i + 1),
+                "published": ago(minutes=10 * i + 1),
             }
             for i in numbers
         ]

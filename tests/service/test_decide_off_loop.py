@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build
@@ -15,9 +14,8 @@ from bot.core.models import ChannelAddress, Entry, Invoker, MatchResult
 from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.clock import ago
 from tests.support.feedserver import FeedServer, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 class HeldMatcher(Matcher):
@@ -59,7 +57,7 @@ async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> No
                         "link": "https://a.example/judge-blocks",
                         "title": "Judge blocks Pentagon's supply-chain risk designation",
                         "summary": "",
-                        "published": NOW - timedelta(hours=1),
+                        "published": ago(hours=1),
                     }
                 ]
             ),

@@ -24,6 +24,7 @@ from bot.core.models import (
 from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ThreadGone
 from bot.ports import PlatformLimits
 from bot.service.deliver import Deliverer
+from bot.service.ledger import FactLedger
 from bot.storage import migrate
 from bot.storage import tables as t
 from bot.storage.engine import make_engine
@@ -118,6 +119,7 @@ def worker(
 
     return Deliverer(
         store=store,
+        ledger=FactLedger(store, [STORY], FakeClock(T0)),
         platforms={"fake": platform},
         storylines=[STORY],
         clock=FakeClock(T0),
