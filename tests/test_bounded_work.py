@@ -16,6 +16,7 @@ import yaml
 from tests.conftest import REPO
 from tests.support.cli import start
 from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
 ISSUE_PATTERN = r"(?P<value>(a+)+)b"  # the issue's example: re never returns on 40 "a"
@@ -65,7 +66,7 @@ async def server() -> AsyncIterator[FeedServer]:
 
 def cli_flags(tmp_path: Path, server: FeedServer, storylines: Path) -> list[str]:
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - url: {server.url('/fable.xml')}\n    name: Fable desk\n")
+    write_feeds(feeds, [(server.url("/fable.xml"), "Fable desk")])
     return [
         "--feeds",
         str(feeds),

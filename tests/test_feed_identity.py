@@ -20,6 +20,7 @@ from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.cli import threadline
 from tests.support.clock import T0, ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
 ADMIN = Invoker("UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
@@ -48,7 +49,7 @@ async def server() -> AsyncIterator[FeedServer]:
 @pytest.fixture
 async def app(tmp_path: Path, server: FeedServer) -> AsyncIterator[tuple[Threadline, io.StringIO]]:
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - url: {server.url('/x.xml')}\n    name: Court desk\n")
+    write_feeds(feeds, [(server.url("/x.xml"), "Court desk")])
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         feeds_file=feeds,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.support.cli import threadline
 from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
 STORYLINE = """\
@@ -134,7 +135,7 @@ async def test_try_over_stored_items(tmp_path: Path, env: dict[str, str]) -> Non
             ),
         )
         feeds = tmp_path / "feeds.yaml"
-        feeds.write_text(f"feeds:\n  - url: {server.url('/feed.xml')}\n    name: News\n")
+        write_feeds(feeds, [(server.url("/feed.xml"), "News")])
         common = ["--feeds", str(feeds), "--database", f"sqlite+aiosqlite:///{tmp_path}/t.db"]
         code, _, err = await threadline("run", "--once", *common, env=env)
         assert code == 0, err

@@ -15,6 +15,7 @@ from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
 
@@ -38,7 +39,7 @@ async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> No
     await srv.start()
     srv.set("/a.xml", rss([]))
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - url: {srv.url('/a.xml')}\n    name: Outlet A\n")
+    write_feeds(feeds, [(srv.url("/a.xml"), "Outlet A")])
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         feeds_file=feeds,
