@@ -125,7 +125,9 @@ class CommandService:
             case ["remove", ref]:
                 removed = await self.store.remove_feed(feed_ref(ref))
                 if removed is None:
-                    raise CommandError(f"No feed {redact_url(ref)!r}. `feeds list` shows ids and URLs.")
+                    raise CommandError(
+                        f"No feed {redact_url(ref)!r}. `feeds list` shows ids and URLs."
+                    )
                 return f"Removed feed #{removed.id} {removed.name}."
         raise CommandError("Usage: feeds list | feeds add <url> [name] | feeds remove <id|url>")
 
