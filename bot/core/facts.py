@@ -121,6 +121,153 @@ _AVOIDED = re.compile(
     r"\b(?:avoid(?:s|ed|ing)?|escap(?:e|es|ed|ing)|evit(?:ato|ata|ati|a|are|ó|ar|é|ée|er)"
     r"|vermied(?:en)?|vermeidet)\b"
 )
+# Function words that say which language a clause is written in.
+_FUNCTION_WORDS = {
+    "en": frozenset(
+        [
+            "the",
+            "of",
+            "and",
+            "to",
+            "in",
+            "is",
+            "for",
+            "on",
+            "with",
+            "by",
+            "from",
+            "that",
+            "its",
+            "has",
+            "was",
+            "are",
+        ]
+    ),
+    "it": frozenset(
+        [
+            "il",
+            "lo",
+            "la",
+            "gli",
+            "di",
+            "del",
+            "della",
+            "dei",
+            "che",
+            "per",
+            "con",
+            "non",
+            "una",
+            "un",
+            "è",
+            "ha",
+            "nel",
+            "alla",
+            "sul",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "los",
+            "las",
+            "del",
+            "que",
+            "por",
+            "para",
+            "con",
+            "una",
+            "y",
+            "es",
+            "su",
+            "al",
+            "se",
+            "en",
+            "lo",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "les",
+            "des",
+            "du",
+            "que",
+            "pour",
+            "avec",
+            "une",
+            "est",
+            "et",
+            "sur",
+            "au",
+            "aux",
+            "dans",
+            "ce",
+            "qui",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "mit",
+            "für",
+            "von",
+            "dem",
+            "den",
+            "ein",
+            "eine",
+            "nicht",
+            "auf",
+            "zu",
+            "im",
+        ]
+    ),
+    "pt": frozenset(
+        [
+            "o",
+            "os",
+            "as",
+            "do",
+            "da",
+            "dos",
+            "das",
+            "que",
+            "para",
+            "com",
+            "uma",
+            "é",
+            "em",
+            "no",
+            "na",
+            "pelo",
+        ]
+    ),
+}
+# English words a storyline may use as cues that are other, common words in the
+# languages coverage abroad is written in: "con fines de" (es: for the purpose of),
+# "alla fine" (it: in the end), "die Probe" (de: the test). In a clause written in that
+# language they are not the cue.
+_FALSE_FRIENDS = {
+    "it": frozenset({"fine", "data", "case", "sale", "pace", "come", "burro"}),
+    "es": frozenset({"fines", "once", "sin", "sale", "red", "embarazada"}),
+    "fr": frozenset({"fine", "sale", "pain", "main", "but", "coin", "lecture"}),
+    "de": frozenset({"probe", "also", "art", "bad", "gift", "rat", "kind", "fast"}),
+    "pt": frozenset({"data", "pasta", "puxar"}),
+}
+
+
+def _language(text: str) -> str | None:
+    """The language of a clause by its function words (None: too short to tell)."""
+    words = text.split(" ")
+    counts = {lang: sum(w in fw for w in words) for lang, fw in _FUNCTION_WORDS.items()}
+    lang = max(counts, key=lambda k: counts[k])
+    return lang if counts[lang] >= 2 and counts[lang] > counts["en"] else None
+
+
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -648,6 +795,8 @@ def _extract(
             if not hit:
                 for cue in plan.cues:
                     m = cue.search(clause.text)
+                    if m and m.group() in _FALSE_FRIENDS.get(_language(clause.text) or "", ()):
+                        continue  # "con fines de entrenamiento" is no fine
                     if m and _current(clause, m.start(), m.end(), published, enum=enum):
                         hit = True
                         break

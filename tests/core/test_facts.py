@@ -443,3 +443,19 @@ def test_an_item_headlined_on_a_sibling_story_claims_nothing() -> None:
     s = replace(base, match=rules)
     got = extract_claims(s, entry("Gadget 2 blocked by the regulator", "The model was suspended."))
     assert got == []
+
+
+@pytest.mark.parametrize(
+    ("title", "value"),
+    [
+        ("Bloqueó el servicio por recoger datos con fines de entrenamiento", None),
+        ("Alla fine del mese il servizio resta sospeso per la società", None),
+        ("Acme pays fines of 15 million to the regulator", "fined"),
+        ("Acme hit with fine over data", "fined"),
+    ],
+)
+def test_an_english_cue_that_is_another_word_abroad(title: str, value: str | None) -> None:
+    spec = replace(
+        FINED, values=(FINED.values[0], replace(FINED.values[1], cues=("fine", "fines")))
+    )
+    assert said(spec, title) == value
