@@ -32,6 +32,7 @@ from bot.service.poll_cycle import Poller
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
+from bot.storage.problems import check_sqlite_path, describe, is_database_error
 from bot.storage.process_lock import ProcessLock, lock_path
 from bot.storage.store import Store
 from bot.storylines import load_storylines
@@ -123,18 +124,24 @@ class Threadline:
 async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
     """Open the database and bring its schema up to date (under an advisory lock
     on PostgreSQL, so instances starting together upgrade once)."""
+    check_sqlite_path(settings.database_url)
     engine = make_engine(settings.database_url)
-    if auto_upgrade:
-        await migrate.upgrade(engine)
-    else:
-        current = await migrate.current_revision(engine)
-        head = migrate.head_revision()
-        if current != head:
-            await engine.dispose()
-            raise ConfigError(
-                f"the database is at schema {current or 'none'}, this version needs {head}: "
-                "run `threadline db upgrade` first"
-            )
+    try:
+        if auto_upgrade:
+            await migrate.upgrade(engine)
+        else:
+            current = await migrate.current_revision(engine)
+            head = migrate.head_revision()
+            if current != head:
+                raise ConfigError(
+                    f"the database is at schema {current or 'none'}, this version needs {head}: "
+                    "run `threadline db upgrade` first"
+                )
+    except BaseException as exc:
+        await engine.dispose()
+        if isinstance(exc, OSError) or is_database_error(exc):
+            raise ConfigError(describe(settings.database_url, exc)) from None
+        raise
     return Store(engine)
 
 
@@ -173,16 +180,10 @@ async def build(
 ) -> Threadline:
     clock = clock or SystemClock()
     storylines = load_storylines(settings.storylines_dir)
+    # Read before the database opens: a bad file must not leave a database behind.
+    # Only checked here; ``start`` writes it to the database.
+    seeds = load_feeds_file(settings.feeds_file, settings.default_interval) if sync_feeds else []
     store = await open_store(settings, auto_upgrade=auto_upgrade)
-    try:
-        # Read and checked here (a bad file is an error for every command);
-        # written to the database by ``start``.
-        seeds = (
-            load_feeds_file(settings.feeds_file, settings.default_interval) if sync_feeds else []
-        )
-    except BaseException:
-        await store.close()
-        raise
     fetcher = fetcher or HttpFetcher(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout,

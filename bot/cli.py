@@ -16,13 +16,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import Threadline, build
+from bot.app import Threadline, build, open_store
+from bot.core.feed_input import redact_url
 from bot.core.models import ChannelAddress
 from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.service.commands import format_feeds
 from bot.settings import Settings, load_settings
 from bot.storage import migrate
-from bot.storage.engine import make_engine
+from bot.storage.problems import describe, is_database_error
 from bot.storylines import load_storyline
 
 log = logging.getLogger("bot")
@@ -138,14 +139,15 @@ def make_parser() -> argparse.ArgumentParser:
         )
 
     subs = cmd("subscriptions", "channels and the storylines they follow")
-    subs.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
-        "list", help="every subscription and its state"
+    action(
+        subs.add_subparsers(dest="action", required=True, metavar="ACTION"),
+        "list",
+        "every subscription and its state",
     )
 
     db = cmd("db", "database maintenance")
-    db.add_subparsers(dest="action", required=True, metavar="ACTION").add_parser(
-        "upgrade", help="apply migrations"
-    )
+    dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    action(dsub, "upgrade", "apply migrations")
     return parser
 
 
@@ -186,10 +188,20 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         for url, error in report.errors.items():
-            print(f"  could not poll {url}: {error}", file=sys.stderr)
+            print(f"  could not poll {redact_url(url)}: {error}", file=sys.stderr)
         for target in delivered.disabled:
             print(f"  stopped posting to {target}: see the log", file=sys.stderr)
-        return 0
+        undelivered = delivered.retried + delivered.failed
+        if undelivered:
+            print(
+                f"  {undelivered} message{'s' if undelivered > 1 else ''} could not be delivered"
+                + (f" ({delivered.retried} will be retried)" if delivered.retried else "")
+                + ": see the log",
+                file=sys.stderr,
+            )
+        # Nothing reached chat although there was something to send: say so in
+        # the exit code too, so cron and scripts notice an unreachable platform.
+        return 1 if undelivered and not delivered.sent else 0
 
     return await _with_app(settings, once, use_seeded_history=not args.no_seeded_history)
 
@@ -204,7 +216,7 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
                         json.dumps(
                             {
                                 "id": f.id,
-                                "url": f.url,
+                                "url": redact_url(f.url),
                                 "name": f.name,
                                 "status": f.status if f.enabled else "disabled",
                                 "last_error": f.last_error,
@@ -314,12 +326,11 @@ async def _subscriptions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
+    store = await open_store(settings, auto_upgrade=True)
     try:
-        await migrate.upgrade(engine)
-        print(f"database at schema {await migrate.current_revision(engine)}")
+        print(f"database at schema {await migrate.current_revision(store.engine)}")
     finally:
-        await engine.dispose()
+        await store.close()
     return 0
 
 
@@ -348,6 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # Third-party debug logs can include request headers (tokens): keep them quiet.
     for noisy in (
+        "aiosqlite",
+        "sqlalchemy",
+        "asyncpg",
+        "urllib3",
+        "websockets",
         "slack_sdk",
         "slack_bolt",
         "discord",
@@ -359,9 +375,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = _settings(args)
+    except ThreadlineError as exc:
+        print(f"threadline: error: {exc.message}", file=sys.stderr)
+        return 2
+    try:
         return asyncio.run(COMMANDS[args.command](args, settings))
     except ThreadlineError as exc:
         print(f"threadline: error: {exc.message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # A database that fails after it opened (made read-only, server gone):
+        # one line, not the driver's traceback.
+        if not is_database_error(exc):
+            raise
+        print(f"threadline: error: {describe(settings.database_url, exc)}", file=sys.stderr)
+        return 2

@@ -2,7 +2,10 @@
 
 A YAML syntax error names the line and column; a pydantic validation error
 becomes ``place (line N): what is wrong`` for at most five problems, joined
-by ``; ``, so every `ConfigError` reads the same whichever file it is about.
+by ``; `` and followed by a count of the rest (``… and 9,997 more errors``),
+so every `ConfigError` reads the same whichever file it is about, stays one
+readable line however broken the file is, and never shows pydantic's wording
+("Value error, ", model class names).
 """
 
 from __future__ import annotations
@@ -40,16 +43,40 @@ def validation_problems(
     offending node is added."""
     name = place or location_path
     errors = exc.errors()
+    root = _compose(yaml_text) if yaml_text is not None else None
     parts = []
     for error in errors[:MAX_PROBLEMS]:
         loc = tuple(error["loc"])
         where = name(loc)
-        line = _line_of(yaml_text, loc) if yaml_text is not None else None
+        line = _line_in(root, loc)
         at = f" (line {line})" if line else ""
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = error_message(error)
         parts.append(f"{where}{at}: {message}" if where else message)
-    more = len(errors) - MAX_PROBLEMS
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+    return summarise(parts, total=len(errors))
+
+
+def summarise(problems: list[str], *, total: int | None = None) -> str:
+    """The first :data:`MAX_PROBLEMS` of ``problems`` joined by "; ", then
+    "… and N more errors" when there are more (``total`` of them in all)."""
+    text = "; ".join(problems[:MAX_PROBLEMS])
+    more = (len(problems) if total is None else total) - min(len(problems), MAX_PROBLEMS)
+    if more > 0:
+        text += f"; … and {more:,} more error{'s' if more > 1 else ''}"
+    return text
+
+
+def error_message(error: Any) -> str:
+    """A pydantic error's message in plain words: no "Value error, " prefix and
+    no model class names ("a valid dictionary or instance of _FeedEntry")."""
+    kind = error.get("type", "")
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "should be a mapping (key: value)"
+    if kind == "list_type":
+        return "should be a list"
+    message = str(error.get("msg", ""))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
 
 
 def location_path(loc: tuple[Any, ...]) -> str:
@@ -66,11 +93,20 @@ def location_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
+def _compose(text: str) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+
+
 def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the node that ``loc`` points to (or its nearest parent)."""
-    try:
-        node: yaml.Node | None = yaml.compose(text)
-    except yaml.YAMLError:
+    return _line_in(_compose(text), loc)
+
+
+def _line_in(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    if node is None:
         return None
     line = None
     for part in loc:

@@ -18,6 +18,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.config_messages import validation_problems
 from bot.core.models import ChannelAddress
@@ -77,11 +79,18 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
-                f"(got {value.split('://')[0]}://…)"
-            )
+        return async_database_url(value)
+
+    @field_validator("audit_log")
+    @classmethod
+    def _audit_log_is_a_file(cls, value: Path | None) -> Path | None:
+        # Checked at start: found out after a poll, the cycle would already be committed.
+        if value is not None:
+            if value.is_dir():
+                raise ValueError(f"{value} is a directory; give a file path for the JSON lines")
+            folder = next((p for p in value.parents if p.exists()), None)
+            if folder is not None and not folder.is_dir():
+                raise ValueError(f"{folder} is not a directory")
         return value
 
     @field_validator("admins", mode="before")
@@ -97,6 +106,42 @@ class Settings(BaseSettings):
         if value:
             ChannelAddress.parse(value)
         return value or None
+
+
+# Plain SQLAlchemy spellings people paste, mapped to the async drivers Threadline uses.
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+def async_database_url(value: str) -> str:
+    """``value`` with its scheme mapped to the async driver (``sqlite://`` →
+    ``sqlite+aiosqlite://``, ``postgres(ql)://`` → ``postgresql+asyncpg://``).
+    Raises ``ValueError`` for another driver or a URL that cannot be read; the
+    message never repeats the URL (it may hold a password)."""
+    scheme, sep, rest = value.strip().partition("://")
+    driver = _DRIVERS.get(scheme.lower())
+    if not sep or driver is None:
+        raise ValueError(
+            "must start with sqlite:// or postgresql:// (or sqlite+aiosqlite://, "
+            f"postgresql+asyncpg://); got {scheme[:40]}{sep}…"
+        )
+    url = f"{driver}://{rest}"
+    try:
+        parsed = make_url(url)
+        _ = parsed.port
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            "is not a valid database URL (expected e.g. "
+            "postgresql://user@host:5432/name or sqlite:///data/threadline.db)"
+        ) from None
+    if driver.startswith("postgresql") and not parsed.host:
+        raise ValueError("a PostgreSQL URL needs a host, e.g. postgresql://user@host:5432/name")
+    return url
 
 
 _ENV_NAMES = {

@@ -1,6 +1,7 @@
 """Load storyline files (``storylines/<id>.yaml``) into :class:`bot.core.models.Storyline`.
 
-Each file is parsed with ``yaml.safe_load``, validated by the pydantic schema
+Each file is read by :mod:`bot.config_files` (UTF-8, a size limit, no key given
+twice), validated by the pydantic schema
 below and converted to the frozen core dataclasses. Every problem becomes a
 :class:`~bot.errors.ConfigError` whose message names the file, where the
 problem is (the line for YAML syntax errors; the field path such as
@@ -11,15 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import regex
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.config_messages import location_path, validation_problems, yaml_problem
+from bot.config_files import load_yaml
+from bot.config_messages import _line_of, location_path, validation_problems
 from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
@@ -32,6 +33,11 @@ from bot.core.models import (
 )
 from bot.core.patterns import compile_pattern
 from bot.errors import ConfigError
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_PHRASES = 5_000
+# A date written without a time zone may be a day ahead of UTC somewhere.
+FUTURE_SLACK = timedelta(days=1)
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 FactId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
@@ -206,30 +212,55 @@ def load_storylines(directory: Path) -> list[Storyline]:
     return sorted(storylines, key=lambda s: s.id)
 
 
-def load_storyline(path: Path | str) -> Storyline:
-    """One storyline file. Its ``id`` must equal the file name without extension."""
+def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storyline:
+    """One storyline file. Its ``id`` must equal the file name without extension.
+
+    Limits: the file is at most :data:`MAX_FILE_BYTES`; it holds at most
+    :data:`MAX_PHRASES` phrases and cues in all; no history entry is dated
+    after ``now`` (default: the system clock) plus a day of time-zone slack."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read storyline file: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(yaml_problem(path, exc)) from None
+    data, text = load_yaml(path, max_bytes=MAX_FILE_BYTES, what="storyline file")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a storyline file must be a mapping (id, title, match, facts)")
+    # Counted before validation: half a million phrases would take a minute to validate.
+    phrases = _phrase_count(data)
+    if phrases > MAX_PHRASES:
+        raise ConfigError(
+            f"{path}: {phrases:,} phrases and cues; the limit is {MAX_PHRASES:,} per storyline"
+        )
     try:
         model = StorylineModel.model_validate(data)
     except ValidationError as exc:
         problems = validation_problems(exc, place=_place, yaml_text=text)
         raise ConfigError(f"{path}: {problems}") from None
+    latest = (now or datetime.now(UTC)) + FUTURE_SLACK
+    for i, fact in enumerate(model.facts):
+        for j, h in enumerate(fact.history):
+            if _as_utc(h.date) > latest:
+                loc = ("facts", i, "history", j, "date")
+                line = _line_of(text, loc)
+                at = f" (line {line})" if line else ""
+                raise ConfigError(
+                    f"{path}: facts[{i}].history[{j}].date{at}: {_as_utc(h.date):%Y-%m-%d} "
+                    "is in the future; "
+                    "history records what already happened"
+                )
     if model.id != path.stem:
         raise ConfigError(
             f"{path}: id: {model.id!r} must equal the file name {path.stem!r} "
             f"(rename the file or the id)"
         )
     return _to_storyline(model)
+
+
+def _phrase_count(data: Any) -> int:
+    """How many strings the lists of a storyline document hold (phrases, cues,
+    patterns, sources …): what matching has to index."""
+    if isinstance(data, dict):
+        return sum(_phrase_count(v) for v in data.values())
+    if isinstance(data, list):
+        return sum(1 if isinstance(v, str) else _phrase_count(v) for v in data)
+    return 0
 
 
 def _to_storyline(model: StorylineModel) -> Storyline:

@@ -1,7 +1,9 @@
 """Is this the same story another outlet already reported?
 
-Pure. Two entries are the same story when they were published within a window
-(default 36 hours) of each other and either share a canonical URL, or carry
+Pure. Two entries are the same story when they share a canonical URL and
+title (at any age: a feed re-publishing an article under a new guid), or were
+published within a window (default 36 hours) of each other and either share a
+canonical URL, or carry
 near-identical headlines: rapidfuzz ``token_set_ratio`` ≥ :data:`TITLE_SIMILARITY`
 on normalised titles, with the same numbers in both. Requiring the same
 numbers keeps apart different events of one storyline that are written alike
@@ -67,6 +69,8 @@ def normalise_title(title: str) -> str:
 
 def same_story(a: Entry, b: Entry, *, window: timedelta = DEFAULT_WINDOW) -> bool:
     """Whether ``a`` and ``b`` report the same story (see the module docstring)."""
+    if a.url and a.url == b.url and normalise_title(a.title) == normalise_title(b.title):
+        return True  # the same article re-published (a new guid), at any age
     if abs(a.published - b.published) > window:
         return False
     if a.url and b.url and a.url == b.url:

@@ -174,6 +174,7 @@ FOREIGN: dict[str, tuple[str, ...]] = {
     "block": (
         # Italian, French, Spanish, Portuguese, German
         "blocca",
+        "bloccare",
         "bloccato",
         "bloccata",
         "bloccati",
@@ -195,8 +196,6 @@ FOREIGN: dict[str, tuple[str, ...]] = {
         "stoppe",
         "封鎖",
         "封锁",
-        "封殺",
-        "封杀",
         "ブロック",
     ),
     "suspend": (
@@ -207,6 +206,7 @@ FOREIGN: dict[str, tuple[str, ...]] = {
         "suspendu",
         "suspendue",
         "suspendido",
+        "suspendió",
         "suspendida",
         "suspensión",
         "suspensão",
@@ -223,6 +223,7 @@ FOREIGN: dict[str, tuple[str, ...]] = {
         "interdiction",
         "prohíbe",
         "prohibido",
+        "prohibió",
         "prohibida",
         "prohibición",
         "proíbe",
@@ -256,6 +257,7 @@ FOREIGN: dict[str, tuple[str, ...]] = {
         "regresa",
         "restablecido",
         "restablece",
+        "restableció",
         "de nuevo disponible",
         "wieder verfügbar",
         "zurück",
@@ -264,7 +266,7 @@ FOREIGN: dict[str, tuple[str, ...]] = {
         "再開",
     ),
     "unblock": ("sbloccato", "sbloccata", "débloqué", "desbloqueado", "desbloqueada", "解禁"),
-    "lift": ("levée", "levantado", "levanta", "aufgehoben", "revocato", "revocata"),
+    "lift": ("levée", "levantado", "levanta", "levantó", "aufgehoben", "revocato", "revocata"),
     "designate": (
         "désigne",
         "désignée",
@@ -272,14 +274,18 @@ FOREIGN: dict[str, tuple[str, ...]] = {
         "designa",
         "designada",
         "designado",
+        "designó",
         "designata",
         "designato",
         "eingestuft",
         "列為",
         "列为",
         "指定",
+        "封殺",  # "blacklist"
+        "封杀",
     ),
     "launch": ("lanciato", "lanza", "lançado", "startet", "発表", "推出"),
+    "threaten": ("menace", "amenaza", "minaccia", "droht", "威脅", "威胁", "警告"),
 }
 
 #: class -> kinds. A storyline may name a class wherever it may name a kind.
@@ -458,6 +464,15 @@ _AFTER = re.compile(
     r"\s(?:\S+\s){0,4}?(?:if|unless|whether|near|nears|soon|could|may|might|would|pending"
     r"|expected|likely|as soon as|possible|potential)\b"
 )
+# The same in other languages; Chinese and Japanese need no word boundaries.
+_SPECULATION_ABROAD = re.compile(
+    r"(?<![\w])(?:pourrait|pourraient|podría|podrían|potrebbe|potrebbero|könnte|könnten"
+    r"|menace de|amenaza con|minaccia di|droht)(?![\w])"
+    r"|可能|威脅|威胁|考慮|考虑|或將|或将|將會|将会|擬|拟|検討|方針|予定"
+)
+_AFTER_UNSPACED = re.compile(
+    r".{0,3}?(?:するよう|する方針|する予定|を検討|の可能性|へ$|へ[\s:：、]|的可能)"
+)
 # "to restore access" states a purpose, unless something made it happen.
 _INFINITIVE = re.compile(r"\bto $")
 _MADE_TO = re.compile(
@@ -566,7 +581,15 @@ _FOREIGN_KIND: dict[str, str] = {}
 
 
 def _cjk(text: str) -> bool:
-    return any("\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff" for c in text)
+    return any(unspaced(c) for c in text)
+
+
+def unspaced(char: str) -> bool:
+    """Whether ``char`` belongs to a script written without spaces between words
+    (kana, CJK ideographs, Hangul syllables), where word boundaries mean nothing."""
+    return bool(char) and (
+        "\u3040" <= char <= "\u30ff" or "\u4e00" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af"
+    )
 
 
 def _raw_events(text: str) -> list[Event]:
@@ -591,14 +614,18 @@ def _speculative_before(text: str, event: Event, context: str, *, refused: bool 
     contrasts = list(_CONTRAST.finditer(before))
     if contrasts:
         before, context = before[contrasts[-1].end() :], ""
-    if _SPECULATION.search(f"{context} {before}"):
+    if _SPECULATION.search(f"{context} {before}") or _SPECULATION_ABROAD.search(before):
         return True
     # "refused to halt": the refusal happened, so the infinitive is no plan.
     return bool(_INFINITIVE.search(before)) and not refused and not _MADE_TO.search(before)
 
 
 def _modality(text: str, event: Event, context: str, *, refused: bool = False) -> Modality:
-    if _speculative_before(text, event, context, refused=refused) or _AFTER.match(text, event.end):
+    if (
+        _speculative_before(text, event, context, refused=refused)
+        or _AFTER.match(text, event.end)
+        or _AFTER_UNSPACED.match(text, event.end)
+    ):
         return "possible"
     return "actual"
 

@@ -216,9 +216,11 @@ def _cue_regex(cue: str) -> re.Pattern[str]:
     if body.endswith(r"(?:\S+ ){0,4}"):
         body = body[: -len(r"(?:\S+ ){0,4}")].rstrip(" ")
     # Word boundaries only where the cue itself starts/ends with a word character,
-    # so a cue like "'s injunction" can follow a name.
-    head = r"(?<![\w])" if body[:1].isalnum() else ""
-    return re.compile(head + body + r"(?![\w])")
+    # so a cue like "'s injunction" can follow a name; none for scripts written
+    # without spaces ("供應鏈風險" inside a Chinese sentence).
+    head = r"(?<![\w])" if body[:1].isalnum() and not ev.unspaced(body[:1]) else ""
+    tail = r"(?![\w])" if not ev.unspaced(body[-1:]) else ""
+    return re.compile(head + body + tail)
 
 
 def _stale_date(clause: str, before: int, published: datetime) -> bool:
@@ -414,34 +416,74 @@ def _subjects(spec: FactSpec, value: FactValueSpec, names: tuple[str, ...] = ())
     return value.subject or spec.subject or (names if value.events is None else ())
 
 
-@lru_cache(maxsize=256)
 def _storyline_names(storyline: Storyline) -> tuple[str, ...]:
     """What the storyline is about: its match subjects, else its actors."""
     groups = storyline.match.subjects or storyline.match.actors
     return tuple(p for g in groups for p in g.phrases)
 
 
+@dataclass(frozen=True, slots=True)
+class _ValuePlan:
+    """How one value is found: its event rules, the subjects one of which must be
+    named beside the event (one pattern for all), and its own cues."""
+
+    value: FactValueSpec
+    rules: tuple[_EventRule, ...]
+    subjects: re.Pattern[str] | None
+    cues: tuple[re.Pattern[str], ...]
+
+
+# Keyed by identity: hashing a whole frozen FactSpec on every item costs more than
+# the matching itself. The spec is kept in the entry, so its id is not reused.
+_PLAN_CACHE: dict[int, tuple[FactSpec, tuple[str, ...], tuple[_ValuePlan, ...]]] = {}
+
+
+def _plans(spec: FactSpec, names: tuple[str, ...]) -> tuple[_ValuePlan, ...]:
+    cached = _PLAN_CACHE.get(id(spec))
+    if cached is not None and cached[0] is spec and cached[1] == names:
+        return cached[2]
+    if len(_PLAN_CACHE) > 1024:
+        _PLAN_CACHE.clear()
+    plans = _make_plans(spec, names)
+    _PLAN_CACHE[id(spec)] = (spec, names, plans)
+    return plans
+
+
+def _make_plans(spec: FactSpec, names: tuple[str, ...]) -> tuple[_ValuePlan, ...]:
+    return tuple(
+        _ValuePlan(
+            value,
+            _rules(value) if spec.kind == "enum" else (),
+            _subjects_regex(_subjects(spec, value, names)),
+            tuple(_cue_regex(c) for c in value.cues),
+        )
+        for value in spec.values
+    )
+
+
+def _subjects_regex(subjects: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not subjects:
+        return None
+    return re.compile("|".join(f"(?:{_subject_regex(s).pattern})" for s in subjects))
+
+
 def _event_hit(
-    spec: FactSpec,
-    value: FactValueSpec,
+    plan: _ValuePlan,
     clause: _Clause,
     events: Sequence[ev.Event],
     published: datetime,
-    names: tuple[str, ...] = (),
 ) -> bool:
-    rules = _rules(value)
-    if not rules or clause.background:
+    if not plan.rules or not events or clause.background:
         return False
     if _stale_clause(clause.text, published):
         return False
-    named = _subjects(spec, value, names)
-    subjects = _subject_spans(clause.text, named)
+    spans = [m.span() for m in plan.subjects.finditer(clause.text)] if plan.subjects else []
     for event in events:
         if _RECAP_BEFORE.search(clause.text, 0, event.start):
             continue
-        if named and not any(_beside(span, event) for span in subjects):
+        if plan.subjects is not None and not any(_beside(span, event) for span in spans):
             continue  # the subject must be named beside the event, not by it
-        for rule in rules:
+        for rule in plan.rules:
             if (
                 event.kind in rule.kinds
                 and event.polarity == rule.polarity
@@ -454,11 +496,6 @@ def _event_hit(
 @lru_cache(maxsize=8192)
 def _stale_clause(text: str, published: datetime) -> bool:
     return _stale_date(text, len(text), published)
-
-
-@lru_cache(maxsize=8192)
-def _subject_spans(text: str, subjects: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
-    return tuple(m.span() for s in subjects for m in _subject_regex(s).finditer(text))
 
 
 @lru_cache(maxsize=4096)
@@ -500,17 +537,17 @@ def _extract(
         events = ev.find_events(clause.text, clause.before) if enum else ()
         stance = bool(_STANCE.search(clause.text))
         here: list[_Found] = []
-        for value in spec.values:
-            hit = _event_hit(spec, value, clause, events, published, names) if enum else False
+        for plan in _plans(spec, names):
+            hit = _event_hit(plan, clause, events, published)
             if not hit:
-                for cue in value.cues:
-                    m = _cue_regex(cue).search(clause.text)
+                for cue in plan.cues:
+                    m = cue.search(clause.text)
                     if m and _current(clause, m.start(), m.end(), published, enum=enum):
                         hit = True
                         break
             if not hit:
                 continue
-            name = value.value
+            name = plan.value.value
             if name in partials and _qualified(spec, clause):
                 # "access returns for vetted organisations" is a partial restoration
                 name = partials[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -309,13 +310,34 @@ class ChannelAddress:
 
     @classmethod
     def parse(cls, text: str) -> ChannelAddress:
-        platform, sep, channel = text.partition(":")
-        if not sep or not channel or platform not in ("console", "slack", "discord"):
+        """``slack:C0123ABCD``, ``discord:123456789012345678`` or ``console:NAME``.
+        Raises ``ValueError`` when the platform is unknown or the id cannot be
+        one of that platform's (a Slack id is C, G or D then capitals and
+        digits; a Discord id is a number), so a typo or markup such as
+        ``<!channel>`` is refused before anything is stored."""
+        platform, sep, channel = text.strip().partition(":")
+        if not sep or not channel or platform not in _CHANNEL_IDS:
             raise ValueError(
                 f"channel {text!r} must look like slack:CHANNEL_ID, "
                 "discord:CHANNEL_ID or console:NAME"
             )
+        pattern, expected = _CHANNEL_IDS[platform]
+        if not pattern.fullmatch(channel):
+            raise ValueError(f"{platform} channel id {channel!r} is not valid: {expected}")
         return cls(platform, channel)
+
+
+_CHANNEL_IDS = {
+    "slack": (
+        re.compile(r"[CGD][A-Z0-9]{0,31}"),
+        "expected the channel ID, like C0123ABCD (channel details → copy channel ID)",
+    ),
+    "discord": (
+        re.compile(r"[0-9]{1,20}"),
+        "expected the numeric channel ID (Developer Mode → Copy Channel ID)",
+    ),
+    "console": (re.compile(r"[\w.-]{1,80}"), "expected a short name of letters and digits"),
+}
 
 
 @dataclass(frozen=True, slots=True)

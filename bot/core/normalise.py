@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -113,20 +113,20 @@ def normalise(
     source: str,
     first_seen: datetime,
     future_slack: timedelta = FUTURE_SLACK,
+    key: str | None = None,
 ) -> Entry:
     """Normalise one parsed entry of feed ``feed_id`` (named ``source``),
-    first seen at ``first_seen`` (aware UTC)."""
-    title_text = raw.title[:MAX_HTML_READ]
-    title_text = html_to_text(title_text) if raw.title_is_html else clean_text(title_text)
-    title = truncate(single_line(title_text), MAX_TITLE)
+    first seen at ``first_seen`` (aware UTC). ``key``, when given, is the one
+    ``document_keys`` computed for it (within its document)."""
+    title = _title(raw)
     summary = truncate(html_to_text(raw.summary_html[:MAX_HTML_READ]), MAX_SUMMARY)
     url = _entry_url(raw.link)
-    guid = clean_text(raw.guid).strip() if raw.guid else ""
+    guid = _guid(raw)
     published_text = clean_text(raw.published_text).strip() if raw.published_text else None
     published, replaced = _publication_date(raw.published, first_seen, future_slack)
     return Entry(
         feed_id=feed_id,
-        key=_key(guid, url, title, published_text or ""),
+        key=key or _key(guid, url, title, published_text or ""),
         guid=guid or None,
         url=url,
         title=title,
@@ -139,22 +139,53 @@ def normalise(
     )
 
 
+def document_keys(raws: Sequence[RawEntry]) -> list[str]:
+    """The key of each of one document's entries, as ``normalise`` and then
+    ``keep_apart`` give them, without reading the summaries: a poll finds
+    most items already stored, and only the new ones need normalising."""
+    parts = []
+    for raw in raws:
+        guid, url = _guid(raw), _entry_url(raw.link)
+        if guid or url:
+            parts.append((guid, url, _key(guid, url, "", "")))
+        else:
+            text = clean_text(raw.published_text).strip() if raw.published_text else ""
+            parts.append((guid, url, _key(guid, url, _title(raw), text)))
+    shared = _shared_guids((guid, url) for guid, url, _ in parts)
+    return [_bounded(f"{guid} {url or ''}") if guid in shared else key for guid, url, key in parts]
+
+
 def keep_apart(entries: Sequence[Entry]) -> list[Entry]:
     """``entries`` (one document's), where items share a guid but have
     distinct links (a real feed reuses one guid for every item), each keyed
     by guid and link, so none is lost as a duplicate. Items with a unique
     guid keep the guid alone as their key."""
-    links: dict[str, set[str | None]] = {}
-    for entry in entries:
-        if entry.guid:
-            links.setdefault(entry.guid, set()).add(entry.url)
-    shared = {guid for guid, urls in links.items() if len(urls) > 1}
+    shared = _shared_guids((e.guid, e.url) for e in entries)
     if not shared:
         return list(entries)
     return [
         replace(e, key=_bounded(f"{e.guid} {e.url or ''}")) if e.guid in shared else e
         for e in entries
     ]
+
+
+def _shared_guids(pairs: Iterable[tuple[str | None, str | None]]) -> set[str]:
+    """The guids given to items with distinct links."""
+    links: dict[str, set[str | None]] = {}
+    for guid, url in pairs:
+        if guid:
+            links.setdefault(guid, set()).add(url)
+    return {guid for guid, urls in links.items() if len(urls) > 1}
+
+
+def _title(raw: RawEntry) -> str:
+    text = raw.title[:MAX_HTML_READ]
+    text = html_to_text(text) if raw.title_is_html else clean_text(text)
+    return truncate(single_line(text), MAX_TITLE)
+
+
+def _guid(raw: RawEntry) -> str:
+    return clean_text(raw.guid).strip() if raw.guid else ""
 
 
 def _bounded(key: str) -> str:

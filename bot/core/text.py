@@ -6,7 +6,8 @@
 * :data:`CONTROL` / :func:`strip_controls` — control characters, which have no
   business in anything shown to a person (tab and newline are kept);
 * :data:`UNWANTED` — those plus invisible characters that reorder or break
-  what is shown (bidi overrides and isolates, line/paragraph separators),
+  what is shown (bidi overrides and isolates, zero-width characters,
+  line/paragraph separators),
   noncharacters and lone surrogates: removed from feed text;
 * :data:`HUGE_CHARREF` — a numeric character reference too long to be a
   character (decoders raise on it).
@@ -31,8 +32,11 @@ _WORD_TOKEN = re.compile(r"\w+")
 #: C0 and C1 control characters and DEL; tab (\x09) and newline (\x0a) are kept.
 CONTROL_CHARACTERS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
 CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+# Zero-width characters (\u200b-\u200f, \u2060-\u2064, \ufeff, soft hyphen) too:
+# inside a word they make "Anth\u200bropic" miss every phrase that names it.
 UNWANTED = re.compile(
     f"[{CONTROL_CHARACTERS}\u202a-\u202e\u2066-\u2069\u2028\u2029"
+    "\u00ad\u200b-\u200f\u2060-\u2064\ufeff"
     "\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]"
 )
 HUGE_CHARREF = re.compile(r"&#(?:[xX]0*[0-9a-fA-F]{7,}|0*[0-9]{8,});?")

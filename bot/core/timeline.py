@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.core.decide import FactTracker
+from bot.core.fact_tracker import FactTracker
 from bot.core.models import Claim, FactSpec, FactView, Storyline
 
 

@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from bot.core.feed_input import is_metadata_address
 from bot.errors import ErrorCode, FetchError, UnsafeURLError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,7 +39,6 @@ MAX_URL_LENGTH = 8192
 
 _SHARED_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 # Characters an inet_aton-style numeric IPv4 spelling can use (decimal, octal, hex).
 _NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
 
@@ -63,7 +63,7 @@ def describe_address(ip: IPAddress) -> str | None:
             inner = describe_address(embedded)
             if inner is not None:
                 return f"an IPv6 form of {embedded}, {inner}"
-    if ip in _METADATA:
+    if is_metadata_address(ip):
         return "the cloud metadata address (link-local)"
     checks: tuple[tuple[bool, str], ...] = (
         (ip.is_unspecified, "an unspecified address"),
@@ -197,6 +197,10 @@ async def check_url(
         except ValueError:
             raise UnsafeURLError(f"{host} resolves to {text!r}, not an IP address") from None
         reason = describe_address(ip)
+        if is_metadata_address(ip):
+            # Never a feed, and the keys to the machine: refused even where
+            # private feeds are allowed.
+            raise _refuse(host, ip, "the cloud metadata address", literal=literal is not None)
         if reason is not None and not allow_private and str(ip) not in allow_addresses:
             raise _refuse(host, ip, reason, literal=literal is not None)
     return CheckedURL(url=parsed, host=host, port=port, addresses=addresses)

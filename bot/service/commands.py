@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.core.feed_input import clean_name, feed_url, redact_url
 from bot.core.models import (
     ChannelAddress,
     CommandReply,
@@ -46,6 +47,8 @@ class CommandStore(Protocol):
     async def add_feed(self, seed: FeedSeed, origin: str, now: datetime) -> tuple[Feed, bool]: ...
 
     async def remove_feed(self, ref: str) -> Feed | None: ...
+
+    async def feed_by_url(self, url: str) -> Feed | None: ...
 
     async def follow(
         self, address: ChannelAddress, storyline: str, now: datetime
@@ -190,7 +193,12 @@ class CommandService:
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
         """Fetch the URL once through the SSRF guard and parse it; store it only if
         it is a safe, working feed. Raises ``CommandError`` saying why not."""
-        url = url.strip().strip("<>")
+        try:
+            url = feed_url(url.strip().strip("<>"))
+        except ValueError as exc:
+            raise CommandError(f"Not added: {exc}.") from None
+        if name is not None and not clean_name(name):
+            raise CommandError("Not added: the name has no visible characters.")
         try:
             result = await self.fetcher.fetch(FetchRequest(url))
             if result.status != "ok":
@@ -198,8 +206,13 @@ class CommandService:
             parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
         except FeedError as exc:
             raise CommandError(f"Not added: {exc.message}") from None
+        existing = await self.store.feed_by_url(url)
+        if existing is not None:
+            raise CommandError(f"Already watching that feed as #{existing.id} {existing.name}.")
         feed, created = await self.store.add_feed(
-            FeedSeed(url, (name or parsed.title or url)[:200], self.default_interval),
+            FeedSeed(
+                url, clean_name(name or parsed.title or "") or url[:200], self.default_interval
+            ),
             origin,
             self.clock.now(),
         )
@@ -216,7 +229,10 @@ def format_feeds(feeds: Sequence[Feed]) -> str:
     lines = []
     for f in feeds:
         status = f.status if f.enabled else f"disabled ({f.error_code or 'by admin'})"
-        line = f"#{f.id} {f.name} — {status}, every {f.interval_seconds // 60} min — {f.url}"
+        line = (
+            f"#{f.id} {f.name} — {status}, every {f.interval_seconds // 60} min — "
+            f"{redact_url(f.url)}"
+        )
         if f.last_error:
             line += f"\n    last error ({f.failures} in a row): {f.last_error}"
         lines.append(line)

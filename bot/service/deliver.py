@@ -224,6 +224,9 @@ class Deliverer:
         return self.clock.now() + timedelta(seconds=wait)
 
     async def _retry(self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport) -> None:
+        log.warning(
+            "could not deliver to %s (%s: %s)", row.subscription.address, exc.code, exc.message
+        )
         if row.attempts + 1 >= MAX_ATTEMPTS:
             await self.store.mark_failed(row.id, f"{exc.code}: {exc.message}")
             report.failed += 1

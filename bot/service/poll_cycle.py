@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -19,8 +19,8 @@ from bot.audit import AuditLog
 from bot.core import dedupe
 from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide
 from bot.core.match import Matcher
-from bot.core.models import Entry, Feed, Storyline, Subscription
-from bot.core.normalise import keep_apart, normalise
+from bot.core.models import Entry, Feed, RawEntry, Storyline, Subscription
+from bot.core.normalise import MAX_HTML_READ, document_keys, normalise
 from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
 from bot.feeds.parse_pool import ParsePool
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
@@ -33,6 +33,26 @@ BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(days=1)
 MAX_FAILURES = 11
 REDIRECTS_TO_ADOPT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """An item as parsed, with its key: normalised only if it is not stored yet
+    (in a poll most items are, and reading their HTML again is wasted)."""
+
+    feed: Feed
+    raw: RawEntry
+    key: str
+    first_seen: datetime
+
+    def entry(self) -> Entry:
+        return normalise(
+            self.raw,
+            feed_id=self.feed.id,
+            source=self.feed.name,
+            first_seen=self.first_seen,
+            key=self.key,
+        )
 
 
 @dataclass(slots=True)
@@ -96,6 +116,8 @@ class PollStore(Protocol):
     ) -> list[Subscription]: ...
 
     async def recent_entries(self, since: datetime, limit: int = 2000) -> list[Entry]: ...
+
+    async def entries_at_urls(self, urls: Collection[str]) -> list[Entry]: ...
 
     async def record_cycle(
         self, decision: Decision, updates: Sequence[FeedUpdate], now: datetime
@@ -172,7 +194,7 @@ class Poller:
         outcomes = await asyncio.gather(*(self._fetch_and_parse(f) for f in feeds))
         now = self.clock.now()
         updates: list[FeedUpdate] = []
-        entries: list[Entry] = []
+        parsed: list[_Parsed] = []
         backlog: set[int] = set()
         audit: list[dict[str, Any]] = []
         for feed, outcome in zip(feeds, outcomes, strict=True):
@@ -192,19 +214,19 @@ class Poller:
                 self._problem(feed, update, "gone", update.last_error or "", report, audit)
                 updates.append(update)
                 continue
-            entries.extend(new)
+            parsed.extend(new)
             if not feed.backlog_done:
                 backlog.add(feed.id)
             updates.append(self._success(feed, result, now))
 
         decision = None
-        if entries or (last and caps.capped):
+        if parsed or (last and caps.capped):
             # Deciding reads the stored items, fact states and recent items that
             # recording changes: two instances doing it at once would both post
             # one item or announce one change. So "not stored yet" is asked
             # under the lock too, never before it.
             async with self.store.decision_lock():
-                entries = await self._unseen(entries) if entries else []
+                entries = [p.entry() for p in await self._unseen(parsed)] if parsed else []
                 if entries or (last and caps.capped):
                     decision = await self._decide(entries, frozenset(backlog), caps, last)
                     counts = await self.store.record_cycle(decision, updates, now)
@@ -230,7 +252,7 @@ class Poller:
                 )
         return report
 
-    async def _fetch_and_parse(self, feed: Feed) -> tuple[FetchResult, list[Entry]] | FeedError:
+    async def _fetch_and_parse(self, feed: Feed) -> tuple[FetchResult, list[_Parsed]] | FeedError:
         request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
         try:
             async with self._limit:
@@ -247,21 +269,23 @@ class Poller:
         except FeedError as exc:
             return exc
         first_seen = self.clock.now()
-        entries = []
-        for raw in parsed.entries:
-            entries.append(normalise(raw, feed_id=feed.id, source=feed.name, first_seen=first_seen))
-        entries = keep_apart(entries)
+        raws = parsed.entries
+        items = [
+            # Only what normalise reads is kept until the commit.
+            _Parsed(feed, _bounded(raw), key, first_seen)
+            for raw, key in zip(raws, document_keys(raws), strict=True)
+        ]
         # The body is no longer needed: do not hold every body until the commit.
-        return replace(result, body=b""), entries
+        return replace(result, body=b""), items
 
-    async def _unseen(self, entries: list[Entry]) -> list[Entry]:
-        """The entries not stored yet, each (feed, key) once: one look-up for
+    async def _unseen(self, items: list[_Parsed]) -> list[_Parsed]:
+        """The items not stored yet, each (feed, key) once: one look-up for
         the whole cycle, not one round trip per feed."""
-        unique: dict[tuple[int, str], Entry] = {}
-        for e in entries:
-            unique.setdefault((e.feed_id, e.key), e)
+        unique: dict[tuple[int, str], _Parsed] = {}
+        for item in items:
+            unique.setdefault((item.feed.id, item.key), item)
         known = await self.store.known_item_keys(list(unique))
-        return [e for k, e in unique.items() if k not in known]
+        return [item for k, item in unique.items() if k not in known]
 
     async def _decide(
         self, entries: list[Entry], backlog: frozenset[int], caps: ThreadCaps, last: bool
@@ -271,7 +295,7 @@ class Poller:
         recent: list[Entry] = []
         if entries:  # none when the last batch only posts the cycle's summaries
             earliest = min(e.published for e in entries)
-            recent = await self.store.recent_entries(earliest - dedupe.DEFAULT_WINDOW)
+            recent = await self._recent(entries, earliest - dedupe.DEFAULT_WINDOW)
         # Deciding is pure CPU work (a flood takes seconds): in a worker thread, so
         # the event loop keeps serving chat commands and other feeds meanwhile.
         # One decision at a time holds the decision lock, so the matcher's memo
@@ -291,6 +315,15 @@ class Poller:
             capped_so_far=caps.capped,
             summarise=last,
         )
+
+    async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:
+        """Stored matched items a new entry may repeat: those of the dedupe
+        window, and older ones at the same canonical URL (re-publications)."""
+        recent = await self.store.recent_entries(since)
+        known = {(e.feed_id, e.key) for e in recent}
+        older = await self.store.entries_at_urls([e.url for e in entries if e.url])
+        extra = [e for e in older if (e.feed_id, e.key) not in known]
+        return sorted(extra, key=lambda e: e.published) + recent
 
     # --- feed bookkeeping ------------------------------------------------------------------
 
@@ -379,3 +412,12 @@ class Poller:
             last_error="the server says the feed is gone (HTTP 410)",
             enabled=False,
         )
+
+
+def _bounded(raw: RawEntry) -> RawEntry:
+    """``raw`` without the HTML normalise would not read."""
+    if len(raw.summary_html) <= MAX_HTML_READ and len(raw.title) <= MAX_HTML_READ:
+        return raw
+    return replace(
+        raw, summary_html=raw.summary_html[:MAX_HTML_READ], title=raw.title[:MAX_HTML_READ]
+    )

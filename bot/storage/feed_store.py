@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,12 +17,24 @@ from bot.core.models import (
 )
 from bot.errors import ErrorCode
 from bot.storage import tables as t
-from bot.storage.base import Part
+from bot.storage.base import KEYS_PER_QUERY, Part
 from bot.storage.records import (
     FeedUpdate,
     feed_from_row,
     plain_text,
 )
+
+_FEEDS_FILE = "feeds_file"
+# Rows of a multi-row insert of new feeds (14 columns each: well under SQLite's 32,766 variables).
+SEEDS_PER_INSERT = 50
+
+
+def seeds_digest(seeds: Sequence[FeedSeed]) -> str:
+    """The sha256 of what a sync of ``seeds`` writes (URLs, names, intervals, tags)."""
+    text = json.dumps(
+        [[s.url, s.name, s.interval_seconds, list(s.tags)] for s in seeds], ensure_ascii=False
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class FeedRecords(Part):
@@ -32,30 +46,57 @@ class FeedRecords(Part):
         not re-added. Returns how many feeds were added."""
         if not seeds:
             return 0
+        digest = seeds_digest(seeds)
         async with self.engine.begin() as conn:
+            synced = await conn.scalar(
+                select(t.config_sync.c.digest).where(t.config_sync.c.name == _FEEDS_FILE)
+            )
+            if synced == digest:
+                # Unchanged since the last sync: with thousands of feeds, re-syncing
+                # would cost every command seconds.
+                return 0
+            await conn.execute(
+                self._insert(t.config_sync)
+                .values(name=_FEEDS_FILE, digest=digest, synced_at=now)
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"digest": digest, "synced_at": now}
+                )
+            )
             urls = [s.url for s in seeds]
             known: dict[str, Any] = {}
-            for found in await conn.execute(
-                select(t.feeds.c.id, t.feeds.c.url, t.feeds.c.seed_url, t.feeds.c.origin).where(
-                    or_(t.feeds.c.url.in_(urls), t.feeds.c.seed_url.in_(urls))
-                )
-            ):
-                # A feed that moved (permanent redirect) is still the file's entry.
-                known[found.url] = found
-                if found.seed_url:
-                    known[found.seed_url] = found
+            for i in range(0, len(urls), KEYS_PER_QUERY // 2):
+                chunk = urls[i : i + KEYS_PER_QUERY // 2]
+                for found in await conn.execute(
+                    select(
+                        t.feeds.c.id,
+                        t.feeds.c.url,
+                        t.feeds.c.seed_url,
+                        t.feeds.c.origin,
+                        t.feeds.c.name,
+                        t.feeds.c.interval_seconds,
+                        t.feeds.c.tags,
+                    ).where(or_(t.feeds.c.url.in_(chunk), t.feeds.c.seed_url.in_(chunk)))
+                ):
+                    # A feed that moved (permanent redirect) is still the file's entry.
+                    known[found.url] = found
+                    if found.seed_url:
+                        known[found.seed_url] = found
+            new = [self._new_feed(s, "file", now) for s in seeds if s.url not in known]
             added = 0
+            for i in range(0, len(new), SEEDS_PER_INSERT):
+                # Instances starting together may add the same file feed at once.
+                result = await conn.execute(
+                    self._insert(t.feeds)
+                    .values(new[i : i + SEEDS_PER_INSERT])
+                    .on_conflict_do_nothing(index_elements=["url"])
+                )
+                added += max(result.rowcount, 0)
             for seed in seeds:
                 row = known.get(seed.url)
-                if row is None:
-                    # Instances starting together may add the same file feed at once.
-                    result = await conn.execute(
-                        self._insert(t.feeds)
-                        .values(**self._new_feed(seed, "file", now))
-                        .on_conflict_do_nothing(index_elements=["url"])
-                    )
-                    added += result.rowcount
-                elif row.origin == "file":
+                if row is None or row.origin != "file":
+                    continue
+                wanted = (seed.name, seed.interval_seconds, list(seed.tags))
+                if (row.name, row.interval_seconds, list(row.tags or ())) != wanted:
                     await conn.execute(
                         update(t.feeds)
                         .where(t.feeds.c.id == row.id)
@@ -85,6 +126,21 @@ class FeedRecords(Part):
             "created_at": now,
         }
 
+    async def feed_by_url(self, url: str) -> Feed | None:
+        """The feed (not removed) at ``url``, or the one first added as ``url``."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(t.feeds)
+                    .where(
+                        or_(t.feeds.c.url == url, t.feeds.c.seed_url == url),
+                        t.feeds.c.removed.is_(False),
+                    )
+                    .limit(1)
+                )
+            ).one_or_none()
+            return feed_from_row(row) if row is not None else None
+
     async def add_feed(self, seed: FeedSeed, origin: str, now: datetime) -> tuple[Feed, bool]:
         """Add a feed (or bring back a removed one). Returns (feed, created)."""
         async with self.engine.begin() as conn:
@@ -96,8 +152,18 @@ class FeedRecords(Part):
             if row is None:
                 await conn.execute(t.feeds.insert().values(**self._new_feed(seed, origin, now)))
             else:
+                # Brought back: a fresh start, not the removed feed's state.
                 values = self._new_feed(seed, origin, now)
                 values.pop("created_at")
+                values.update(
+                    error_code=None,
+                    last_error=None,
+                    lease_owner=None,
+                    lease_until=None,
+                    etag=None,
+                    last_modified=None,
+                    body_hash=None,
+                )
                 await conn.execute(update(t.feeds).where(t.feeds.c.id == row.id).values(**values))
             row = (await conn.execute(select(t.feeds).where(t.feeds.c.url == seed.url))).one()
             return feed_from_row(row), True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,20 @@ class ItemRecords(Part):
         )
         async with self.engine.connect() as conn:
             return [entry_from_row(r) for r in await conn.execute(stmt)][::-1]
+
+    async def entries_at_urls(self, urls: Collection[str]) -> list[Entry]:
+        """Matched items, of any age, whose canonical URL is one of ``urls`` (so an
+        article re-published under a new guid is recognised, see dedupe)."""
+        wanted = sorted({u for u in urls if u})
+        found: list[Entry] = []
+        async with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                stmt = select(t.items).where(
+                    t.items.c.url.in_(wanted[start : start + 500]),
+                    t.items.c.id.in_(select(t.matches.c.item_id)),
+                )
+                found.extend(entry_from_row(r) for r in await conn.execute(stmt))
+        return found
 
     async def entries_since(self, since: datetime, limit: int = 50_000) -> list[Entry]:
         """Every stored item published since ``since``, oldest first (at most

@@ -40,6 +40,7 @@ class Store:
         self.add_feed = feeds.add_feed
         self.remove_feed = feeds.remove_feed
         self.feeds = feeds.feeds
+        self.feed_by_url = feeds.feed_by_url
         self.claim_feeds = feeds.claim_feeds
         self.next_poll_due = feeds.next_poll_due
         self.release_feeds = feeds.release_feeds
@@ -48,6 +49,7 @@ class Store:
         # items, claims, fact states
         self.known_item_keys = items.known_item_keys
         self.recent_entries = items.recent_entries
+        self.entries_at_urls = items.entries_at_urls
         self.entries_since = items.entries_since
         self.claims = items.claims
         self.fact_states = items.fact_states

@@ -208,3 +208,13 @@ Index(
     outbox.c.topic,
     unique=True,
 )
+
+# What configuration file was last synced into the database (its content's
+# sha256), so an unchanged feeds.yaml is not re-synced by every command.
+config_sync = Table(
+    "config_sync",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("synced_at", UTC, nullable=False),
+)

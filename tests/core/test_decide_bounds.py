@@ -11,8 +11,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.decide import Decision, FactTracker, decide
+from bot.core.decide import Decision, decide
 from bot.core.dedupe import StoryIndex, find_duplicate
+from bot.core.fact_tracker import FactTracker
 from bot.core.facts import resolve
 from bot.core.match import Matcher
 from bot.core.models import (

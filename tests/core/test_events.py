@@ -139,3 +139,27 @@ def test_weighing_threatens_only_an_act_and_denying_an_allegation_is_no_ruling()
 def test_an_ending_stops_only_the_noun_it_follows() -> None:
     assert "lift" in actual("first ai 'blackout' on security grounds ends")
     assert "lift" not in actual("talks over the directive that took fable 5 offline ended")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("il garante della privacy blocca chatgpt in italia", "block"),
+        ("chatgpt di nuovo disponibile in italia", "restore"),
+        ("un juge fédéral stoppe l'étiquette du pentagone", "block"),
+        ("italia prohíbe temporalmente chatgpt", "bar"),
+        ("五角大廈首次把美國科企列為「供應鏈風險」", "designate"),
+    ],
+)
+def test_common_forms_in_other_languages(text: str, kind: str) -> None:
+    assert kind in actual(text)
+
+
+def test_threats_and_plans_in_other_languages_are_only_possible() -> None:
+    assert ("designate", "affirmed", "possible") in kinds(
+        "五角大樓威脅把anthropic列為「供應鏈風險」"
+    )
+    assert ("designate", "affirmed", "possible") in kinds(
+        "ヘグセス長官、アンソロピックを「サプライチェーンリスク」に指定するよう指示"
+    )
+    assert ("block", "affirmed", "possible") in kinds("il garante potrebbe bloccare chatgpt")

@@ -128,9 +128,14 @@ def test_an_unknown_event_or_partial_is_a_clear_error(tmp_path: Path) -> None:
         load_storyline(path)
 
 
-def test_files_in_the_old_format_load_unchanged() -> None:
-    legion = load_storyline(REPO / "storylines" / "legion-lawsuit.yaml")
-    status = legion.fact("case_status")
+def test_files_in_the_old_format_load_unchanged(tmp_path: Path) -> None:
+    path = _with_fact_values(
+        tmp_path,
+        "      - {value: grounded, label: Grounded, cues: [grounded]}\n"
+        "      - {value: cleared, label: Cleared, cues: [cleared]}\n",
+    )
+    status = load_storyline(path).fact("status")
+    assert [v.cues for v in status.values] == [("grounded",), ("cleared",)]
     assert all(v.events is None and v.partial_of is None for v in status.values)
 
 

@@ -13,7 +13,7 @@ import feedparser_rs
 import pytest
 
 from bot.core.models import Entry, Reply
-from bot.core.normalise import keep_apart, normalise
+from bot.core.normalise import document_keys, keep_apart, normalise
 from bot.errors import ParseError
 from bot.feeds.parse import FeedparserParser
 from bot.feeds.parse_fast import FastFeedParser
@@ -71,6 +71,13 @@ def test_both_parsers_give_every_item_the_same_key(name: str) -> None:
     slow = [e.key for e in read(FeedparserParser(), name)]
     assert fast == slow
     assert len(set(fast)) == len(fast)  # and no item lost as a duplicate
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_keys_known_before_normalising_are_the_keys_normalising_gives(name: str) -> None:
+    """The poll cycle keys items before normalising (only new ones are)."""
+    raws = FastFeedParser().parse((DATA / name).read_bytes(), expected(name)["headers"]).entries
+    assert document_keys(raws) == [e.key for e in read(FastFeedParser(), name)]
 
 
 def test_a_date_that_cannot_be_read_is_flagged_and_kept_as_text() -> None:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.normalise import keep_apart, normalise
+from bot.core.normalise import document_keys, keep_apart, normalise
 from bot.errors import ParseError
 from bot.feeds import parse as parse_module
 from bot.feeds.parse import FeedparserParser, feed_urljoin
@@ -65,12 +65,14 @@ def keys(p: FeedParser, body: bytes) -> list[str] | str:
     except ParseError as error:
         return f"ParseError({error.code})"
     seen = datetime(2026, 1, 1, tzinfo=UTC)
-    return [
+    keys = [
         e.key
         for e in keep_apart(
             [normalise(r, feed_id=1, source="s", first_seen=seen) for r in feed.entries]
         )
     ]
+    assert document_keys(feed.entries) == keys  # as the poll cycle keys them
+    return keys
 
 
 @pytest.mark.slow
