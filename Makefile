@@ -3,6 +3,9 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist): most tests wait on sockets and subprocesses, so even
+# two cores keep four busy. WORKERS=0 runs in one process.
+WORKERS ?= 4
 
 .PHONY: run once test test-all lint types eval bench clean
 
@@ -32,9 +35,14 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy bot
 
-## test: lint, types and the test suite (PostgreSQL tests run when THREADLINE_TEST_POSTGRES_URL is set)
+## test: lint, types and the fast suite, the one to run all day (PostgreSQL tests run
+## when THREADLINE_TEST_POSTGRES_URL is set)
 test: lint types
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) -m "not slow and not faults"
+
+## test-all: lint, types and every suite, slow and fault tests included (what CI runs)
+test-all: lint types
+	$(BIN)/pytest -n $(WORKERS)
 
 ## eval: accuracy on the labelled corpus (needs ../shared/corpus)
 eval: $(STAMP)

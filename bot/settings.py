@@ -6,6 +6,7 @@ variable. Chat tokens are ``SecretStr`` so they never reach a log or a repr.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -88,9 +89,13 @@ class Settings(BaseSettings):
         if value is not None:
             if value.is_dir():
                 raise ValueError(f"{value} is a directory; give a file path for the JSON lines")
+            if value.exists() and not os.access(value, os.W_OK):
+                raise ValueError(f"{value} is not writable")
             folder = next((p for p in value.parents if p.exists()), None)
             if folder is not None and not folder.is_dir():
                 raise ValueError(f"{folder} is not a directory")
+            if folder is not None and not value.exists() and not os.access(folder, os.W_OK):
+                raise ValueError(f"cannot create {value}: {folder} is not writable")
         return value
 
     @field_validator("admins", mode="before")

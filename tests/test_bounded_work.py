@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,10 @@ import yaml
 
 from tests.conftest import REPO
 from tests.support.cli import start
+from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 ISSUE_PATTERN = r"(?P<value>(a+)+)b"  # the issue's example: re never returns on 40 "a"
 RUNAWAY_PATTERN = r"(?P<value>(a|aa)+)b"  # one the regex engine cannot shortcut either
 HOSTILE_ITEM = {
@@ -26,14 +26,14 @@ HOSTILE_ITEM = {
     "link": "https://news.example.com/fable/aaaa",
     "title": "Anthropic keeps Claude Fable 5 suspended under export directive " + "a" * 40,
     "summary": "a" * 40,
-    "published": NOW - timedelta(hours=6),
+    "published": ago(hours=6),
 }
 LATER_ITEM = {
     "guid": "later-1",
     "link": "https://news.example.com/fable/later",
     "title": "Commerce Department reviews the Claude Fable 5 export directive",
     "summary": "Officials met Anthropic over the directive that took Fable 5 offline.",
-    "published": NOW - timedelta(hours=1),
+    "published": ago(hours=1),
 }
 
 
@@ -66,7 +66,7 @@ async def server() -> AsyncIterator[FeedServer]:
 
 def cli_flags(tmp_path: Path, server: FeedServer, storylines: Path) -> list[str]:
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - url: {server.url('/fable.xml')}\n    name: Fable desk\n")
+    write_feeds(feeds, [(server.url("/fable.xml"), "Fable desk")])
     return [
         "--feeds",
         str(feeds),
@@ -127,7 +127,7 @@ def flood(count: int) -> list[dict[str, Any]]:
             "link": f"https://news.example.com/fable/flood-{i}",
             "title": f"Claude Fable 5 export directive: Anthropic customer report number {i}",
             "summary": f"Customer {i} describes life without Fable 5 under the directive.",
-            "published": NOW - timedelta(minutes=100 - i),
+            "published": ago(minutes=100 - i),
         }
         for i in range(count)
     ]

@@ -168,3 +168,18 @@ async def test_audit_log_that_is_a_directory_is_refused_before_any_poll(
     )  # fmt: skip
     assert_one_clear_line(code, err, "THREADLINE_AUDIT_LOG", str(audit), "directory")
     assert not (tmp_path / "db.sqlite").exists()
+
+
+async def test_audit_log_that_cannot_be_written_is_refused_before_any_poll(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    with read_only(audit):
+        code, _out, err = await threadline(
+            "run", "--once", "--feeds", str(_feeds(tmp_path)), "--storylines", STORYLINES,
+            "--database", f"sqlite:///{tmp_path}/db.sqlite", "--audit-log", str(audit),
+            env=env,
+        )  # fmt: skip
+    assert_one_clear_line(code, err, "THREADLINE_AUDIT_LOG", str(audit), "not writable")
+    assert not (tmp_path / "db.sqlite").exists()

@@ -4,7 +4,6 @@ subprocess, SQLite and PostgreSQL, the console platform and the audit log."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,9 @@ import pytest
 from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.cli import threadline
+from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, atom, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 FABLE_ITEMS: list[dict[str, Any]] = [
     {
@@ -24,7 +23,7 @@ FABLE_ITEMS: list[dict[str, Any]] = [
         "title": "Anthropic disables Claude Fable 5 and Mythos 5 after US export-control directive",
         "summary": "<p>Anthropic said it <b>suspended</b> access to Fable 5 for all customers "
         "to comply with a Commerce Department directive.</p>",
-        "published": NOW - timedelta(days=3),
+        "published": ago(days=3),
     },
     {
         "guid": None,  # no guid: the link is the key
@@ -41,7 +40,7 @@ DOD_ITEMS: list[dict[str, Any]] = [
         "title": "Judge blocks Pentagon's supply-chain risk designation of Anthropic",
         "summary": "A federal judge granted Anthropic a preliminary injunction against the "
         "Department of War's designation.",
-        "published": NOW - timedelta(days=2),
+        "published": ago(days=2),
     },
 ]
 NEW_FABLE_ITEM = {
@@ -50,7 +49,7 @@ NEW_FABLE_ITEM = {
     "title": "Anthropic and Commerce officials meet over Claude Fable 5 suspension",
     "summary": "Talks over the export-control directive that took Fable 5 offline ended "
     "without a change, people familiar said.",
-    "published": NOW - timedelta(hours=5),
+    "published": ago(hours=5),
 }
 
 
@@ -70,14 +69,11 @@ async def server() -> Any:
     await srv.close()
 
 
-def write_feeds(tmp_path: Path, server: FeedServer) -> Path:
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(
-        "feeds:\n"
-        f"  - url: {server.url('/fable.xml')}\n    name: Fable desk\n"
-        f"  - url: {server.url('/dod.atom')}\n    name: Court desk\n"
+def both_feeds(tmp_path: Path, server: FeedServer) -> Path:
+    return write_feeds(
+        tmp_path / "feeds.yaml",
+        [(server.url("/fable.xml"), "Fable desk"), (server.url("/dod.atom"), "Court desk")],
     )
-    return feeds
 
 
 async def test_run_once_backlog_then_conditional_get_then_one_new_reply(
@@ -90,7 +86,7 @@ async def test_run_once_backlog_then_conditional_get_then_one_new_reply(
         "--once",
         "--no-seeded-history",
         "--feeds",
-        str(write_feeds(tmp_path, server)),
+        str(both_feeds(tmp_path, server)),
         "--storylines",
         str(REPO / "storylines"),
         "--database",
@@ -144,7 +140,7 @@ async def test_loopback_feeds_are_refused_by_default(
     sqlite_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
 ) -> None:
     del env["THREADLINE_ALLOW_PRIVATE_FEEDS"]
-    feeds = write_feeds(tmp_path, server)
+    feeds = both_feeds(tmp_path, server)
     common = [
         "--feeds",
         str(feeds),
@@ -202,7 +198,7 @@ async def test_threadline_max_feed_bytes_also_raises_the_parser_limit(
         b"<item>", b"<!-- " + b"x" * (6 * 1024 * 1024) + b" --><item>", 1
     )
     server.set("/fable.xml", padded)
-    common = ["--feeds", str(write_feeds(tmp_path, server)), "--database", sqlite_url]
+    common = ["--feeds", str(both_feeds(tmp_path, server)), "--database", sqlite_url]
     common += ["--storylines", str(REPO / "storylines")]
     env["THREADLINE_MAX_FEED_BYTES"] = str(8 * 1024 * 1024)
     code, _out, err = await threadline("run", "--once", "--no-seeded-history", *common, env=env)

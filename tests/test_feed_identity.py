@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,10 @@ from bot.settings import load_settings
 from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.cli import threadline
+from tests.support.clock import T0, ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 ADMIN = Invoker("UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
 TITLE = "Judge blocks Pentagon's supply-chain risk designation of Anthropic"
 
@@ -33,7 +33,7 @@ def item(guid: str, link: str, title: str, days_ago: float) -> dict[str, object]
         "link": link,
         "title": title,
         "summary": "",
-        "published": NOW - timedelta(days=days_ago),
+        "published": ago(days=days_ago),
     }
 
 
@@ -49,7 +49,7 @@ async def server() -> AsyncIterator[FeedServer]:
 @pytest.fixture
 async def app(tmp_path: Path, server: FeedServer) -> AsyncIterator[tuple[Threadline, io.StringIO]]:
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - url: {server.url('/x.xml')}\n    name: Court desk\n")
+    write_feeds(feeds, [(server.url("/x.xml"), "Court desk")])
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         feeds_file=feeds,
@@ -132,9 +132,9 @@ def test_zero_width_characters_inside_a_title_do_not_defeat_matching() -> None:
         link="https://court.example/z",
         title="Judge blocks Penta\u200bgon's supply-chain risk designation of Anthro\u2060pic",
         summary_html="",
-        published=NOW,
+        published=T0,
     )
-    entry = normalise(raw, feed_id=1, source="Desk", first_seen=NOW)
+    entry = normalise(raw, feed_id=1, source="Desk", first_seen=T0)
     assert entry.title == TITLE
     matcher = Matcher(load_storylines(REPO / "storylines"))
     assert "dod-dispute" in {r.storyline for r in matcher.match(entry) if r.matched}
@@ -154,7 +154,7 @@ async def test_feeds_list_never_prints_a_stored_password(
     store = Store(make_engine(url))
     await upgrade(store.engine)
     # As an older version could store it, before user:pass@ was refused.
-    await store.add_feed(FeedSeed("http://editor:hunter2@news.example/rss", "Old", 600), "cli", NOW)
+    await store.add_feed(FeedSeed("http://editor:hunter2@news.example/rss", "Old", 600), "cli", T0)
     await store.close()
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds: []\n")

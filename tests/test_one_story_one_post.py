@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build
 from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def item(guid: str, link: str, title: str, hours_ago: float) -> dict[str, object]:
@@ -21,7 +20,7 @@ def item(guid: str, link: str, title: str, hours_ago: float) -> dict[str, object
         "link": link,
         "title": title,
         "summary": "",
-        "published": NOW - timedelta(hours=hours_ago),
+        "published": ago(hours=hours_ago),
     }
 
 
@@ -31,12 +30,8 @@ async def test_three_outlets_one_event_one_reply(tmp_path: Path) -> None:
     try:
         for name in ("a", "b", "c"):
             srv.set(f"/{name}.xml", rss([]))
-        feeds = tmp_path / "feeds.yaml"
-        feeds.write_text(
-            "feeds:\n"
-            + "".join(
-                f"  - url: {srv.url(f'/{n}.xml')}\n    name: Outlet {n.upper()}\n" for n in "abc"
-            )
+        feeds = write_feeds(
+            tmp_path / "feeds.yaml", [(srv.url(f"/{n}.xml"), f"Outlet {n.upper()}") for n in "abc"]
         )
         settings = load_settings(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",

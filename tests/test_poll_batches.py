@@ -4,16 +4,15 @@ as they would in one batch (they resolve by publication time, not batch order)."
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build
 from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 async def test_batches_store_everything_and_decide_facts_as_one_batch(tmp_path: Path) -> None:
@@ -31,7 +30,7 @@ async def test_batches_store_everything_and_decide_facts_as_one_batch(tmp_path: 
                             "link": f"https://{name}.example/{n}",
                             "title": f"Unrelated local news {name} number {n}",
                             "summary": "",
-                            "published": NOW - timedelta(hours=i * 10 + n),
+                            "published": ago(hours=i * 10 + n),
                         }
                         for n in range(3)
                     ]
@@ -47,7 +46,7 @@ async def test_batches_store_everything_and_decide_facts_as_one_batch(tmp_path: 
                         "link": "https://f0.example/restored",
                         "title": "Anthropic restores Claude Fable 5 for all customers worldwide",
                         "summary": "Fable 5 is available again after export controls were lifted.",
-                        "published": NOW - timedelta(hours=1),
+                        "published": ago(hours=1),
                     }
                 ]
             ),
@@ -61,15 +60,13 @@ async def test_batches_store_everything_and_decide_facts_as_one_batch(tmp_path: 
                         "link": "https://f4.example/suspended",
                         "title": "Anthropic disables Claude Fable 5 after export-control directive",
                         "summary": "Anthropic suspended access to Fable 5 for every customer.",
-                        "published": NOW - timedelta(days=3),
+                        "published": ago(days=3),
                     }
                 ]
             ),
         )
-        feeds = tmp_path / "feeds.yaml"
-        feeds.write_text(
-            "feeds:\n"
-            + "".join(f"  - url: {srv.url(f'/{n}.xml')}\n    name: Outlet {n}\n" for n in names)
+        feeds = write_feeds(
+            tmp_path / "feeds.yaml", [(srv.url(f"/{n}.xml"), f"Outlet {n}") for n in names]
         )
         outcomes = []
         for batch in (2, 250):

@@ -23,18 +23,11 @@ from bot.schedule import CLAIM_AT_MOST, IDLE_MIN, RECHECK, RETRY, PollLoop, Sche
 from bot.service.poll_cycle import CycleReport
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.clock import FakeClock
 from tests.support.feedserver import FeedServer, rss
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ADMIN = Invoker("UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = T0
-
-    def now(self) -> datetime:
-        return self.t
 
 
 class FakeAlarm:
@@ -133,7 +126,7 @@ async def running(feeds: FakeFeeds) -> AsyncIterator[Running]:
 
 @pytest.fixture
 def feeds() -> FakeFeeds:
-    return FakeFeeds(FakeClock())
+    return FakeFeeds(FakeClock(T0))
 
 
 async def test_a_due_feed_is_polled_once_then_the_loop_sleeps_until_it_is_due_again(
@@ -289,7 +282,7 @@ async def test_a_feed_added_from_chat_is_polled_at_once_by_the_running_loop(
         storylines_dir=REPO / "storylines",
         allow_private_feeds=True,
     )
-    clock = FakeClock()
+    clock = FakeClock(T0)
     app = await build(settings, clock=clock, platforms={"slack": ConsolePlatform(io.StringIO())})
     await app.start()
     alarm = FakeAlarm(clock)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.support.cli import threadline
+from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
 STORYLINE = """\
@@ -41,7 +42,6 @@ facts:
         cues: [cleared, ban lifted]
 """
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 ITEMS = [
     ("1", "Transport ministry grounds the Kestrel X", "The drone is grounded.", 3),
     ("2", "Judge's order stops the ministry enforcing the Kestrel X ban", "", 2),
@@ -64,7 +64,7 @@ def corpus(tmp_path: Path) -> Path:
             "id": f"it-{guid}",
             "source_domain": "news.example",
             "url": f"https://news.example/{guid}",
-            "published": (NOW - timedelta(days=days)).isoformat(),
+            "published": ago(days=days).resolve().isoformat(),
             "title": title,
             "summary": summary,
         }
@@ -128,14 +128,14 @@ async def test_try_over_stored_items(tmp_path: Path, env: dict[str, str]) -> Non
                         "link": f"https://news.example/{guid}",
                         "title": title,
                         "summary": summary,
-                        "published": NOW - timedelta(days=days),
+                        "published": ago(days=days),
                     }
                     for guid, title, summary, days in ITEMS
                 ]
             ),
         )
         feeds = tmp_path / "feeds.yaml"
-        feeds.write_text(f"feeds:\n  - url: {server.url('/feed.xml')}\n    name: News\n")
+        write_feeds(feeds, [(server.url("/feed.xml"), "News")])
         common = ["--feeds", str(feeds), "--database", f"sqlite+aiosqlite:///{tmp_path}/t.db"]
         code, _, err = await threadline("run", "--once", *common, env=env)
         assert code == 0, err

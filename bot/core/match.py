@@ -88,8 +88,8 @@ ROLE_CAP: dict[Role, float] = {
     "subject": 45.0,
 }
 SUMMARY_FACTOR = 0.6
-#: A storyline scoring this much below the best match, without naming its
-#: subject, gives the item to the closer storyline.
+#: A storyline scoring this much below the best match, without its subject in
+#: the title, gives the item to the closer storyline.
 CLOSER_MARGIN = 25.0
 #: rapidfuzz ratio (0–100) a word needs to count as a misspelling of a term.
 FUZZY_CUTOFF = 88.0

@@ -10,6 +10,7 @@ what is wrong. Anything it does not recognise keeps the driver's first line.
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -54,6 +55,19 @@ def check_sqlite_path(url: str) -> None:
             f"{VARIABLE}: cannot create the folder {path.parent} for the database: "
             f"{exc.strerror or exc}"
         ) from None
+    # Seen here, not from the driver: a connection that fails to open leaves
+    # aiosqlite's thread racing the closing event loop. access() also honours
+    # the immutable flag, which binds root too.
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ConfigError(
+            f"{VARIABLE}: the SQLite database {path} is read-only (check its permissions)"
+        )
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        # SQLite writes its journal (-wal, -shm) beside the database file.
+        raise ConfigError(
+            f"{VARIABLE}: the folder {path.parent} of the SQLite database {path.name} "
+            "is not writable"
+        )
 
 
 def describe(url: str, exc: BaseException) -> str:

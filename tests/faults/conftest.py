@@ -1,5 +1,7 @@
-"""Shared pieces of the fault tests: a clock the test moves and the real app built
-in-process against a local feed server (hostile peers are in tests/support/hostile.py)."""
+"""Shared pieces of the fault tests: the real app built in-process against a local
+feed server, with a clock the test moves (hostile peers are in tests/support/hostile.py).
+
+Every test here is marked ``faults``: `make test` leaves them to `make test-all`."""
 
 from __future__ import annotations
 
@@ -19,32 +21,18 @@ from bot.ports import Fetcher
 from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.cli import threadline
+from tests.support.clock import FakeClock
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, serve_feeds
 
 START = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+FAULTS = Path(__file__).parent
 
 
-class FakeClock:
-    """The ``Clock`` port, moved by the test."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, when: datetime) -> None:
-        self._now = when
-
-
-def write_feeds_file(path: Path, feeds: Sequence[tuple[str, str]], interval: int | None) -> Path:
-    lines = ["feeds:"]
-    for url, name in feeds:
-        lines.append(f"  - url: {url}\n    name: {name}")
-        if interval is not None:
-            lines.append(f"    interval: {interval}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if FAULTS in item.path.parents:
+            item.add_marker(pytest.mark.faults)
 
 
 class Rig:
@@ -54,7 +42,7 @@ class Rig:
     def __init__(self, tmp_path: Path, server: FeedServer) -> None:
         self.tmp_path = tmp_path
         self.server = server
-        self.clock = FakeClock()
+        self.clock = FakeClock(START)
         self.database_url = f"sqlite+aiosqlite:///{tmp_path / 'threadline.db'}"
         self.feeds_file = tmp_path / "feeds.yaml"
         self.console = io.StringIO()
@@ -71,7 +59,7 @@ class Rig:
         """Write a feeds file naming ``paths`` on the server (the feed's name is
         its path) and build the app (with ``fetcher`` instead of the one the
         settings make, when given)."""
-        write_feeds_file(self.feeds_file, [(self.server.url(p), p) for p in paths], interval)
+        write_feeds(self.feeds_file, [(self.server.url(p), p) for p in paths], interval=interval)
         settings = load_settings(
             allow_private_feeds=True,
             database_url=self.database_url,

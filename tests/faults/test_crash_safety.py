@@ -13,7 +13,6 @@ import signal
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,14 @@ from aiohttp import web
 
 from tests.conftest import REPO
 from tests.support.cli import start, threadline
+from tests.support.clock import ago
 from tests.support.fake_slack import FakeSlack
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, atom, rss
 
 SEED = 20260701
 KILLS = 12
 TOKEN = "xoxb-crash-token"
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 class Signal:
@@ -102,7 +102,7 @@ class News:
             "link": f"https://news.example/{feed}/{n}",
             "title": title,
             "summary": f"Report number {n}.",
-            "published": NOW - timedelta(hours=2) + timedelta(seconds=n),
+            "published": ago(hours=2, seconds=-n),
             "kind": kind,
         }
 
@@ -172,12 +172,13 @@ async def test_sigkill_at_random_points_loses_no_item_and_posts_nothing_twice(
         news.add(feed)
     news.publish()
     db = tmp_path / "db.sqlite"
-    feeds_file = tmp_path / "feeds.yaml"
-    feeds_file.write_text(
-        "feeds:\n"
-        f"  - url: {feeds.url('/fable.xml')}\n    name: Fable desk\n"
-        f"  - url: {feeds.url('/dod.atom')}\n    name: Court desk\n"
-        f"  - url: {feeds.url('/mixed.xml')}\n    name: Wire\n"
+    feeds_file = write_feeds(
+        tmp_path / "feeds.yaml",
+        [
+            (feeds.url("/fable.xml"), "Fable desk"),
+            (feeds.url("/dod.atom"), "Court desk"),
+            (feeds.url("/mixed.xml"), "Wire"),
+        ],
     )
     env.update(SLACK_BOT_TOKEN=TOKEN, THREADLINE_SLACK_API_URL=slack.url)
     common = [

@@ -12,6 +12,7 @@ from bot.app import build
 from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "feeds"
@@ -29,12 +30,8 @@ async def test_json_feeds_and_odd_rss_are_stored_once_each(tmp_path: Path) -> No
     try:
         for path, (name, content_type) in SERVED.items():
             srv.set(path, (DATA / name).read_bytes(), content_type=content_type)
-        feeds = tmp_path / "feeds.yaml"
-        feeds.write_text(
-            "feeds:\n"
-            + "".join(
-                f"  - url: {srv.url(p)}\n    name: Outlet {i}\n" for i, p in enumerate(SERVED)
-            )
+        feeds = write_feeds(
+            tmp_path / "feeds.yaml", [(srv.url(p), f"Outlet {i}") for i, p in enumerate(SERVED)]
         )
         settings = load_settings(
             database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",

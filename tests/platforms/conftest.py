@@ -4,43 +4,41 @@ two desks, and the CLI flags that point `threadline` at them."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.support.clock import ago
 from tests.support.feedserver import FeedServer, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 FABLE = {
     "guid": "f1",
     "link": "https://news.example.com/fable-off",
     "title": "Anthropic disables Claude Fable 5 after US export-control directive",
     "summary": "Anthropic suspended access to Fable 5 for every customer.",
-    "published": NOW - timedelta(days=2),
+    "published": ago(days=2),
 }
 DOD = {
     "guid": "d1",
     "link": "https://news.example.com/designated",
     "title": "Pentagon formally designates Anthropic a supply-chain risk",
     "summary": "The Department of War sent Anthropic the formal supply chain risk letter.",
-    "published": NOW - timedelta(days=2),
+    "published": ago(days=2),
 }
 HOSTILE = {
     "guid": "f2",
     "link": "https://news.example.com/fable-talks",
     "title": "<!channel> Anthropic & Commerce talks on Claude Fable 5 suspension <@U999>",
     "summary": "Fable 5 stays suspended <http://evil.example|click here> &amp; more <!here>",
-    "published": NOW - timedelta(hours=3),
+    "published": ago(hours=3),
 }
 BLOCKED = {
     "guid": "d2",
     "link": "https://news.example.com/injunction",
     "title": "Judge blocks Pentagon's supply-chain risk designation of Anthropic",
     "summary": "A federal judge granted Anthropic a preliminary injunction.",
-    "published": NOW - timedelta(hours=2),
+    "published": ago(hours=2),
 }
 
 

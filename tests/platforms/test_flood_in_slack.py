@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.platforms.conftest import FABLE, NOW
+from tests.platforms.conftest import FABLE
 from tests.support.cli import threadline
 from tests.support.fake_slack import FakeSlack
 from tests.support.feedserver import FeedServer, rss
@@ -32,7 +32,7 @@ def flood(count: int) -> list[dict[str, Any]]:
             "link": f"https://news.example.com/fable/flood-{i}",
             "title": f"Claude Fable 5 export directive: Anthropic customer report number {i}",
             "summary": f"Customer {i} describes life without Fable 5 under the directive.",
-            "published": NOW - (NOW - FABLE["published"]) / (i + 2),
+            "published": FABLE["published"] / (i + 2),
         }
         for i in range(count)
     ]

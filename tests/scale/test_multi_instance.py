@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import REPO
 from tests.support.fake_slack import fake_slack
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss, serve_feeds
 
 INTERVAL = 30  # the shortest interval settings allow
@@ -165,14 +166,10 @@ async def test_three_instances_share_feeds_and_deliveries(
 ) -> None:
     async with serve_feeds() as server, fake_slack(token=TOKEN) as slack:
         feeds = Feeds(server)
-        feeds_file = tmp_path / "feeds.yaml"
-        feeds_file.write_text(
-            "feeds:\n"
-            + "".join(
-                f"  - url: {feeds.url(n)}\n    name: Outlet {n}\n    interval: {INTERVAL}\n"
-                for n in range(FEEDS)
-            ),
-            encoding="utf-8",
+        feeds_file = write_feeds(
+            tmp_path / "feeds.yaml",
+            [(feeds.url(n), f"Outlet {n}") for n in range(FEEDS)],
+            interval=INTERVAL,
         )
         base = {
             **env,

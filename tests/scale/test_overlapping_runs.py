@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import REPO
 from tests.support.cli import start, threadline
+from tests.support.clock import ago
 from tests.support.fake_slack import FakeSlack
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
 
 TOKEN = "xoxb-overlap-token"
 FEEDS = 4
 NEWS_PER_FEED = 5
 RUNS = 3
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 async def until(condition: Callable[[], Any], what: str, timeout: float = 60) -> None:
@@ -63,7 +63,7 @@ class GatedFeeds:
                     "guid": f"urn:overlap:{n}:old",
                     "link": f"https://outlet{n}.example/old",
                     "title": f"Outlet {n} local weather, old news",
-                    "published": NOW - timedelta(days=3),
+                    "published": ago(days=3),
                 }
             ]
             for n in range(FEEDS)
@@ -102,7 +102,7 @@ class GatedFeeds:
                         "link": f"https://outlet{n}.example/{i}",
                         "title": title,
                         "summary": f"Report number {number}.",
-                        "published": NOW - timedelta(hours=2) + timedelta(minutes=number % 100),
+                        "published": ago(hours=2, minutes=-(number % 100)),
                     }
                 )
                 titles.append(title)
@@ -179,11 +179,8 @@ async def overlap_setup(db_url: str, env: dict[str, str], tmp_path: Path) -> Asy
     await slack.start()
     feeds = GatedFeeds(server)
     try:
-        feeds_file = tmp_path / "feeds.yaml"
-        feeds_file.write_text(
-            "feeds:\n"
-            + "".join(f"  - url: {feeds.url(n)}\n    name: Outlet {n}\n" for n in range(FEEDS)),
-            encoding="utf-8",
+        feeds_file = write_feeds(
+            tmp_path / "feeds.yaml", [(feeds.url(n), f"Outlet {n}") for n in range(FEEDS)]
         )
         env.update(
             SLACK_BOT_TOKEN=TOKEN,

@@ -5,16 +5,15 @@ the last batch brings nothing new."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build
 from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 def flood(name: str, numbers: range) -> bytes:
@@ -25,7 +24,7 @@ def flood(name: str, numbers: range) -> bytes:
                 "link": f"https://{name}.example/fable/{i}",
                 "title": f"Claude Fable 5 export directive: {name} customer report number {i}",
                 "summary": f"Customer {i} describes life without Fable 5 under the directive.",
-                "published": NOW - timedelta(minutes=10 * i + 1),
+                "published": ago(minutes=10 * i + 1),
             }
             for i in numbers
         ]
@@ -38,10 +37,7 @@ async def test_a_flood_over_several_batches_gets_one_summary(tmp_path: Path) -> 
     names = ["a", "b", "c"]  # c stays empty: the last batch brings nothing new
     for name in names:
         srv.set(f"/{name}.xml", rss([]))
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(
-        "feeds:\n" + "".join(f"  - url: {srv.url(f'/{n}.xml')}\n    name: {n}\n" for n in names)
-    )
+    feeds = write_feeds(tmp_path / "feeds.yaml", [(srv.url(f"/{n}.xml"), n) for n in names])
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         feeds_file=feeds,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import build
@@ -15,9 +14,9 @@ from bot.core.models import ChannelAddress, Entry, Invoker, MatchResult
 from bot.platforms.console import ConsolePlatform
 from bot.settings import load_settings
 from tests.conftest import REPO
+from tests.support.clock import ago
+from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
-
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 class HeldMatcher(Matcher):
@@ -40,7 +39,7 @@ async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> No
     await srv.start()
     srv.set("/a.xml", rss([]))
     feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - url: {srv.url('/a.xml')}\n    name: Outlet A\n")
+    write_feeds(feeds, [(srv.url("/a.xml"), "Outlet A")])
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         feeds_file=feeds,
@@ -60,7 +59,7 @@ async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> No
                         "link": "https://a.example/judge-blocks",
                         "title": "Judge blocks Pentagon's supply-chain risk designation",
                         "summary": "",
-                        "published": NOW - timedelta(hours=1),
+                        "published": ago(hours=1),
                     }
                 ]
             ),

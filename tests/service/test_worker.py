@@ -29,6 +29,7 @@ from bot.storage import migrate
 from bot.storage import tables as t
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
+from tests.support.clock import FakeClock
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -47,14 +48,6 @@ STORY = Storyline(
         ),
     ),
 )
-
-
-class FixedClock:
-    def __init__(self) -> None:
-        self.t = T0
-
-    def now(self) -> datetime:
-        return self.t
 
 
 class FakePlatform:
@@ -129,10 +122,10 @@ def worker(
 
     return Deliverer(
         store=store,
-        ledger=FactLedger(store, [STORY], FixedClock()),
+        ledger=FactLedger(store, [STORY], FakeClock(T0)),
         platforms={"fake": platform},
         storylines=[STORY],
-        clock=FixedClock(),
+        clock=FakeClock(T0),
         audit=AuditLog(None),
         owner="test",
         sleep=sleep,

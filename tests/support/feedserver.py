@@ -25,6 +25,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from aiohttp import web
 
+from tests.support.clock import Ago
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -167,9 +169,11 @@ async def serve_feeds() -> AsyncIterator[FeedServer]:
 # --- documents ----------------------------------------------------------------------------
 
 
-def _date_text(value: datetime | str | None, *, rfc822: bool) -> str | None:
+def _date_text(value: datetime | Ago | str | None, *, rfc822: bool) -> str | None:
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, Ago):
+        value = value.resolve()
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
     return format_datetime(aware, usegmt=True) if rfc822 else aware.isoformat()
 
@@ -183,7 +187,7 @@ def rss(
 ) -> bytes:
     """An RSS 2.0 document. Item keys: ``guid``, ``link``, ``title``,
     ``summary`` (HTML, escaped into the description), ``published`` (datetime,
-    raw string or None); missing keys are left out of the item."""
+    ``ago(...)`` resolved now, raw string or None); missing keys are left out of the item."""
     parts = [
         f'<?xml version="1.0" encoding="{encoding}"?>',
         '<rss version="2.0"><channel>',

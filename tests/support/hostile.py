@@ -1,4 +1,5 @@
-"""Hostile peers the tests build themselves: a silent server, a drip, a gzip bomb."""
+"""Hostile peers the tests build themselves: a silent server, a drip, a gzip bomb,
+and a count of the requests being served at once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import struct
 import zlib
 
 from aiohttp import web
+
+from tests.support.feedserver import Handler
 
 
 async def silent(request: web.Request) -> web.StreamResponse:
@@ -37,3 +40,28 @@ def gzip_bomb(mebibytes: int) -> bytes:
     header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
     trailer = struct.pack("<II", crc, (mebibytes << 20) & 0xFFFFFFFF)
     return header + block * mebibytes + compressor.flush() + trailer
+
+
+class AtOnce:
+    """Counts the requests its handlers are serving at the same moment.
+
+    A deadline shared by a cycle shows as slow peers all being waited on at
+    once (``most`` equals their number), whatever the machine's load, where a
+    stopwatch would only say how busy the machine was."""
+
+    def __init__(self) -> None:
+        self.serving = 0
+        self.most = 0
+        self.served = 0
+
+    def counted(self, handler: Handler) -> Handler:
+        async def serve(request: web.Request) -> web.StreamResponse:
+            self.serving += 1
+            self.served += 1
+            self.most = max(self.most, self.serving)
+            try:
+                return await handler(request)
+            finally:
+                self.serving -= 1
+
+        return serve
