@@ -48,6 +48,7 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bot.core.amounts import canonical_amount, same_amount  # noqa: E402
 from bot.storylines import load_storylines  # noqa: E402
 
 # The true order of states of the required facts (../shared/corpus/FACTS.md).
@@ -70,6 +71,32 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
         if line.strip()
     ]
     return sorted(rows, key=lambda r: datetime.fromisoformat(r["published"]))
+
+
+def relabel(rows: list[dict[str, Any]], pairs: list[str]) -> list[dict[str, Any]]:
+    """Items labelled ``LABEL`` are scored against storyline ``ID`` (``LABEL=ID``): a
+    storyline rewritten under another id is measured on the same labels."""
+    mapping = dict(pair.split("=", 1) for pair in pairs)
+
+    def renamed(key: str) -> str:
+        storyline, _, fact = key.partition(".")
+        return f"{mapping.get(storyline, storyline)}.{fact}" if fact else key
+
+    for row in rows:
+        row["storyline"] = mapping.get(row["storyline"], row["storyline"])
+        for field in ("facts", "recap_of"):
+            if isinstance(row.get(field), dict):
+                row[field] = {renamed(k): v for k, v in row[field].items()}
+    return rows
+
+
+def same_value(labelled: str | None, claimed: str) -> bool:
+    """The bot's value equals the label, sums of money compared as the bot compares
+    them ("15 Millionen Euro" is "€15 million")."""
+    if labelled is None:
+        return False
+    canonical = canonical_amount(labelled)
+    return labelled == claimed or (canonical is not None and same_amount(canonical, claimed))
 
 
 def labelled_storylines(rows: list[dict[str, Any]]) -> list[str]:
@@ -283,7 +310,7 @@ def score_facts(
     reporters: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in rows:
         for key, value in r["facts"].items():
-            reporters[key][str(value)].append(r["id"])
+            reporters[key][canonical_amount(str(value)) or str(value)].append(r["id"])
     keys = sorted({k for k in reporters if k.split(".", 1)[0] in scored} | set(timelines))
     out: dict[str, Any] = {}
     changes = [e for e in events if e["event"] == "fact.changed"]
@@ -296,7 +323,7 @@ def score_facts(
             in_window = window is None or e["item"]["guid"] in window
             asserted = str(item["facts"].get(key)) if item and key in item["facts"] else None
             claimed = str(e.get("claimed", e["new"]))
-            if asserted != claimed and in_window:
+            if not same_value(asserted, claimed) and in_window:
                 false_flips.append(
                     {
                         "item": e["item"]["guid"],
@@ -305,7 +332,10 @@ def score_facts(
                         "new": e["new"],
                     }
                 )
-            if len(reporters[key].get(claimed, [])) <= 1 and in_window:
+            reported = reporters[key].get(claimed, []) or reporters[key].get(
+                claimed.lstrip("€$£"), []
+            )
+            if len(reported) <= 1 and in_window:
                 lone.append(
                     {
                         "item": e["item"]["guid"],
@@ -483,6 +513,14 @@ def main() -> int:
         action="append",
         help="storyline directory or file (repeatable; default: storylines/)",
     )
+    parser.add_argument(
+        "--relabel",
+        action="append",
+        default=[],
+        metavar="LABEL=ID",
+        help="score items labelled LABEL against storyline ID (a rewritten file, say "
+        "chatgpt-italy=chatgpt-italy-v2; repeatable)",
+    )
     parser.add_argument("--min-precision", type=float, default=0.0)
     parser.add_argument("--min-f1", type=float, default=0.0)
     parser.add_argument("--max-false-flips", type=int, default=1_000_000)
@@ -497,7 +535,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
-    rows = load(args.corpus)
+    rows = relabel(load(args.corpus), args.relabel)
     with tempfile.TemporaryDirectory() as tmp:
         chosen = Path(tmp) / "storylines"
         required = gather_storylines(args.storylines or [REPO / "storylines"], chosen)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Threadline, build, open_store
-from bot.core.feed_input import redact_url
+from bot.core.feed_input import feed_ref, redact_url
 from bot.core.models import ChannelAddress
 from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.service.commands import format_feeds
@@ -238,9 +238,9 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
                 return 1
             print(f"added feed #{feed.id} {feed.name} ({feed.url})")
             return 0
-        removed = await app.store.remove_feed(args.ref)
+        removed = await app.store.remove_feed(feed_ref(args.ref))
         if removed is None:
-            print(f"threadline: no feed {args.ref!r}", file=sys.stderr)
+            print(f"threadline: no feed {redact_url(args.ref)!r}", file=sys.stderr)
             return 1
         print(f"removed feed #{removed.id} {removed.name}")
         return 0

@@ -76,6 +76,9 @@ async def test_feeds_add_compares_canonical_urls(
     reply = await threadline_app.commands.execute(ADMIN, f"feeds add {other}")
     assert not reply.ok and "Already watching that feed as #1" in reply.text
     assert len(await threadline_app.store.feeds()) == 1
+    reply = await threadline_app.commands.execute(ADMIN, f"feeds remove {other}")
+    assert reply.ok, reply.text
+    assert await threadline_app.store.feeds() == []
 
 
 async def test_a_republished_article_is_not_posted_again_days_later(

@@ -60,9 +60,18 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from bot.core import amounts, patterns
 from bot.core import events as ev
-from bot.core import patterns
-from bot.core.models import Claim, Entry, FactKey, FactSpec, FactValueSpec, FactView, Storyline
+from bot.core.models import (
+    Claim,
+    Entry,
+    FactKey,
+    FactSpec,
+    FactValueSpec,
+    FactView,
+    MatchRules,
+    Storyline,
+)
 from bot.core.text import fold
 
 CORROBORATION_WINDOW = timedelta(days=14)
@@ -85,13 +94,28 @@ _RECAP_BEFORE = re.compile(
     r"\b(?:after|since|earlier|previously|formerly|had|last (?:week|month|weekend|year)'s"
     r"|began|begun|when|following|followed|before|until|between|citing|born out of"
     r"|back in|ago|recalls?|retells?|retraces?|remember|from|ricorda|ricordando|rappelle"
-    r"|recuerda)\b"
+    r"|recuerda"
+    # "dopo il blocco", "depuis le blocage", "tras el bloqueo", "seit der Sperre"; not
+    # "dal", which is also "by" ("Dal Garante stop a ChatGPT")
+    r"|dopo|depuis|après|desde|después|tras|seit)\b"
 )
+# "Dal blocco di ChatGPT all'indagine …": "from the block" right before the event
+# tells a story from its start; "Dal Garante stop a ChatGPT" ("by") does not.
+_FROM_THE_EVENT = re.compile(r"\b(?:dal|dalla|dallo|dai|dalle) $")
 _SECTION_RECAP = re.compile(
     r"\b(?:recap|retrospective|year in review|in review|looking back|in hindsight|background"
     r"|year end|timeline|case study)\b|^\d{4} in \w+"
 )
 _NEGATION = re.compile(r"\b(?:not|no|without|never|isn't|wasn't|aren't|won't|didn't|nor)\b")
+# A penalty's ceiling or its threat, in the languages a European dispute is covered
+# in: "faces fines of up to €20 million", "pena una multa fino a 20 milioni",
+# "sous peine d'une amende pouvant atteindre", "multas de hasta", "bis zu".
+_AT_MOST = re.compile(
+    r"(?:\b(?:up to|as much as|as high as|a maximum of|maximum|at most|no more than|capped at"
+    r"|on pain of|under penalty of|or face|or risk|risks?|risking|arrisca|arriesga|riskiert|risque"
+    r"|fino a|fino al|pena|rischia|rischiano|hasta|so pena|jusqu a|jusqu'a|pouvant atteindre"
+    r"|sous peine|bis zu|até|jusqu['’ ]?[aà])(?!\w)|最高|最多|高达|高達|最大)"
+)
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -255,9 +279,15 @@ def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum
     window = " ".join(text[:start].split(" ")[-4:])
     if _NEGATION.search(window):
         return False
+    # "pena una multa", "fines of up to 4% of turnover or €20 million": a threat or
+    # a ceiling. A captured amount hears it across its clause, a cue only nearby.
+    if _AT_MOST.search(text[:start] if not enum else " ".join(text[:start].split(" ")[-5:])):
+        return False
     if not enum:
         return True
     if _RECAP_BEFORE.search(text, 0, start) or _stale_clause(text, published):
+        return False
+    if _FROM_THE_EVENT.search(text, 0, start):
         return False
     # Speculation reaches forward through the sentence ("Pattern to expect: …,
     # conditional restart") but back only a few words ("return near").
@@ -347,6 +377,10 @@ def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
     clauses = _clauses(sentences)
     claims: list[Claim] = []
     positions: list[Claim] = []
+    others = _others(storyline)
+    if others is not None:
+        own = _own(storyline)
+        clauses = [c for c in clauses if not others.search(c.text) or (own and own.search(c.text))]
     for spec in storyline.facts:
         found = _extract(spec, clauses, entry.published, _storyline_names(storyline))
         if found is None:
@@ -364,6 +398,39 @@ def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
         )
         (positions if found.stance else claims).append(claim)
     return ItemFacts(tuple(claims), tuple(positions))
+
+
+_OTHERS: dict[str, tuple[MatchRules, re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+
+
+def _names_regex(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    patterns = [_cue_regex(p).pattern for p in phrases if _normalise(p).strip()]
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _others_and_own(storyline: Storyline) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    cached = _OTHERS.get(storyline.id)
+    if cached is not None and cached[0] is storyline.match:
+        return cached[1], cached[2]
+    rules = storyline.match
+    others = _names_regex(
+        [p for g in rules.exclude for p in g.phrases]
+        + [p for s in rules.siblings for p in s.phrases]
+    )
+    own = _names_regex([p for g in rules.subjects for p in g.phrases])
+    _OTHERS[storyline.id] = (rules, others, own)
+    return others, own
+
+
+def _others(storyline: Storyline) -> re.Pattern[str] | None:
+    """A clause naming a sibling story or an excluded name ("DeepSeek blocked in
+    Italy by the Garante", "Germany weighs a ban") is about that other story, unless
+    it names this storyline's own subject too: it claims nothing here."""
+    return _others_and_own(storyline)[0]
+
+
+def _own(storyline: Storyline) -> re.Pattern[str] | None:
+    return _others_and_own(storyline)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +464,33 @@ def _rules(value: FactValueSpec) -> tuple[_EventRule, ...]:
             modality, words = "possible", words[1:]
         rules.append(_EventRule(ev.expand(" ".join(words)), polarity, modality))
     return tuple(rules)
+
+
+_LAUNCH = ev.expand("launch")
+# Use of the thing in the present: before any event, a report that many people use it
+# is the launch state ("1,4 milioni di utenti a gennaio", "more popular than Wikipedia").
+_IN_USE = re.compile(
+    r"\d[\d.,]*\s?(?:million|millions|milioni|millones|millionen|mln|mio|m|k|mila)?\s"
+    r"(?:of\s|di\s|de\s|d'\s?)?(?:(?:weekly|monthly|daily|active|unique|unici|uniques)\s)*"
+    r"(?:users|utenti|usuarios|utilisateurs|utilizadores|nutzer|visitors|visitatori|visitantes"
+    r"|visiteurs|besucher|subscribers|abbonati|downloads)\b"
+    r"|\b(?:popular|popolare|populaire|beliebt|most visited|più visitati|plus visités"
+    r"|más visitados|most used|più usato|più utilizzato)\b"
+    r"|\d[\d.,]*\s?(?:万|萬|亿|億)?\s?(?:名|位|人)?(?:用户|用戶|ユーザー|利用者)"
+)
+
+
+def first_state(spec: FactSpec) -> str | None:
+    """The fact's launch value: its first value when that value's events are a
+    launch ("available"); reports that the thing is in use claim it (see _IN_USE)."""
+    if spec.kind != "enum" or not spec.values:
+        return None
+    first = spec.values[0]
+    rules = _rules(first)
+    launch = [r for r in rules if r.polarity == "affirmed" and r.modality == "actual"]
+    if launch and all(r.kinds <= _LAUNCH for r in launch):
+        return first.value
+    return None
 
 
 def partial_of(spec: FactSpec, value: FactValueSpec) -> str | None:
@@ -479,7 +573,9 @@ def _event_hit(
         return False
     spans = [m.span() for m in plan.subjects.finditer(clause.text)] if plan.subjects else []
     for event in events:
-        if _RECAP_BEFORE.search(clause.text, 0, event.start):
+        if _RECAP_BEFORE.search(clause.text, 0, event.start) or _FROM_THE_EVENT.search(
+            clause.text, 0, event.start
+        ):
             continue
         if plan.subjects is not None and not any(_beside(span, event) for span in spans):
             continue  # the subject must be named beside the event, not by it
@@ -569,6 +665,14 @@ def _extract(
             and not any(v != f.value and v.endswith("-" + f.value) for v in values)
         ]
         found.extend(here)
+    if not found and enum and (first := first_state(spec)) is not None:
+        plan = _plans(spec, names)[0]
+        if plan.subjects is None or any(plan.subjects.search(c.text) for c in clauses):
+            for index, clause in enumerate(clauses):
+                m = _IN_USE.search(clause.text)
+                if m and _current(clause, m.start(), m.end(), published, enum=True):
+                    found.append(_Found(first, 0, index, clause.sentence))
+                    break
     if not found:
         return None
     if enum:
@@ -597,7 +701,8 @@ def _canonical(spec: FactSpec, raw: str) -> str | None:
     for value in spec.values:
         if _normalise(value.value) == text:
             return value.value
-    return text or None
+    # "20 milioni di euro", "EUR 20m" and "€20 million" are one value.
+    return amounts.canonical_amount(raw) or text or None
 
 
 # --- resolution ---------------------------------------------------------------------------
@@ -695,13 +800,13 @@ class FactReplay:
         if current is None:
             self._current = claim
             return
-        if claim.value == current.value or claim.value == self._still.get(current.value):
+        if self._same(claim.value, current.value) or claim.value == self._still.get(current.value):
             return  # a partial state agrees that part is still as it was
         established = current.published
         supporters = {
             name
             for name, c in self._latest.items()
-            if c.value == claim.value
+            if self._same(c.value, claim.value)
             and c.published >= established
             and claim.published - c.published <= CORROBORATION_WINDOW
         }
@@ -714,6 +819,10 @@ class FactReplay:
         if official or len(supporters) >= needed:
             self._current = claim
 
+    def _same(self, a: str, b: str) -> bool:
+        # "15 million" and "€15 million" are one fine, told with and without its currency.
+        return a == b or (self._fact.kind == "text" and amounts.same_amount(a, b))
+
     def view(self) -> FactView:
         storyline, fact, current, latest = self._storyline, self._fact, self._current, self._latest
         if current is None or self._newest is None:
@@ -722,7 +831,7 @@ class FactReplay:
         rivals = [
             c
             for c in latest.values()
-            if c.value != current.value
+            if not self._same(c.value, current.value)
             and c.value != self._still.get(current.value)
             and c.published > current.published
             and newest - c.published <= DISPUTE_WINDOW

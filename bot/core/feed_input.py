@@ -126,3 +126,15 @@ def redact_url(url: str) -> str:
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user = userinfo.split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
+
+
+def feed_ref(ref: str) -> str:
+    """What ``feeds remove`` looks a feed up by: an id as given, a URL in its
+    canonical form (so any spelling ``feeds add`` took finds the feed)."""
+    ref = ref.strip().strip("<>")
+    if ref.isdigit():
+        return ref
+    try:
+        return feed_url(ref)
+    except ValueError:
+        return ref

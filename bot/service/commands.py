@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.feed_input import clean_name, feed_url, redact_url
+from bot.core.feed_input import clean_name, feed_ref, feed_url, redact_url
 from bot.core.models import (
     ChannelAddress,
     CommandReply,
@@ -123,9 +123,11 @@ class CommandService:
                 feed = await self.add_feed(url, " ".join(name), origin="chat")
                 return f"Added feed #{feed.id} {feed.name} ({feed.url})."
             case ["remove", ref]:
-                removed = await self.store.remove_feed(ref)
+                removed = await self.store.remove_feed(feed_ref(ref))
                 if removed is None:
-                    raise CommandError(f"No feed {ref!r}. `feeds list` shows ids and URLs.")
+                    raise CommandError(
+                        f"No feed {redact_url(ref)!r}. `feeds list` shows ids and URLs."
+                    )
                 return f"Removed feed #{removed.id} {removed.name}."
         raise CommandError("Usage: feeds list | feeds add <url> [name] | feeds remove <id|url>")
 

@@ -3,10 +3,12 @@ a lone source makes a dispute, attribution is kept."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core.facts import extract_claims, read_item, resolve, seeded_claims
-from bot.core.models import FactSpec, FactValueSpec, SeededClaim
+from bot.core.models import FactSpec, FactValueSpec, SeededClaim, Sibling, TermGroup
 from tests.core.builders import ACCESS, T0, claim, entry, storyline
 
 
@@ -297,3 +299,119 @@ def test_files_without_events_learn_the_vocabulary_from_value_names() -> None:
     assert said(old, "Regulator pauses Widget 5 in Italy") == "blocked"
     assert said(old, "Widget 5 reopens to Italian users") == "restored"
     assert said(old, "Widget 5 rolls out to everyone") == "available"
+
+
+# --- text values across languages, ceilings, the first state ----------------------------
+
+FINE = FactSpec(
+    id="fine_amount",
+    label="Fine",
+    kind="text",
+    values=(),
+    patterns=(
+        r"(?P<value>(?:€|eur )\s?\d+(?:[.,]\d+)? ?(?:million|m)\b)",
+        r"(?P<value>\d+(?:[.,]\d+)? (?:million|milioni di|millones de|Millionen) (?:euros?|EUR))",
+    ),
+)
+FINED = FactSpec(
+    id="investigation_status",
+    label="Investigation",
+    kind="enum",
+    values=(
+        FactValueSpec("open", "Open", ("investigation",)),
+        FactValueSpec("fined", "Fined", ("fined", "fine", "multa", "amende")),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Regulator fines Acme €15 million",
+        "Il Garante multa Acme per 15 milioni di euro",
+        "Acme soll 15 Millionen Euro zahlen",
+        "Multa de 15 millones de euros para Acme",
+        "Acme hit with EUR 15m penalty",
+    ],
+)
+def test_one_fine_in_several_languages_is_one_value(title: str) -> None:
+    assert said(FINE, title) == "€15 million"
+
+
+def test_reports_of_one_fine_in_two_languages_agree() -> None:
+    s = storyline(facts=(FINE,))
+    claims = [
+        *extract_claims(s, entry("Regulator fines Acme €15 million", source="a.com")),
+        *extract_claims(s, entry("Acme, multa da 15 milioni di euro", hours=2, source="b.it")),
+        *extract_claims(s, entry("Acme soll 15 Millionen Euro zahlen", hours=3, source="c.de")),
+    ]
+    assert len(claims) == 3
+    view = resolve(FINE, claims, storyline=s)
+    assert view.value == "€15 million" and not view.disputed
+
+
+@pytest.mark.parametrize(
+    ("spec", "title"),
+    [
+        (FINE, "Acme faces fines of up to €20 million"),
+        (FINE, "Acme ha 20 giorni, pena una multa fino a 20 milioni di euro"),
+        (FINE, "Acme debe responder o enfrentar multas de hasta el 4% o 20 millones de euros"),
+        (FINED, "Acme has 20 days to comply, on pain of a fine"),
+        (FINED, "Acme a 20 jours, sous peine d'une amende pouvant atteindre 20 millions"),
+        (FINED, "Acme arrisca uma multa até 20 milhões de euros"),
+    ],
+)
+def test_a_penaltys_ceiling_or_threat_is_not_a_penalty(spec: FactSpec, title: str) -> None:
+    assert said(spec, title) is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Widget 5 passes 1.4 million users in Italy",
+        "Widget 5: 1,4 milioni di utenti a gennaio",
+        "In Italia Widget 5 è più popolare di Wikipedia",
+    ],
+)
+def test_reports_of_use_register_the_launch_state(title: str) -> None:
+    assert said(NEW_ACCESS, title) == "available"
+
+
+def test_use_reported_beside_a_stop_is_the_stop() -> None:
+    assert said(NEW_ACCESS, "Widget 5 suspended for its 1.4 million users") == "suspended"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Tras el bloqueo de Widget 5, el regulador abre una investigación",
+        "Dal blocco di Widget 5 all'indagine sul regolatore",
+        "Dopo il blocco di Widget 5, il regolatore apre un'indagine",
+        "Depuis le blocage de Widget 5, le régulateur enquête",
+    ],
+)
+def test_recaps_in_other_languages_claim_nothing(title: str) -> None:
+    assert said(NEW_ACCESS, title) is None
+
+
+def test_by_the_regulator_is_no_recap() -> None:
+    assert said(NEW_ACCESS, "Dal regolatore arriva il blocco di Widget 5") == "suspended"
+
+
+def test_a_clause_about_a_sibling_story_claims_nothing() -> None:
+    base = storyline(facts=(NEW_ACCESS,))
+    rules = replace(
+        base.match,
+        subjects=(TermGroup("product", ("Widget 5",)),),
+        siblings=(Sibling("other-products", ("Gadget 2",), instead_of="subjects"),),
+    )
+    s = replace(base, match=rules)
+    got = extract_claims(s, entry("Regulator blocks the Gadget 2 model in Italy"))
+    assert got == []
+    own = extract_claims(s, entry("Regulator blocks Widget 5, as it did Gadget 2"))
+    assert [c.value for c in own] == ["suspended"]
+
+
+def test_users_named_without_a_number_are_no_report_of_use() -> None:
+    assert said(NEW_ACCESS, "Widget 5 无法筛选用戶") is None
+    assert said(NEW_ACCESS, "Widget 5 已有1亿用户") == "available"
