@@ -15,6 +15,9 @@ import pytest
 from tests.conftest import PG_ENV, REPO
 from tests.support.cli import threadline
 
+# Every test runs the CLI in a subprocess, often several times: `make test-all`.
+pytestmark = pytest.mark.slow
+
 STORYLINES = str(REPO / "storylines")
 
 

@@ -16,6 +16,9 @@ from bot.storage.store import Store
 from tests.conftest import REPO
 from tests.support.cli import threadline
 
+# Every test runs the CLI in a subprocess, often several times: `make test-all`.
+pytestmark = pytest.mark.slow
+
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
 
 

@@ -462,7 +462,10 @@ _DETERMINER = re.compile(r"(?:\b(?:a|an|the|its|their|his|her|this|that|these|th
 _CONTRAST = re.compile(r"\b(?:but|while|whereas|although|though|yet|however)\b")
 _AFTER = re.compile(
     r"\s(?:\S+\s){0,4}?(?:if|unless|whether|near|nears|soon|could|may|might|would|pending"
-    r"|expected|likely|as soon as|possible|potential)\b"
+    r"|expected|likely|as soon as|possible|potential"
+    # "una multa potenziale", "une amende éventuelle", "eine mögliche Strafe"
+    r"|potenziale|potenziali|possibile|eventuale|potencial|posible|eventual|potentielle"
+    r"|potentiel|éventuelle|éventuel|mögliche|möglichen|drohende)\b"
 )
 # The same in other languages; Chinese and Japanese need no word boundaries.
 _SPECULATION_ABROAD = re.compile(
@@ -500,7 +503,9 @@ _INTERNAL = re.compile(
 )
 # "suspends the fine": a court acting on a penalty, not on the thing itself.
 _ON_A_PENALTY = re.compile(
-    r"(?:\s\S+){0,5}?\s(?:fines?|penalty|penalties|multa|sanzione|sanción|amende|bußgeld)\b"
+    r"(?:\s\S+){0,5}?\s(?:fines?|penalty|penalties|multa|sanzione|sanción|amende|bußgeld"
+    # the regulator's decision itself ("sospensione del provvedimento"), not the service
+    r"|provvedimento|provvedimenti|bescheid)\b"
 )
 _AGAIN = re.compile(r"(?:\s\S+){0,4}?\sagain\b")
 _ENDS = re.compile(

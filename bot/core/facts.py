@@ -116,6 +116,11 @@ _AT_MOST = re.compile(
     r"|fino a|fino al|pena|rischia|rischiano|hasta|so pena|jusqu a|jusqu'a|pouvant atteindre"
     r"|sous peine|bis zu|até|jusqu['’ ]?[aà])(?!\w)|最高|最多|高达|高達|最大)"
 )
+# What was avoided did not happen: "OpenAI avoided a fine", "ha evitato una multa".
+_AVOIDED = re.compile(
+    r"\b(?:avoid(?:s|ed|ing)?|escap(?:e|es|ed|ing)|evit(?:ato|ata|ati|a|are|ó|ar|é|ée|er)"
+    r"|vermied(?:en)?|vermeidet)\b"
+)
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -277,7 +282,7 @@ def _current(clause: _Clause, start: int, end: int, published: datetime, *, enum
     if clause.background:
         return False
     window = " ".join(text[:start].split(" ")[-4:])
-    if _NEGATION.search(window):
+    if _NEGATION.search(window) or _AVOIDED.search(window):
         return False
     # "pena una multa", "fines of up to 4% of turnover or €20 million": a threat or
     # a ceiling. A captured amount hears it across its clause, a cue only nearby.
@@ -380,6 +385,11 @@ def read_item(storyline: Storyline, entry: Entry) -> ItemFacts:
     others = _others(storyline)
     if others is not None:
         own = _own(storyline)
+        title = _normalise(entry.title)
+        if others.search(title) and not (own and own.search(title)):
+            # "DeepSeek bloccato dal Garante: … Aperta un'istruttoria": the whole item
+            # is the sibling's story, its later clauses included.
+            return ItemFacts((), ())
         clauses = [c for c in clauses if not others.search(c.text) or (own and own.search(c.text))]
     for spec in storyline.facts:
         found = _extract(spec, clauses, entry.published, _storyline_names(storyline))

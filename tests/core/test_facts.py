@@ -415,3 +415,31 @@ def test_a_clause_about_a_sibling_story_claims_nothing() -> None:
 def test_users_named_without_a_number_are_no_report_of_use() -> None:
     assert said(NEW_ACCESS, "Widget 5 无法筛选用戶") is None
     assert said(NEW_ACCESS, "Widget 5 已有1亿用户") == "available"
+
+
+@pytest.mark.parametrize(
+    ("spec", "title"),
+    [
+        (FINED, "Acme avoided a fine by complying in time"),
+        (FINED, "Acme sembra aver evitato una multa"),
+        (FINED, "Acme rischiava una multa potenziale di 20 milioni"),
+    ],
+)
+def test_an_avoided_or_potential_penalty_is_no_penalty(spec: FactSpec, title: str) -> None:
+    assert said(spec, title) is None
+
+
+def test_a_court_suspending_the_regulators_decision_does_not_stop_the_service() -> None:
+    assert said(NEW_ACCESS, "Il giudice sospende il provvedimento su Widget 5") is None
+
+
+def test_an_item_headlined_on_a_sibling_story_claims_nothing() -> None:
+    base = storyline(facts=(NEW_ACCESS,))
+    rules = replace(
+        base.match,
+        subjects=(TermGroup("product", ("Widget 5",)),),
+        siblings=(Sibling("other-products", ("Gadget 2",), instead_of="subjects"),),
+    )
+    s = replace(base, match=rules)
+    got = extract_claims(s, entry("Gadget 2 blocked by the regulator", "The model was suspended."))
+    assert got == []
