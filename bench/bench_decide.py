@@ -238,6 +238,7 @@ async def bench_cycle(base: Sequence[Entry], n: int, workdir: Path) -> dict[str,
     )
     out = io.StringIO()
     threadline = await build(settings, platforms={"console": ConsolePlatform(out)})
+    await threadline.start()
     try:
         await threadline.poller.run_due(all_feeds=True)  # first poll: an empty backlog
         await threadline.deliverer.drain()

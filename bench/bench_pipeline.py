@@ -202,6 +202,7 @@ async def run_pipeline(
         platforms={"console": ConsolePlatform(io.StringIO())},
         sync_feeds=False,
     )
+    await app.start()
     restore: Callable[[], None] = _nothing
     try:
         storylines = synthesise(load_storylines(ROOT / "storylines"), args.storylines)

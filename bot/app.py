@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TextIO
 
 from bot.audit import AuditLog
 from bot.clock import SystemClock
-from bot.core.models import ChannelAddress, Storyline
+from bot.core.models import ChannelAddress, FeedSeed, Storyline
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
@@ -42,6 +42,21 @@ log = logging.getLogger(__name__)
 CONSOLE_CHANNEL = ChannelAddress("console", "terminal")
 
 
+class Wakeup:
+    """A wake-up call from the commands to whatever loop listens (none outside
+    ``threadline run``): calling it calls every listener."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[], None]] = []
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def __call__(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+
 @dataclass
 class Threadline:
     settings: Settings
@@ -59,13 +74,20 @@ class Threadline:
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
+    feed_seeds: list[FeedSeed] = field(default_factory=list)
+    # What the commands wake in a running bot: delivery (a channel followed a
+    # storyline) and polling (a feed was added). The scheduler listens.
+    wake_delivery: Wakeup = field(default_factory=lambda: Wakeup())
+    wake_polling: Wakeup = field(default_factory=lambda: Wakeup())
     process_lock: ProcessLock | None = None
 
     async def start(self) -> None:
-        """Become a polling and delivering process (``threadline run`` only):
+        """Become the polling and delivering process (``threadline run`` only;
+        ``build`` only constructs, so every other command starts nothing):
         on SQLite take the database's process lock (waiting up to
-        THREADLINE_LOCK_WAIT for another process), then recover the leases a
-        dead process left. Other commands never touch leases or the outbox."""
+        THREADLINE_LOCK_WAIT for another process) and recover the leases a
+        dead process left; sync the feeds file; follow every open storyline on
+        the console when it is the platform."""
         path = lock_path(self.settings.database_url)
         if path is not None:
             lock = ProcessLock(path)
@@ -77,6 +99,12 @@ class Threadline:
             # A restarted instance takes back its own claims at once; other
             # instances' claims run out by themselves and are taken over then.
             await self.store.recover_leases(self.owner)
+        now = self.clock.now()
+        await self.store.sync_feeds(self.feed_seeds, now)
+        if "console" in self.platforms:
+            for s in self.storylines:
+                if s.status == "open":
+                    await self.store.follow(CONSOLE_CHANNEL, s.id, now)
 
     async def notify_disabled(self, messages: list[str]) -> None:
         for message in messages:
@@ -87,9 +115,7 @@ class Threadline:
             self.parse_pool.close()
         await self.fetcher.close()
         for platform in self.platforms.values():
-            closer = getattr(platform, "close", None)
-            if closer is not None:
-                await closer()
+            await platform.close()
         await self.store.close()
         if self.process_lock is not None:
             self.process_lock.release()
@@ -155,14 +181,9 @@ async def build(
     clock = clock or SystemClock()
     storylines = load_storylines(settings.storylines_dir)
     # Read before the database opens: a bad file must not leave a database behind.
-    seeds = load_feeds_file(settings.feeds_file, settings.default_interval) if sync_feeds else None
+    # Only checked here; ``start`` writes it to the database.
+    seeds = load_feeds_file(settings.feeds_file, settings.default_interval) if sync_feeds else []
     store = await open_store(settings, auto_upgrade=auto_upgrade)
-    try:
-        if seeds is not None:
-            await store.sync_feeds(seeds, clock.now())
-    except BaseException:
-        await store.close()
-        raise
     fetcher = fetcher or HttpFetcher(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout,
@@ -178,10 +199,7 @@ async def build(
     owner = settings.instance_id or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     audit = AuditLog(settings.audit_log)
     ledger = FactLedger(store, storylines, clock, use_seeded_history=use_seeded_history)
-    if "console" in platforms:
-        for s in storylines:
-            if s.status == "open":
-                await store.follow(CONSOLE_CHANNEL, s.id, clock.now())
+    wake_delivery, wake_polling = Wakeup(), Wakeup()
     admin_channel = (
         ChannelAddress.parse(settings.admin_channel)
         if settings.admin_channel
@@ -232,10 +250,15 @@ async def build(
             clock=clock,
             ledger=ledger,
             default_interval=settings.default_interval,
+            on_follow=wake_delivery,
+            on_feed_added=wake_polling,
         ),
         notify=notify,
         ledger=ledger,
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,
+        feed_seeds=seeds,
+        wake_delivery=wake_delivery,
+        wake_polling=wake_polling,
     )

@@ -123,6 +123,9 @@ class ChatPlatform(Protocol):
         tell (used after a crash between sending and recording). ``thread`` is the
         root a reply would have gone under, when there is one."""
 
+    async def close(self) -> None:
+        """Release the platform's connections (the app is shutting down)."""
+
 
 class CommandHandler(Protocol):
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:

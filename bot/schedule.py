@@ -151,6 +151,8 @@ class BotScheduler:
         )
         self._stop = asyncio.Event()
         self._deliver_now = asyncio.Event()
+        app.wake_delivery.listen(self.wake_delivery)
+        app.wake_polling.listen(self.wake_polling)
 
     def wake_delivery(self) -> None:
         """Deliver soon (a channel just followed a storyline from chat)."""

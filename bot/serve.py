@@ -14,20 +14,16 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def front_ends(app: Threadline, scheduler: BotScheduler) -> list[Coroutine[Any, Any, None]]:
+def front_ends(app: Threadline) -> list[Coroutine[Any, Any, None]]:
     """The chat listeners the environment has tokens for (slash commands, gateway)."""
     settings = app.settings
-    app.commands.on_follow = scheduler.wake_delivery
-    app.commands.on_feed_added = scheduler.wake_polling
     tasks: list[Coroutine[Any, Any, None]] = []
-    if settings.slack_bot_token:
-        from bot.platforms.slack.app import build_slack_app, run_http, run_socket_mode
-        from bot.platforms.slack.platform import make_client
+    from bot.platforms.slack.platform import SlackPlatform
 
-        client = make_client(
-            settings.slack_bot_token.get_secret_value(),
-            settings.slack_api_url or "https://slack.com/api/",
-        )
+    slack = app.platforms.get("slack")
+    if settings.slack_bot_token and isinstance(slack, SlackPlatform):
+        from bot.platforms.slack.app import build_slack_app, run_http, run_socket_mode
+
         secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -38,7 +34,7 @@ def front_ends(app: Threadline, scheduler: BotScheduler) -> list[Coroutine[Any, 
             signing_secret=secret,
             handler=app.commands,
             admins=settings.admins,
-            client=client,
+            client=slack.client,  # one Slack client for delivery and commands
         )
         if settings.slack_app_token:
             tasks.append(run_socket_mode(slack_app, settings.slack_app_token.get_secret_value()))
@@ -66,7 +62,7 @@ async def serve(settings: Settings) -> int:
         raise
     scheduler = BotScheduler(app)
     try:
-        listeners = [asyncio.create_task(c) for c in front_ends(app, scheduler)]
+        listeners = [asyncio.create_task(c) for c in front_ends(app)]
         await scheduler.run()
         for task in listeners:
             task.cancel()

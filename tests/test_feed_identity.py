@@ -60,6 +60,7 @@ async def app(tmp_path: Path, server: FeedServer) -> AsyncIterator[tuple[Threadl
     app = await build(
         settings, platforms={"console": ConsolePlatform(out)}, use_seeded_history=False
     )
+    await app.start()
     yield app, out
     await app.close()
 

@@ -43,6 +43,7 @@ async def test_three_outlets_one_event_one_reply(tmp_path: Path) -> None:
         app = await build(
             settings, platforms={"console": ConsolePlatform(out)}, use_seeded_history=False
         )
+        await app.start()
         try:
             await app.poller.run_due(all_feeds=True)  # first poll: empty backlog
             await app.deliverer.drain()

@@ -81,6 +81,7 @@ async def test_batches_store_everything_and_decide_facts_as_one_batch(tmp_path: 
                 platforms={"console": ConsolePlatform(io.StringIO())},
                 use_seeded_history=False,
             )
+            await app.start()
             try:
                 app.poller.batch = batch
                 report = await app.poller.run_due(all_feeds=True)

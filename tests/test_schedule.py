@@ -284,6 +284,7 @@ async def test_a_feed_added_from_chat_is_polled_at_once_by_the_running_loop(
     )
     clock = FakeClock(T0)
     app = await build(settings, clock=clock, platforms={"slack": ConsolePlatform(io.StringIO())})
+    await app.start()
     alarm = FakeAlarm(clock)
 
     async def after_turn(report: CycleReport) -> None:

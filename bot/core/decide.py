@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.dedupe import StoryIndex
@@ -24,6 +24,8 @@ from bot.core.models import (
     FactKey,
     FactView,
     MatchResult,
+    PostKind,
+    Reply,
     Storyline,
     Subscription,
 )
@@ -48,13 +50,15 @@ class NewItem:
 
 @dataclass(slots=True)
 class Post:
-    """An outbox row to write: ``kind`` is ``reply`` or ``edit_root``. ``topic``
-    tells apart the posts one entry causes in one thread ('' for its coverage,
-    the fact and its new value for a change): the outbox holds each once."""
+    """An outbox row to write: a ``reply`` (with its ``reply``) or an
+    ``edit_root`` of ``storyline``'s card. ``topic`` tells apart the posts one
+    entry causes in one thread ('' for its coverage, the fact and its new value
+    for a change): the outbox holds each once."""
 
     subscription_id: int
-    kind: str
-    payload: dict[str, Any]
+    kind: PostKind
+    storyline: str
+    reply: Reply | None = None
     entry: Entry | None = None
     topic: str = ""
 
@@ -188,7 +192,8 @@ def decide(
             if posted and not over:
                 reply = coverage_reply(storyline, entry, result)
                 posts = [
-                    Post(sub.id, "reply", asdict(reply), entry) for sub in followers[storyline.id]
+                    Post(sub.id, PostKind.REPLY, storyline.id, reply, entry)
+                    for sub in followers[storyline.id]
                 ]
                 decision.posts.extend(posts)
                 first_post[(storyline.id, entry.key)] = posts
@@ -246,7 +251,7 @@ def decide(
                     reply = change_reply(storyline, change)
                     topic = f"{claim.fact}={new.value}{' (disputed)' if new.disputed else ''}"
                     decision.posts.extend(
-                        Post(sub.id, "reply", asdict(reply), entry, topic[:200])
+                        Post(sub.id, PostKind.REPLY, storyline.id, reply, entry, topic[:200])
                         for sub in followers[storyline.id]
                     )
         decision.items.append(NewItem(entry, matched, tuple(item_claims), duplicate))
@@ -258,12 +263,11 @@ def decide(
         more = folded[(storyline_id, "coverage")]
         reply = summary_reply(by_id[storyline_id], more, folded[(storyline_id, "fact_change")])
         decision.posts.extend(
-            Post(sub.id, "reply", asdict(reply)) for sub in followers[storyline_id]
+            Post(sub.id, PostKind.REPLY, storyline_id, reply) for sub in followers[storyline_id]
         )
     for storyline_id in changed:
         decision.posts.extend(
-            Post(sub.id, "edit_root", {"storyline": storyline_id})
-            for sub in followers[storyline_id]
+            Post(sub.id, PostKind.EDIT_ROOT, storyline_id) for sub in followers[storyline_id]
         )
     return decision
 
@@ -319,9 +323,6 @@ class _PatternGuard:
 
 def _add_also(posts: Iterable[Post], source: str) -> None:
     for post in posts:
-        also = post.payload.setdefault("also", [])
-        if isinstance(also, tuple):
-            also = list(also)
-            post.payload["also"] = also
-        if source not in also and source != post.payload.get("source"):
-            also.append(source)
+        reply = post.reply
+        if reply is not None and source not in reply.also and source != reply.source:
+            post.reply = replace(reply, also=(*reply.also, source))

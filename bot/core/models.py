@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 # --- feeds and items ---------------------------------------------------------------------
@@ -389,6 +390,16 @@ class Reply:
     published: str | None = None
     also: tuple[str, ...] = field(default_factory=tuple)
     why: str = ""
+
+
+class PostKind(StrEnum):
+    """What an outbox row sends: a storyline's root card (when a channel follows
+    it), a reply in its thread, or an edit of the root card (a fact changed).
+    Root cards are rendered at send time from the current fact states."""
+
+    ROOT = "root"
+    REPLY = "reply"
+    EDIT_ROOT = "edit_root"
 
 
 # --- commands -----------------------------------------------------------------------------

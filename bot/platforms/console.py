@@ -88,6 +88,9 @@ class ConsolePlatform:
         ref = str(next(self._ids))
         return MessageRef(ref, ref)
 
+    async def close(self) -> None:
+        """Nothing to release: the console is the process's own output."""
+
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         self._print(format_card(card, edited=True))
 

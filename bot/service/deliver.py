@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.audit import AuditLog
-from bot.core.models import Card, MessageRef, Reply, Storyline
+from bot.core.models import Card, MessageRef, PostKind, Storyline
 from bot.core.render import card
 from bot.errors import ChannelUnavailable, DeliveryError, RetryLater, ThreadGone
 from bot.ports import ChatPlatform, Clock
@@ -129,7 +129,7 @@ class Deliverer:
                 continue
             platform = self.platforms[sub.address.platform]
             root = roots.get(sub.id, sub.root)
-            if row.kind == "edit_root" and sub.id in fresh:
+            if row.kind is PostKind.EDIT_ROOT and sub.id in fresh:
                 await self.store.mark_sent(row.id, None, self.clock.now())
                 continue
             try:
@@ -176,12 +176,12 @@ class Deliverer:
                 found = await platform.post_root(channel, root_card, idempotency_key=root_key)
             root = found
             await self.store.set_root(sub.id, root)
-            if row.kind in ("root", "edit_root"):
+            if row.kind in (PostKind.ROOT, PostKind.EDIT_ROOT):
                 await self.store.mark_sent(row.id, root.message_id, self.clock.now())
                 return root
-        if row.kind == "root":
+        if row.kind is PostKind.ROOT:
             await self.store.mark_sent(row.id, root.message_id, self.clock.now())
-        elif row.kind == "edit_root":
+        elif row.kind is PostKind.EDIT_ROOT:
             await self._pace(platform, str(sub.address))
             await platform.edit_root(channel, root, root_card)
             await self.store.mark_sent(row.id, root.message_id, self.clock.now())
@@ -189,7 +189,9 @@ class Deliverer:
             sent = await platform.find_sent(channel, key, thread=root) if resend else None
             if sent is None:
                 await self._pace(platform, str(sub.address))
-                reply = Reply(**_reply_fields(row.payload))
+                if row.reply is None:  # decode_reply gives every reply row its reply
+                    raise ValueError(f"outbox row {row.id} is a reply without one")
+                reply = row.reply
                 sent = await platform.post_reply(channel, root, reply, idempotency_key=key)
             await self.store.mark_sent(row.id, sent.message_id, self.clock.now())
         self.audit.write(
@@ -197,7 +199,7 @@ class Deliverer:
                 {
                     "event": "delivery.sent",
                     "outbox": row.id,
-                    "kind": row.kind,
+                    "kind": row.kind.value,
                     "channel": str(sub.address),
                     "storyline": sub.storyline,
                 }
@@ -273,9 +275,3 @@ class Deliverer:
         )
         if self.notify_admins is not None:
             await self.notify_admins(message)
-
-
-def _reply_fields(payload: Mapping[str, Any]) -> dict[str, Any]:
-    fields = dict(payload)
-    fields["also"] = tuple(fields.get("also") or ())
-    return fields

@@ -10,12 +10,15 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from bot.core.models import (
     ChannelAddress,
     MessageRef,
+    PostKind,
     Subscription,
 )
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import (
     OutboxRow,
+    decode_reply,
+    encode_post,
     plain_text,
     subscription_from_row,
 )
@@ -71,8 +74,8 @@ class DeliveryRecords(Part):
             await conn.execute(
                 t.outbox.insert().values(
                     subscription_id=row.id,
-                    kind="root",
-                    payload={"storyline": storyline},
+                    kind=PostKind.ROOT,
+                    payload=encode_post(PostKind.ROOT, storyline, None),
                     status="pending",
                     attempts=0,
                     created_at=now,
@@ -175,8 +178,8 @@ class DeliveryRecords(Part):
                     OutboxRow(
                         id=m[t.outbox.c.id],
                         subscription=sub,
-                        kind=m[t.outbox.c.kind],
-                        payload=m[t.outbox.c.payload],
+                        kind=PostKind(m[t.outbox.c.kind]),
+                        reply=decode_reply(PostKind(m[t.outbox.c.kind]), m[t.outbox.c.payload]),
                         attempts=m[t.outbox.c.attempts],
                         status=m[t.outbox.c.status],
                     )

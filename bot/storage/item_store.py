@@ -21,6 +21,7 @@ from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
 from bot.storage.feed_store import FeedRecords
 from bot.storage.records import (
     FeedUpdate,
+    encode_post,
     entry_from_row,
 )
 
@@ -234,9 +235,9 @@ class ItemRecords(Part):
             rows = [
                 {
                     "subscription_id": p.subscription_id,
-                    "kind": p.kind,
+                    "kind": p.kind.value,
                     "topic": p.topic,
-                    "payload": p.payload,
+                    "payload": encode_post(p.kind, p.storyline, p.reply),
                     "item_id": ids[(p.entry.feed_id, p.entry.key)] if p.entry else None,
                     "status": "pending",
                     "attempts": 0,

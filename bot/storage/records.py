@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,8 @@ from bot.core.models import (
     Entry,
     Feed,
     MessageRef,
+    PostKind,
+    Reply,
     Subscription,
 )
 from bot.core.text import strip_controls
@@ -41,12 +43,40 @@ class FeedUpdate:
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
+    """A claimed outbox row: ``reply`` is set for ``PostKind.REPLY`` rows."""
+
     id: int
     subscription: Subscription
-    kind: str
-    payload: dict[str, Any]
+    kind: PostKind
+    reply: Reply | None
     attempts: int
     status: str
+
+
+# The outbox stores a message as JSON: these two are the only way in and out.
+_REPLY_FIELDS = frozenset(f.name for f in fields(Reply))
+
+
+def encode_post(kind: PostKind, storyline: str, reply: Reply | None) -> dict[str, Any]:
+    """The payload column of an outbox row. Root cards and their edits carry
+    only the storyline: they are rendered at send time from the current states."""
+    if kind is PostKind.REPLY:
+        if reply is None:
+            raise ValueError("a reply row needs its reply")
+        payload = asdict(reply)
+        payload["also"] = list(reply.also)
+        return payload
+    return {"storyline": storyline}
+
+
+def decode_reply(kind: PostKind, payload: dict[str, Any]) -> Reply | None:
+    """The reply an outbox row sends (None for root cards and edits). Keys that
+    are not fields (rows written by another version) are ignored."""
+    if kind is not PostKind.REPLY:
+        return None
+    known = {k: v for k, v in payload.items() if k in _REPLY_FIELDS}
+    known["also"] = tuple(known.get("also") or ())
+    return Reply(**known)
 
 
 def plain_text(text: str | None, limit: int = 1000) -> str | None:

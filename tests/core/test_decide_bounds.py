@@ -5,6 +5,7 @@ summary, and a runaway storyline pattern is skipped instead of hanging."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import asdict
 from typing import Any
 
 from hypothesis import given, settings
@@ -133,7 +134,9 @@ def test_a_flood_gives_each_thread_ten_replies_and_one_summary() -> None:
     decision = _decide(_flood(30))
     for sub in (1, 2):
         replies = [
-            p.payload for p in decision.posts if p.subscription_id == sub and p.kind == "reply"
+            asdict(p.reply)
+            for p in decision.posts
+            if p.subscription_id == sub and p.kind == "reply"
         ]
         assert [r["kind"] for r in replies] == ["coverage"] * 10 + ["summary"]
         assert replies[-1]["title"] == "and 20 more matched items"
@@ -148,11 +151,9 @@ def test_a_flood_gives_each_thread_ten_replies_and_one_summary() -> None:
 def test_the_cap_holds_across_a_cycles_batches_and_is_configurable() -> None:
     first = _decide(_flood(3), max_replies_per_thread=4)
     second = _decide(_flood(30)[3:], max_replies_per_thread=4, replies_so_far=first.replies)
-    kinds = [
-        p.payload["kind"] for p in second.posts if p.subscription_id == 1 and p.kind == "reply"
-    ]
+    kinds = [p.reply.kind for p in second.posts if p.subscription_id == 1 and p.kind == "reply"]
     assert kinds == ["coverage", "summary"]
-    summary = [p.payload for p in second.posts if p.payload["kind"] == "summary"]
+    summary = [asdict(p.reply) for p in second.posts if p.reply and p.reply.kind == "summary"]
     assert summary[0]["title"] == "and 26 more matched items"
 
 
@@ -163,7 +164,9 @@ def test_a_fact_change_amid_a_flood_of_coverage_is_still_posted() -> None:
         entry("Acme Widget 5 access restored after directive", hours=6, source="b.com"),
     ]
     decision = _decide(flood + late)
-    replies = [p.payload for p in decision.posts if p.subscription_id == 1 and p.kind == "reply"]
+    replies = [
+        asdict(p.reply) for p in decision.posts if p.subscription_id == 1 and p.kind == "reply"
+    ]
     assert [r["kind"] for r in replies].count("coverage") == 10
     assert [r["kind"] for r in replies].count("summary") == 1
     assert any(r["kind"] == "fact_change" and "Restored" in r["text"] for r in replies)
@@ -181,15 +184,15 @@ def test_a_flood_of_fact_changes_is_capped_and_counted_in_the_summary() -> None:
         "partially-restored",
         "restored",
     ]
-    replies = [p.payload for p in decision.posts if p.subscription_id == 1 and p.kind == "reply"]
+    replies = [
+        asdict(p.reply) for p in decision.posts if p.subscription_id == 1 and p.kind == "reply"
+    ]
     assert [r["kind"] for r in replies] == ["coverage", "fact_change", "summary"]
     assert replies[-1]["title"] == "and 2 more matched items and 2 more fact changes"
     changed = [a for a in decision.audit if a["event"] == "fact.changed"]
     assert [bool(a.get("capped")) for a in changed] == [False, True, True]
     # The root card is still edited to the current state.
-    assert [p.payload for p in decision.posts if p.kind == "edit_root"] == [
-        {"storyline": "widget-ban"}
-    ] * 2
+    assert [p.storyline for p in decision.posts if p.kind == "edit_root"] == ["widget-ban"] * 2
 
 
 HOSTILE = r"(?P<value>(a|aa)+)b"

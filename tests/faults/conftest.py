@@ -73,6 +73,7 @@ class Rig:
             fetcher=fetcher,
             platforms={"console": ConsolePlatform(self.console)},
         )
+        await self.app.start()
         return self.app
 
     async def close(self) -> None:

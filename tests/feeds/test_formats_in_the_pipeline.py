@@ -40,6 +40,7 @@ async def test_json_feeds_and_odd_rss_are_stored_once_each(tmp_path: Path) -> No
             allow_private_feeds=True,
         )
         app = await build(settings, platforms={"console": ConsolePlatform(io.StringIO())})
+        await app.start()
         try:
             first = await app.poller.run_due(all_feeds=True)
             assert first.feeds == 4 and not first.errors

@@ -47,6 +47,7 @@ async def test_a_flood_over_several_batches_gets_one_summary(tmp_path: Path) -> 
     )
     out = io.StringIO()
     app = await build(settings, platforms={"console": ConsolePlatform(out)})
+    await app.start()
     try:
         await app.poller.run_due(all_feeds=True)  # first poll: empty backlog
         await app.deliverer.drain()

@@ -55,6 +55,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Threadline]:
         allow_private_feeds=True,
     )
     app = await build(settings, platforms={"slack": ConsolePlatform(io.StringIO())})
+    await app.start()
     yield app
     await app.close()
 

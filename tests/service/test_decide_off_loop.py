@@ -47,6 +47,7 @@ async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> No
         allow_private_feeds=True,
     )
     app = await build(settings, platforms={"console": ConsolePlatform(io.StringIO())})
+    await app.start()
     try:
         await app.poller.run_due(all_feeds=True)  # first poll: empty backlog
         srv.set(

@@ -88,6 +88,9 @@ class FakePlatform:
         self.sent.append((channel, "notice", idempotency_key, ""))
         return MessageRef("n", "n")
 
+    async def close(self) -> None:
+        pass
+
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         self._check(channel)
         self.edits.append(root.message_id)

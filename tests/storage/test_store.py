@@ -87,7 +87,9 @@ async def test_follow_queues_the_root_card_once(store: Store) -> None:
     _sub, created = await store.follow(channel, "dod-dispute", T0)
     assert not created
     rows = await store.claim_outbox("w", T0, LEASE, ["slack"])
-    assert [(r.kind, r.payload) for r in rows] == [("root", {"storyline": "dod-dispute"})]
+    assert [(r.kind, r.reply, r.subscription.storyline) for r in rows] == [
+        ("root", None, "dod-dispute")
+    ]
     assert await store.claim_outbox("w2", T0, LEASE, ["slack"]) == []
 
 

@@ -176,6 +176,18 @@ class SlackPlatform:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
+    @property
+    def client(self) -> AsyncWebClient:
+        """The Web API client, shared with the slash-command app (one client per process)."""
+        return self._client
+
+    async def close(self) -> None:
+        """Close the client's HTTP session, when it keeps one (by default it opens
+        one per request, so there is nothing to close)."""
+        session = self._client.session
+        if session is not None and not session.closed:
+            await session.close()
+
     async def _post(
         self, channel: str, message: SlackMessage, key: str, thread_ts: str | None = None
     ) -> str:
