@@ -121,131 +121,20 @@ _AVOIDED = re.compile(
     r"\b(?:avoid(?:s|ed|ing)?|escap(?:e|es|ed|ing)|evit(?:ato|ata|ati|a|are|ó|ar|é|ée|er)"
     r"|vermied(?:en)?|vermeidet)\b"
 )
+
+
 # Function words that say which language a clause is written in.
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _FUNCTION_WORDS = {
-    "en": frozenset(
-        [
-            "the",
-            "of",
-            "and",
-            "to",
-            "in",
-            "is",
-            "for",
-            "on",
-            "with",
-            "by",
-            "from",
-            "that",
-            "its",
-            "has",
-            "was",
-            "are",
-        ]
-    ),
-    "it": frozenset(
-        [
-            "il",
-            "lo",
-            "la",
-            "gli",
-            "di",
-            "del",
-            "della",
-            "dei",
-            "che",
-            "per",
-            "con",
-            "non",
-            "una",
-            "un",
-            "è",
-            "ha",
-            "nel",
-            "alla",
-            "sul",
-        ]
-    ),
-    "es": frozenset(
-        [
-            "el",
-            "los",
-            "las",
-            "del",
-            "que",
-            "por",
-            "para",
-            "con",
-            "una",
-            "y",
-            "es",
-            "su",
-            "al",
-            "se",
-            "en",
-            "lo",
-        ]
-    ),
-    "fr": frozenset(
-        [
-            "le",
-            "les",
-            "des",
-            "du",
-            "que",
-            "pour",
-            "avec",
-            "une",
-            "est",
-            "et",
-            "sur",
-            "au",
-            "aux",
-            "dans",
-            "ce",
-            "qui",
-        ]
-    ),
-    "de": frozenset(
-        [
-            "der",
-            "die",
-            "das",
-            "und",
-            "ist",
-            "mit",
-            "für",
-            "von",
-            "dem",
-            "den",
-            "ein",
-            "eine",
-            "nicht",
-            "auf",
-            "zu",
-            "im",
-        ]
-    ),
-    "pt": frozenset(
-        [
-            "o",
-            "os",
-            "as",
-            "do",
-            "da",
-            "dos",
-            "das",
-            "que",
-            "para",
-            "com",
-            "uma",
-            "é",
-            "em",
-            "no",
-            "na",
-            "pelo",
-        ]
-    ),
+    "en": _words("the of and to in is for on with by from that its has was are"),
+    "it": _words("il lo la gli di del della dei che per con non una un è ha nel alla sul"),
+    "es": _words("el los las del que por para con una y es su al se en lo"),
+    "fr": _words("le les des du que pour avec une est et sur au aux dans ce qui"),
+    "de": _words("der die das und ist mit für von dem den ein eine nicht auf zu im"),
+    "pt": _words("o os as do da dos das que para com uma é em no na pelo"),
 }
 # English words a storyline may use as cues that are other, common words in the
 # languages coverage abroad is written in: "con fines de" (es: for the purpose of),
