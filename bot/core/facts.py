@@ -288,8 +288,29 @@ def _cue_regex(cue: str) -> re.Pattern[str]:
     return re.compile(head + body + tail)
 
 
+# A date that says when something began ("the proceedings opened on 31 March 2023",
+# "il procedimento avviato il 31 marzo 2023") dates that start, not the clause's news.
+_STARTED_ON = re.compile(
+    r"\b(?:opened|started|begun|launched|initiated|filed|avviat[oa]|iniziat[oa]|apert[oa]"
+    r"|aperta|ouverte?|lancée?|iniciad[oa]|abiert[oa]|eingeleitet|begonnen)"
+    r"(?: (?:on|in|il|l'|el|le|am|im|em|a|en|since|dal|dallo|del))?(?: the)? $"
+)
+
+
+def _dates_a_start(clause: str, start: int) -> bool:
+    return bool(_STARTED_ON.search(clause, max(0, start - 40), start))
+
+
+def _after_a_started_date(clause: str, start: int) -> bool:
+    # "avviato il 31 marzo 2023": the year closes a date that dates a start.
+    day = re.search(r"(?:^| )(\d{1,2} \w+|\w+ \d{1,2}) $", clause[max(0, start - 20) : start])
+    return day is not None and _dates_a_start(clause, start - len(day.group().lstrip()))
+
+
 def _stale_date(clause: str, before: int, published: datetime) -> bool:
     for m in _DATE.finditer(clause, 0, before):
+        if _dates_a_start(clause, m.start()):
+            continue
         month_name, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         try:
             when = published.replace(month=_MONTHS[month_name], day=int(day))
@@ -300,6 +321,8 @@ def _stale_date(clause: str, before: int, published: datetime) -> bool:
         if published - when > STALE_DATE:
             return True
     for m in _YEAR.finditer(clause, 0, before):
+        if _dates_a_start(clause, m.start()) or _after_a_started_date(clause, m.start()):
+            continue
         if int(m.group()) < published.year:
             return True  # "the March 2023 block", told in 2025
     for m in _IN_MONTH.finditer(clause, 0, before):

@@ -459,3 +459,11 @@ def test_an_english_cue_that_is_another_word_abroad(title: str, value: str | Non
         FINED, values=(FINED.values[0], replace(FINED.values[1], cues=("fine", "fines")))
     )
     assert said(spec, title) == value
+
+
+def test_a_date_that_says_when_the_case_began_is_no_recap() -> None:
+    # Published in June 2026 (T0): the 2025 date dates the opening, the fine is news.
+    title = "Il regolatore ha chiuso il procedimento avviato il 31 marzo 2025 con una multa"
+    assert said(FINED, title) == "fined"
+    assert said(FINED, "The investigation opened in 2025 ends with a fine for Acme") == "fined"
+    assert said(FINED, "The 2025 fine is still unpaid") is None
