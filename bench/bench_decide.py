@@ -133,7 +133,7 @@ def _summary(decision: Any) -> Any:
     return (
         [(c.storyline, c.fact, c.old.value, c.new.value, c.new.disputed) for c in decision.changes],
         [(i.entry.key, i.duplicate_of.key if i.duplicate_of else None) for i in decision.items],
-        [p.payload for p in decision.posts],
+        [(p.subscription_id, p.kind, p.storyline, p.reply, p.topic) for p in decision.posts],
     )
 
 
