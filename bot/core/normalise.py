@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -143,15 +144,23 @@ def document_keys(raws: Sequence[RawEntry]) -> list[str]:
     """The key of each of one document's entries, as ``normalise`` and then
     ``keep_apart`` give them, without reading the summaries: a poll finds
     most items already stored, and only the new ones need normalising."""
-    parts = []
-    for raw in raws:
-        guid, url = _guid(raw), _entry_url(raw.link)
+    guids = [_guid(raw) for raw in raws]
+    counts = Counter(guid for guid in guids if guid)
+    parts: list[tuple[str, str | None, str]] = []
+    for raw, guid in zip(raws, guids, strict=True):
+        if guid and counts[guid] == 1:
+            # A guid of its own is the key: the link only matters where guids
+            # collide, and canonicalising every link of every poll is most of
+            # the keying's cost.
+            parts.append((guid, None, _bounded(guid)))
+            continue
+        url = _entry_url(raw.link)
         if guid or url:
             parts.append((guid, url, _key(guid, url, "", "")))
         else:
             text = clean_text(raw.published_text).strip() if raw.published_text else ""
             parts.append((guid, url, _key(guid, url, _title(raw), text)))
-    shared = _shared_guids((guid, url) for guid, url, _ in parts)
+    shared = _shared_guids((guid, url) for guid, url, _ in parts if counts[guid] > 1)
     return [_bounded(f"{guid} {url or ''}") if guid in shared else key for guid, url, key in parts]
 
 
