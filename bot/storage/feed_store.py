@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.models import (
@@ -27,6 +27,9 @@ from bot.storage.records import (
 _FEEDS_FILE = "feeds_file"
 # Rows of a multi-row insert of new feeds (14 columns each: well under SQLite's 32,766 variables).
 SEEDS_PER_INSERT = 50
+# The bound name of the feed's id in the batched poll-result UPDATE (not a column name).
+_FEED_ROW = "feed_row_id"
+_FEED_UPDATE = update(t.feeds).where(t.feeds.c.id == bindparam(_FEED_ROW))
 
 
 def seeds_digest(seeds: Sequence[FeedSeed]) -> str:
@@ -274,33 +277,51 @@ class FeedRecords(Part):
     async def write_feed_updates(
         self, conn: AsyncConnection, updates: Sequence[FeedUpdate]
     ) -> None:
+        """One executemany per shape of row (which of the optional columns a poll
+        sets; a cycle has one or a few), not one statement per feed: 1,000
+        feeds were 1,000 statements, each built, compiled from the cache and
+        sent on its own."""
+        shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for u in updates:
-            values: dict[str, Any] = {
-                "status": u.status,
-                "last_polled_at": u.polled_at,
-                "next_poll_at": u.next_poll_at,
-                "failures": u.failures,
-                "error_code": u.error_code,
-                "last_error": plain_text(u.last_error),
-                "enabled": u.enabled,
-                "redirect_url": u.redirect_url,
-                "redirect_count": u.redirect_count,
-                "lease_owner": None,
-                "lease_until": None,
-            }
-            if u.success:
-                values["last_success_at"] = u.polled_at
-            if u.validators_changed:
-                values.update(etag=u.etag, last_modified=u.last_modified, body_hash=u.body_hash)
-            if u.backlog_done:
-                values["backlog_done"] = True
+            values = self._update_values(u)
             if u.url and not await self._url_taken(conn, u.url, u.feed_id):
                 # A redirect to another feed's URL is not adopted (the URL is
                 # unique): adopting it would fail the whole cycle's transaction.
                 values["url"] = u.url
                 # Remember the URL it was added with, so the seed file still knows it.
                 values["seed_url"] = func.coalesce(t.feeds.c.seed_url, t.feeds.c.url)
-            await conn.execute(update(t.feeds).where(t.feeds.c.id == u.feed_id).values(**values))
+                await conn.execute(
+                    update(t.feeds).where(t.feeds.c.id == u.feed_id).values(**values)
+                )
+                continue
+            values[_FEED_ROW] = u.feed_id
+            shapes.setdefault(tuple(values), []).append(values)
+        for rows in shapes.values():
+            # The SET columns are the rows' keys (all alike within a shape).
+            await conn.execute(_FEED_UPDATE, rows)
+
+    @staticmethod
+    def _update_values(u: FeedUpdate) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "status": u.status,
+            "last_polled_at": u.polled_at,
+            "next_poll_at": u.next_poll_at,
+            "failures": u.failures,
+            "error_code": u.error_code,
+            "last_error": plain_text(u.last_error),
+            "enabled": u.enabled,
+            "redirect_url": u.redirect_url,
+            "redirect_count": u.redirect_count,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if u.success:
+            values["last_success_at"] = u.polled_at
+        if u.validators_changed:
+            values.update(etag=u.etag, last_modified=u.last_modified, body_hash=u.body_hash)
+        if u.backlog_done:
+            values["backlog_done"] = True
+        return values
 
     @staticmethod
     async def _url_taken(conn: AsyncConnection, url: str, feed_id: int) -> bool:

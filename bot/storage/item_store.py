@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import TextClause, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.models import (
@@ -44,17 +45,16 @@ class ItemRecords(Part):
         if not keys:
             return found
         async with self.engine.connect() as conn:
-            # Chunked so one statement stays under SQLite's bound-parameter limit.
+            # Chunked so one statement stays under the bound-parameter limit.
             for start in range(0, len(keys), KEYS_PER_QUERY):
                 chunk = keys[start : start + KEYS_PER_QUERY]
-                rows = await conn.execute(
-                    select(t.items.c.feed_id, t.items.c.key).where(
-                        t.items.c.feed_id.in_({f for f, _ in chunk}),
-                        t.items.c.key.in_({k for _, k in chunk}),
-                    )
-                )
+                params: dict[str, Any] = {}
+                for i, (feed_id, key) in enumerate(chunk):
+                    params[f"f{i}"] = feed_id
+                    params[f"k{i}"] = key
+                rows = await conn.execute(_known_keys_query(len(chunk)), params)
                 found.update((r.feed_id, r.key) for r in rows)
-        return found & set(keys)
+        return found
 
     async def recent_entries(self, since: datetime, limit: int = 2000) -> list[Entry]:
         """Items published since ``since`` that matched a storyline (for dedupe)."""
@@ -321,3 +321,23 @@ class ItemRecords(Part):
     async def item_count(self) -> int:
         async with self.engine.connect() as conn:
             return int(await conn.scalar(select(func.count()).select_from(t.items)) or 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _known_keys_query(pairs: int) -> TextClause:
+    """The stored ones among ``pairs`` (feed_id, key) pairs, bound as ``f0``,
+    ``k0``, ``f1`` … . The pairs are joined to the items' unique index, one
+    index search each: ``feed_id IN (…) AND key IN (…)`` searched every feed
+    of a chunk for every key of it (40 × 2,000 look-ups), and SQLite reads
+    ``(feed_id, key) IN (VALUES …)`` by scanning the whole index. The first
+    row's casts type the columns for PostgreSQL."""
+    rows = ", ".join(
+        "(CAST(:f0 AS INTEGER), CAST(:k0 AS TEXT))" if i == 0 else f"(:f{i}, :k{i})"
+        for i in range(pairs)
+    )
+    return text(
+        # Only placeholder names are formatted in: the values are bound.
+        f"WITH wanted (feed_id, key) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
+        "SELECT items.feed_id, items.key FROM wanted "
+        "JOIN items ON items.feed_id = wanted.feed_id AND items.key = wanted.key"
+    )
