@@ -68,7 +68,8 @@ _ATOM_ROOT = re.compile(rb"<(?:[\w.-]+:)?feed[\s>/]")
 # path, query and fragment of URL characters, none of them empty.
 _PLAIN_ABSOLUTE = re.compile(
     r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?"
-    r"(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?"
+    # no ";" in the path: urljoin drops an empty ";params" segment of http URLs
+    r"(?:/[A-Za-z0-9\-._~!$&'()*+,=:@%/]*)?"
     r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]+)?"
     r"(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]+)?"
 )
