@@ -31,9 +31,10 @@ lint: $(STAMP)
 	$(BIN)/vulture
 	$(BIN)/lint-imports --no-cache
 
-## types: mypy strict
+## types: mypy strict (and the in-memory store double checked against the services' Protocols)
 types: $(STAMP)
 	$(BIN)/mypy bot
+	$(BIN)/mypy --follow-imports=silent tests/support/memory_store.py tests/support/store_rows.py tests/service/test_store_contract.py
 
 ## test: lint, types and the fast suite, the one to run all day (PostgreSQL tests run
 ## when THREADLINE_TEST_POSTGRES_URL is set)

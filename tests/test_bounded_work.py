@@ -133,6 +133,7 @@ def flood(count: int) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.mark.slow  # several CLI processes (or many examples): make test-all
 async def test_a_flood_gives_the_thread_ten_replies_and_one_summary(
     tmp_path: Path, server: FeedServer, env: dict[str, str]
 ) -> None:

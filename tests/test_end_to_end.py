@@ -162,6 +162,7 @@ async def test_loopback_feeds_are_refused_by_default(
         assert set(row) >= {"url", "status", "last_error", "failures"}
 
 
+@pytest.mark.slow  # several CLI processes (or many examples): make test-all
 async def test_cli_feeds_add_refuses_what_is_not_a_feed_and_stores_nothing(
     sqlite_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
 ) -> None:
@@ -189,6 +190,7 @@ async def test_cli_feeds_add_refuses_what_is_not_a_feed_and_stores_nothing(
     assert [json.loads(line)["name"] for line in out.splitlines()] == ["Fable desk"]
 
 
+@pytest.mark.slow  # several CLI processes (or many examples): make test-all
 async def test_threadline_max_feed_bytes_also_raises_the_parser_limit(
     sqlite_url: str, tmp_path: Path, server: FeedServer, env: dict[str, str]
 ) -> None:

@@ -146,6 +146,7 @@ def test_zero_width_characters_inside_a_title_do_not_defeat_matching() -> None:
 # --- passwords are never shown ----------------------------------------------------------------
 
 
+@pytest.mark.slow  # several CLI processes (or many examples): make test-all
 async def test_feeds_list_never_prints_a_stored_password(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
@@ -169,6 +170,7 @@ async def test_feeds_list_never_prints_a_stored_password(
         assert "hunter2" not in out + err and "editor:***@news.example" in out
 
 
+@pytest.mark.slow  # several CLI processes (or many examples): make test-all
 async def test_feeds_add_refuses_a_password_without_repeating_it(
     tmp_path: Path, env: dict[str, str]
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import threadline
 from tests.support.clock import ago
 from tests.support.feeds_file import write_feeds
@@ -115,6 +117,7 @@ async def test_try_over_a_corpus_file(tmp_path: Path, env: dict[str, str]) -> No
     assert "Grounded — news.example" in out.split("Fact timelines")[1]
 
 
+@pytest.mark.slow  # several CLI processes (or many examples): make test-all
 async def test_try_over_stored_items(tmp_path: Path, env: dict[str, str]) -> None:
     server = FeedServer()
     await server.start()

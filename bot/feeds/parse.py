@@ -26,7 +26,7 @@ import html
 import html.entities
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -68,7 +68,8 @@ _ATOM_ROOT = re.compile(rb"<(?:[\w.-]+:)?feed[\s>/]")
 # path, query and fragment of URL characters, none of them empty.
 _PLAIN_ABSOLUTE = re.compile(
     r"https?://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?"
-    r"(?:/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*)?"
+    # no ";" in the path: urljoin drops an empty ";params" segment of http URLs
+    r"(?:/[A-Za-z0-9\-._~!$&'()*+,=:@%/]*)?"
     r"(?:\?[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]+)?"
     r"(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]+)?"
 )
@@ -105,15 +106,7 @@ class FeedparserParser:
         self.resolve_relative_uris = resolve_relative_uris
 
     def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
-        try:
-            return self._parse(body, headers)
-        except ParseError:
-            raise
-        except Exception as error:  # the port promises ParseError only, whatever the input
-            detail = _printable(f"{type(error).__name__}: {error}")
-            raise ParseError(
-                f"the feed could not be parsed ({detail})", code=ErrorCode.PARSE
-            ) from error
+        return parse_or_error(self._parse, body, headers)
 
     def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
         document, lower = guard(body, headers, self.max_bytes)
@@ -419,6 +412,24 @@ def _refuse_non_feeds(document: bytes) -> None:
         raise ParseError("this is JSON, not an RSS/Atom feed", code=ErrorCode.NOT_A_FEED)
     if rest[:1] != b"<":
         raise ParseError("this is plain text, not an RSS/Atom feed", code=ErrorCode.NOT_A_FEED)
+
+
+def parse_or_error(
+    read: Callable[[bytes, Mapping[str, str] | None], ParsedFeed],
+    body: bytes,
+    headers: Mapping[str, str] | None,
+) -> ParsedFeed:
+    """``read(body, headers)``, with any exception turned into a ``ParseError``:
+    the ``FeedParser`` port promises nothing else, whatever the input."""
+    try:
+        return read(body, headers)
+    except ParseError:
+        raise
+    except Exception as error:
+        detail = _printable(f"{type(error).__name__}: {error}")
+        raise ParseError(
+            f"the feed could not be parsed ({detail})", code=ErrorCode.PARSE
+        ) from error
 
 
 def _printable(text: str, limit: int = 300) -> str:

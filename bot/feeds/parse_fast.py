@@ -50,6 +50,7 @@ from bot.feeds.parse import (
     feed_urljoin,
     guard,
     looks_like_html,
+    parse_or_error,
 )
 
 # An opening <item> or <entry> tag, namespaced or not (not <items>, <entryx>).
@@ -74,15 +75,7 @@ class FastFeedParser:
         self.stats: dict[str, int] = {"fast": 0, "fallback": 0, "json": 0}
 
     def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
-        try:
-            return self._parse(body, headers)
-        except ParseError:
-            raise
-        except Exception as error:  # the port promises ParseError only, whatever the input
-            detail = _printable(f"{type(error).__name__}: {error}")
-            raise ParseError(
-                f"the feed could not be parsed ({detail})", code=ErrorCode.PARSE
-            ) from error
+        return parse_or_error(self._parse, body, headers)
 
     def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
         if _JSON_START.match(body.removeprefix(b"\xef\xbb\xbf")):

@@ -8,6 +8,7 @@ import dataclasses
 from dataclasses import asdict
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,6 +81,7 @@ def entries_strategy(draw: st.DrawFn) -> list[Entry]:
     return out
 
 
+@pytest.mark.slow  # several CLI processes (or many examples): make test-all
 @settings(max_examples=150, deadline=None)
 @given(recent=entries_strategy(), new=entries_strategy())
 def test_indexed_dedupe_finds_what_scanning_everything_finds(

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from pathlib import Path
+from dataclasses import dataclass
 
 import pytest
 
-from bot.app import Threadline, build
+from bot.audit import AuditLog
+from bot.clock import SystemClock
 from bot.core.models import ChannelAddress, Invoker
+from bot.feeds.fetch import HttpFetcher
+from bot.feeds.parse_fast import FastFeedParser
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
+from bot.service.commands import CommandService
+from bot.service.deliver import Deliverer
+from bot.service.ledger import FactLedger
+from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.feedserver import FeedServer, rss
+from tests.support.memory_store import MemoryStore
 
 CHANNEL = ChannelAddress("slack", "C1", "T1")
 ADMIN = Invoker("UADMIN", CHANNEL, is_admin=True)
@@ -44,24 +51,45 @@ async def server() -> AsyncIterator[FeedServer]:
     await srv.close()
 
 
+@dataclass
+class Services:
+    """The commands and delivery as ``build`` wires them, on the in-memory store."""
+
+    store: MemoryStore
+    commands: CommandService
+    deliverer: Deliverer
+
+
 @pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[Threadline]:
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text("feeds: []\n")
-    settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        feeds_file=feeds,
-        storylines_dir=REPO / "storylines",
-        allow_private_feeds=True,
+async def app() -> AsyncIterator[Services]:
+    store, clock = MemoryStore(), SystemClock()
+    storylines = load_storylines(REPO / "storylines")
+    ledger = FactLedger(store, storylines, clock)
+    fetcher = HttpFetcher(allow_private=True)
+    commands = CommandService(
+        store=store,
+        ledger=ledger,
+        storylines=storylines,
+        fetcher=fetcher,
+        parser=FastFeedParser(),
+        clock=clock,
+        default_interval=600,  # the setting's default
     )
-    app = await build(settings, platforms={"slack": ConsolePlatform(io.StringIO())})
-    await app.start()
-    yield app
-    await app.close()
+    deliverer = Deliverer(
+        store=store,
+        ledger=ledger,
+        platforms={"slack": ConsolePlatform(io.StringIO())},
+        storylines=storylines,
+        clock=clock,
+        audit=AuditLog(None),
+        owner="test",
+    )
+    yield Services(store, commands, deliverer)
+    await fetcher.close()
 
 
 async def test_a_member_cannot_add_feeds_and_nothing_is_fetched_or_stored(
-    app: Threadline, server: FeedServer
+    app: Services, server: FeedServer
 ) -> None:
     reply = await app.commands.execute(MEMBER, f"feeds add {server.url('/feed.xml')} Mine")
     assert not reply.ok and "admin" in reply.text.lower()
@@ -71,7 +99,7 @@ async def test_a_member_cannot_add_feeds_and_nothing_is_fetched_or_stored(
         assert not (await app.commands.execute(MEMBER, line)).ok
 
 
-async def test_an_admin_adds_lists_and_removes_a_feed(app: Threadline, server: FeedServer) -> None:
+async def test_an_admin_adds_lists_and_removes_a_feed(app: Services, server: FeedServer) -> None:
     reply = await app.commands.execute(ADMIN, f"feeds add {server.url('/feed.xml')}")
     assert reply.ok and "Example feed" in reply.text  # named after the feed's own title
     listing = await app.commands.execute(ADMIN, "feeds list")
@@ -82,7 +110,7 @@ async def test_an_admin_adds_lists_and_removes_a_feed(app: Threadline, server: F
     assert removed.ok and await app.store.feeds() == []
 
 
-async def test_an_admin_is_told_why_a_url_is_not_added(app: Threadline, server: FeedServer) -> None:
+async def test_an_admin_is_told_why_a_url_is_not_added(app: Services, server: FeedServer) -> None:
     reply = await app.commands.execute(ADMIN, f"feeds add {server.url('/page.html')}")
     assert not reply.ok and "not" in reply.text and "feed" in reply.text
     reply = await app.commands.execute(ADMIN, "feeds add file:///etc/passwd")
@@ -90,7 +118,7 @@ async def test_an_admin_is_told_why_a_url_is_not_added(app: Threadline, server: 
     assert await app.store.feeds() == []
 
 
-async def test_anyone_follows_and_the_root_card_is_queued_at_once(app: Threadline) -> None:
+async def test_anyone_follows_and_the_root_card_is_queued_at_once(app: Services) -> None:
     reply = await app.commands.execute(MEMBER, "follow dod-dispute")
     assert reply.ok and "dod-dispute" in reply.text
     assert not (await app.commands.execute(MEMBER, "follow no-such-story")).ok
@@ -104,7 +132,7 @@ async def test_anyone_follows_and_the_root_card_is_queued_at_once(app: Threadlin
     assert [s for s in await app.store.subscriptions() if s.address.platform == "slack"] == []
 
 
-async def test_storylines_and_show_give_current_facts_and_timelines(app: Threadline) -> None:
+async def test_storylines_and_show_give_current_facts_and_timelines(app: Services) -> None:
     listing = await app.commands.execute(MEMBER, "storylines")
     assert "fable-suspension" in listing.text and "dod-dispute" in listing.text
     shown = await app.commands.execute(MEMBER, "show dod-dispute")

@@ -1,10 +1,11 @@
 """The delivery worker against a platform double (a fake of the ChatPlatform port):
-thread structure, pacing per channel, crash-safe resend, and channel isolation."""
+thread structure, pacing per channel, crash-safe resend, and channel isolation.
+The store is the in-memory double, except where leases of a crashed process are
+recovered: that stays on SQLite."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,10 +27,11 @@ from bot.ports import PlatformLimits
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
 from bot.storage import migrate
-from bot.storage import tables as t
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
 from tests.support.clock import FakeClock
+from tests.support.memory_store import MemoryStore
+from tests.support.store_rows import queue_reply as queue
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -102,7 +104,12 @@ class FakePlatform:
 
 
 @pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[Store]:
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
     engine = make_engine(sqlite_url)
     await migrate.upgrade(engine)
     s = Store(engine)
@@ -111,7 +118,10 @@ async def store(sqlite_url: str) -> AsyncIterator[Store]:
 
 
 def worker(
-    store: Store, platform: FakePlatform, sleeps: list[float], notices: list[str] | None = None
+    store: Store | MemoryStore,
+    platform: FakePlatform,
+    sleeps: list[float],
+    notices: list[str] | None = None,
 ) -> Deliverer:
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
@@ -133,22 +143,13 @@ def worker(
     )
 
 
-async def queue_reply(store: Store, sub_id: int, title: str) -> None:
-    reply = Reply(kind="coverage", storyline="demo", title=title, url="https://e.com/a")
-    async with store.engine.begin() as conn:
-        await conn.execute(
-            t.outbox.insert().values(
-                subscription_id=sub_id,
-                kind="reply",
-                payload=asdict(reply),
-                status="pending",
-                attempts=0,
-                created_at=T0,
-            )
-        )
+async def queue_reply(store: Store | MemoryStore, sub_id: int, title: str) -> None:
+    await queue(
+        store, sub_id, Reply(kind="coverage", storyline="demo", title=title, url="https://e.com/a")
+    )
 
 
-async def test_root_first_then_replies_in_its_thread_paced_per_channel(store: Store) -> None:
+async def test_root_first_then_replies_in_its_thread_paced_per_channel(store: MemoryStore) -> None:
     platform, sleeps = FakePlatform(), []
     sub, _ = await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
     await queue_reply(store, sub.id, "one")
@@ -166,7 +167,10 @@ async def test_root_first_then_replies_in_its_thread_paced_per_channel(store: St
     assert stored.root == MessageRef("1", "thread-1")
 
 
-async def test_a_row_found_on_the_platform_after_a_crash_is_not_sent_again(store: Store) -> None:
+async def test_a_row_found_on_the_platform_after_a_crash_is_not_sent_again(
+    sqlite_store: Store,
+) -> None:
+    store = sqlite_store
     platform, sleeps = FakePlatform(), []
     sub, _ = await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
     await worker(store, platform, sleeps).drain()
@@ -180,7 +184,7 @@ async def test_a_row_found_on_the_platform_after_a_crash_is_not_sent_again(store
     assert [k for _c, k, *_ in platform.sent] == ["root"]  # no second reply
 
 
-async def test_a_gone_channel_is_disabled_and_the_others_go_on(store: Store) -> None:
+async def test_a_gone_channel_is_disabled_and_the_others_go_on(store: MemoryStore) -> None:
     platform, sleeps = FakePlatform(), []
     bad, _ = await store.follow(ChannelAddress("fake", "GONE"), "demo", T0)
     good, _ = await store.follow(ChannelAddress("fake", "OK"), "demo", T0)
@@ -197,7 +201,7 @@ async def test_a_gone_channel_is_disabled_and_the_others_go_on(store: Store) -> 
     assert subs["OK"].enabled
 
 
-async def test_a_transient_error_is_retried_later_not_dropped(store: Store) -> None:
+async def test_a_transient_error_is_retried_later_not_dropped(store: MemoryStore) -> None:
     platform, sleeps = FakePlatform(), []
     await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
     platform.failing["C1"] = DeliveryRetryLater("busy", retry_after=30)
@@ -210,7 +214,7 @@ async def test_a_transient_error_is_retried_later_not_dropped(store: Store) -> N
     assert (await deliverer.drain()).sent == 1
 
 
-async def test_a_deleted_or_locked_thread_is_replaced_by_a_new_root(store: Store) -> None:
+async def test_a_deleted_or_locked_thread_is_replaced_by_a_new_root(store: MemoryStore) -> None:
     platform, sleeps = FakePlatform(), []
     sub, _ = await store.follow(ChannelAddress("fake", "C1"), "demo", T0)
     deliverer = worker(store, platform, sleeps)

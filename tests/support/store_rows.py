@@ -1,0 +1,74 @@
+"""Rows a poll cycle would write (outbox replies, claims), put straight into a
+store, SQLite or in-memory, so a service test can start from them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from bot.core.models import Claim, FeedSeed, PostKind, Reply
+from bot.storage import tables as t
+from bot.storage.records import encode_post
+from bot.storage.store import Store
+from tests.support.memory_store import MemoryStore
+
+CREATED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+async def queue_reply(store: Store | MemoryStore, subscription_id: int, reply: Reply) -> None:
+    if isinstance(store, MemoryStore):
+        store.queue(subscription_id, PostKind.REPLY, reply)
+        return
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            t.outbox.insert().values(
+                subscription_id=subscription_id,
+                kind=PostKind.REPLY,
+                payload=encode_post(PostKind.REPLY, reply.storyline, reply),
+                status="pending",
+                attempts=0,
+                created_at=CREATED,
+            )
+        )
+
+
+async def add_claims(store: Store | MemoryStore, claims: Sequence[Claim]) -> None:
+    """Claims of one item (on SQLite a claim belongs to a stored item of a feed)."""
+    if isinstance(store, MemoryStore):
+        store.add_claims(claims)
+        return
+    feed, _ = await store.add_feed(
+        FeedSeed("https://claims.example/feed", "c", 900), "test", CREATED
+    )
+    async with store.engine.begin() as conn:
+        item_id = await conn.scalar(
+            t.items.insert()
+            .returning(t.items.c.id)
+            .values(
+                feed_id=feed.id,
+                key="k",
+                title="t",
+                summary="",
+                source="c",
+                published=CREATED,
+                first_seen=CREATED,
+            )
+        )
+        await conn.execute(
+            t.claims.insert(),
+            [
+                {
+                    "storyline": c.storyline,
+                    "fact": c.fact,
+                    "value": c.value,
+                    "published": c.published,
+                    "source": c.source,
+                    "url": c.url,
+                    "attribution": c.attribution,
+                    "evidence": c.evidence,
+                    "item_id": item_id,
+                    "item_key": c.item_key,
+                }
+                for c in claims
+            ],
+        )
