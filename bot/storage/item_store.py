@@ -41,19 +41,26 @@ class ItemRecords(Part):
     async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (feed_id, key) pairs are stored: one query per chunk for a whole
         cycle instead of one per feed (1,000 feeds were 1,000 round trips)."""
-        found: set[tuple[int, str]] = set()
         if not keys:
-            return found
+            return set()
         async with self.engine.connect() as conn:
-            # Chunked so one statement stays under the bound-parameter limit.
-            for start in range(0, len(keys), KEYS_PER_QUERY):
-                chunk = keys[start : start + KEYS_PER_QUERY]
-                params: dict[str, Any] = {}
-                for i, (feed_id, key) in enumerate(chunk):
-                    params[f"f{i}"] = feed_id
-                    params[f"k{i}"] = key
-                rows = await conn.execute(_known_keys_query(len(chunk)), params)
-                found.update((r.feed_id, r.key) for r in rows)
+            return set(await self._item_ids(conn, keys))
+
+    @staticmethod
+    async def _item_ids(
+        conn: AsyncConnection, keys: Sequence[tuple[int, str]]
+    ) -> dict[tuple[int, str], int]:
+        """The row ids of the stored items among (feed_id, key) ``keys``."""
+        found: dict[tuple[int, str], int] = {}
+        # Chunked so one statement stays under the bound-parameter limit.
+        for start in range(0, len(keys), KEYS_PER_QUERY):
+            chunk = keys[start : start + KEYS_PER_QUERY]
+            params: dict[str, Any] = {}
+            for i, (feed_id, key) in enumerate(chunk):
+                params[f"f{i}"] = feed_id
+                params[f"k{i}"] = key
+            for r in await conn.execute(_stored_pairs_query(len(chunk)), params):
+                found[(r.feed_id, r.key)] = r.id
         return found
 
     async def recent_entries(self, since: datetime, limit: int = 2000) -> list[Entry]:
@@ -173,19 +180,21 @@ class ItemRecords(Part):
             story_of: list[dict[str, int]] = []
             match_rows: list[dict[str, Any]] = []
             claim_rows: list[dict[str, Any]] = []
+            # Originals stored by earlier cycles: looked up together, not one
+            # round trip per duplicate (a first poll has thousands).
+            earlier = {
+                (d.feed_id, d.key)
+                for n in decision.items
+                if (d := n.duplicate_of) is not None and (d.feed_id, d.key) not in ids
+            }
+            stored = await self._item_ids(conn, list(earlier))
             for n in decision.items:
                 item_id = ids.get((n.entry.feed_id, n.entry.key))
                 if item_id is None:
                     continue  # stored by a concurrent cycle: theirs wins
                 if n.duplicate_of is not None:
-                    orig = ids.get((n.duplicate_of.feed_id, n.duplicate_of.key))
-                    if orig is None:
-                        orig = await conn.scalar(
-                            select(t.items.c.id).where(
-                                t.items.c.feed_id == n.duplicate_of.feed_id,
-                                t.items.c.key == n.duplicate_of.key,
-                            )
-                        )
+                    pair = (n.duplicate_of.feed_id, n.duplicate_of.key)
+                    orig = ids.get(pair, stored.get(pair))
                     if orig is not None:
                         story_of.append({"row_id": item_id, "orig": orig})
                 match_rows.extend(
@@ -221,12 +230,9 @@ class ItemRecords(Part):
                 )
             if match_rows:
                 await conn.execute(t.matches.insert(), match_rows)
-            for start in range(0, len(claim_rows), ROWS_PER_INSERT):
-                await conn.execute(
-                    self._insert(t.claims)
-                    .values(claim_rows[start : start + ROWS_PER_INSERT])
-                    .on_conflict_do_nothing()
-                )
+            if claim_rows:
+                # executemany, like the items: one cached compilation.
+                await conn.execute(self._insert(t.claims).on_conflict_do_nothing(), claim_rows)
             changed = {(c.storyline, c.fact) for c in decision.changes}
             for key in changed:
                 await self._write_state(conn, decision.states[key], now)
@@ -323,10 +329,10 @@ class ItemRecords(Part):
             return int(await conn.scalar(select(func.count()).select_from(t.items)) or 0)
 
 
-@functools.lru_cache(maxsize=4)
-def _known_keys_query(pairs: int) -> TextClause:
-    """The stored ones among ``pairs`` (feed_id, key) pairs, bound as ``f0``,
-    ``k0``, ``f1`` … . The pairs are joined to the items' unique index, one
+@functools.lru_cache(maxsize=8)
+def _stored_pairs_query(pairs: int) -> TextClause:
+    """The stored items (id, feed_id, key) among ``pairs`` (feed_id, key)
+    pairs, bound as ``f0``, ``k0``, ``f1`` … . The pairs are joined to the items' unique index, one
     index search each: ``feed_id IN (…) AND key IN (…)`` searched every feed
     of a chunk for every key of it (40 × 2,000 look-ups), and SQLite reads
     ``(feed_id, key) IN (VALUES …)`` by scanning the whole index. The first
@@ -338,6 +344,6 @@ def _known_keys_query(pairs: int) -> TextClause:
     return text(
         # Only placeholder names are formatted in: the values are bound.
         f"WITH wanted (feed_id, key) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
-        "SELECT items.feed_id, items.key FROM wanted "
+        "SELECT items.id, items.feed_id, items.key FROM wanted "
         "JOIN items ON items.feed_id = wanted.feed_id AND items.key = wanted.key"
     )

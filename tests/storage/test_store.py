@@ -142,3 +142,43 @@ async def test_an_error_message_with_nul_and_control_characters_is_stored_plain(
     )
     [feed] = await store.feeds()
     assert feed.last_error == "bad byte [31m here"
+
+
+async def test_a_repeat_is_linked_to_its_original_stored_in_an_earlier_cycle(
+    store: Store,
+) -> None:
+    from sqlalchemy import select
+
+    from bot.core.decide import Decision, NewItem
+    from bot.core.models import Entry
+    from bot.storage import tables as t
+
+    await store.sync_feeds([seed(1), seed(2), seed(3)], T0)
+    first, second, third = await store.feeds()
+
+    def entry(feed_id: int, key: str) -> Entry:
+        return Entry(
+            feed_id=feed_id,
+            key=key,
+            guid=key,
+            url=f"https://news.example.com/{key}",
+            title=f"Story {key}",
+            summary="",
+            published=T0,
+            first_seen=T0,
+            source="Feed",
+        )
+
+    original = entry(first.id, "a")
+    await store.record_cycle(Decision(items=[NewItem(original, (), (), None)]), [], T0)
+    repeat, later = entry(second.id, "b"), entry(third.id, "c")
+    await store.record_cycle(
+        Decision(items=[NewItem(repeat, (), (), original), NewItem(later, (), (), repeat)]),
+        [],
+        T0,
+    )
+    async with store.engine.connect() as conn:
+        rows = {r.key: r for r in await conn.execute(select(t.items))}
+    assert rows["b"].story_of == rows["a"].id  # stored by the earlier cycle
+    assert rows["c"].story_of == rows["b"].id  # stored by this one
+    assert rows["a"].story_of is None
