@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-import time
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Sequence
@@ -226,14 +225,13 @@ async def test_a_declared_oversize_body_is_refused_before_reading(
 
     feed_server.handle("/huge.xml", huge)
     client = HttpFetcher(allow_private=True, timeout=5, max_bytes=1024 * 1024)
-    started = time.monotonic()
     try:
         with pytest.raises(FetchError, match="52428800 bytes, over the 1048576-byte") as caught:
             await client.fetch(FetchRequest(feed_server.url("/huge.xml")))
     finally:
         await client.close()
+    # Refused on the declared length: reading the body would have ended in "timeout".
     assert caught.value.code == "too_large"
-    assert time.monotonic() - started < 2
     assert sent.is_set()
 
 
@@ -359,13 +357,10 @@ async def raw_server(reply: bytes | None) -> AsyncIterator[int]:
 async def test_a_silent_server_ends_at_the_deadline() -> None:
     client = HttpFetcher(allow_private=True, timeout=1.0)
     async with raw_server(None) as port:
-        started = time.monotonic()
         with pytest.raises(FetchError, match="within 1 s") as caught:
             await client.fetch(FetchRequest(f"http://127.0.0.1:{port}/feed.xml"))
-        elapsed = time.monotonic() - started
     await client.close()
     assert caught.value.code == "timeout"
-    assert elapsed < 1.5
 
 
 async def test_a_one_byte_per_second_drip_ends_at_the_deadline(feed_server: FeedServer) -> None:
@@ -382,15 +377,15 @@ async def test_a_one_byte_per_second_drip_ends_at_the_deadline(feed_server: Feed
 
     feed_server.handle("/drip.xml", drip)
     client = HttpFetcher(allow_private=True, timeout=1.0)
-    started = time.monotonic()
     try:
         with pytest.raises(FetchError) as caught:
             await client.fetch(FetchRequest(feed_server.url("/drip.xml")))
     finally:
         await client.close()
     assert caught.value.code == "timeout"
-    assert time.monotonic() - started < 1.5
-    assert dripped >= 1  # it was receiving data, and still stopped at the deadline
+    # It was receiving data and still stopped at the 1 s deadline: counted in bytes the
+    # server sent at one a second (a per-read timeout would have let it drip on).
+    assert 1 <= dripped <= 3
 
 
 async def test_a_refused_connection_is_a_connect_error() -> None:

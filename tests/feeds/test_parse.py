@@ -4,7 +4,6 @@ nothing but ParseError ever comes out."""
 from __future__ import annotations
 
 import contextlib
-import time
 import tracemalloc
 from datetime import UTC, datetime
 
@@ -70,9 +69,6 @@ def encode(template: str, encoding: str) -> bytes:
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_entity_attacks_are_neutralised_in_every_charset(attack: str, encoding: str) -> None:
     body = encode(ATTACKS[attack](), encoding)
-    started = time.perf_counter()
-    parser.parse(body)
-    assert time.perf_counter() - started < 1
     tracemalloc.start()
     try:
         feed = parser.parse(body)
@@ -114,9 +110,13 @@ def test_many_references_to_a_small_entity_are_not_expanded() -> None:
         '<rss version="2.0"><channel><title>T</title><item><guid>1</guid>'
         "<description>" + "&b;" * 100_000 + "</description></item></channel></rss>"
     ).encode()
-    started = time.perf_counter()
-    entry = parser.parse(body).entries[0]
-    assert time.perf_counter() - started < 3
+    tracemalloc.start()
+    try:
+        entry = parser.parse(body).entries[0]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 1024 * 1024  # the expansion would be 100 MB+
     assert "bbbb" not in entry.summary_html
 
 

@@ -55,6 +55,5 @@ def test_the_feedparser_corpus_parses_without_surprises() -> None:
         f"{total:.1f} s for both passes, slowest {slowest[0] * 1000:.0f} ms ({slowest[1]}), "
         f"peak traced memory {peak[0] / 2**20:.1f} MiB ({peak[1]})"
     )
-    assert slowest[0] < 0.5, slowest
     assert peak[0] < 64 * 2**20, peak
     assert refused < 20  # the corpus is feeds: only a handful are not
