@@ -12,6 +12,8 @@
     │   └── ParseError           fetched, but not a usable feed (not a feed, unsafe XML, broken)
     ├── DeliveryError            this message was not sent: retried with backoff
     │   ├── DeliveryRetryLater   rate limited: retry after ``retry_after`` (RetryLater)
+    │   ├── PlatformUnreachable  no answer (refused, reset, timed out): the platform is down,
+    │   │                        not this message; retried without spending an attempt
     │   ├── ThreadGone           the storyline's thread was deleted or locked: start a new root
     │   └── ChannelUnavailable   channel gone, bot removed, forbidden, token rejected: stop
     │                            posting there (the subscription is disabled, admins told)
@@ -175,6 +177,14 @@ class DeliveryRetryLater(DeliveryError, RetryLater):
 
     def __init__(self, message: str, *, retry_after: float | None) -> None:
         RetryLater.__init__(self, message, retry_after=retry_after)
+
+
+class PlatformUnreachable(DeliveryError):
+    """The platform gave no answer (connection refused or reset, timed out): an
+    outage, not a verdict on this message. Retried for as long as it lasts,
+    without counting as one of the message's attempts."""
+
+    code = ErrorCode.NETWORK
 
 
 class ThreadGone(DeliveryError):

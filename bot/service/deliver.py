@@ -5,6 +5,13 @@ committed) before the send, and a row found in ``sending`` after a crash is
 first looked for on the platform (``find_sent``) before it is sent again.
 Rows of one channel go in order and are paced by the platform's limits;
 channels are independent, so one bad channel never holds up the others.
+
+No row is given up because a platform is down: a row waits with a back-off that
+grows to at most ``RETRY_CAP`` between tries, for as long as its channel exists.
+Only an answer that says the channel is gone or forbidden ends it (and disables
+the subscription). ``attempts`` counts the platform's answers; a try that found
+the platform unreachable counts in ``unreachable`` instead, and a process killed
+mid-send spends neither.
 """
 
 from __future__ import annotations
@@ -18,18 +25,25 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.audit import AuditLog
+from bot.core.backlog import OutboxBacklog
 from bot.core.models import Card, MessageRef, PostKind, Storyline
 from bot.core.render import card
-from bot.errors import ChannelUnavailable, DeliveryError, RetryLater, ThreadGone
+from bot.errors import (
+    ChannelUnavailable,
+    DeliveryError,
+    PlatformUnreachable,
+    RetryLater,
+    ThreadGone,
+)
 from bot.ports import ChatPlatform, Clock
 from bot.service.ledger import FactLedger
 from bot.storage.records import OutboxRow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 RETRY_BASE = 5.0
-RETRY_CAP = 3600.0
+#: The longest wait between two tries of a row (a platform's Retry-After may ask more).
+RETRY_CAP = 900.0
 
 
 @dataclass(slots=True)
@@ -38,6 +52,8 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     disabled: list[str] = field(default_factory=list)
+    #: Platforms found unreachable in this drain (their rows wait for the next).
+    unreachable: set[str] = field(default_factory=set)
 
 
 class DeliveryStore(Protocol):
@@ -56,13 +72,17 @@ class DeliveryStore(Protocol):
 
     async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None: ...
 
-    async def mark_retry(self, row_id: int, error: str, at: datetime) -> None: ...
+    async def mark_retry(
+        self, row_id: int, error: str, at: datetime, *, answered: bool = True
+    ) -> None: ...
 
     async def mark_failed(self, row_id: int, error: str, status: str = "failed") -> None: ...
 
     async def set_root(self, subscription_id: int, root: MessageRef | None) -> None: ...
 
     async def disable_subscription(self, subscription_id: int, reason: str) -> None: ...
+
+    async def outbox_backlog(self, now: datetime, owner: str | None = None) -> OutboxBacklog: ...
 
 
 class Deliverer:
@@ -91,6 +111,10 @@ class Deliverer:
         self.notify_admins = notify_admins
         self._sleep = sleep
         self._last_post: dict[str, float] = {}
+        self._down: dict[str, str] = {}  # platform → why it was last found unreachable
+
+    def _down_reason(self, platform: str) -> str:
+        return self._down.get(platform, f"{platform} unreachable")
 
     async def drain(self, *, max_rounds: int = 50) -> DeliveryReport:
         """Send what is due until nothing claimable is left (or ``max_rounds``)."""
@@ -110,6 +134,11 @@ class Deliverer:
             )
         return report
 
+    async def backlog(self) -> OutboxBacklog:
+        """What the outbox holds now and why it waits (for ``status``, the App
+        Home and ``run --once``); rows other processes hold are told apart."""
+        return await self.store.outbox_backlog(self.clock.now(), self.owner)
+
     async def _cards(self) -> dict[str, Card]:
         facts = await self.ledger.load()
         now = self.clock.now()
@@ -128,6 +157,17 @@ class Deliverer:
                 await self.store.mark_failed(row.id, "subscription disabled", status="skipped")
                 continue
             platform = self.platforms[sub.address.platform]
+            if sub.address.platform in report.unreachable:
+                # Found down a moment ago in this drain: each row would only wait
+                # out the same timeout. It waits for the next drain instead.
+                await self.store.mark_retry(
+                    row.id,
+                    self._down_reason(sub.address.platform),
+                    self._later(row, None),
+                    answered=False,
+                )
+                report.retried += 1
+                continue
             root = roots.get(sub.id, sub.root)
             if row.kind is PostKind.EDIT_ROOT and sub.id in fresh:
                 await self.store.mark_sent(row.id, None, self.clock.now())
@@ -150,6 +190,11 @@ class Deliverer:
             except ChannelUnavailable as exc:
                 disabled.add(sub.id)
                 await self._disable(row, exc, report)
+                continue
+            except PlatformUnreachable as exc:
+                report.unreachable.add(sub.address.platform)
+                self._down[sub.address.platform] = f"{exc.code}: {exc.message}"
+                await self._retry(row, exc, report, answered=False)
                 continue
             except DeliveryError as exc:
                 await self._retry(row, exc, report)
@@ -217,34 +262,30 @@ class Deliverer:
                 await self._sleep(wait)
         self._last_post[channel] = loop.time()
 
-    def _later(self, row: OutboxRow, retry_after: float | None) -> Any:
-        wait = min(RETRY_BASE * 2 ** max(row.attempts, 0), RETRY_CAP)
+    def _later(self, row: OutboxRow, retry_after: float | None) -> datetime:
+        """When to try ``row`` again: 5 s doubling with every try so far (answered
+        or not), at most ``RETRY_CAP``; longer only when the platform asked."""
+        tries = max(row.attempts + row.unreachable, 0)
+        wait = RETRY_CAP if tries >= 16 else min(RETRY_BASE * 2**tries, RETRY_CAP)
         if retry_after:
             wait = max(wait, retry_after)
         return self.clock.now() + timedelta(seconds=wait)
 
-    async def _retry(self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport) -> None:
+    async def _retry(
+        self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport, *, answered: bool = True
+    ) -> None:
         log.warning(
-            "could not deliver to %s (%s: %s)", row.subscription.address, exc.code, exc.message
+            "could not deliver to %s (%s: %s); will retry",
+            row.subscription.address,
+            exc.code,
+            exc.message,
         )
-        if row.attempts + 1 >= MAX_ATTEMPTS:
-            await self.store.mark_failed(row.id, f"{exc.code}: {exc.message}")
-            report.failed += 1
-            self.audit.write(
-                [
-                    {
-                        "event": "delivery.failed",
-                        "outbox": row.id,
-                        "channel": str(row.subscription.address),
-                        "code": exc.code,
-                        "error": exc.message,
-                    }
-                ]
-            )
-            return
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
         await self.store.mark_retry(
-            row.id, f"{exc.code}: {exc.message}", self._later(row, retry_after)
+            row.id,
+            f"{exc.code}: {exc.message}",
+            self._later(row, retry_after),
+            answered=answered,
         )
         report.retried += 1
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 
+from bot.core.backlog import OutboxBacklog, OutboxEntry, WaitReason
 from bot.core.models import (
     ChannelAddress,
     MessageRef,
@@ -182,17 +183,17 @@ class DeliveryRecords(Part):
                         reply=decode_reply(PostKind(m[t.outbox.c.kind]), m[t.outbox.c.payload]),
                         attempts=m[t.outbox.c.attempts],
                         status=m[t.outbox.c.status],
+                        unreachable=m[t.outbox.c.unreachable],
                     )
                 )
             return out
 
     async def mark_sending(self, row_id: int) -> None:
-        """Record that a send is about to happen (committed before the send)."""
+        """Record that a send is about to happen (committed before the send).
+        It spends no attempt: a process killed mid-send never used one up."""
         async with self.engine.begin() as conn:
             await conn.execute(
-                update(t.outbox)
-                .where(t.outbox.c.id == row_id)
-                .values(status="sending", attempts=t.outbox.c.attempts + 1)
+                update(t.outbox).where(t.outbox.c.id == row_id).values(status="sending")
             )
 
     async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None:
@@ -210,7 +211,12 @@ class DeliveryRecords(Part):
                 )
             )
 
-    async def mark_retry(self, row_id: int, error: str, at: datetime) -> None:
+    async def mark_retry(
+        self, row_id: int, error: str, at: datetime, *, answered: bool = True
+    ) -> None:
+        """Put the row back to wait until ``at``, with why. ``answered``: the
+        platform answered (an attempt); else it was unreachable (counted apart)."""
+        counter = t.outbox.c.attempts if answered else t.outbox.c.unreachable
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(t.outbox)
@@ -221,6 +227,7 @@ class DeliveryRecords(Part):
                     last_error=plain_text(error),
                     lease_owner=None,
                     lease_until=None,
+                    **{counter.name: counter + 1},
                 )
             )
 
@@ -240,3 +247,115 @@ class DeliveryRecords(Part):
                 select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)
             )
             return {r[0]: int(r[1]) for r in rows}
+
+    # --- what waits, and why ------------------------------------------------------------------
+
+    async def outbox_backlog(self, now: datetime, owner: str | None = None) -> OutboxBacklog:
+        """What the outbox holds at ``now`` and why it waits; rows claimed by a
+        process other than ``owner`` under a live lease count as held elsewhere."""
+        o, s = t.outbox.c, t.subscriptions.c
+        waiting = o.status.in_(["pending", "sending"])
+        due = or_(o.next_attempt_at.is_(None), o.next_attempt_at <= now)
+        held = and_(
+            o.lease_until.is_not(None),
+            o.lease_until >= now,
+            o.lease_owner != owner if owner else true(),
+        )
+        j = t.outbox.join(t.subscriptions, o.subscription_id == s.id)
+        async with self.engine.connect() as conn:
+            totals = (
+                await conn.execute(
+                    select(
+                        func.count().filter(waiting),
+                        func.count().filter(and_(waiting, due)),
+                        func.count().filter(and_(waiting, due, held)),
+                        func.count().filter(o.status == "failed"),
+                        func.min(o.created_at).filter(waiting),
+                    )
+                )
+            ).one()
+            reasons = await conn.execute(
+                select(s.platform, o.last_error, func.count(), func.min(o.next_attempt_at))
+                .select_from(j)
+                .where(waiting)
+                .group_by(s.platform, o.last_error)
+                .order_by(func.count().desc(), s.platform)
+            )
+            return OutboxBacklog(
+                now=now,
+                waiting=int(totals[0]),
+                due=int(totals[1]),
+                held_elsewhere=int(totals[2]),
+                failed=int(totals[3]),
+                oldest=totals[4],
+                reasons=tuple(
+                    WaitReason(platform=r[0], error=r[1], rows=int(r[2]), next_attempt=r[3])
+                    for r in reasons
+                ),
+            )
+
+    async def outbox_entries(
+        self, *, statuses: Sequence[str] = ("pending", "sending", "failed"), limit: int = 200
+    ) -> list[OutboxEntry]:
+        """Outbox rows in these states, oldest first, at most ``limit``."""
+        o, s = t.outbox.c, t.subscriptions.c
+        stmt = (
+            select(t.outbox, s.platform, s.channel, s.storyline)
+            .select_from(t.outbox.join(t.subscriptions, o.subscription_id == s.id))
+            .where(o.status.in_(list(statuses)))
+            .order_by(o.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [
+                OutboxEntry(
+                    id=r.id,
+                    channel=str(ChannelAddress(r.platform, r.channel)),
+                    storyline=r.storyline,
+                    kind=str(r.kind),
+                    status=r.status,
+                    attempts=r.attempts,
+                    unreachable=r.unreachable,
+                    created_at=r.created_at,
+                    next_attempt=r.next_attempt_at,
+                    last_error=r.last_error,
+                )
+                for r in await conn.execute(stmt)
+            ]
+
+    async def requeue_outbox(self, *, include_failed: bool = False) -> tuple[int, int]:
+        """Make waiting rows due at once (and, with ``include_failed``, give failed
+        rows of enabled subscriptions a fresh start). Claims are left alone: a
+        row another process is sending stays its own. Returns (re-queued, failed
+        rows left because their subscription is disabled)."""
+        o = t.outbox.c
+        enabled = select(t.subscriptions.c.id).where(t.subscriptions.c.enabled.is_(True))
+        async with self.engine.begin() as conn:
+            waiting = await conn.execute(
+                update(t.outbox)
+                .where(o.status.in_(["pending", "sending"]), o.next_attempt_at.is_not(None))
+                .values(next_attempt_at=None)
+            )
+            requeued = max(waiting.rowcount, 0)
+            left = 0
+            if include_failed:
+                failed = await conn.execute(
+                    update(t.outbox)
+                    .where(o.status == "failed", o.subscription_id.in_(enabled))
+                    .values(
+                        status="pending",
+                        attempts=0,
+                        unreachable=0,
+                        next_attempt_at=None,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
+                requeued += max(failed.rowcount, 0)
+                left = int(
+                    await conn.scalar(
+                        select(func.count()).select_from(t.outbox).where(o.status == "failed")
+                    )
+                    or 0
+                )
+            return requeued, left

@@ -51,6 +51,7 @@ class OutboxRow:
     reply: Reply | None
     attempts: int
     status: str
+    unreachable: int = 0
 
 
 # The outbox stores a message as JSON: these two are the only way in and out.

@@ -68,6 +68,9 @@ class Store:
         self.mark_retry = delivery.mark_retry
         self.mark_failed = delivery.mark_failed
         self.outbox_counts = delivery.outbox_counts
+        self.outbox_backlog = delivery.outbox_backlog
+        self.outbox_entries = delivery.outbox_entries
+        self.requeue_outbox = delivery.requeue_outbox
 
     @asynccontextmanager
     async def decision_lock(self) -> AsyncIterator[None]:

@@ -188,7 +188,10 @@ outbox = Table(
     Column("topic", String(200), nullable=False, default="", server_default=""),
     # pending | sending | sent | failed | skipped
     Column("status", String(16), nullable=False, default="pending"),
+    # Answers from the platform that refused or failed this row; a try that found
+    # the platform unreachable (refused, reset, timed out) counts in ``unreachable``.
     Column("attempts", Integer, nullable=False, default=0),
+    Column("unreachable", Integer, nullable=False, default=0, server_default="0"),
     Column("next_attempt_at", UTC),
     Column("last_error", Text),
     Column("message_id", String(100)),

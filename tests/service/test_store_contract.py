@@ -141,7 +141,29 @@ async def test_a_row_left_sending_by_a_crash_comes_back_marked_sending(
     assert await store.claim_outbox("new", T0, LEASE, ["slack"]) == []
     await store.recover_leases("dead")
     [back] = await store.claim_outbox("new", T0, LEASE, ["slack"])
-    assert (back.id, back.status, back.attempts) == (row.id, "sending", 1)
+    # Killed mid-send: the row is checked before it is resent, and no attempt was spent.
+    assert (back.id, back.status, back.attempts) == (row.id, "sending", 0)
+
+
+async def test_unreachable_tries_are_counted_apart_and_the_backlog_says_why(
+    store: Store | MemoryStore,
+) -> None:
+    sub, _ = await store.follow(C1, "demo", T0)
+    await queue_reply(store, sub.id, reply("later"))
+    root, later = await store.claim_outbox("a", T0, LEASE, ["slack"])
+    await store.mark_retry(root.id, "network: refused", T0 + timedelta(minutes=1), answered=False)
+    await store.mark_retry(later.id, "server_error: 503", T0 + timedelta(minutes=2))
+    backlog = await store.outbox_backlog(T0, "a")
+    assert (backlog.waiting, backlog.due, backlog.held_elsewhere) == (2, 0, 0)
+    assert {(r.error, r.rows) for r in backlog.reasons} == {
+        ("network: refused", 1),
+        ("server_error: 503", 1),
+    }
+    first, second = await store.claim_outbox("b", T0 + timedelta(minutes=2), LEASE, ["slack"])
+    assert (first.attempts, first.unreachable) == (0, 1)
+    assert (second.attempts, second.unreachable) == (1, 0)
+    backlog = await store.outbox_backlog(T0 + timedelta(minutes=2), "a")
+    assert (backlog.due, backlog.held_elsewhere) == (2, 2)  # b holds them
 
 
 async def test_a_retry_waits_until_its_time_and_a_failure_is_final(

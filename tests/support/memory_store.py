@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
+from bot.core.backlog import OutboxBacklog, WaitReason
 from bot.core.models import (
     ChannelAddress,
     Claim,
@@ -43,6 +44,7 @@ class _Outbox:
     payload: dict[str, Any]  # through encode_post/decode_reply, as the real column
     status: str = "pending"
     attempts: int = 0
+    unreachable: int = 0
     next_attempt_at: datetime | None = None
     lease_owner: str | None = None
     lease_until: datetime | None = None
@@ -160,21 +162,28 @@ class MemoryStore:
                 reply=decode_reply(r.kind, r.payload),
                 attempts=r.attempts,
                 status=r.status,
+                unreachable=r.unreachable,
             )
             for r in due
         ]
 
     async def mark_sending(self, row_id: int) -> None:
         row = self._outbox[row_id]
-        row.status, row.attempts = "sending", row.attempts + 1
+        row.status = "sending"  # spends no attempt: a kill mid-send used none
 
     async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None:
         row = self._outbox[row_id]
         row.status, row.message_id, row.sent_at, row.last_error = "sent", message_id, now, None
         row.lease_owner = row.lease_until = None
 
-    async def mark_retry(self, row_id: int, error: str, at: datetime) -> None:
+    async def mark_retry(
+        self, row_id: int, error: str, at: datetime, *, answered: bool = True
+    ) -> None:
         row = self._outbox[row_id]
+        if answered:
+            row.attempts += 1
+        else:
+            row.unreachable += 1
         row.status, row.next_attempt_at, row.last_error = "pending", at, plain_text(error)
         row.lease_owner = row.lease_until = None
 
@@ -182,6 +191,43 @@ class MemoryStore:
         row = self._outbox[row_id]
         row.status, row.last_error = status, plain_text(error)
         row.lease_owner = row.lease_until = None
+
+    async def outbox_backlog(self, now: datetime, owner: str | None = None) -> OutboxBacklog:
+        """As ``Store.outbox_backlog``."""
+        waiting = [r for r in self._outbox.values() if r.status in ("pending", "sending")]
+        due = [r for r in waiting if r.next_attempt_at is None or r.next_attempt_at <= now]
+        held = [
+            r
+            for r in due
+            if r.lease_until is not None and r.lease_until >= now and r.lease_owner != owner
+        ]
+        groups: dict[tuple[str, str | None], list[_Outbox]] = {}
+        for r in waiting:
+            platform = self._subs[r.subscription_id].address.platform
+            groups.setdefault((platform, r.last_error), []).append(r)
+        reasons = sorted(
+            (
+                WaitReason(
+                    platform=platform,
+                    error=error,
+                    rows=len(rows),
+                    next_attempt=min(
+                        (r.next_attempt_at for r in rows if r.next_attempt_at), default=None
+                    ),
+                )
+                for (platform, error), rows in groups.items()
+            ),
+            key=lambda w: (-w.rows, w.platform),
+        )
+        return OutboxBacklog(
+            now=now,
+            waiting=len(waiting),
+            due=len(due),
+            held_elsewhere=len(held),
+            failed=sum(r.status == "failed" for r in self._outbox.values()),
+            oldest=None,
+            reasons=tuple(reasons),
+        )
 
     async def outbox_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -38,7 +38,14 @@ import discord
 from discord.http import HTTPClient, handle_message_parameters
 
 from bot.core.models import Card, MessageRef, Reply
-from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
+from bot.errors import (
+    ChannelUnavailable,
+    DeliveryError,
+    DeliveryRetryLater,
+    ErrorCode,
+    PlatformUnreachable,
+    ThreadGone,
+)
 from bot.platforms.discord.api import ApiBaseHTTPClient
 from bot.platforms.discord.render import (
     LIMITS,
@@ -103,9 +110,7 @@ def delivery_error(what: str, exc: Exception) -> DeliveryError:
         # Anything else (400 invalid form body …) is about this message, not
         # the channel: kept transient, the outbox backs off.
         return DeliveryError(detail, code=ErrorCode.BAD_REQUEST)
-    return DeliveryError(
-        f"discord {what}: network error ({type(exc).__name__})", code=ErrorCode.NETWORK
-    )
+    return PlatformUnreachable(f"discord {what}: network error ({type(exc).__name__})")
 
 
 async def _call(what: str, request: Awaitable[T]) -> T:

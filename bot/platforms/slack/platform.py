@@ -27,7 +27,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.core.models import Card, MessageRef, Reply
-from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
+from bot.errors import (
+    ChannelUnavailable,
+    DeliveryError,
+    DeliveryRetryLater,
+    ErrorCode,
+    PlatformUnreachable,
+    ThreadGone,
+)
 from bot.platforms.slack.render import LIMITS, SlackMessage, render_card, render_reply
 
 log = logging.getLogger(__name__)
@@ -162,9 +169,7 @@ async def _call(method: str, request: Awaitable[AsyncSlackResponse]) -> AsyncSla
     except SlackApiError as exc:
         raise delivery_error(method, exc) from exc
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise DeliveryError(
-            f"slack {method}: network error ({type(exc).__name__})", code=ErrorCode.NETWORK
-        ) from exc
+        raise PlatformUnreachable(f"slack {method}: network error ({type(exc).__name__})") from exc
 
 
 class SlackPlatform:
