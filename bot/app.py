@@ -80,6 +80,7 @@ class Threadline:
     wake_delivery: Wakeup = field(default_factory=lambda: Wakeup())
     wake_polling: Wakeup = field(default_factory=lambda: Wakeup())
     process_lock: ProcessLock | None = None
+    started: bool = False
 
     async def start(self) -> None:
         """Become the polling and delivering process (``threadline run`` only;
@@ -99,6 +100,7 @@ class Threadline:
             # A restarted instance takes back its own claims at once; other
             # instances' claims run out by themselves and are taken over then.
             await self.store.recover_leases(self.owner)
+        self.started = True
         now = self.clock.now()
         await self.store.sync_feeds(self.feed_seeds, now)
         if "console" in self.platforms:
@@ -111,6 +113,16 @@ class Threadline:
             await self.notify(message, title="Feed disabled")
 
     async def close(self) -> None:
+        """Stop using everything ``build`` opened. A process that polled or
+        delivered first gives back its claims of feeds and outbox rows, so the
+        next process (a cron run, another instance) takes them at once rather
+        than after the lease; a row caught mid-send stays ``sending`` and is
+        looked for on the platform before it is sent again."""
+        if self.started:
+            try:
+                await self.store.recover_leases(self.owner)
+            except Exception:  # a database gone away: the leases run out by themselves
+                log.warning("could not release this process's claims", exc_info=True)
         if self.parse_pool is not None:
             self.parse_pool.close()
         await self.fetcher.close()
@@ -217,6 +229,7 @@ async def build(
         audit=audit,
         owner=owner,
         ledger=ledger,
+        lease=timedelta(seconds=settings.delivery_lease),
         notify_admins=notify,
     )
     return Threadline(

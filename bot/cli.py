@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
@@ -145,6 +146,20 @@ def make_parser() -> argparse.ArgumentParser:
         "every subscription and its state",
     )
 
+    outbox = cmd("outbox", "messages waiting to be sent, and why; re-queue them")
+    osub = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ol = action(osub, "list", "what waits to be sent, why, and when it is tried next")
+    ol.add_argument("--json", action="store_true", help="one JSON object per message")
+    ol.add_argument(
+        "--limit", type=int, default=200, metavar="N", help="show at most N messages (200)"
+    )
+    orq = action(osub, "retry", "send waiting messages at the next delivery, not after back-off")
+    orq.add_argument(
+        "--failed",
+        action="store_true",
+        help="also re-queue messages that failed for good (their channel must be followed)",
+    )
+
     db = cmd("db", "database maintenance")
     dsub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     action(dsub, "upgrade", "apply migrations")
@@ -178,9 +193,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     async def once(app: Threadline) -> int:
         await app.start()
-        report = await app.poller.run_due(all_feeds=True)
+        report = await app.poller.run_all()
         await app.notify_disabled(report.disabled)
         delivered = await app.deliverer.drain()
+        backlog = await app.deliverer.backlog()
         print(
             f"polled {report.feeds} feeds: {report.new_items} new items, "
             f"{report.fact_changes} fact changes, {delivered.sent} messages sent"
@@ -199,11 +215,83 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                 + ": see the log",
                 file=sys.stderr,
             )
-        # Nothing reached chat although there was something to send: say so in
-        # the exit code too, so cron and scripts notice an unreachable platform.
-        return 1 if undelivered and not delivered.sent else 0
+        if backlog.waiting or backlog.failed:
+            for line in backlog.lines():
+                print(f"  {line}", file=sys.stderr)
+        # Nothing reached chat although something was due (the platform is down,
+        # or other processes hold the messages): say so in the exit code too, so
+        # cron and scripts notice.
+        stuck = undelivered + backlog.held_elsewhere
+        return 1 if stuck and not delivered.sent else 0
 
-    return await _with_app(settings, once, use_seeded_history=not args.no_seeded_history)
+    return await _until_sigterm(
+        _with_app(settings, once, use_seeded_history=not args.no_seeded_history)
+    )
+
+
+async def _until_sigterm(work: Coroutine[Any, Any, int]) -> int:
+    """Run ``work``; SIGTERM cancels it, so its clean-up (claims given back,
+    the database closed) runs before the process ends with 143."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+        print("threadline: stopped (SIGTERM); claims given back", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+
+async def _outbox(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(app: Threadline) -> int:
+        if args.action == "retry":
+            requeued, left = await app.store.requeue_outbox(include_failed=args.failed)
+            plural = "s" if requeued != 1 else ""
+            print(f"re-queued {requeued} message{plural}: sent at the next delivery")
+            if left:
+                print(
+                    f"{left} failed message{'s' if left != 1 else ''} left: "
+                    "their subscription is disabled (follow the storyline again first)"
+                )
+            return 0
+        if args.limit < 1:
+            print("threadline: error: --limit must be at least 1", file=sys.stderr)
+            return 2
+        now = app.clock.now()
+        backlog = await app.store.outbox_backlog(now)
+        entries = await app.store.outbox_entries(limit=args.limit)
+        if args.json:
+            for e in entries:
+                print(
+                    json.dumps(
+                        {
+                            "id": e.id,
+                            "channel": e.channel,
+                            "storyline": e.storyline,
+                            "kind": e.kind,
+                            "status": e.status,
+                            "attempts": e.attempts,
+                            "unreachable": e.unreachable,
+                            "created_at": e.created_at.isoformat(),
+                            "next_attempt": e.next_attempt.isoformat() if e.next_attempt else None,
+                            "last_error": e.last_error,
+                        }
+                    )
+                )
+            return 0
+        print("\n".join(backlog.lines()))
+        for e in entries:
+            print(e.line(now))
+        shown = backlog.waiting + backlog.failed
+        if shown > len(entries):
+            print(f"… {shown - len(entries)} more (--limit)")
+        return 0
+
+    return await _with_app(settings, work, platforms={})
 
 
 async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
@@ -341,6 +429,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any,
     "follow": _follow,
     "unfollow": _follow,
     "subscriptions": _subscriptions,
+    "outbox": _outbox,
     "db": _db,
 }
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # How long a claimed feed stays this instance's; must outlast one poll of it.
     # When an instance dies, others take its claimed feeds over after this.
     feed_lease: int = Field(300, ge=10, le=3600, description="seconds a feed claim lasts")
+    # How long claimed outbox rows stay this instance's; must outlast sending one
+    # claim's messages (paced per channel). Claims end at once when the process
+    # exits; this only bounds how long a killed process's claims hold.
+    delivery_lease: int = Field(120, ge=10, le=3600, description="seconds an outbox claim lasts")
     # Coverage replies per thread (channel, storyline) per poll cycle; the rest of
     # the cycle's coverage there becomes one "and N more matched items" reply.
     max_replies_per_thread: int = Field(10, ge=1, le=1000)

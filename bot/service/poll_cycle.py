@@ -103,6 +103,7 @@ class PollStore(Protocol):
         *,
         due_only: bool = True,
         limit: int = 1000,
+        polled_before: datetime | None = None,
     ) -> list[Feed]: ...
 
     async def release_feeds(self, owner: str, feed_ids: Sequence[int]) -> None: ...
@@ -182,6 +183,40 @@ class Poller:
         finally:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
+
+    async def run_all(self, *, turn: int = 1000) -> CycleReport:
+        """Poll every enabled feed once (``run --once``), whatever their number:
+        ``turn`` feeds are claimed at a time, each turn polled in batches like
+        ``run_due``, until no feed is left that was not polled since the start.
+        A feed another process holds is left to it. The per-thread reply cap
+        counts over the whole run; its summaries are posted at the end."""
+        started = self.clock.now()
+        report = CycleReport()
+        caps = ThreadCaps()
+        seen: set[int] = set()
+        while True:
+            feeds = await self.store.claim_feeds(
+                self.owner,
+                self.clock.now(),
+                self.lease,
+                due_only=False,
+                limit=turn,
+                polled_before=started,
+            )
+            fresh = [f for f in feeds if f.id not in seen]
+            try:
+                # A feed whose poll recorded nothing (a bug that propagated) must
+                # not be claimed round and round: each feed is polled once per run.
+                seen.update(f.id for f in fresh)
+                for start in range(0, len(fresh), self.batch):
+                    report.add(await self.poll(fresh[start : start + self.batch], caps, last=False))
+            finally:
+                await self.store.release_feeds(self.owner, [f.id for f in feeds])
+            if not fresh:
+                break
+        if caps.capped:
+            report.add(await self.poll([], caps, last=True))
+        return report
 
     async def poll(
         self, feeds: Sequence[Feed], caps: ThreadCaps | None = None, *, last: bool = True

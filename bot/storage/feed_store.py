@@ -205,9 +205,12 @@ class FeedRecords(Part):
         *,
         due_only: bool = True,
         limit: int = 1000,
+        polled_before: datetime | None = None,
     ) -> list[Feed]:
         """Claim enabled feeds (due ones, or all) for ``owner`` until ``now + lease``.
-        A feed under another owner's live lease is not claimed."""
+        A feed under another owner's live lease is not claimed; with
+        ``polled_before``, nor is one polled since then (a run polling every feed
+        in turns claims each once)."""
         cond = [
             t.feeds.c.enabled.is_(True),
             t.feeds.c.removed.is_(False),
@@ -215,6 +218,10 @@ class FeedRecords(Part):
         ]
         if due_only:
             cond.append(or_(t.feeds.c.next_poll_at.is_(None), t.feeds.c.next_poll_at <= now))
+        if polled_before is not None:
+            cond.append(
+                or_(t.feeds.c.last_polled_at.is_(None), t.feeds.c.last_polled_at < polled_before)
+            )
         stmt = self._locked(
             select(t.feeds).where(and_(*cond)).order_by(t.feeds.c.next_poll_at).limit(limit)
         )
