@@ -12,8 +12,9 @@
     │   └── ParseError           fetched, but not a usable feed (not a feed, unsafe XML, broken)
     ├── DeliveryError            this message was not sent: retried with backoff
     │   ├── DeliveryRetryLater   rate limited: retry after ``retry_after`` (RetryLater)
-    │   ├── PlatformUnreachable  no answer (refused, reset, timed out): the platform is down,
-    │   │                        not this message; retried without spending an attempt
+    │   ├── PlatformDown         the platform, not this message: its other rows wait too
+    │   │   ├── PlatformUnreachable  no answer (refused, reset, timed out): no attempt spent
+    │   │   └── PlatformFailing      it answered with a server error (5xx)
     │   ├── ThreadGone           the storyline's thread was deleted or locked: start a new root
     │   └── ChannelUnavailable   channel gone, bot removed, forbidden, token rejected: stop
     │                            posting there (the subscription is disabled, admins told)
@@ -179,12 +180,23 @@ class DeliveryRetryLater(DeliveryError, RetryLater):
         RetryLater.__init__(self, message, retry_after=retry_after)
 
 
-class PlatformUnreachable(DeliveryError):
-    """The platform gave no answer (connection refused or reset, timed out): an
-    outage, not a verdict on this message. Retried for as long as it lasts,
-    without counting as one of the message's attempts."""
+class PlatformDown(DeliveryError):
+    """The platform is failing, not this message: retried for as long as that
+    lasts, and the platform's other messages wait with it instead of each
+    finding out again."""
+
+
+class PlatformUnreachable(PlatformDown):
+    """The platform gave no answer (connection refused or reset, timed out).
+    Such a try is not counted as one of the message's attempts."""
 
     code = ErrorCode.NETWORK
+
+
+class PlatformFailing(PlatformDown):
+    """The platform answered with a server error (HTTP 5xx)."""
+
+    code = ErrorCode.SERVER_ERROR
 
 
 class ThreadGone(DeliveryError):

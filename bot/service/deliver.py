@@ -31,6 +31,7 @@ from bot.core.render import card
 from bot.errors import (
     ChannelUnavailable,
     DeliveryError,
+    PlatformDown,
     PlatformUnreachable,
     RetryLater,
     ThreadGone,
@@ -52,8 +53,8 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     disabled: list[str] = field(default_factory=list)
-    #: Platforms found unreachable in this drain (their rows wait for the next).
-    unreachable: set[str] = field(default_factory=set)
+    #: Platforms found down in this drain (their other rows wait with the first).
+    down: set[str] = field(default_factory=set)
 
 
 class DeliveryStore(Protocol):
@@ -73,8 +74,17 @@ class DeliveryStore(Protocol):
     async def mark_sent(self, row_id: int, message_id: str | None, now: datetime) -> None: ...
 
     async def mark_retry(
-        self, row_id: int, error: str, at: datetime, *, answered: bool = True
-    ) -> None: ...
+        self,
+        row_id: int,
+        error: str,
+        at: datetime,
+        *,
+        answered: bool | None = True,
+        maybe_sent: bool = False,
+    ) -> None:
+        """Put the row back to wait until ``at``. ``answered``: True, the platform
+        answered (an attempt); False, it was unreachable (counted apart); None,
+        not tried. ``maybe_sent``: keep it ``sending`` (look before resending)."""
 
     async def mark_failed(self, row_id: int, error: str, status: str = "failed") -> None: ...
 
@@ -111,10 +121,8 @@ class Deliverer:
         self.notify_admins = notify_admins
         self._sleep = sleep
         self._last_post: dict[str, float] = {}
-        self._down: dict[str, str] = {}  # platform → why it was last found unreachable
-
-    def _down_reason(self, platform: str) -> str:
-        return self._down.get(platform, f"{platform} unreachable")
+        # platform → why it was last found down, and when its first row is tried next
+        self._down: dict[str, tuple[str, datetime]] = {}
 
     async def drain(self, *, max_rounds: int = 50) -> DeliveryReport:
         """Send what is due until nothing claimable is left (or ``max_rounds``)."""
@@ -157,14 +165,13 @@ class Deliverer:
                 await self.store.mark_failed(row.id, "subscription disabled", status="skipped")
                 continue
             platform = self.platforms[sub.address.platform]
-            if sub.address.platform in report.unreachable:
-                # Found down a moment ago in this drain: each row would only wait
-                # out the same timeout. It waits for the next drain instead.
+            if sub.address.platform in report.down:
+                # Found down a moment ago in this drain: each row would only find
+                # out again (or wait out the same timeout). It waits with the first,
+                # untried, so nothing is counted against it.
+                reason, until = self._down[sub.address.platform]
                 await self.store.mark_retry(
-                    row.id,
-                    self._down_reason(sub.address.platform),
-                    self._later(row, None),
-                    answered=False,
+                    row.id, reason, until, answered=None, maybe_sent=row.status == "sending"
                 )
                 report.retried += 1
                 continue
@@ -191,17 +198,21 @@ class Deliverer:
                 disabled.add(sub.id)
                 await self._disable(row, exc, report)
                 continue
-            except PlatformUnreachable as exc:
-                report.unreachable.add(sub.address.platform)
-                self._down[sub.address.platform] = f"{exc.code}: {exc.message}"
-                await self._retry(row, exc, report, answered=False)
+            except PlatformDown as exc:
+                at = await self._retry(
+                    row, exc, report, answered=not isinstance(exc, PlatformUnreachable)
+                )
+                report.down.add(sub.address.platform)
+                self._down[sub.address.platform] = (f"{exc.code}: {exc.message}", at)
                 continue
             except DeliveryError as exc:
                 await self._retry(row, exc, report)
                 continue
             except Exception:
                 # Not an expected platform error: leave the row for a later try.
-                await self.store.mark_retry(row.id, "internal error", self._later(row, None))
+                await self.store.mark_retry(
+                    row.id, "internal error", self._later(row, None), maybe_sent=True
+                )
                 raise
             report.sent += 1
 
@@ -273,7 +284,10 @@ class Deliverer:
 
     async def _retry(
         self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport, *, answered: bool = True
-    ) -> None:
+    ) -> datetime:
+        """Put ``row`` back to wait; returns when it is tried next. A row whose
+        send may have reached the platform (no answer, or an earlier try that
+        ended unknown) stays ``sending``, so it is looked for before a resend."""
         log.warning(
             "could not deliver to %s (%s: %s); will retry",
             row.subscription.address,
@@ -281,13 +295,16 @@ class Deliverer:
             exc.message,
         )
         retry_after = exc.retry_after if isinstance(exc, RetryLater) else None
+        at = self._later(row, retry_after)
         await self.store.mark_retry(
             row.id,
             f"{exc.code}: {exc.message}",
-            self._later(row, retry_after),
+            at,
             answered=answered,
+            maybe_sent=row.status == "sending" or not answered,
         )
         report.retried += 1
+        return at
 
     async def _disable(self, row: OutboxRow, exc: DeliveryError, report: DeliveryReport) -> None:
         sub = row.subscription

@@ -212,22 +212,33 @@ class DeliveryRecords(Part):
             )
 
     async def mark_retry(
-        self, row_id: int, error: str, at: datetime, *, answered: bool = True
+        self,
+        row_id: int,
+        error: str,
+        at: datetime,
+        *,
+        answered: bool | None = True,
+        maybe_sent: bool = False,
     ) -> None:
-        """Put the row back to wait until ``at``, with why. ``answered``: the
-        platform answered (an attempt); else it was unreachable (counted apart)."""
-        counter = t.outbox.c.attempts if answered else t.outbox.c.unreachable
+        """Put the row back to wait until ``at``, with why. ``answered``: True,
+        the platform answered (an attempt); False, it was unreachable (counted
+        apart); None, it was not tried. ``maybe_sent``: the send may have reached
+        the platform, so the row stays ``sending`` and is looked for first."""
+        counted = {}
+        if answered is not None:
+            counter = t.outbox.c.attempts if answered else t.outbox.c.unreachable
+            counted[counter.name] = counter + 1
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(t.outbox)
                 .where(t.outbox.c.id == row_id)
                 .values(
-                    status="pending",
+                    status="sending" if maybe_sent else "pending",
                     next_attempt_at=at,
                     last_error=plain_text(error),
                     lease_owner=None,
                     lease_until=None,
-                    **{counter.name: counter + 1},
+                    **counted,
                 )
             )
 

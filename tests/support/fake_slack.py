@@ -14,7 +14,10 @@ blocks, text ≤ 40,000) by answering ``invalid_blocks`` / ``msg_too_long``.
 
 Scripting: ``fail(channel, error)`` makes every call on a channel fail;
 ``rate_limit(method, times, retry_after)`` makes the next calls of a method
-answer 429; ``server_error(method, times)`` answers 500. ``calls`` records every
+answer 429; ``server_error(method, times)`` answers 500. An outage:
+``outage(status)`` makes every call answer that status until ``restore()``;
+``go_offline()`` closes the port (connections refused) until ``come_back()``
+listens on it again, messages kept. ``calls`` records every
 call with its monotonic arrival time, for pacing assertions. Slash-command
 ``response_url`` posts land at ``response_url(name)`` and are kept in
 ``responses``.
@@ -113,6 +116,7 @@ class FakeSlack:
         self._stalls: dict[str, int] = defaultdict(int)
         self.stalled = asyncio.Event()
         self._release = asyncio.Event()
+        self._outage: int | None = None
         self.port = 0
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -123,9 +127,28 @@ class FakeSlack:
         app.router.add_post("/respond/{name}", self._respond)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # 0: any; else the same again
         await site.start()
         self.port = int(self._runner.addresses[0][1])
+
+    async def go_offline(self) -> None:
+        """Stop listening: every call is refused until ``come_back()``."""
+        self._release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def come_back(self) -> None:
+        """Listen again on the same port, with the messages kept."""
+        self._release = asyncio.Event()
+        await self.start()
+
+    def outage(self, status: int = 503) -> None:
+        """Every call answers HTTP ``status`` until ``restore()``."""
+        self._outage = status
+
+    def restore(self) -> None:
+        self._outage = None
 
     async def stop(self) -> None:
         self._release.set()
@@ -234,6 +257,9 @@ class FakeSlack:
         args = await self._args(request)
         call = Call(method, time.monotonic(), args)
         self.calls.append(call)
+        if self._outage is not None:
+            call.status, call.error = self._outage, "outage"
+            return web.json_response({"ok": False, "error": "fatal"}, status=self._outage)
         scripts = self._scripts.get(method)
         if scripts:
             script = scripts[0]

@@ -177,14 +177,21 @@ class MemoryStore:
         row.lease_owner = row.lease_until = None
 
     async def mark_retry(
-        self, row_id: int, error: str, at: datetime, *, answered: bool = True
+        self,
+        row_id: int,
+        error: str,
+        at: datetime,
+        *,
+        answered: bool | None = True,
+        maybe_sent: bool = False,
     ) -> None:
         row = self._outbox[row_id]
-        if answered:
+        if answered is True:
             row.attempts += 1
-        else:
+        elif answered is False:
             row.unreachable += 1
-        row.status, row.next_attempt_at, row.last_error = "pending", at, plain_text(error)
+        row.status = "sending" if maybe_sent else "pending"
+        row.next_attempt_at, row.last_error = at, plain_text(error)
         row.lease_owner = row.lease_until = None
 
     async def mark_failed(self, row_id: int, error: str, status: str = "failed") -> None:

@@ -43,6 +43,7 @@ from bot.errors import (
     DeliveryError,
     DeliveryRetryLater,
     ErrorCode,
+    PlatformFailing,
     PlatformUnreachable,
     ThreadGone,
 )
@@ -106,7 +107,7 @@ def delivery_error(what: str, exc: Exception) -> DeliveryError:
         if status == 404:
             return ChannelUnavailable(detail, code=ErrorCode.UNKNOWN_CHANNEL)
         if status >= 500:
-            return DeliveryError(detail, code=ErrorCode.SERVER_ERROR)
+            return PlatformFailing(detail)
         # Anything else (400 invalid form body …) is about this message, not
         # the channel: kept transient, the outbox backs off.
         return DeliveryError(detail, code=ErrorCode.BAD_REQUEST)

@@ -31,7 +31,7 @@ from bot.errors import (
     ChannelUnavailable,
     DeliveryError,
     DeliveryRetryLater,
-    ErrorCode,
+    PlatformFailing,
     PlatformUnreachable,
     ThreadGone,
 )
@@ -155,9 +155,7 @@ def delivery_error(method: str, exc: SlackApiError) -> DeliveryError:
     if error in THREAD_GONE_ERRORS:
         return ThreadGone(f"slack {method}: {error}")
     if status is not None and status >= 500:
-        return DeliveryError(
-            f"slack {method}: server error HTTP {status}", code=ErrorCode.SERVER_ERROR
-        )
+        return PlatformFailing(f"slack {method}: server error HTTP {status}")
     # Anything else (invalid_blocks, msg_too_long, internal_error …) is kept
     # transient: it is about this message, not about the channel.
     return DeliveryError(f"slack {method}: {error or f'HTTP {status}'}", code=error or "slack")
