@@ -4,8 +4,12 @@ The poll loop's contract:
 
 - The database is the only schedule. A feed is due when its ``next_poll_at`` has
   come and no other process holds a live lease on it. Each turn claims what is
-  due (``Poller.run_due``, at most ``CLAIM_AT_MOST`` feeds), then asks the store
-  when the next feed becomes claimable and sleeps until then.
+  due (``run_due``, at most ``CLAIM_AT_MOST`` feeds), then asks the store when
+  the next feed becomes claimable and sleeps until then.
+- In ``threadline run`` the turn's poller is the ``FetchPipeline``: it claims only
+  as many feeds as it has free fetch slots, starts them and returns; a fetch that
+  ends wakes the loop for the next due feed, so a slow feed holds one slot, not
+  a turn.
 - ``wake()`` ends the sleep at once (a feed added from chat in this process;
   shutdown). A wake-up during a turn makes another turn follow straight away.
 - The sleep never lasts longer than ``RECHECK``: changes made by other processes
@@ -35,6 +39,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.app import Threadline
 from bot.ports import Clock
 from bot.service.poll_cycle import CycleReport
+from bot.service.poll_pipeline import FetchPipeline
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +147,20 @@ class BotScheduler:
     def __init__(self, app: Threadline, alarm: SchedulerAlarm | None = None) -> None:
         self.app = app
         self.alarm = alarm or SchedulerAlarm()
+        self.pipeline = FetchPipeline(
+            app.poller,
+            concurrency=app.settings.fetch_concurrency,
+            batch=app.poller.batch,
+            on_recorded=self._after_poll,
+        )
         self.polling = PollLoop(
-            poller=app.poller,
+            poller=self.pipeline,
             schedule=app.store,
             clock=app.clock,
             alarm=self.alarm,
             after_turn=self._after_poll,
         )
+        self.pipeline.listen(self.polling.wake)
         self._stop = asyncio.Event()
         self._deliver_now = asyncio.Event()
         app.wake_delivery.listen(self.wake_delivery)
@@ -204,6 +216,7 @@ class BotScheduler:
             # its claims are released or run out: stopping need not wait for it.
             # The delivery in flight is let finish, so a sent message is marked sent.
             polling.cancel()
+            await self.pipeline.close()
             await asyncio.gather(polling, delivering, return_exceptions=True)
             self.alarm.shutdown()
             for sig in (signal.SIGINT, signal.SIGTERM):

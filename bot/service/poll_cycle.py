@@ -55,6 +55,10 @@ class _Parsed:
         )
 
 
+#: What fetching one feed gave: its fetch result and parsed items, or its error.
+Fetched = tuple[FetchResult, list[_Parsed]] | FeedError
+
+
 @dataclass(slots=True)
 class CycleReport:
     feeds: int = 0
@@ -224,15 +228,35 @@ class Poller:
         """Poll ``feeds`` and record what they bring in one transaction.
         ``caps`` holds what the per-thread cap counted in the cycle's earlier
         batches and is updated; the ``last`` batch posts the summary replies."""
+        outcomes = await asyncio.gather(*(self.fetch(f) for f in feeds))
+        return await self.record(list(zip(feeds, outcomes, strict=True)), caps, last=last)
+
+    async def claim_due(self, *, limit: int) -> list[Feed]:
+        """Claim at most ``limit`` due feeds for this process (the poll pipeline
+        claims one free fetch slot's worth at a time)."""
+        return await self.store.claim_feeds(self.owner, self.clock.now(), self.lease, limit=limit)
+
+    async def release(self, feeds: Sequence[Feed]) -> None:
+        """Give back claims whose poll will not be recorded (a bug stopped it)."""
+        await self.store.release_feeds(self.owner, [f.id for f in feeds])
+
+    async def record(
+        self,
+        results: Sequence[tuple[Feed, Fetched]],
+        caps: ThreadCaps | None = None,
+        *,
+        last: bool = True,
+    ) -> CycleReport:
+        """Decide what fetched feeds bring and record it in one transaction (the
+        feeds' claims end with it). ``caps`` and ``last`` as in ``poll``."""
         caps = ThreadCaps() if caps is None else caps
-        report = CycleReport(feeds=len(feeds))
-        outcomes = await asyncio.gather(*(self._fetch_and_parse(f) for f in feeds))
+        report = CycleReport(feeds=len(results))
         now = self.clock.now()
         updates: list[FeedUpdate] = []
         parsed: list[_Parsed] = []
         backlog: set[int] = set()
         audit: list[dict[str, Any]] = []
-        for feed, outcome in zip(feeds, outcomes, strict=True):
+        for feed, outcome in results:
             if isinstance(outcome, FeedError):
                 update = self._failure(feed, outcome, now)
                 report.errors[feed.url] = f"{outcome.code}: {outcome.message}"
@@ -287,7 +311,9 @@ class Poller:
                 )
         return report
 
-    async def _fetch_and_parse(self, feed: Feed) -> tuple[FetchResult, list[_Parsed]] | FeedError:
+    async def fetch(self, feed: Feed) -> Fetched:
+        """Fetch and parse one feed (no database work): what ``record`` takes.
+        An expected failure is returned as the ``FeedError``, not raised."""
         request = FetchRequest(feed.url, feed.etag, feed.last_modified, feed.body_hash)
         try:
             async with self._limit:
