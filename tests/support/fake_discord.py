@@ -18,7 +18,8 @@ limits; 400 160004 for a second thread on one message), and ``nonce`` with
 ``enforce_nonce`` returns the message first sent with that nonce.
 
 Scripting: ``add_channel``, ``forbid`` (403), ``delete`` (404), ``archive``,
-``lock``; ``fail_next(route, status, code, …)`` and ``rate_limit(route,
+``lock``; ``outage(status)`` (every call) until ``restore()``; ``fail_next(route,
+status, code, …)`` and ``rate_limit(route,
 retry_after)`` (429 with ``retry_after`` and ``X-RateLimit-*`` headers) for the
 next calls of a route. ``calls`` records every request with its monotonic
 arrival time; ``wait_for(route)`` waits (no sleeping) until one arrives.
@@ -152,6 +153,7 @@ class FakeDiscord:
         self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
         self._arrived = asyncio.Condition()
         self._runner: web.AppRunner | None = None
+        self._outage: int | None = None
         self.url = ""
 
     @property
@@ -159,6 +161,13 @@ class FakeDiscord:
         return f"{self.url}/api/v10"
 
     # --- scripting ---------------------------------------------------------------------------
+
+    def outage(self, status: int = 503) -> None:
+        """Every call answers HTTP ``status`` (Discord's JSON error) until ``restore()``."""
+        self._outage = status
+
+    def restore(self) -> None:
+        self._outage = None
 
     def add_channel(self, channel_id: str, name: str = "news") -> FakeChannel:
         self.channels[channel_id] = FakeChannel(channel_id, name=name)
@@ -277,6 +286,8 @@ class FakeDiscord:
             response: web.Response
             if auth and request.headers.get("Authorization") != f"Bot {self.token}":
                 response = _error(401, "401: Unauthorized", 0)
+            elif self._outage is not None:
+                response = _error(self._outage, f"{self._outage}: Service Unavailable", 0)
             elif scripted := self._scripted(route):
                 response = scripted
             else:
