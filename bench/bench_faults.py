@@ -104,8 +104,7 @@ def _serve(hostile: int, max_bytes: int, ready: Connection, stop: EventType) -> 
             runners.append(runner)
             ports.append(runner.addresses[0][1])
         ready.send(ports)
-        while not stop.is_set():
-            await asyncio.sleep(0.2)  # polling a process event from the loop
+        await asyncio.to_thread(stop.wait)
         for runner in runners:
             await runner.cleanup()
 
@@ -191,13 +190,13 @@ def healthy_failures(report: CycleReport, healthy_urls: set[str]) -> int:
     return sum(url in healthy_urls for url in report.errors)
 
 
-async def app_for(feeds_file: Path, db: Path, timeout: float) -> Threadline:
+async def app_for(feeds_file: Path, db: Path, fetch_timeout: float) -> Threadline:
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{db}",
         feeds_file=feeds_file,
         storylines_dir=ROOT / "storylines",
         allow_private_feeds=True,
-        fetch_timeout=timeout,
+        fetch_timeout=fetch_timeout,
     )
     app = await build(settings, platforms={"console": ConsolePlatform(io.StringIO())})
     await app.start()
@@ -246,7 +245,7 @@ async def run_pipeline(app: Threadline, progress: Progress, budget: float) -> No
 
 
 async def measure(
-    mode: str, feeds: list[tuple[str, str]], timeout: float, budget: float
+    mode: str, feeds: list[tuple[str, str]], fetch_timeout: float, budget: float
 ) -> dict[str, Any]:
     import yaml
 
@@ -256,7 +255,7 @@ async def measure(
         feeds_file.write_text(
             yaml.safe_dump({"feeds": [{"url": u, "name": n} for u, n in feeds]}), encoding="utf-8"
         )
-        app = await app_for(feeds_file, Path(tmp) / "db.sqlite", timeout)
+        app = await app_for(feeds_file, Path(tmp) / "db.sqlite", fetch_timeout)
         try:
             progress = Progress(healthy_urls, len(feeds))
             runner: Callable[..., Any] = run_turns if mode == "turns" else run_pipeline

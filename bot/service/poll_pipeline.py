@@ -61,37 +61,29 @@ class FetchPipeline:
         self._fetching: set[asyncio.Task[None]] = set()
         self._results: asyncio.Queue[tuple[Feed, Fetched]] = asyncio.Queue()
         self._recorder: asyncio.Task[None] | None = None
-        self._recording = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     def listen(self, on_slot_free: Callable[[], None]) -> None:
         self._on_slot_free = on_slot_free
 
     @property
     def in_flight(self) -> int:
+        """Fetches under way now."""
         return len(self._fetching)
 
     async def run_due(self, *, limit: int) -> CycleReport:
         """Claim due feeds for the free slots (at most ``limit``) and start
         fetching them. Returns at once; ``feeds`` is how many were claimed (the
         loop comes straight back while that is more than none)."""
-        free = min(limit, self.concurrency - len(self._fetching))
+        free = min(limit, self.concurrency - self.in_flight)
         if free <= 0:
             return CycleReport()
         feeds = await self.poller.claim_due(limit=free)
         if feeds and self._recorder is None:
             self._recorder = asyncio.create_task(self._record_loop())
         for feed in feeds:
-            self._idle.clear()
             task = asyncio.create_task(self._fetch(feed))
             self._fetching.add(task)
         return CycleReport(feeds=len(feeds))
-
-    async def wait_idle(self) -> None:
-        """Wait until nothing is fetched or waits to be recorded (for benchmarks
-        and tests that poll once and look)."""
-        await self._idle.wait()
 
     async def close(self) -> None:
         """Stop fetching and recording. What was not recorded stays unrecorded
@@ -116,7 +108,6 @@ class FetchPipeline:
         finally:
             if task is not None:
                 self._fetching.discard(task)
-            self._check_idle()
             self._on_slot_free()
 
     async def _record_loop(self) -> None:
@@ -124,7 +115,6 @@ class FetchPipeline:
             chunk = [await self._results.get()]
             while len(chunk) < self.batch and not self._results.empty():
                 chunk.append(self._results.get_nowait())
-            self._recording += 1
             try:
                 report = await self.poller.record(chunk)
             except Exception:
@@ -136,10 +126,3 @@ class FetchPipeline:
                     await self.on_recorded(report)
                 except Exception:
                     log.exception("handling a poll report failed")
-            finally:
-                self._recording -= 1
-                self._check_idle()
-
-    def _check_idle(self) -> None:
-        if not self._fetching and self._results.empty() and not self._recording:
-            self._idle.set()
