@@ -45,7 +45,7 @@ async def test_an_admin_sees_why_messages_wait_and_requeues_them(
 
     code, out, err = await threadline("outbox", "list", *cli_args, env=env)
     assert code == 0, err
-    assert "Outbox: 3 messages waiting" in out and "0 due now" in out
+    assert "Outbox: 3 messages waiting" in out
     assert "3 to slack: server_error: slack chat.postMessage: server error HTTP 503" in out
     rows = [
         json.loads(line)
