@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.core.dedupe import StoryIndex
 from bot.core.fact_tracker import FactTracker
-from bot.core.facts import ItemFacts, read_item
+from bot.core.reader import ItemFacts, read_item
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
