@@ -212,7 +212,9 @@ class FakeDiscordGateway:
         conn.sent.append(payload)
         text = json.dumps(payload)
         if conn.compressor is not None:
-            data = conn.compressor.compress(text.encode()) + conn.compressor.flush(zlib.Z_SYNC_FLUSH)
+            data = conn.compressor.compress(text.encode()) + conn.compressor.flush(
+                zlib.Z_SYNC_FLUSH
+            )
             await conn.ws.send_bytes(data)
         else:
             await conn.ws.send_str(text)
@@ -242,7 +244,9 @@ class FakeDiscordGateway:
             await self._gate.wait()
             if ws.closed:
                 return ws
-            await self._send(conn, {"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}})
+            await self._send(
+                conn, {"op": HELLO, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}
+            )
             async for message in ws:
                 if message.type != WSMsgType.TEXT:
                     continue
@@ -332,7 +336,9 @@ def _guild(guild_id: str) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def fake_discord_gateway(api: FakeDiscord, **kwargs: Any) -> AsyncIterator[FakeDiscordGateway]:
+async def fake_discord_gateway(
+    api: FakeDiscord, **kwargs: Any
+) -> AsyncIterator[FakeDiscordGateway]:
     gateway = FakeDiscordGateway(api, **kwargs)
     await gateway.start()
     try:

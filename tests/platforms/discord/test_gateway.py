@@ -5,9 +5,12 @@ a reconnect with interactions arriving before, during and after it."""
 
 from __future__ import annotations
 
+import json
+import zlib
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.platforms.discord.samples import command_data, interaction
@@ -102,3 +105,24 @@ async def test_interactions_around_a_resume_are_answered_and_take_effect_once(
     for channel in CHANNELS:
         [root] = api.messages(channel)  # each follow took effect once
         assert "Pentagon" in str(root["embeds"])
+
+
+async def test_the_double_refuses_a_bad_token_and_an_unknown_session() -> None:
+    """What the gateway does to a client that gets it wrong: 4004 for a bad
+    IDENTIFY token, INVALID_SESSION (op 9, not resumable) for a RESUME of a
+    session it never gave out; payloads zlib-stream compressed when asked."""
+    async with fake_discord(token=TOKEN) as api, fake_discord_gateway(api) as gateway:
+        url = f"{gateway.url}/?v=10&encoding=json&compress=zlib-stream"
+        async with aiohttp.ClientSession() as http:
+            async with http.ws_connect(url) as ws:
+                inflate = zlib.decompressobj()
+                hello = json.loads(inflate.decompress(await ws.receive_bytes()))
+                assert hello == {"op": 10, "d": {"heartbeat_interval": 41_250}}
+                await ws.send_json({"op": IDENTIFY, "d": {"token": "wrong", "intents": 1}})
+                assert (await ws.receive()).type == aiohttp.WSMsgType.CLOSE
+                assert ws.close_code == 4004
+            async with http.ws_connect(f"{gateway.url}/resume?v=10&encoding=json") as ws:
+                assert (await ws.receive_json())["op"] == 10
+                resume = {"token": TOKEN, "session_id": "never-issued", "seq": 3}
+                await ws.send_json({"op": RESUME, "d": resume})
+                assert await ws.receive_json() == {"op": 9, "d": False}

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.support.fake_slack import FakeSlack, fake_slack
+from tests.support.fake_slack import fake_slack
 from tests.support.fake_socket_mode import FakeSocketMode, fake_socket_mode
 from tests.support.running_bot import running_bot
 
@@ -142,6 +142,3 @@ async def test_only_the_app_token_opens_a_connection_and_a_url_works_once(
 async def slack_pair() -> Any:
     async with fake_slack(token=BOT) as slack, fake_socket_mode(slack) as socket:
         yield slack, socket
-
-
-__all__ = ["FakeSlack"]
