@@ -29,8 +29,9 @@ What it implements (https://discord.com/developers/docs/events/gateway):
 * **RECONNECT** (op 7, ``reconnect()``) and a dropped socket (``drop()``, close
   code 4000 or the one given): the client comes back with **RESUME** (op 6:
   token, ``session_id``, ``seq``). The double replays every dispatch after
-  ``seq``, then sends RESUMED. An unknown session or a bad token gets
-  INVALID_SESSION (op 9, ``d: false``).
+  ``seq``, then sends RESUMED. An unknown session (``expire_sessions()``) or a
+  bad token gets INVALID_SESSION (op 9, ``d: false``); the client then
+  IDENTIFYs again for a new session.
 
 Scripting for reconnect tests: ``hold_connections()`` keeps new sockets
 waiting before their HELLO until ``release_connections()``, so a dispatch can be
@@ -97,6 +98,7 @@ class FakeDiscordGateway:
         self.connections: list[GatewayConnection] = []
         self.sessions: dict[str, Session] = {}
         self.guilds = [GUILD_ID]
+        self.identified = 0  # sessions started by IDENTIFY
         self._changed = asyncio.Condition()
         self._gate = asyncio.Event()
         self._gate.set()
@@ -131,9 +133,9 @@ class FakeDiscordGateway:
     # --- scripting --------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Log ``event`` in the (one) session and send it if a connection is live;
+        """Log ``event`` in the newest session and send it if a connection is live;
         returns its sequence number."""
-        [session] = self.sessions.values()
+        session = list(self.sessions.values())[-1]
         return await self._dispatch(session, event, data)
 
     async def reconnect(self) -> None:
@@ -149,6 +151,11 @@ class FakeDiscordGateway:
         assert conn is not None, "no live connection"
         conn.session = None
         await conn.ws.close(code=code)
+
+    def expire_sessions(self) -> None:
+        """Forget every session (as Discord does some time after a disconnect):
+        a RESUME then gets INVALID_SESSION and the client must IDENTIFY anew."""
+        self.sessions.clear()
 
     async def request_heartbeat(self) -> None:
         conn = self.live()
@@ -178,17 +185,25 @@ class FakeDiscordGateway:
             if p.get("t") == event and match(p["d"])
         ]
 
-    async def wait_for_session(self, resumed: int = 0, timeout: float = 10.0) -> Session:
-        """Until a session exists (READY sent) and has been resumed ``resumed`` times."""
+    async def wait_for_session(
+        self, resumed: int = 0, *, count: int = 1, timeout: float = 10.0
+    ) -> Session:
+        """Until ``count`` sessions have been started (READY sent), the newest has
+        been resumed ``resumed`` times and is live; returns that session."""
 
         def ready() -> bool:
-            return any(s.resumed >= resumed for s in self.sessions.values()) and (
-                self.live() is not None
+            newest = list(self.sessions.values())[-1] if self.sessions else None
+            conn = self.live()
+            return (
+                self.identified >= count
+                and newest is not None
+                and newest.resumed >= resumed
+                and conn is not None
+                and conn.session is newest
             )
 
         await self._wait(ready, timeout)
-        [session] = self.sessions.values()
-        return session
+        return list(self.sessions.values())[-1]
 
     async def wait_for_attempts(self, count: int, timeout: float = 10.0) -> None:
         """Until ``count`` sockets have been opened (HELLO sent or held)."""
@@ -270,6 +285,7 @@ class FakeDiscordGateway:
                 return
             session = Session(secrets.token_hex(16))
             self.sessions[session.id] = session
+            self.identified += 1
             conn.session = session
             await self._dispatch(session, "READY", self._ready(session))
             for guild in self.guilds:

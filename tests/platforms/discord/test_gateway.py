@@ -107,6 +107,35 @@ async def test_interactions_around_a_resume_are_answered_and_take_effect_once(
         assert "Pentagon" in str(root["embeds"])
 
 
+@pytest.mark.slow
+async def test_an_expired_session_is_identified_anew_and_commands_work_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with fake_discord(token=TOKEN) as api, fake_discord_gateway(api) as gateway:
+        api.add_channel(CHANNELS[0])
+        monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
+        monkeypatch.setenv("THREADLINE_DISCORD_API_URL", api.api_base)
+        payload = follow_in(CHANNELS[0])
+        async with running_bot(tmp_path):
+            first = await gateway.wait_for_session()
+            gateway.expire_sessions()
+            await gateway.drop()
+            # discord.py waits 5 s before a second IDENTIFY (its identify pacing).
+            second = await gateway.wait_for_session(count=2, timeout=30)
+            await gateway.dispatch("INTERACTION_CREATE", payload)
+            await api.wait_for("interaction_callback", 1)
+            await api.wait_for("start_thread", 1)
+
+    assert second.id != first.id
+    _, refused, fresh = gateway.connections
+    assert RESUME in refused.ops()
+    assert {"op": 9, "d": False} in refused.sent
+    assert fresh.ops().count(IDENTIFY) == 1
+    assert "Following dod-dispute" in answer(api, payload)
+    [root] = api.messages(CHANNELS[0])
+    assert "Pentagon" in str(root["embeds"])
+
+
 async def test_the_double_refuses_a_bad_token_and_an_unknown_session() -> None:
     """What the gateway does to a client that gets it wrong: 4004 for a bad
     IDENTIFY token, INVALID_SESSION (op 9, not resumable) for a RESUME of a
