@@ -1,7 +1,8 @@
 """Socket Mode at the wire: the bot's real front end (slack_bolt's
 AsyncSocketModeHandler on slack_sdk's aiohttp client, as ``threadline run`` starts
 it when SLACK_APP_TOKEN is set) against the local Socket Mode double, through
-reconnects with commands arriving before, during and after them."""
+reconnects with commands arriving before, during and after them; and the running
+bot's stop during a delivery."""
 
 from __future__ import annotations
 
@@ -142,3 +143,27 @@ async def test_only_the_app_token_opens_a_connection_and_a_url_works_once(
 async def slack_pair() -> Any:
     async with fake_slack(token=BOT) as slack, fake_socket_mode(slack) as socket:
         yield slack, socket
+
+
+@pytest.mark.slow
+async def test_a_stop_asked_while_a_delivery_is_in_flight_is_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM while the delivery loop waits for Slack: the send in flight is let
+    finish, then the bot stops, without waiting for the periodic delivery tick
+    (made to never come here). ``running_bot`` fails when the bot does not stop."""
+    monkeypatch.setattr("bot.schedule.DELIVERY_EVERY", 3600)
+    async with fake_slack(token=BOT) as slack, fake_socket_mode(slack) as socket:
+        slack.add_user("UMEMBER")
+        monkeypatch.setenv("SLACK_BOT_TOKEN", BOT)
+        monkeypatch.setenv("SLACK_APP_TOKEN", socket.app_token)
+        monkeypatch.setenv("THREADLINE_SLACK_API_URL", slack.url)
+        async with running_bot(tmp_path) as bot:
+            await socket.wait_for_connections(1)
+            slack.stall("chat.postMessage")  # the root card's send hangs
+            await socket.slash_command("follow dod-dispute", channel_id="C1")
+            await slack.stalled.wait()
+            bot.scheduler.stop()  # as SIGTERM does, mid-send
+            slack.release()
+        [root] = slack.messages("C1")  # the send in flight was finished, once
+        assert "Pentagon" in str(root["blocks"])
