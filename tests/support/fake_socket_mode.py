@@ -197,11 +197,11 @@ class FakeSocketMode:
             envelope_id, "interactive", {**body, **payload}, accepts_response_payload=False
         )
 
-    async def disconnect(self, reason: str = "refresh_requested") -> None:
+    async def disconnect(self, reason: str = "refresh_requested", *, close: bool = False) -> None:
         """Send ``disconnect`` on the live connections; they take no new envelopes
         and are closed once a newer connection has had its ``hello`` (Slack retires
         a refreshed connection after the client has moved), if the client has not
-        closed them first."""
+        closed them first; ``close=True`` closes them right after the frame."""
         for conn in [c for c in self.connections if c.live]:
             conn.live = False
             conn.retiring = True
@@ -212,6 +212,8 @@ class FakeSocketMode:
             }
             conn.sent.append(frame)
             await conn.ws.send_json(frame)
+            if close:
+                await conn.ws.close(code=1000)
 
     async def drop(self) -> None:
         """Close every live connection without a ``disconnect`` first."""
