@@ -96,7 +96,7 @@ async def test_interactions_around_a_resume_are_answered_and_take_effect_once(
     assert resume["session_id"] == session.id and resume["token"] == TOKEN
     replayed = [p["s"] for p in second.sent if p.get("op") == 0 and p["s"] > resume["seq"]]
     assert replayed[0] == resume["seq"] + 1  # nothing skipped
-    assert first.query == {"v": "10", "encoding": "json", "compress": "zlib-stream"}
+    assert (first.query["v"], first.query["encoding"]) == ("10", "json")
     assert [p["op"] for p in first.sent].count(HEARTBEAT_ACK) >= 2
     for payload, connection in ((before, 1), (during, 2), (after, 2)):
         sent = gateway.sent_on("INTERACTION_CREATE", lambda d, p=payload: d["id"] == p["id"])
@@ -130,6 +130,8 @@ async def test_an_expired_session_is_identified_anew_and_commands_work_after(
     _, refused, fresh = gateway.connections
     assert RESUME in refused.ops()
     assert {"op": 9, "d": False} in refused.sent
+    # discord.py identifies again on the socket address it last used (READY's
+    # resume_gateway_url), not on a fresh GET /gateway/bot; the double accepts both.
     assert fresh.ops().count(IDENTIFY) == 1
     assert "Following dod-dispute" in answer(api, payload)
     [root] = api.messages(CHANNELS[0])
