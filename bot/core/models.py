@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -312,9 +313,11 @@ class ChannelAddress:
     def parse(cls, text: str) -> ChannelAddress:
         """``slack:C0123ABCD``, ``discord:123456789012345678`` or ``console:NAME``.
         Raises ``ValueError`` when the platform is unknown or the id cannot be
-        one of that platform's (a Slack id is C, G or D then capitals and
+        one of that platform's (a Slack id is C or G then capitals and
         digits; a Discord id is a number), so a typo or markup such as
-        ``<!channel>`` is refused before anything is stored."""
+        ``<!channel>`` is refused before anything is stored. A Slack direct
+        message (``D…``) is refused too: threads live in channels, and the app
+        has no scope to read a DM's history back after a crash."""
         platform, sep, channel = text.strip().partition(":")
         if not sep or not channel or platform not in _CHANNEL_IDS:
             raise ValueError(
@@ -322,14 +325,20 @@ class ChannelAddress:
                 "discord:CHANNEL_ID or console:NAME"
             )
         pattern, expected = _CHANNEL_IDS[platform]
+        if platform == "slack" and _SLACK_DM.fullmatch(channel):
+            raise ValueError(
+                f"slack channel {channel!r} is a direct message: Threadline follows "
+                "storylines in channels only (invite the bot to a channel and use its ID)"
+            )
         if not pattern.fullmatch(channel):
             raise ValueError(f"{platform} channel id {channel!r} is not valid: {expected}")
         return cls(platform, channel)
 
 
+_SLACK_DM = re.compile(r"D[A-Z0-9]{0,31}")
 _CHANNEL_IDS = {
     "slack": (
-        re.compile(r"[CGD][A-Z0-9]{0,31}"),
+        re.compile(r"[CG][A-Z0-9]{0,31}"),
         "expected the channel ID, like C0123ABCD (channel details → copy channel ID)",
     ),
     "discord": (
@@ -415,6 +424,23 @@ class Invoker:
     channel: ChannelAddress
     is_admin: bool
     user_name: str | None = None
+    #: The command came from a direct message (Slack DM or group DM): there is
+    #: no channel there for a storyline thread.
+    direct_message: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """One command as the person gave it: its ``name`` (``follow``, ``feeds add``)
+    and its ``options`` by name, each value exactly as typed (Discord's typed
+    options, or the words ``bot.core.command_text`` read from a Slack line).
+    Nothing downstream splits or unquotes a value again."""
+
+    name: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, option: str) -> str | None:
+        return self.options.get(option)
 
 
 @dataclass(frozen=True, slots=True)
