@@ -47,6 +47,8 @@ class Entry:
     or ``first_seen`` when the feed gave none or a future one (``published_text``
     keeps the original). ``title`` and ``summary`` are plain text with no control
     characters; ``url`` is canonical (no tracking parameters, no fragment).
+    ``title_made`` is set when the feed gave no headline and ``title`` was made
+    from the summary or the link (``bot.core.titles``): shown marked, never matched.
     """
 
     feed_id: int
@@ -60,6 +62,7 @@ class Entry:
     source: str
     published_text: str | None = None
     date_was_replaced: bool = False
+    title_made: bool = False
 
     @property
     def text(self) -> str:
@@ -387,7 +390,8 @@ class Reply:
     ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date")
     or ``summary`` (the coverage beyond a cycle's cap: ``title`` is "and N more
     matched items", ``text`` the command that lists them, shown as code).
-    ``also`` lists other outlets that reported the same story.
+    ``also`` lists other outlets that reported the same story. ``title_made``:
+    the feed gave no headline, ``title`` was made by Threadline (shown marked).
     """
 
     kind: Literal["coverage", "fact_change", "notice", "summary"]
@@ -399,6 +403,7 @@ class Reply:
     published: str | None = None
     also: tuple[str, ...] = field(default_factory=tuple)
     why: str = ""
+    title_made: bool = False
 
 
 class PostKind(StrEnum):
