@@ -34,7 +34,7 @@ HELP = """Threadline commands:
   unfollow <storyline>    stop it
   storylines              list storylines with their current facts
   show <storyline>        each fact's timeline (value, since, source)
-admins only:
+admins only (on Discord: /threadline-admin feeds …):
   feeds list              feeds and their health
   feeds add <url> [name]  add a feed (it is fetched once to check it)
   feeds remove <id|url>   remove a feed"""
