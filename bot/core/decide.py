@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.core.dedupe import StoryIndex
 from bot.core.fact_tracker import FactTracker
-from bot.core.facts import ItemFacts, read_item
+from bot.core.reader import ItemFacts, read_item
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
@@ -31,6 +31,7 @@ from bot.core.models import (
 )
 from bot.core.patterns import PatternTimeout
 from bot.core.render import change_reply, coverage_reply, summary_reply
+from bot.core.titles import as_published
 
 #: Replies of each kind (coverage, fact change) per thread (channel, storyline) in
 #: one cycle, unless told otherwise.
@@ -151,7 +152,8 @@ def decide(
     guard = _PatternGuard()
 
     for entry in sorted(entries, key=lambda e: (e.published, e.first_seen, e.key)):
-        results = matcher.match(entry)
+        # A headline Threadline made (the feed gave none) is not matched on.
+        results = matcher.match(as_published(entry))
         matched = tuple(r for r in results if r.matched)
         backlog = entry.feed_id in backlog_feeds
         duplicate = None
@@ -290,7 +292,8 @@ class _PatternGuard:
         }
         while True:
             try:
-                return read_item(self._without(storyline, frozenset(skipped)), entry)
+                # Nor read for facts: a made headline is the summary's words, cut.
+                return read_item(self._without(storyline, frozenset(skipped)), as_published(entry))
             except PatternTimeout as exc:
                 if exc.pattern in skipped:  # cannot happen: a skipped pattern is not run
                     raise

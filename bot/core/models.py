@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +47,8 @@ class Entry:
     or ``first_seen`` when the feed gave none or a future one (``published_text``
     keeps the original). ``title`` and ``summary`` are plain text with no control
     characters; ``url`` is canonical (no tracking parameters, no fragment).
+    ``title_made`` is set when the feed gave no headline and ``title`` was made
+    from the summary or the link (``bot.core.titles``): shown marked, never matched.
     """
 
     feed_id: int
@@ -59,6 +62,7 @@ class Entry:
     source: str
     published_text: str | None = None
     date_was_replaced: bool = False
+    title_made: bool = False
 
     @property
     def text(self) -> str:
@@ -140,7 +144,7 @@ class SeededClaim:
 class FactValueSpec:
     """One value of a fact and how news says it became current.
 
-    ``events`` names event kinds or classes of ``bot.core.events`` ("block",
+    ``events`` names event kinds or classes of the reader's lexicon (``bot/core/reader/lexicon/kinds.yaml``) ("block",
     "stop"; "not pause" for a refusal, "may designate" for a threat); ``None``
     means "infer them from the value's own name" (``blocked`` -> the ``stop``
     class), so files without the key keep working. ``subject`` phrases (else the
@@ -312,9 +316,11 @@ class ChannelAddress:
     def parse(cls, text: str) -> ChannelAddress:
         """``slack:C0123ABCD``, ``discord:123456789012345678`` or ``console:NAME``.
         Raises ``ValueError`` when the platform is unknown or the id cannot be
-        one of that platform's (a Slack id is C, G or D then capitals and
+        one of that platform's (a Slack id is C or G then capitals and
         digits; a Discord id is a number), so a typo or markup such as
-        ``<!channel>`` is refused before anything is stored."""
+        ``<!channel>`` is refused before anything is stored. A Slack direct
+        message (``D…``) is refused too: threads live in channels, and the app
+        has no scope to read a DM's history back after a crash."""
         platform, sep, channel = text.strip().partition(":")
         if not sep or not channel or platform not in _CHANNEL_IDS:
             raise ValueError(
@@ -322,14 +328,20 @@ class ChannelAddress:
                 "discord:CHANNEL_ID or console:NAME"
             )
         pattern, expected = _CHANNEL_IDS[platform]
+        if platform == "slack" and _SLACK_DM.fullmatch(channel):
+            raise ValueError(
+                f"slack channel {channel!r} is a direct message: Threadline follows "
+                "storylines in channels only (invite the bot to a channel and use its ID)"
+            )
         if not pattern.fullmatch(channel):
             raise ValueError(f"{platform} channel id {channel!r} is not valid: {expected}")
         return cls(platform, channel)
 
 
+_SLACK_DM = re.compile(r"D[A-Z0-9]{0,31}")
 _CHANNEL_IDS = {
     "slack": (
-        re.compile(r"[CGD][A-Z0-9]{0,31}"),
+        re.compile(r"[CG][A-Z0-9]{0,31}"),
         "expected the channel ID, like C0123ABCD (channel details → copy channel ID)",
     ),
     "discord": (
@@ -378,7 +390,8 @@ class Reply:
     ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date")
     or ``summary`` (the coverage beyond a cycle's cap: ``title`` is "and N more
     matched items", ``text`` the command that lists them, shown as code).
-    ``also`` lists other outlets that reported the same story.
+    ``also`` lists other outlets that reported the same story. ``title_made``:
+    the feed gave no headline, ``title`` was made by Threadline (shown marked).
     """
 
     kind: Literal["coverage", "fact_change", "notice", "summary"]
@@ -390,6 +403,7 @@ class Reply:
     published: str | None = None
     also: tuple[str, ...] = field(default_factory=tuple)
     why: str = ""
+    title_made: bool = False
 
 
 class PostKind(StrEnum):
@@ -415,6 +429,23 @@ class Invoker:
     channel: ChannelAddress
     is_admin: bool
     user_name: str | None = None
+    #: The command came from a direct message (Slack DM or group DM): there is
+    #: no channel there for a storyline thread.
+    direct_message: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """One command as the person gave it: its ``name`` (``follow``, ``feeds add``)
+    and its ``options`` by name, each value exactly as typed (Discord's typed
+    options, or the words ``bot.core.command_text`` read from a Slack line).
+    Nothing downstream splits or unquotes a value again."""
+
+    name: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, option: str) -> str | None:
+        return self.options.get(option)
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,7 @@ def coverage_reply(
         published=day(entry.published),
         also=tuple(also),
         why=f"score {match.score:.0f}: {why}" if why else f"score {match.score:.0f}",
+        title_made=entry.title_made,
     )
 
 

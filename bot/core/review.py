@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.facts import extract_claims, resolve
+from bot.core.reader import extract_claims
+from bot.core.resolve import resolve
 from bot.core.match import Matcher, normalise_text
 from bot.core.models import (
     Claim,

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.core.models import Card, MessageRef, Reply
 from bot.core.text import strip_controls
+from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
 
 #: What ``ConsolePlatform`` declares: titles and whole messages are cut to it.
@@ -49,7 +50,10 @@ def format_reply(reply: Reply) -> str:
         if reply.url:
             body += f"\n      {_clean(reply.url)}"
     else:
-        body = f"• {_title(reply.title)} — {_clean(reply.source or '')}, {reply.published}"
+        title = _title(reply.title)
+        if reply.title_made:
+            title = f"{MADE_TITLE_MARK} {title} [{MADE_TITLE_NOTE}]"
+        body = f"• {title} — {_clean(reply.source or '')}, {reply.published}"
         if reply.url:
             body += f"\n      {_clean(reply.url)}"
         if reply.also:

@@ -274,6 +274,7 @@ class ItemRecords(Part):
             "published": e.published,
             "published_text": e.published_text,
             "first_seen": e.first_seen,
+            "title_made": e.title_made,
         }
 
     async def save_first_states(self, views: Sequence[FactView], now: datetime) -> None:

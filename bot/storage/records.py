@@ -134,4 +134,5 @@ def entry_from_row(row: Any) -> Entry:
         first_seen=row.first_seen,
         source=row.source,
         published_text=row.published_text,
+        title_made=row.title_made,
     )

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 NAMING = {
@@ -102,6 +103,8 @@ items = Table(
     Column("published", UTC, nullable=False),
     Column("published_text", Text),
     Column("first_seen", UTC, nullable=False),
+    # The feed gave no headline: ``title`` was made from the summary or link.
+    Column("title_made", Boolean, nullable=False, default=False, server_default=false()),
     # The first item of the same story (another outlet, same event); NULL for originals.
     Column("story_of", Integer, ForeignKey("items.id", ondelete="SET NULL")),
     UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),

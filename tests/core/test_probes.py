@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.facts import read_item
+from bot.core.reader import read_item
 from bot.core.models import Entry, FactSpec, Storyline
 from bot.storylines import load_storylines
 

@@ -6,7 +6,9 @@
         discord_api.messages(CHANNEL)        # what the channel holds
 
 Serves, under ``/api/v10``, the routes discord.py uses for us: ``GET /users/@me``,
-``GET /oauth2/applications/@me``, ``PUT /applications/{app}/commands``,
+``GET /oauth2/applications/@me``, ``GET /gateway`` and ``GET /gateway/bot`` (the
+address of ``gateway_url``: a gateway double, ``tests/support/fake_discord_gateway.py``,
+puts its own there), ``PUT /applications/{app}/commands``,
 ``POST|GET /channels/{id}/messages``, ``PATCH /channels/{id}/messages/{mid}``,
 ``POST /channels/{id}/messages/{mid}/threads``, ``GET|PATCH /channels/{id}``,
 ``POST /interactions/{id}/{token}/callback`` and the webhook follow-ups
@@ -155,6 +157,8 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self._outage: int | None = None
         self.url = ""
+        # What GET /gateway(/bot) hands out; a gateway double sets its own address.
+        self.gateway_url = "wss://gateway.discord.gg"
 
     @property
     def api_base(self) -> str:
@@ -356,6 +360,13 @@ class FakeDiscord:
             }
         )
 
+    async def _gateway(self, request: web.Request, body: Any) -> web.Response:
+        return _json({"url": self.gateway_url})
+
+    async def _bot_gateway(self, request: web.Request, body: Any) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+
     async def _sync_commands(self, request: web.Request, body: Any) -> web.Response:
         self.commands = [
             {**cmd, "id": self._snowflake(), "application_id": APPLICATION_ID, "version": "1"}
@@ -481,6 +492,8 @@ class FakeDiscord:
         r.add_get(
             f"{base}/oauth2/applications/@me", self._handler("application", self._application)
         )
+        r.add_get(f"{base}/gateway", self._handler("gateway", self._gateway, auth=False))
+        r.add_get(f"{base}/gateway/bot", self._handler("bot_gateway", self._bot_gateway))
         r.add_put(
             f"{base}/applications/{{app}}/commands",
             self._handler("sync_commands", self._sync_commands),

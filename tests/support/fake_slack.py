@@ -6,7 +6,9 @@
         slack.messages("C1")                            # what the channel holds
 
 Implements ``auth.test``, ``chat.postMessage``, ``chat.update``,
-``conversations.history``, ``conversations.replies`` and ``users.info`` the way
+``conversations.history``, ``conversations.replies``, ``users.info`` and, with a
+Socket Mode double attached (``tests/support/fake_socket_mode.py``),
+``apps.connections.open`` (app-level token only) the way
 Slack answers them (HTTP 200 with ``{"ok": false, "error": …}`` for API errors,
 429 with Retry-After when rate limited), checks the bearer token and enforces
 Slack's documented Block Kit limits (header ≤ 150, section text ≤ 3000, ≤ 50
@@ -20,7 +22,8 @@ answer 429; ``server_error(method, times)`` answers 500. An outage:
 listens on it again, messages kept. ``calls`` records every
 call with its monotonic arrival time, for pacing assertions. Slash-command
 ``response_url`` posts land at ``response_url(name)`` and are kept in
-``responses``.
+``responses``. ``wait_for_messages(channel, n)`` and ``wait_for_responses(n)``
+wait (never sleep) for posts to arrive.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from tests.support.fake_socket_mode import FakeSocketMode
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -117,6 +123,8 @@ class FakeSlack:
         self.stalled = asyncio.Event()
         self._release = asyncio.Event()
         self._outage: int | None = None
+        self._changed = asyncio.Condition()
+        self.socket_mode: FakeSocketMode | None = None
         self.port = 0
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -227,6 +235,14 @@ class FakeSlack:
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    async def wait_for_messages(
+        self, channel: str, count: int, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``channel`` holds at least ``count`` messages."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: len(self._channels[channel]) >= count)
+        return self.messages(channel)
+
     async def wait_for_responses(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Wait until ``count`` response_url posts have arrived."""
         async with asyncio.timeout(timeout), self._new_response:
@@ -257,6 +273,15 @@ class FakeSlack:
         args = await self._args(request)
         call = Call(method, time.monotonic(), args)
         self.calls.append(call)
+        try:
+            return await self._answer(request, method, call, args)
+        finally:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _answer(
+        self, request: web.Request, method: str, call: Call, args: dict[str, Any]
+    ) -> web.Response:
         if self._outage is not None:
             call.status, call.error = self._outage, "outage"
             return web.json_response({"ok": False, "error": "fatal"}, status=self._outage)
@@ -269,7 +294,13 @@ class FakeSlack:
             call.status = script.status
             call.error = script.body.get("error")
             return web.json_response(script.body, status=script.status, headers=script.headers)
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if method == "apps.connections.open" and self.socket_mode is not None:
+            opened = self.socket_mode.open_connection(bearer)
+            if isinstance(opened, str):
+                return self._error(call, opened)
+            return web.json_response({"ok": True, **opened})
+        if bearer != self.token:
             return self._error(call, "invalid_auth")
         channel = args.get("channel")
         if channel and channel in self._failures:

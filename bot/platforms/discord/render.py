@@ -27,6 +27,7 @@ from discord.utils import escape_markdown, escape_mentions
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
 from bot.core.text import CONTROL, strip_controls
+from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
 
 #: What ``DiscordPlatform`` declares; the renderer cuts message content and titles to it.
@@ -256,9 +257,15 @@ def render_reply(reply: Reply, *, ref: str | None = None) -> EmbedDict:
             fields.append(_field("Why it matched", reply.why))
     elif reply.kind == "fact_change":
         fields.append(_field("Because of", _source_line(reply), inline=True))
-    footer = footer_with_ref(f"Threadline · {reply.storyline}", ref)
+    footer = f"Threadline · {reply.storyline}"
+    title = reply.title
+    if reply.title_made:
+        # Embed titles take no italics: a marker, and the footer says why.
+        title = f"{MADE_TITLE_MARK} {title}"
+        footer += f" · {MADE_TITLE_NOTE}"
+    footer = footer_with_ref(footer, ref)
     return _assemble(
-        title=reply.title,
+        title=title,
         description=reply.text,
         fields=fields,
         footer=footer,

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
 from bot.core.text import strip_controls
+from bot.core.titles import MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
 
 #: What ``SlackPlatform`` declares; the renderer cuts headers and message text to it.
@@ -210,7 +211,11 @@ def render_card(card: Card) -> SlackMessage:
 
 
 def _coverage(reply: Reply) -> SlackMessage:
-    lines = [f"*{link(reply.url, reply.title)}*"]
+    if reply.title_made:
+        # Not the outlet's headline: italic, not bold, and said so.
+        lines = [f"_{link(reply.url, reply.title)}_ ({MADE_TITLE_NOTE})"]
+    else:
+        lines = [f"*{link(reply.url, reply.title)}*"]
     byline = " · ".join(text_piece(p, MAX_NAME) for p in (reply.source, reply.published) if p)
     if byline:
         lines.append(byline)

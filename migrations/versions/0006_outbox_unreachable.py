@@ -2,7 +2,7 @@
 apart from attempts (which count only the platform's answers)
 
 Revision ID: outbox_unreachable
-Revises: 0004
+Revises: made_titles
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "outbox_unreachable"
-down_revision = "0004"
+down_revision = "made_titles"
 branch_labels = None
 depends_on = None
 
