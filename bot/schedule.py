@@ -172,7 +172,7 @@ class BotScheduler:
     async def _delivery_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                report = await self.app.deliverer.drain()
+                report = await self.app.deliver()
                 if report.sent or report.failed:
                     log.info("delivered %d, failed %d", report.sent, report.failed)
             except Exception:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -102,8 +102,15 @@ def threadline_group(
     async def run(interaction: Interaction, line: str) -> None:
         await run_command(interaction, handler, line, defer_after=defer_after)
 
-    async def follow(interaction: Interaction, storyline: str) -> None:
-        await run(interaction, _line("follow", storyline))
+    async def follow(
+        interaction: Interaction,
+        storyline: str,
+        digest: Literal["daily", "off"] | None = None,
+        at: str | None = None,
+        tz: str | None = None,
+    ) -> None:
+        options = (f"{k}:{v.strip()}" for k, v in (("digest", digest), ("at", at), ("tz", tz)) if v)
+        await run(interaction, _line("follow", storyline, *options))
 
     async def unfollow(interaction: Interaction, storyline: str) -> None:
         await run(interaction, _line("unfollow", storyline))
@@ -132,7 +139,15 @@ def threadline_group(
         name="threadline", description="Follow news storylines in this channel", guild_only=True
     )
     group.add_command(
-        command("follow", "Start a storyline thread here", follow, storyline="Storyline id")
+        command(
+            "follow",
+            "Start a storyline thread here",
+            follow,
+            storyline="Storyline id",
+            digest="daily: coverage as one reply a day (fact changes at once); off: every item",
+            at="Digest time HH:MM (default 09:00)",
+            tz="Digest time zone, like Europe/Berlin (default UTC)",
+        )
     )
     group.add_command(
         command("unfollow", "Stop a storyline here", unfollow, storyline="Storyline id")
