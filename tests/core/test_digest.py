@@ -3,7 +3,7 @@ says, and what the decider queues for a digest channel and for a later outlet.""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 

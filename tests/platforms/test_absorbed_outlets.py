@@ -19,7 +19,7 @@ from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.slack.platform import SlackPlatform, make_client
 from tests.support.chat_app import chat_app
 from tests.support.clock import FakeClock, ago, wall_now
-from tests.support.fake_discord import FakeDiscord, fake_discord
+from tests.support.fake_discord import fake_discord
 from tests.support.fake_slack import FakeSlack, fake_slack
 from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
