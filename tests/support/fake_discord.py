@@ -19,9 +19,10 @@ limits; 400 160004 for a second thread on one message), and ``nonce`` with
 
 Scripting: ``add_channel``, ``forbid`` (403), ``delete`` (404), ``archive``,
 ``lock``, ``delete_message`` (a person deleted it); ``fail_next(route, status,
-code, …)`` and ``rate_limit(route, retry_after)`` (429 with ``retry_after`` and ``X-RateLimit-*`` headers) for the
-next calls of a route. ``calls`` records every request with its monotonic
-arrival time; ``wait_for(route)`` waits (no sleeping) until one arrives.
+code, …)`` and ``rate_limit(route, retry_after)`` (429 with ``retry_after``
+and ``X-RateLimit-*`` headers) for the next calls of a route. ``calls``
+records every request with its monotonic arrival time; ``wait_for(route)``
+waits (no sleeping) until one arrives.
 """
 
 from __future__ import annotations
