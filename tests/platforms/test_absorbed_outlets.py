@@ -136,6 +136,7 @@ async def test_slack_reply_is_edited_as_outlets_arrive_never_reposted(
         assert len(edits_of(slack, reply)) == 2
 
 
+@pytest.mark.slow
 async def test_slack_edit_waits_for_its_reply_and_survives_a_crash_mid_edit(
     tmp_path: Path, desks: Desks, slack: FakeSlack
 ) -> None:
@@ -183,6 +184,7 @@ async def test_slack_edit_waits_for_its_reply_and_survives_a_crash_mid_edit(
         assert story_posts == ["fatal", None]
 
 
+@pytest.mark.slow
 async def test_slack_reply_deleted_in_chat_drops_the_edit_not_the_channel(
     tmp_path: Path, desks: Desks, slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -217,6 +219,7 @@ async def test_slack_reply_deleted_in_chat_drops_the_edit_not_the_channel(
 CHANNEL = "1300000000000000001"
 
 
+@pytest.mark.slow
 async def test_discord_reply_is_patched_and_a_deleted_one_is_left_alone(
     tmp_path: Path, desks: Desks
 ) -> None:

@@ -93,6 +93,7 @@ def text_of(message: dict[str, Any]) -> str:
     return json.dumps(message["blocks"])
 
 
+@pytest.mark.slow
 async def test_slack_digest_is_one_reply_a_day_and_survives_a_restart(
     tmp_path: Path, desks: Desks, slack: FakeSlack
 ) -> None:
@@ -152,6 +153,7 @@ async def test_slack_digest_is_one_reply_a_day_and_survives_a_restart(
         assert [m for m in replies(slack) if "Senators" in m["text"]]
 
 
+@pytest.mark.slow
 async def test_discord_digest_from_typed_options(tmp_path: Path, desks: Desks) -> None:
     clock, at = start_clock()
     db = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
@@ -196,6 +198,7 @@ async def test_discord_digest_from_typed_options(tmp_path: Path, desks: Desks) -
             assert story.startswith("Outlet A · score") and "https://a.example/" in story
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 async def test_two_instances_on_postgres_produce_one_digest(
     postgres_url: str, tmp_path: Path, desks: Desks, slack: FakeSlack
