@@ -172,6 +172,11 @@ async def test_discord_digest_from_typed_options(tmp_path: Path, desks: Desks) -
                 done = asyncio.ensure_future(client.wait_for("app_command_completion", timeout=10))
                 client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
                 await done
+            [group] = api.commands
+            [follow] = [o for o in group["options"] if o["name"] == "follow"]
+            options = {o["name"]: o for o in follow["options"]}
+            assert [c["value"] for c in options["digest"]["choices"]] == ["daily", "off"]
+            assert not options["at"]["required"] and not options["tz"]["required"]
             [answer] = api.interaction_responses[payload["id"]]
             assert f"digest daily at {at} UTC" in answer["data"]["content"]
             await cycle(app)
