@@ -145,7 +145,8 @@ class FactValueSpec:
     """One value of a fact and how news says it became current.
 
     ``events`` names event kinds or classes of the reader's lexicon
-    (``bot/core/reader/lexicon/kinds.yaml``: "block", "stop"; "not pause" for a refusal, "may designate" for a threat); ``None``
+    (``bot/core/reader/lexicon/kinds.yaml``: "block", "stop"; "not pause" for a
+    refusal, "may designate" for a threat); ``None``
     means "infer them from the value's own name" (``blocked`` -> the ``stop``
     class), so files without the key keep working. ``subject`` phrases (else the
     fact's) must be in the same clause as the event. ``partial_of`` names the
