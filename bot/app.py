@@ -25,7 +25,8 @@ from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.service.commands import CommandService
-from bot.service.deliver import Deliverer
+from bot.service.deliver import Deliverer, DeliveryReport
+from bot.service.digest import Digests
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
 from bot.service.poll_cycle import Poller
@@ -71,6 +72,7 @@ class Threadline:
     commands: CommandService
     notify: AdminNotifier
     ledger: FactLedger
+    digests: Digests
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
@@ -107,6 +109,11 @@ class Threadline:
             for s in self.storylines:
                 if s.status == "open":
                     await self.store.follow(CONSOLE_CHANNEL, s.id, now)
+
+    async def deliver(self) -> DeliveryReport:
+        """Queue the digests that are due, then send what the outbox holds."""
+        await self.digests.produce_due()
+        return await self.deliverer.drain()
 
     async def notify_disabled(self, messages: list[str]) -> None:
         for message in messages:
@@ -268,6 +275,7 @@ async def build(
         ),
         notify=notify,
         ledger=ledger,
+        digests=Digests(store=store, storylines=storylines, clock=clock, audit=audit),
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

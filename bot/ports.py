@@ -121,6 +121,14 @@ class ChatPlatform(Protocol):
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         """Replace the root card's content."""
 
+    async def edit_reply(
+        self, channel: str, message: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> None:
+        """Replace a sent reply's content with ``reply`` (``message`` as
+        ``post_reply`` returned it; ``idempotency_key`` the one it was sent
+        with, so it can still be found after the edit). Raises ``MessageGone``
+        when the message (or its thread) was deleted."""
+
     async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
         """Post a standalone message (not in a storyline thread): notices to admins."""
 

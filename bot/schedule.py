@@ -187,7 +187,7 @@ class BotScheduler:
             # while it sends is kept, and the loop goes round again at once.
             self._deliver_now.clear()
             try:
-                report = await self.app.deliverer.drain()
+                report = await self.app.deliver()
                 if report.sent or report.failed:
                     log.info("delivered %d, failed %d", report.sent, report.failed)
             except Exception:

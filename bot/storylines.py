@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.config_files import load_yaml
 from bot.config_messages import _line_of, location_path, validation_problems
-from bot.core.reader import default_lexicon
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
@@ -32,6 +31,7 @@ from bot.core.models import (
     TermGroup,
 )
 from bot.core.patterns import compile_pattern
+from bot.core.reader import default_lexicon
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024

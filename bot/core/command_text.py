@@ -55,7 +55,7 @@ class CommandSpec:
 
 COMMANDS: dict[str, CommandSpec] = {
     "help": CommandSpec(),
-    "follow": CommandSpec(("storyline",)),
+    "follow": CommandSpec(("storyline",), named=frozenset({"digest", "at", "tz"})),
     "unfollow": CommandSpec(("storyline",)),
     "storylines": CommandSpec(),
     "show": CommandSpec(("storyline",)),

@@ -144,8 +144,9 @@ class SeededClaim:
 class FactValueSpec:
     """One value of a fact and how news says it became current.
 
-    ``events`` names event kinds or classes of the reader's lexicon (``bot/core/reader/lexicon/kinds.yaml``) ("block",
-    "stop"; "not pause" for a refusal, "may designate" for a threat); ``None``
+    ``events`` names event kinds or classes of the reader's lexicon
+    (``bot/core/reader/lexicon/kinds.yaml``: "block", "stop"; "not pause" for a
+    refusal, "may designate" for a threat); ``None``
     means "infer them from the value's own name" (``blocked`` -> the ``stop``
     class), so files without the key keep working. ``subject`` phrases (else the
     fact's) must be in the same clause as the event. ``partial_of`` names the
@@ -390,11 +391,15 @@ class Reply:
     ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date")
     or ``summary`` (the coverage beyond a cycle's cap: ``title`` is "and N more
     matched items", ``text`` the command that lists them, shown as code).
-    ``also`` lists other outlets that reported the same story. ``title_made``:
-    the feed gave no headline, ``title`` was made by Threadline (shown marked).
+    ``also`` lists other outlets that reported the same story, newest first
+    (adapters show at most :data:`bot.core.render.MAX_OUTLETS_SHOWN` of them,
+    through :func:`bot.core.render.outlets_text`). ``title_made``: the feed gave
+    no headline, ``title`` was made by Threadline (shown marked). A ``digest`` (a
+    channel's daily coverage) has ``title`` "Daily digest …", ``text`` the counts
+    and outlets, and its top ``items``.
     """
 
-    kind: Literal["coverage", "fact_change", "notice", "summary"]
+    kind: Literal["coverage", "fact_change", "notice", "summary", "digest"]
     storyline: str
     title: str
     text: str = ""
@@ -404,16 +409,37 @@ class Reply:
     also: tuple[str, ...] = field(default_factory=tuple)
     why: str = ""
     title_made: bool = False
+    items: tuple[DigestItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One item of a digest: its headline, where it was first reported, its
+    match score, and how many other outlets reported the same story."""
+
+    title: str
+    url: str | None
+    source: str
+    score: float
+    also: int = 0
 
 
 class PostKind(StrEnum):
     """What an outbox row sends: a storyline's root card (when a channel follows
     it), a reply in its thread, or an edit of the root card (a fact changed).
-    Root cards are rendered at send time from the current fact states."""
+    Root cards are rendered at send time from the current fact states.
+
+    ``EDIT_REPLY`` edits a coverage reply already posted (its item's story was
+    reported by another outlet): rendered at send time from the reply as sent
+    and the story's current outlets. ``DIGEST_ITEM`` is never sent: it holds a
+    matched item for a channel that takes coverage as a daily digest (status
+    ``held``, then ``digested``)."""
 
     ROOT = "root"
     REPLY = "reply"
     EDIT_ROOT = "edit_root"
+    EDIT_REPLY = "edit"
+    DIGEST_ITEM = "digest_item"
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -489,13 +515,32 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestSchedule:
+    """A channel's daily digest of a storyline's coverage: at ``at`` ("HH:MM")
+    local time in ``tz`` (an IANA zone name, "UTC" by default)."""
+
+    at: str = "09:00"
+    tz: str = "UTC"
+
+    def __str__(self) -> str:
+        return f"daily at {self.at} {self.tz}"
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
+    """A channel following a storyline. ``digest`` set: coverage is gathered
+    into one reply a day (fact changes are still posted at once);
+    ``digest_since`` is when the gathering started (the last digest's time, or
+    when the digest was turned on)."""
+
     id: int
     address: ChannelAddress
     storyline: str
     enabled: bool
     root: MessageRef | None = None
     disabled_reason: str | None = None
+    digest: DigestSchedule | None = None
+    digest_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,9 @@ DISPUTE_WINDOW = timedelta(days=14)
 #: Independent outlets that must present a new value as current, forwards or back.
 CORROBORATING_OUTLETS = 2
 # Second-level labels under which a country's outlets register (yna.co.kr, bbc.co.uk).
-_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "or", "ne", "go", "edu", "gob", "gouv"})
+_SECOND_LEVEL = frozenset(
+    {"co", "com", "net", "org", "gov", "ac", "or", "ne", "go", "edu", "gob", "gouv"}
+)
 
 
 def outlet(claim: Claim) -> str:

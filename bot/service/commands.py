@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.command_text import CommandTextError, read_command, usage
+from bot.core.digest import DigestOptionError, parse_options
 from bot.core.feed_input import clean_name, feed_ref, feed_url, redact_url
 from bot.core.models import (
     ChannelAddress,
     CommandReply,
     CommandRequest,
+    DigestSchedule,
     Feed,
     FeedSeed,
     Invoker,
@@ -31,6 +33,9 @@ from bot.service.ledger import FactLedger
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
+  follow <storyline> digest:daily [at:HH:MM] [tz:ZONE]
+                          coverage as one reply a day (fact changes at once);
+                          digest:off posts every item again
   unfollow <storyline>    stop it
   storylines              list storylines with their current facts
   show <storyline>        each fact's timeline (value, since, source)
@@ -71,6 +76,14 @@ class CommandStore(Protocol):
     ) -> tuple[Subscription, bool]: ...
 
     async def unfollow(self, address: ChannelAddress, storyline: str) -> bool: ...
+
+    async def subscriptions(
+        self, *, storyline: str | None = None, enabled_only: bool = True
+    ) -> list[Subscription]: ...
+
+    async def set_digest(
+        self, subscription_id: int, digest: DigestSchedule | None, now: datetime
+    ) -> int: ...
 
 
 class CommandService:
@@ -141,11 +154,19 @@ class CommandService:
             case "follow":
                 if invoker.direct_message:
                     raise CommandError(DIRECT_MESSAGE)
-                return await self.follow(invoker.channel, _required(request, "storyline"))
+                storyline = _required(request, "storyline")
+                options = [
+                    f"{k}:{v.strip()}" for k in ("digest", "at", "tz") if (v := request.get(k))
+                ]
+                try:
+                    digest = parse_options(options)
+                except DigestOptionError as exc:
+                    raise CommandError(f"{exc}.") from None
+                return await self.follow(invoker.channel, storyline, digest=digest)
             case "unfollow":
                 return await self.unfollow(invoker.channel, _required(request, "storyline"))
             case "storylines":
-                return await self.list_storylines()
+                return await self.list_storylines(invoker.channel)
             case "show":
                 return await self.show(_required(request, "storyline"))
             case "feeds list":
@@ -174,16 +195,37 @@ class CommandService:
             raise CommandError(f"No storyline {storyline_id!r}. Known: {known}.")
         return storyline
 
-    async def follow(self, address: ChannelAddress, storyline_id: str) -> str:
+    async def follow(
+        self,
+        address: ChannelAddress,
+        storyline_id: str,
+        *,
+        digest: DigestSchedule | bool | None = False,
+    ) -> str:
+        """Follow a storyline in a channel. ``digest``: a schedule for a daily
+        digest of its coverage, None to post every item (``digest:off``), False
+        to leave the channel's choice as it is."""
         storyline = self.storyline(storyline_id)
         if storyline.status != "open":
             raise CommandError(f"{storyline.id} is closed; it gets no new coverage.")
-        _sub, created = await self.store.follow(address, storyline.id, self.clock.now())
-        if not created:
-            return f"This channel already follows {storyline.id}."
-        if self.on_follow is not None:
+        now = self.clock.now()
+        sub, created = await self.store.follow(address, storyline.id, now)
+        if created and self.on_follow is not None:
             self.on_follow()
-        return f"Following {storyline.id} here: its thread starts with the current facts."
+        if digest is False:
+            if not created:
+                return f"This channel already follows {storyline.id}."
+            return f"Following {storyline.id} here: its thread starts with the current facts."
+        schedule = digest if isinstance(digest, DigestSchedule) else None
+        dropped = await self.store.set_digest(sub.id, schedule, now)
+        start = f"Following {storyline.id} here" if created else storyline.id
+        if schedule is None:
+            text = f"{start}: every matched item is posted as it comes (no digest)."
+            if dropped:
+                text += f" {dropped} item{'s' if dropped > 1 else ''} gathered for the digest "
+                text += "will not be posted."
+            return text
+        return f"{start}: coverage as a digest {schedule}; fact changes are still posted at once."
 
     async def unfollow(self, address: ChannelAddress, storyline_id: str) -> str:
         storyline = self.storyline(storyline_id)
@@ -191,13 +233,25 @@ class CommandService:
             return f"This channel does not follow {storyline.id}."
         return f"Unfollowed {storyline.id}. The thread stays; nothing more is posted to it."
 
-    async def list_storylines(self) -> str:
+    async def list_storylines(self, channel: ChannelAddress | None = None) -> str:
+        """Every storyline with its current facts; asked from a ``channel``,
+        also whether it follows each one, and how (every item, or a digest)."""
         # Commands only read: a state resolved for the first time is recorded by
         # the poll cycle or delivery, not by someone looking.
         states = (await self.ledger.load(record=False)).states
+        here: dict[str, Subscription] = {}
+        if channel is not None:
+            here = {
+                sub.storyline: sub
+                for sub in await self.store.subscriptions()
+                if (sub.address.platform, sub.address.channel)
+                == (channel.platform, channel.channel)
+            }
         blocks = []
         for s in self.storylines.values():
             lines = [f"{s.id} ({s.status}) — {s.title}"]
+            if s.id in here:
+                lines.append(f"  this channel: follows, {delivery_mode(here[s.id])}")
             for spec in s.facts:
                 line = fact_line(spec, states.get((s.id, spec.id)))
                 flag = " [disputed]" if line.disputed else ""
@@ -259,6 +313,11 @@ class CommandService:
         if self.on_feed_added is not None:
             self.on_feed_added()
         return feed
+
+
+def delivery_mode(sub: Subscription) -> str:
+    """How a subscription gets coverage: ``every item`` or ``digest daily at …``."""
+    return f"digest {sub.digest}" if sub.digest is not None else "every item"
 
 
 def format_feeds(feeds: Sequence[Feed]) -> str:

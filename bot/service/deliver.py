@@ -37,8 +37,9 @@ from bot.errors import (
     ThreadGone,
 )
 from bot.ports import ChatPlatform, Clock
+from bot.service.absorb import edit_sent_reply
 from bot.service.ledger import FactLedger
-from bot.storage.records import OutboxRow
+from bot.storage.records import EditTarget, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class DeliveryStore(Protocol):
     async def disable_subscription(self, subscription_id: int, reason: str) -> None: ...
 
     async def outbox_backlog(self, now: datetime, owner: str | None = None) -> OutboxBacklog: ...
+
+    async def edit_target(self, row_id: int) -> EditTarget | None: ...
 
 
 class Deliverer:
@@ -192,7 +195,7 @@ class Deliverer:
                     await self.store.set_root(sub.id, None)
                     root = roots[sub.id] = None
                     roots[sub.id] = await self._send(platform, row, None, cards[sub.storyline])
-                if root is None:
+                if root is None and row.kind is not PostKind.EDIT_REPLY:
                     fresh.add(sub.id)
             except ChannelUnavailable as exc:
                 disabled.add(sub.id)
@@ -219,6 +222,10 @@ class Deliverer:
     async def _send(
         self, platform: ChatPlatform, row: OutboxRow, root: MessageRef | None, root_card: Card
     ) -> MessageRef | None:
+        if row.kind is PostKind.EDIT_REPLY:
+            # An edit of a sent reply: never a new post, never a new root.
+            await edit_sent_reply(self.store, platform, row, root, self.clock.now(), self.audit)
+            return root
         sub = row.subscription
         channel = sub.address.channel
         key = f"tl-{row.id}"

@@ -1,6 +1,6 @@
 """made_titles: items.title_made, set when the feed gave no headline and one was made
 
-Revision ID: made_titles
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-06
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "made_titles"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

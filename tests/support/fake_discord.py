@@ -20,11 +20,12 @@ limits; 400 160004 for a second thread on one message), and ``nonce`` with
 ``enforce_nonce`` returns the message first sent with that nonce.
 
 Scripting: ``add_channel``, ``forbid`` (403), ``delete`` (404), ``archive``,
-``lock``; ``outage(status)`` (every call) until ``restore()``; ``fail_next(route,
-status, code, …)`` and ``rate_limit(route,
-retry_after)`` (429 with ``retry_after`` and ``X-RateLimit-*`` headers) for the
-next calls of a route. ``calls`` records every request with its monotonic
-arrival time; ``wait_for(route)`` waits (no sleeping) until one arrives.
+``lock``, ``delete_message`` (a person deleted it), ``outage(status)`` (every
+call) until ``restore()``; ``fail_next(route, status, code, …)`` and
+``rate_limit(route, retry_after)`` (429 with ``retry_after`` and
+``X-RateLimit-*`` headers) for the next calls of a route. ``calls`` records
+every request with its monotonic arrival time; ``wait_for(route)`` waits (no
+sleeping) until one arrives.
 """
 
 from __future__ import annotations
@@ -189,6 +190,11 @@ class FakeDiscord:
     def lock(self, channel_id: str) -> None:
         self.channels[channel_id].locked = True
         self.channels[channel_id].archived = True
+
+    def delete_message(self, channel_id: str, message_id: str) -> None:
+        """Someone deletes a message in chat: editing it answers 404 Unknown Message."""
+        channel = self.channels[channel_id]
+        channel.messages = [m for m in channel.messages if m["id"] != message_id]
 
     def fail_next(
         self, route: str, status: int, code: int = 0, message: str = "error", times: int = 1

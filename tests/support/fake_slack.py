@@ -15,6 +15,7 @@ Slack's documented Block Kit limits (header ≤ 150, section text ≤ 3000, ≤ 
 blocks, text ≤ 40,000) by answering ``invalid_blocks`` / ``msg_too_long``.
 
 Scripting: ``fail(channel, error)`` makes every call on a channel fail;
+``delete_message(channel, ts)`` deletes a message as a person would;
 ``rate_limit(method, times, retry_after)`` makes the next calls of a method
 answer 429; ``server_error(method, times)`` answers 500. An outage:
 ``outage(status)`` makes every call answer that status until ``restore()``;
@@ -227,6 +228,11 @@ class FakeSlack:
 
     def release(self) -> None:
         self._release.set()
+
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Someone deletes a message in chat: later calls naming it answer
+        ``message_not_found``."""
+        self._channels[channel] = [m for m in self._channels[channel] if m["ts"] != ts]
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Every message in ``channel`` (roots and replies), oldest first."""

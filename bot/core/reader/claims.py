@@ -775,10 +775,11 @@ def _in_use(
             continue  # ("1.4 million users in January" is use, however old)
         tokens = clause.text.tokens
         for hit in clause.hits:
-            if hit.category == "popularity":
-                place = hit.first
-            elif hit.category == "in_use" and any(
-                _NUMBER.match(tokens[i].text) for i in range(max(0, hit.first - 4), hit.first)
+            if hit.category == "popularity" or (
+                hit.category == "in_use"
+                and any(
+                    _NUMBER.match(tokens[i].text) for i in range(max(0, hit.first - 4), hit.first)
+                )
             ):
                 place = hit.first
             else:

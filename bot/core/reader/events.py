@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from bot.core.reader.context import Factuality, Scene
+from bot.core.reader.context import CURRENT, Factuality, Scene
 from bot.core.reader.lexicon import Language, Lexicon
 from bot.core.reader.phrases import Hit, Text
 
@@ -49,7 +49,7 @@ class Event:
     text: str
     first: int
     last: int
-    factuality: Factuality = Factuality()
+    factuality: Factuality = CURRENT
     effect: str | None = None
     object: str | None = None
 
@@ -123,15 +123,18 @@ def find_events(
             continue  # "denied the designation was payback" denies a statement
         if lexicon.class_of(kind.name) == "warn" and _follows(text, hit, words["statements"], 2):
             continue  # "it warns that the source is unverified" is a statement
-        if lexicon.class_of(kind.name) == "warn" and _is_trigger(hit, hits):
-            # "weighs blacklisting" threatens the act that follows; "the panel
-            # weighed whether a stance counts" threatens nothing.
-            if not any(
+        # "weighs blacklisting" threatens the act that follows; "the panel weighed
+        # whether a stance counts" threatens nothing.
+        if (
+            lexicon.class_of(kind.name) == "warn"
+            and _is_trigger(hit, hits)
+            and not any(
                 0 < other.first - hit.last <= _THREAT_REACH
                 and lexicon.class_of(other.value) in ("stop", "designate", "sue")
                 for other in chosen
-            ):
-                continue
+            )
+        ):
+            continue
         others = [c for c in chosen if c is not hit]
         target = _object(text, hit, restrictions, barriers + others, lexicon)
         if target is not None and any(_inside(p, target) for p in penalties):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -149,8 +149,14 @@ def threadline_group(
     async def run(interaction: Interaction, request: CommandRequest) -> None:
         await run_command(interaction, handler, request, defer_after=defer_after)
 
-    async def follow(interaction: Interaction, storyline: str) -> None:
-        await run(interaction, _request("follow", storyline=storyline))
+    async def follow(
+        interaction: Interaction,
+        storyline: str,
+        digest: Literal["daily", "off"] | None = None,
+        at: str | None = None,
+        tz: str | None = None,
+    ) -> None:
+        await run(interaction, _request("follow", storyline=storyline, digest=digest, at=at, tz=tz))
 
     async def unfollow(interaction: Interaction, storyline: str) -> None:
         await run(interaction, _request("unfollow", storyline=storyline))
@@ -174,6 +180,9 @@ def threadline_group(
             follow,
             autocomplete=open_storylines,
             storyline="Storyline id",
+            digest="daily: coverage as one reply a day (fact changes at once); off: every item",
+            at="Digest time HH:MM (default 09:00)",
+            tz="Digest time zone, like Europe/Berlin (default UTC)",
         )
     )
     group.add_command(

@@ -2,7 +2,7 @@
 apart from attempts (which count only the platform's answers)
 
 Revision ID: outbox_unreachable
-Revises: made_titles
+Revises: 0006
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "outbox_unreachable"
-down_revision = "made_titles"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
