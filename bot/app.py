@@ -26,6 +26,7 @@ from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
+from bot.service.drafts import StorylineDrafts
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
 from bot.service.poll_cycle import Poller
@@ -71,6 +72,7 @@ class Threadline:
     commands: CommandService
     notify: AdminNotifier
     ledger: FactLedger
+    drafts: StorylineDrafts
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
@@ -255,6 +257,7 @@ async def build(
         ),
         notify=notify,
         ledger=ledger,
+        drafts=StorylineDrafts(store, storylines, clock),
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

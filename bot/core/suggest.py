@@ -1,0 +1,513 @@
+"""Storyline drafts from the news itself: first-story detection over the items
+no storyline took. Pure; the clock is handed in.
+
+1. **Candidates**: the items of the window that no live storyline matches and
+   that are *on topic*: they name an organisation or product, a government body
+   or court (:mod:`bot.core.names`), and an act of the event vocabulary
+   (:func:`acts_in`, the one door to :mod:`bot.core.events`).
+2. **Clustering**, in publication order, as first-story detection does it: an
+   item joins the nearest active cluster when the names it shares with it
+   (weighted by how rare each name is among all the window's items, and by the
+   share of the cluster's items naming it) reach :attr:`SuggestSettings.join`;
+   else it starts a new story.
+3. **Drafting**, for each cluster of at least ``min_items`` items from at least
+   ``min_outlets`` outlets: the names most particular to it (frequent in the
+   cluster, rare in the rest of the news) are its subjects, the organisations
+   naming most of its items its actors, its government bodies and courts its
+   parties; the acts seen become one enum fact whose values follow each other
+   in the order the news reported them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core.events import class_of, find_events
+from bot.core.match import Matcher, normalise_text
+from bot.core.models import Entry, Storyline
+from bot.core.names import Name, is_company, is_government, lowercase_words, mentions_government
+from bot.core.names import names_in as _names_in
+
+ItemKey = tuple[int, str]
+"""(feed id, item key): an item's identity in the store."""
+
+# Classes of acts that change a state (a court's "deny" or "appeal", a "sue", are
+# steps of a procedure, not states of the thing).
+_STATE_CLASSES = ("warn", "launch", "designate", "stop", "resume")
+_CLAUSE = re.compile(r"[.;:!?。！？]\s*|\n|\s[—–]\s")
+_SLUG = re.compile(r"[^a-z0-9]+")
+# Past participles the regular rule gets wrong (a value reads "blocked", "cut-off").
+_PARTICIPLES = {
+    "cut_off": "cut-off",
+    "bar": "barred",
+    "freeze": "frozen",
+    "halt": "halted",
+    "side_with": "sided-with",
+    "rule_against": "ruled-against",
+    "keep": "kept",
+    "available": "available",
+    "ultimatum": "ultimatum",
+    "deadline": "deadline",
+    "carve_out": "carved-out",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """An act an item reports as done: its event ``kind``, its class, and the
+    words that said it."""
+
+    kind: str
+    cls: str
+    text: str
+
+
+def acts_in(text: str) -> tuple[Act, ...]:
+    """The affirmed, actual acts of ``text`` (a headline or lede), clause by clause.
+
+    The only use of the event reader (:mod:`bot.core.events`) in this module:
+    when the reader changes, this function is re-pointed and nothing else."""
+    out: list[Act] = []
+    for clause in _CLAUSE.split(normalise_text(text)):
+        for event in find_events(clause):
+            if event.polarity == "affirmed" and event.modality == "actual":
+                out.append(Act(event.kind, class_of(event.kind), event.text))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestSettings:
+    """How eager drafting is. ``join``: the share of an item's name weight a
+    cluster must hold for the item to join it; ``gap``: how long a story may
+    go quiet before an item starts a new one."""
+
+    min_items: int = 3
+    min_outlets: int = 2
+    join: float = 0.3
+    gap: timedelta = timedelta(days=45)
+    max_subjects: int = 3
+    max_actors: int = 2
+    max_parties: int = 8
+    max_topics: int = 12
+
+
+@dataclass(frozen=True, slots=True)
+class DraftValue:
+    value: str
+    label: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A candidate story and its draft storyline."""
+
+    id: str
+    title: str
+    items: tuple[Entry, ...]
+    outlets: tuple[str, ...]
+    subjects: tuple[str, ...]
+    actors: tuple[str, ...]
+    parties: tuple[str, ...]
+    topics: tuple[str, ...]
+    values: tuple[DraftValue, ...]
+    siblings: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def first(self) -> datetime:
+        return self.items[0].published
+
+    @property
+    def last(self) -> datetime:
+        return self.items[-1].published
+
+
+@dataclass(slots=True)
+class _Item:
+    entry: Entry
+    names: frozenset[str]
+    acts: tuple[Act, ...]
+
+
+@dataclass(slots=True)
+class _Cluster:
+    items: list[_Item] = field(default_factory=list)
+    names: Counter[str] = field(default_factory=Counter)
+
+    def add(self, item: _Item) -> None:
+        self.items.append(item)
+        self.names.update(item.names)
+
+
+def suggest(
+    entries: Sequence[Entry],
+    live: Sequence[Storyline],
+    *,
+    now: datetime,
+    since: timedelta | None = None,
+    matched: Collection[ItemKey] = (),
+    settings: SuggestSettings | None = None,
+) -> list[Suggestion]:
+    """Draft storylines for the stories among ``entries`` that no storyline covers.
+
+    ``entries``: the news of the window (matched items too: they tell which names
+    are common); ``since``: only items published in that span before ``now``
+    are candidates (all when None); ``matched``: items a storyline already took
+    (the store's record); items an open storyline of ``live`` matches now are
+    left out as well. Suggestions come newest story last, ids unique and unlike
+    any live storyline's."""
+    settings = settings or SuggestSettings()
+    start = None if since is None else now - since
+    window = sorted(
+        (e for e in entries if (start is None or e.published >= start) and e.published <= now),
+        key=lambda e: (e.published, e.key),
+    )
+    matcher = Matcher([s for s in live if s.status == "open"])
+    taken = set(matched)
+    free = [
+        e
+        for e in window
+        if (e.feed_id, e.key) not in taken and not any(r.matched for r in matcher.match(e))
+    ]
+    names = _names_of(window)
+    frequency: Counter[str] = Counter()
+    for e in window:
+        frequency.update(names[id(e)])
+    display = _display_forms(window)
+    items = [
+        _Item(e, names[id(e)], acts_in(e.text))
+        for e in free
+        if _on_topic(e, names[id(e)])
+    ]
+    items = [i for i in items if i.acts]
+    clusters = _cluster(items, frequency, len(window), settings)
+    chosen = [
+        c
+        for c in clusters
+        if len(c.items) >= settings.min_items
+        and len({i.entry.source for i in c.items}) >= settings.min_outlets
+    ]
+    drafts = [
+        d
+        for d in (_draft(c, frequency, len(window), display, settings) for c in chosen)
+        if d is not None
+    ]
+    return _unique(_with_siblings(drafts), {s.id for s in live})
+
+
+def _names_of(entries: Sequence[Entry]) -> dict[int, frozenset[str]]:
+    """Each entry's names (folded), with the sentence openers that are ordinary
+    words dropped, and the shorter names a longer one contains ("claude fable 5"
+    also names "fable 5") where those stand alone elsewhere."""
+    lower: set[str] = set()
+    raw: dict[int, list[Name]] = {}
+    for e in entries:
+        lower |= lowercase_words(e.text)
+        raw[id(e)] = _names_in(e.title) + _names_in(e.summary)
+    cleaned: dict[int, set[str]] = {}
+    for e in entries:
+        keys: set[str] = set()
+        for name in raw[id(e)]:
+            current: Name | None = name
+            while current is not None and current.initial:
+                first = current.text.split(" ", 1)[0]
+                current = current.without_first_word() if first.lower() in lower else current
+                if current is not None and current.initial and first.lower() not in lower:
+                    current = Name(current.text, current.key, initial=False)
+            if current is not None and len(current.key) > 1:
+                keys.add(current.key)
+        cleaned[id(e)] = keys
+    # A part stands for itself when it is a name elsewhere and, as one word,
+    # never an ordinary one ("War" of "Department of War" is not a name).
+    standalone = {
+        k for keys in cleaned.values() for k in keys if " " in k or k not in lower
+    }
+    out: dict[int, frozenset[str]] = {}
+    for e in entries:
+        keys = set(cleaned[id(e)])
+        for key in cleaned[id(e)]:
+            words = key.split()
+            for size in range(1, len(words)):
+                for i in range(len(words) - size + 1):
+                    part = " ".join(words[i : i + size])
+                    if part in standalone and not part.isdigit():
+                        keys.add(part)
+        out[id(e)] = frozenset(keys)
+    return out
+
+
+def _display_forms(entries: Sequence[Entry]) -> dict[str, str]:
+    """Each folded name's most frequent written form."""
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in entries:
+        for name in _names_in(e.title) + _names_in(e.summary):
+            forms[name.key][name.text] += 1
+            words = name.text.split()
+            for size in range(1, len(words)):
+                for i in range(len(words) - size + 1):
+                    part = " ".join(words[i : i + size])
+                    forms[normalise_text(part)][part] += 1
+    return {key: c.most_common(1)[0][0] for key, c in forms.items()}
+
+
+def _on_topic(entry: Entry, names: Iterable[str]) -> bool:
+    """An organisation or product, a government body or court, and (checked by
+    the caller) an act."""
+    names = list(names)
+    has_other = any(not is_government(n) for n in names)
+    has_government = any(is_government(n) for n in names) or mentions_government(entry.text)
+    return has_other and has_government
+
+
+def _cluster(
+    items: Sequence[_Item], frequency: Counter[str], total: int, settings: SuggestSettings
+) -> list[_Cluster]:
+    clusters: list[_Cluster] = []
+    for item in items:
+        weights = {n: _idf(frequency[n], total) for n in item.names}
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        best: _Cluster | None = None
+        best_score = 0.0
+        for cluster in clusters:
+            if item.entry.published - cluster.items[-1].entry.published > settings.gap:
+                continue
+            # Cosine of the item's tf-idf name vector and the cluster's centroid.
+            centroid = {
+                n: _idf(frequency[n], total) * c / len(cluster.items)
+                for n, c in cluster.names.items()
+            }
+            length = math.sqrt(sum(w * w for w in centroid.values()))
+            shared = sum(w * centroid.get(n, 0.0) for n, w in weights.items())
+            score = shared / (norm * length) if norm and length else 0.0
+            if score > best_score:
+                best, best_score = cluster, score
+        if best is None or best_score < settings.join:
+            best = _Cluster()
+            clusters.append(best)
+        best.add(item)
+    return clusters
+
+
+def _idf(count: int, total: int) -> float:
+    return math.log((1 + total) / (1 + count)) + 1.0
+
+
+def _draft(
+    cluster: _Cluster,
+    frequency: Counter[str],
+    total: int,
+    display: dict[str, str],
+    settings: SuggestSettings,
+) -> Suggestion | None:
+    size = len(cluster.items)
+    inside = cluster.names
+    outside_total = max(total - size, 1)
+
+    def particular(name: str) -> float:
+        # Frequent in the cluster, rare in the rest of the news (tf-idf).
+        elsewhere = max(frequency[name] - inside[name], 0)
+        return inside[name] / size * math.log((1 + outside_total) / (1 + elsewhere))
+
+    common = [n for n in inside if inside[n] >= 2 and not n.isdigit()]
+    organisations = [n for n in common if not is_government(n)]
+    subjects = _without_parts(
+        sorted(
+            (n for n in organisations if inside[n] >= max(2, 0.2 * size) and particular(n) > 0),
+            key=lambda n: (-particular(n), n),
+        )
+    )[: settings.max_subjects]
+    subjects = [n for n in subjects if particular(n) >= 0.5 * particular(subjects[0])]
+    rest = [n for n in organisations if n not in subjects and not _overlaps(n, subjects)]
+    actors = sorted(
+        (n for n in rest if inside[n] >= max(2, 0.3 * size)),
+        key=lambda n: (not is_company(n), -inside[n], n),
+    )[: settings.max_actors]
+    if not subjects:
+        # No name stands out: the most frequent organisation is what it is about.
+        if not actors:
+            return None
+        subjects, actors = actors[:1], actors[1:]
+    parties = _without_parts(
+        sorted(
+            (n for n in common if is_government(n) and inside[n] >= 2),
+            key=lambda n: (-inside[n], n),
+        )
+    )[: settings.max_parties]
+    topics = _topics(cluster, settings.max_topics)
+    values = _values(cluster)
+    entries = tuple(i.entry for i in cluster.items)
+    outlets = tuple(sorted({e.source for e in entries}))
+    shown = [display.get(n, n) for n in (*subjects, *actors)]
+    party = [display.get(n, n) for n in parties[:1]]
+    title = " / ".join(dict.fromkeys([*shown[:3], *party]))
+    if values:
+        title += ": " + " → ".join(v.value for v in values)
+    ident = _SLUG.sub("-", normalise_text(" ".join(shown[:2]) or "story")).strip("-")[:60]
+    return Suggestion(
+        id=ident.strip("-") or "story",
+        title=title,
+        items=entries,
+        outlets=outlets,
+        subjects=tuple(display.get(n, n) for n in subjects),
+        actors=tuple(display.get(n, n) for n in actors),
+        parties=tuple(display.get(n, n) for n in parties),
+        topics=topics,
+        values=values,
+    )
+
+
+def _without_parts(names: list[str]) -> list[str]:
+    """Drop a name that is part of a name ranked above it, and a longer name
+    holding one ranked above it ("fable 5" over "claude fable 5")."""
+    kept: list[str] = []
+    for n in names:
+        if not _overlaps(n, kept):
+            kept.append(n)
+    return kept
+
+
+def _overlaps(name: str, others: Iterable[str]) -> bool:
+    padded = f" {name} "
+    return any(f" {o} " in padded or padded in f" {o} " for o in others)
+
+
+def _topics(cluster: _Cluster, limit: int) -> tuple[str, ...]:
+    """The words the cluster's acts were written in, most frequent first."""
+    seen: Counter[str] = Counter()
+    for item in cluster.items:
+        seen.update({a.text for a in item.acts if a.cls in _STATE_CLASSES})
+    words = [
+        t
+        for t, n in seen.most_common()
+        if n >= 2 and 2 <= len(t) <= 40 and len(t.split()) <= 3 and not any(c.isdigit() for c in t)
+    ]
+    return tuple(words[:limit])
+
+
+def _values(cluster: _Cluster) -> tuple[DraftValue, ...]:
+    """One value per class of state-changing act reported by at least two items,
+    in the order the news reached it (when its second report came), named after
+    the act most often written."""
+    reached: dict[str, datetime] = {}
+    counts: Counter[str] = Counter()
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in cluster.items:
+        classes = {a.cls for a in item.acts if a.cls in _STATE_CLASSES}
+        for act in item.acts:
+            if act.cls in _STATE_CLASSES:
+                kinds[act.cls][act.kind] += 1
+        for cls in classes:
+            counts[cls] += 1
+            if counts[cls] == 2:
+                reached[cls] = item.entry.published
+    out: list[DraftValue] = []
+    for cls in sorted(reached, key=lambda c: (reached[c], _STATE_CLASSES.index(c))):
+        kind = kinds[cls].most_common(1)[0][0]
+        value = _participle(kind)
+        if any(v.value == value for v in out):
+            continue
+        out.append(DraftValue(value, value.replace("-", " ").capitalize(), (cls,)))
+    return tuple(out)
+
+
+def _participle(kind: str) -> str:
+    if kind in _PARTICIPLES:
+        return _PARTICIPLES[kind]
+    word = kind.replace("_", "-")
+    if word.endswith("e"):
+        return word + "d"
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ied"
+    return word + "ed"
+
+
+def _with_siblings(drafts: list[Suggestion]) -> list[Suggestion]:
+    """Drafts sharing an actor name each other as siblings: an item naming the
+    other's subjects goes to the other."""
+    out = []
+    for d in drafts:
+        siblings = tuple(
+            (o.id, o.subjects)
+            for o in drafts
+            if o is not d and set(o.actors) & set(d.actors) and o.subjects
+        )
+        out.append(_replace_siblings(d, siblings))
+    return out
+
+
+def _replace_siblings(d: Suggestion, siblings: tuple[tuple[str, tuple[str, ...]], ...]) -> Suggestion:
+    from dataclasses import replace
+
+    return replace(d, siblings=siblings)
+
+
+def _unique(drafts: list[Suggestion], taken: set[str]) -> list[Suggestion]:
+    from dataclasses import replace
+
+    out = []
+    used = set(taken)
+    renamed: dict[int, str] = {}
+    for i, d in enumerate(drafts):
+        ident, n = d.id, 2
+        while ident in used:
+            ident, n = f"{d.id}-{n}", n + 1
+        used.add(ident)
+        renamed[i] = ident
+    ids = {d.id: renamed[i] for i, d in enumerate(drafts)}
+    for i, d in enumerate(drafts):
+        siblings = tuple((ids.get(name, name), phrases) for name, phrases in d.siblings)
+        out.append(replace(d, id=renamed[i], siblings=siblings))
+    return out
+
+
+def draft_document(s: Suggestion) -> dict[str, Any]:
+    """The draft as a storyline document (what ``storylines/<id>.yaml`` holds)."""
+    since = (s.first - timedelta(days=7)).date()
+    match: dict[str, Any] = {"threshold": 60, "since": since}
+    if s.subjects:
+        match["subjects"] = [{"name": "subject", "phrases": list(s.subjects), "fuzzy": False}]
+    if s.actors:
+        match["actors"] = [{"name": "actor", "phrases": list(s.actors), "fuzzy": False}]
+    if s.parties:
+        match["parties"] = [{"name": "government", "phrases": list(s.parties), "fuzzy": False}]
+    if s.topics:
+        match["topics"] = [{"name": "acts", "phrases": list(s.topics)}]
+    if s.siblings:
+        match["siblings"] = [
+            {"name": name, "phrases": list(phrases), "instead_of": "subjects"}
+            for name, phrases in s.siblings
+        ]
+    outlets = ", ".join(s.outlets[:5]) + (" …" if len(s.outlets) > 5 else "")
+    description = (
+        f"Draft from {len(s.items)} items of {len(s.outlets)} outlets ({outlets}), "
+        f"{s.first:%Y-%m-%d} to {s.last:%Y-%m-%d}. Read it, correct it, check it "
+        f"(threadline storylines check) and try it before it goes live."
+    )
+    doc: dict[str, Any] = {
+        "id": s.id,
+        "title": s.title,
+        "description": description,
+        "status": "open",
+        "match": match,
+    }
+    if s.values:
+        label = (s.subjects or s.actors or ("Status",))[0]
+        doc["facts"] = [
+            {
+                "id": "status",
+                "label": label,
+                "kind": "enum",
+                "required": True,
+                "values": [
+                    {"value": v.value, "label": v.label, "events": list(v.events)}
+                    for v in s.values
+                ],
+            }
+        ]
+    return doc
