@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,11 +90,13 @@ class SuggestSettings:
     min_items: int = 3
     min_outlets: int = 2
     join: float = 0.3
+    merge: float = 0.35
     gap: timedelta = timedelta(days=45)
-    max_subjects: int = 3
-    max_actors: int = 2
+    max_subjects: int = 2
+    max_actors: int = 1
     max_parties: int = 8
-    max_topics: int = 12
+    max_topics: int = 24
+    threshold: float = 50.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class Suggestion:
     topics: tuple[str, ...]
     values: tuple[DraftValue, ...]
     siblings: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    threshold: float = 60.0
 
     @property
     def first(self) -> datetime:
@@ -268,30 +271,62 @@ def _on_topic(entry: Entry, names: Iterable[str]) -> bool:
 def _cluster(
     items: Sequence[_Item], frequency: Counter[str], total: int, settings: SuggestSettings
 ) -> list[_Cluster]:
+    """Incremental clustering in publication order (first-story detection), then
+    clusters of one story that began apart ("Italia" and "Italy") merged."""
+
+    def weight(name: str) -> float:
+        return _idf(frequency[name], total)
+
     clusters: list[_Cluster] = []
     for item in items:
-        weights = {n: _idf(frequency[n], total) for n in item.names}
-        norm = math.sqrt(sum(w * w for w in weights.values()))
         best: _Cluster | None = None
         best_score = 0.0
         for cluster in clusters:
             if item.entry.published - cluster.items[-1].entry.published > settings.gap:
                 continue
-            # Cosine of the item's tf-idf name vector and the cluster's centroid.
-            centroid = {
-                n: _idf(frequency[n], total) * c / len(cluster.items)
-                for n, c in cluster.names.items()
-            }
-            length = math.sqrt(sum(w * w for w in centroid.values()))
-            shared = sum(w * centroid.get(n, 0.0) for n, w in weights.items())
-            score = shared / (norm * length) if norm and length else 0.0
+            score = _covers(item.names, cluster, weight)
             if score > best_score:
                 best, best_score = cluster, score
         if best is None or best_score < settings.join:
             best = _Cluster()
             clusters.append(best)
         best.add(item)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(clusters):
+            for b in clusters[i + 1 :]:
+                if _cosine(_centroid(a, weight), _centroid(b, weight)) >= settings.merge:
+                    for item in b.items:
+                        a.add(item)
+                    a.items.sort(key=lambda x: (x.entry.published, x.entry.key))
+                    clusters.remove(b)
+                    merged = True
+                    break
+            if merged:
+                break
     return clusters
+
+
+def _covers(names: frozenset[str], cluster: _Cluster, weight: Callable[[str], float]) -> float:
+    """The share of the cluster's core an item names: each of the cluster's names
+    weighs its rarity times the square of the share of the cluster's items
+    naming it, so the names that run through a story count, a passing one little."""
+    size = len(cluster.items)
+    core = {n: weight(n) * (c / size) ** 2 for n, c in cluster.names.items()}
+    total = sum(core.values())
+    return sum(w for n, w in core.items() if n in names) / total if total else 0.0
+
+
+def _centroid(cluster: _Cluster, weight: Callable[[str], float]) -> dict[str, float]:
+    size = len(cluster.items)
+    return {n: weight(n) * c / size for n, c in cluster.names.items()}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(w * b.get(n, 0.0) for n, w in a.items())
+    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
+    return dot / norm if norm else 0.0
 
 
 def _idf(count: int, total: int) -> float:
@@ -318,11 +353,13 @@ def _draft(
     organisations = [n for n in common if not is_government(n)]
     subjects = _without_parts(
         sorted(
-            (n for n in organisations if inside[n] >= max(2, 0.2 * size) and particular(n) > 0),
+            (n for n in organisations if inside[n] >= max(2, 0.3 * size) and particular(n) > 0),
             key=lambda n: (-particular(n), n),
         )
     )[: settings.max_subjects]
-    subjects = [n for n in subjects if particular(n) >= 0.5 * particular(subjects[0])]
+    # A second subject only when it stands out nearly as much ("Fable 5" and
+    # "Mythos 5"), not a place or person the story passes through.
+    subjects = [n for n in subjects if particular(n) >= 0.75 * particular(subjects[0])]
     rest = [n for n in organisations if n not in subjects and not _overlaps(n, subjects)]
     actors = sorted(
         (n for n in rest if inside[n] >= max(2, 0.3 * size)),
@@ -359,6 +396,7 @@ def _draft(
         parties=tuple(display.get(n, n) for n in parties),
         topics=topics,
         values=values,
+        threshold=settings.threshold,
     )
 
 
@@ -385,7 +423,7 @@ def _topics(cluster: _Cluster, limit: int) -> tuple[str, ...]:
     words = [
         t
         for t, n in seen.most_common()
-        if n >= 2 and 2 <= len(t) <= 40 and len(t.split()) <= 3 and not any(c.isdigit() for c in t)
+        if 2 <= len(t) <= 40 and len(t.split()) <= 3 and not any(c.isdigit() for c in t)
     ]
     return tuple(words[:limit])
 
@@ -469,7 +507,7 @@ def _unique(drafts: list[Suggestion], taken: set[str]) -> list[Suggestion]:
 def draft_document(s: Suggestion) -> dict[str, Any]:
     """The draft as a storyline document (what ``storylines/<id>.yaml`` holds)."""
     since = (s.first - timedelta(days=7)).date()
-    match: dict[str, Any] = {"threshold": 60, "since": since}
+    match: dict[str, Any] = {"threshold": s.threshold, "since": since}
     if s.subjects:
         match["subjects"] = [{"name": "subject", "phrases": list(s.subjects), "fuzzy": False}]
     if s.actors:
