@@ -42,6 +42,7 @@ ItemKey = tuple[int, str]
 _STATE_CLASSES = ("warn", "launch", "designate", "stop", "resume")
 _CLAUSE = re.compile(r"[.;:!?。！？]\s*|\n|\s[—–]\s")
 _SLUG = re.compile(r"[^a-z0-9]+")
+_WORDS = re.compile(r"[^\W\d_]+")
 # Past participles the regular rule gets wrong (a value reads "blocked", "cut-off").
 _PARTICIPLES = {
     "cut_off": "cut-off",
@@ -95,7 +96,8 @@ class SuggestSettings:
     max_subjects: int = 2
     max_actors: int = 1
     max_parties: int = 8
-    max_topics: int = 24
+    max_topics: int = 40
+    max_terms: int = 8
     threshold: float = 50.0
 
 
@@ -136,6 +138,7 @@ class _Item:
     entry: Entry
     names: frozenset[str]
     acts: tuple[Act, ...]
+    terms: frozenset[str]
 
 
 @dataclass(slots=True)
@@ -183,8 +186,11 @@ def suggest(
     for e in window:
         frequency.update(names[id(e)])
     display = _display_forms(window)
+    terms: Counter[str] = Counter()
+    for e in window:
+        terms.update(terms_in(e.text))
     items = [
-        _Item(e, names[id(e)], acts_in(e.text))
+        _Item(e, names[id(e)], acts_in(e.text), terms_in(e.text))
         for e in free
         if _on_topic(e, names[id(e)])
     ]
@@ -198,7 +204,7 @@ def suggest(
     ]
     drafts = [
         d
-        for d in (_draft(c, frequency, len(window), display, settings) for c in chosen)
+        for d in (_draft(c, frequency, terms, len(window), display, settings) for c in chosen)
         if d is not None
     ]
     return _unique(_with_siblings(drafts), {s.id for s in live})
@@ -336,6 +342,7 @@ def _idf(count: int, total: int) -> float:
 def _draft(
     cluster: _Cluster,
     frequency: Counter[str],
+    terms: Counter[str],
     total: int,
     display: dict[str, str],
     settings: SuggestSettings,
@@ -376,7 +383,18 @@ def _draft(
             key=lambda n: (-inside[n], n),
         )
     )[: settings.max_parties]
-    topics = _topics(cluster, settings.max_topics)
+    # Topics: what was done, the government side, and the story's own words;
+    # the company with any of them is the story.
+    named = {display.get(n, n).lower() for n in (*subjects, *actors, *parties)} | set(inside)
+    topics = tuple(
+        dict.fromkeys(
+            [
+                *_act_words(cluster),
+                *(display.get(n, n) for n in parties),
+                *_key_terms(cluster, terms, total, named, settings.max_terms),
+            ]
+        )
+    )[: settings.max_topics]
     values = _values(cluster)
     entries = tuple(i.entry for i in cluster.items)
     outlets = tuple(sorted({e.source for e in entries}))
@@ -415,17 +433,47 @@ def _overlaps(name: str, others: Iterable[str]) -> bool:
     return any(f" {o} " in padded or padded in f" {o} " for o in others)
 
 
-def _topics(cluster: _Cluster, limit: int) -> tuple[str, ...]:
-    """The words the cluster's acts were written in, most frequent first."""
+def _act_words(cluster: _Cluster) -> list[str]:
+    """The words the cluster's acts were written in (at least twice), most frequent first."""
     seen: Counter[str] = Counter()
     for item in cluster.items:
         seen.update({a.text for a in item.acts if a.cls in _STATE_CLASSES})
-    words = [
+    return [
         t
         for t, n in seen.most_common()
-        if 2 <= len(t) <= 40 and len(t.split()) <= 3 and not any(c.isdigit() for c in t)
+        if n >= 2 and 2 <= len(t) <= 40 and len(t.split()) <= 3 and not any(c.isdigit() for c in t)
     ]
-    return tuple(words[:limit])
+
+
+def terms_in(text: str) -> frozenset[str]:
+    """The plain words (four letters or more) and word pairs of ``text``, folded."""
+    words = _WORDS.findall(normalise_text(text))
+    pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    return frozenset({w for w in words if len(w) >= 4} | pairs)
+
+
+def _key_terms(
+    cluster: _Cluster, terms: Counter[str], total: int, exclude: Collection[str], limit: int
+) -> list[str]:
+    """Words the cluster's items use far more often than the rest of the news
+    ("supply chain risk", "export"): at least three items and a sixth of the
+    cluster, at least five times their rate in the window."""
+    size = len(cluster.items)
+    seen: Counter[str] = Counter()
+    for item in cluster.items:
+        seen.update(item.terms)
+    scored = []
+    for term, n in seen.items():
+        if n < max(3, size / 6) or term in exclude:
+            continue
+        lift = (n / size) / (terms[term] / total)
+        if lift >= 5:
+            scored.append((n / size * math.log(lift), term))
+    chosen: list[str] = []
+    for _score, term in sorted(scored, reverse=True):
+        if not _overlaps(term, chosen):
+            chosen.append(term)
+    return chosen[:limit]
 
 
 def _values(cluster: _Cluster) -> tuple[DraftValue, ...]:
@@ -506,12 +554,12 @@ def _unique(drafts: list[Suggestion], taken: set[str]) -> list[Suggestion]:
 
 def draft_document(s: Suggestion) -> dict[str, Any]:
     """The draft as a storyline document (what ``storylines/<id>.yaml`` holds)."""
-    since = (s.first - timedelta(days=7)).date()
+    since = (s.first - timedelta(days=14)).date()
     match: dict[str, Any] = {"threshold": s.threshold, "since": since}
     if s.subjects:
-        match["subjects"] = [{"name": "subject", "phrases": list(s.subjects), "fuzzy": False}]
+        match["subjects"] = [{"name": "subject", "phrases": list(s.subjects)}]
     if s.actors:
-        match["actors"] = [{"name": "actor", "phrases": list(s.actors), "fuzzy": False}]
+        match["actors"] = [{"name": "actor", "phrases": list(s.actors)}]
     if s.parties:
         match["parties"] = [{"name": "government", "phrases": list(s.parties), "fuzzy": False}]
     if s.topics:
