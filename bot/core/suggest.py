@@ -446,9 +446,14 @@ def _act_words(cluster: _Cluster) -> list[str]:
 
 
 def terms_in(text: str) -> frozenset[str]:
-    """The plain words (four letters or more) and word pairs of ``text``, folded."""
+    """The plain words and the word pairs (four letters or more) of ``text``, folded."""
     words = _WORDS.findall(normalise_text(text))
-    pairs = {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    # Pairs of short words are mostly grammar ("in italy", "openai ha").
+    pairs = {
+        f"{a} {b}"
+        for a, b in zip(words, words[1:], strict=False)
+        if len(a) >= 4 and len(b) >= 4
+    }
     return frozenset({w for w in words if len(w) >= 4} | pairs)
 
 
@@ -457,7 +462,7 @@ def _key_terms(
 ) -> list[str]:
     """Words the cluster's items use far more often than the rest of the news
     ("supply chain risk", "export"): at least three items and a sixth of the
-    cluster, at least five times their rate in the window."""
+    cluster, at least four times their rate in the rest of the window."""
     size = len(cluster.items)
     seen: Counter[str] = Counter()
     for item in cluster.items:
@@ -466,8 +471,9 @@ def _key_terms(
     for term, n in seen.items():
         if n < max(3, size / 6) or term in exclude:
             continue
-        lift = (n / size) / (terms[term] / total)
-        if lift >= 5:
+        outside = max(terms[term] - n, 0) + 1
+        lift = (n / size) / (outside / max(total - size, 1))
+        if lift >= 4:
             scored.append((n / size * math.log(lift), term))
     chosen: list[str] = []
     for _score, term in sorted(scored, reverse=True):
@@ -477,21 +483,19 @@ def _key_terms(
 
 
 def _values(cluster: _Cluster) -> tuple[DraftValue, ...]:
-    """One value per class of state-changing act reported by at least two items,
-    in the order the news reached it (when its second report came), named after
-    the act most often written."""
-    reached: dict[str, datetime] = {}
-    counts: Counter[str] = Counter()
+    """One value per class of state-changing act that a tenth of the items (at
+    least two) report, in the order the news reported them (the median date of
+    those reports), named after the act most often written."""
+    dates: dict[str, list[datetime]] = defaultdict(list)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
     for item in cluster.items:
-        classes = {a.cls for a in item.acts if a.cls in _STATE_CLASSES}
+        for cls in {a.cls for a in item.acts if a.cls in _STATE_CLASSES}:
+            dates[cls].append(item.entry.published)
         for act in item.acts:
             if act.cls in _STATE_CLASSES:
                 kinds[act.cls][act.kind] += 1
-        for cls in classes:
-            counts[cls] += 1
-            if counts[cls] == 2:
-                reached[cls] = item.entry.published
+    support = max(2, len(cluster.items) / 10)
+    reached = {c: d[len(d) // 2] for c, d in dates.items() if len(d) >= support}
     out: list[DraftValue] = []
     for cls in sorted(reached, key=lambda c: (reached[c], _STATE_CLASSES.index(c))):
         kind = kinds[cls].most_common(1)[0][0]
