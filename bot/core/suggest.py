@@ -358,20 +358,32 @@ def _draft(
 
     common = [n for n in inside if inside[n] >= 2 and not n.isdigit()]
     organisations = [n for n in common if not is_government(n)]
-    subjects = _without_parts(
+    # The subject: the name most particular to the story (the product, the
+    # thing). The actors: the organisations naming most of its items besides
+    # (a company by its suffix first). A second subject only when it stands out
+    # nearly as much ("Fable 5" and "Mythos 5"), not a place or person the
+    # story passes through.
+    ranked = _without_parts(
         sorted(
             (n for n in organisations if inside[n] >= max(2, 0.3 * size) and particular(n) > 0),
             key=lambda n: (-particular(n), n),
         )
-    )[: settings.max_subjects]
-    # A second subject only when it stands out nearly as much ("Fable 5" and
-    # "Mythos 5"), not a place or person the story passes through.
-    subjects = [n for n in subjects if particular(n) >= 0.75 * particular(subjects[0])]
-    rest = [n for n in organisations if n not in subjects and not _overlaps(n, subjects)]
+    )
+    strong = [n for n in ranked if particular(n) >= 0.75 * particular(ranked[0])] if ranked else []
+    strong = strong[: settings.max_subjects]
     actors = sorted(
-        (n for n in rest if inside[n] >= max(2, 0.3 * size)),
+        (
+            n
+            for n in organisations
+            if inside[n] >= max(2, 0.3 * size) and not _overlaps(n, strong)
+        ),
         key=lambda n: (not is_company(n), -inside[n], n),
     )[: settings.max_actors]
+    if not actors and len(strong) > 1:
+        # Two names stand out alike and nothing else runs through the story:
+        # the one naming more items is who acts ("Kestrel X" and "Skylark").
+        actors = sorted(strong[1:], key=lambda n: (not is_company(n), -inside[n], n))[:1]
+    subjects = [n for n in strong if n not in actors]
     if not subjects:
         # No name stands out: the most frequent organisation is what it is about.
         if not actors:
@@ -385,7 +397,8 @@ def _draft(
     )[: settings.max_parties]
     # Topics: what was done, the government side, and the story's own words;
     # the company with any of them is the story.
-    named = {display.get(n, n).lower() for n in (*subjects, *actors, *parties)} | set(inside)
+    # Words of the story's names are no topics of their own ("kestrel").
+    named = {w for n in inside for w in (n, *n.split())}
     topics = tuple(
         dict.fromkeys(
             [
@@ -469,7 +482,7 @@ def _key_terms(
         seen.update(item.terms)
     scored = []
     for term, n in seen.items():
-        if n < max(3, size / 6) or term in exclude:
+        if n < max(3, size / 6) or term in exclude or all(w in exclude for w in term.split()):
             continue
         outside = max(terms[term] - n, 0) + 1
         lift = (n / size) / (outside / max(total - size, 1))
