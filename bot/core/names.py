@@ -31,7 +31,6 @@ _TOKEN = re.compile(
 _UNSPACED = "\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af"
 _OPENERS = set(".!?:;\"«»“”‘'([—–|\n")
 _MAX_TOKENS = 6  # longer runs are title-case headlines, not names
-_TITLE_CASE_SHARE = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +81,11 @@ def names_in(text: str) -> list[Name]:
     """The names of ``text`` (a headline or a summary), in order of appearance."""
     found = _cjk_bodies(text)
     tokens = list(_TOKEN.finditer(text))
-    words = [t.group() for t in tokens if not t.group()[0].isdigit()]
-    capitalised = sum(1 for w in words if _capitalised(w))
-    if len(words) >= 4 and capitalised >= _TITLE_CASE_SHARE * len(words):
-        return found  # Title Case Headline: every word looks like a name
+    # Title Case Headline: every word looks like a name, so none is one. Told
+    # by its longer words (verbs and nouns), which are all capitalised.
+    longer = [t.group() for t in tokens if len(t.group()) >= 4 and not t.group()[0].isdigit()]
+    if len(longer) >= 4 and all(_capitalised(w) for w in longer):
+        return found
     span: list[str] = []
     pending: list[str] = []  # linking words, kept only when a name word follows
     initial = False

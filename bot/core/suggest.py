@@ -302,7 +302,9 @@ def _cluster(
         merged = False
         for i, a in enumerate(clusters):
             for b in clusters[i + 1 :]:
-                if _cosine(_centroid(a, weight), _centroid(b, weight)) >= settings.merge:
+                if _apart(a, b) <= settings.gap and (
+                    _cosine(_centroid(a, weight), _centroid(b, weight)) >= settings.merge
+                ):
                     for item in b.items:
                         a.add(item)
                     a.items.sort(key=lambda x: (x.entry.published, x.entry.key))
@@ -312,6 +314,13 @@ def _cluster(
             if merged:
                 break
     return clusters
+
+
+def _apart(a: _Cluster, b: _Cluster) -> timedelta:
+    """The quiet time between two clusters (zero when their spans overlap)."""
+    first, second = sorted((a, b), key=lambda c: c.items[0].entry.published)
+    gap = second.items[0].entry.published - first.items[-1].entry.published
+    return max(gap, timedelta(0))
 
 
 def _covers(names: frozenset[str], cluster: _Cluster, weight: Callable[[str], float]) -> float:
