@@ -51,7 +51,7 @@ REMOVE = ["fable-suspension", "dod-dispute", "chatgpt-italy"]
 
 def suggest(corpus: Path, live: Path, out: Path) -> list[str]:
     """``threadline storylines suggest`` as an admin runs it; its printed lines."""
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [
             sys.executable,
             "-m",

@@ -32,9 +32,7 @@ def write_drafts(suggestions: Sequence[Suggestion], out: Path) -> list[Path]:
     paths = []
     for s in suggestions:
         path = out / f"{s.id}.yaml"
-        body = yaml.safe_dump(
-            draft_document(s), sort_keys=False, allow_unicode=True, width=100
-        )
+        body = yaml.safe_dump(draft_document(s), sort_keys=False, allow_unicode=True, width=100)
         try:
             path.write_text(_HEADER.format(items=len(s.items)) + body, encoding="utf-8")
         except OSError as exc:
@@ -45,7 +43,9 @@ def write_drafts(suggestions: Sequence[Suggestion], out: Path) -> list[Path]:
 
 def draft_line(path: Path, s: Suggestion) -> str:
     """What the command prints for one draft: path, items, outlets, first/last date."""
-    outlets = ", ".join(s.outlets[:4]) + (f" and {len(s.outlets) - 4} more" if len(s.outlets) > 4 else "")
+    outlets = ", ".join(s.outlets[:4]) + (
+        f" and {len(s.outlets) - 4} more" if len(s.outlets) > 4 else ""
+    )
     return (
         f"{path}: {len(s.items)} items from {len(s.outlets)} outlets ({outlets}), "
         f"{s.first:%Y-%m-%d} to {s.last:%Y-%m-%d}"

@@ -48,7 +48,13 @@ async def test_suggest_writes_drafts_that_pass_check(tmp_path: Path, env: dict[s
     out = tmp_path / "drafts"
     live = ["--storylines", str(live_dir(tmp_path))]
     code, stdout, err = await threadline(
-        "storylines", "suggest", "--corpus", str(corpus(tmp_path)), "--out", str(out), *live,
+        "storylines",
+        "suggest",
+        "--corpus",
+        str(corpus(tmp_path)),
+        "--out",
+        str(out),
+        *live,
         env=env,
     )
     assert code == 0, err

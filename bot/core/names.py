@@ -196,4 +196,6 @@ def _opens_sentence(text: str, start: int) -> bool:
 
 
 def _unspaced(char: str) -> bool:
-    return "\u3040" <= char <= "\u30ff" or "\u4e00" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af"
+    return (
+        "\u3040" <= char <= "\u30ff" or "\u4e00" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af"
+    )

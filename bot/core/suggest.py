@@ -24,8 +24,9 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from bot.core.events import class_of, find_events
@@ -207,7 +208,7 @@ def suggest(
         for d in (_draft(c, frequency, terms, len(window), display, settings) for c in chosen)
         if d is not None
     ]
-    return _unique(_with_siblings(drafts), {s.id for s in live})
+    return _with_siblings(_unique(drafts, {s.id for s in live}))
 
 
 def _names_of(entries: Sequence[Entry]) -> dict[int, frozenset[str]]:
@@ -234,9 +235,7 @@ def _names_of(entries: Sequence[Entry]) -> dict[int, frozenset[str]]:
         cleaned[id(e)] = keys
     # A part stands for itself when it is a name elsewhere and, as one word,
     # never an ordinary one ("War" of "Department of War" is not a name).
-    standalone = {
-        k for keys in cleaned.values() for k in keys if " " in k or k not in lower
-    }
+    standalone = {k for keys in cleaned.values() for k in keys if " " in k or k not in lower}
     out: dict[int, frozenset[str]] = {}
     for e in entries:
         keys = set(cleaned[id(e)])
@@ -381,11 +380,7 @@ def _draft(
     strong = [n for n in ranked if particular(n) >= 0.75 * particular(ranked[0])] if ranked else []
     strong = strong[: settings.max_subjects]
     actors = sorted(
-        (
-            n
-            for n in organisations
-            if inside[n] >= max(2, 0.3 * size) and not _overlaps(n, strong)
-        ),
+        (n for n in organisations if inside[n] >= max(2, 0.3 * size) and not _overlaps(n, strong)),
         key=lambda n: (not is_company(n), -inside[n], n),
     )[: settings.max_actors]
     if not actors and len(strong) > 1:
@@ -471,11 +466,7 @@ def terms_in(text: str) -> frozenset[str]:
     """The plain words and the word pairs (four letters or more) of ``text``, folded."""
     words = _WORDS.findall(normalise_text(text))
     # Pairs of short words are mostly grammar ("in italy", "openai ha").
-    pairs = {
-        f"{a} {b}"
-        for a, b in zip(words, words[1:], strict=False)
-        if len(a) >= 4 and len(b) >= 4
-    }
+    pairs = {f"{a} {b}" for a, b in pairwise(words) if len(a) >= 4 and len(b) >= 4}
     return frozenset({w for w in words if len(w) >= 4} | pairs)
 
 
@@ -549,32 +540,21 @@ def _with_siblings(drafts: list[Suggestion]) -> list[Suggestion]:
             for o in drafts
             if o is not d and set(o.actors) & set(d.actors) and o.subjects
         )
-        out.append(_replace_siblings(d, siblings))
+        out.append(replace(d, siblings=siblings))
     return out
 
 
-def _replace_siblings(d: Suggestion, siblings: tuple[tuple[str, tuple[str, ...]], ...]) -> Suggestion:
-    from dataclasses import replace
-
-    return replace(d, siblings=siblings)
-
-
 def _unique(drafts: list[Suggestion], taken: set[str]) -> list[Suggestion]:
-    from dataclasses import replace
-
+    """Ids made unique (a second story of the same names is ``<id>-2``) and
+    unlike any live storyline's."""
     out = []
     used = set(taken)
-    renamed: dict[int, str] = {}
-    for i, d in enumerate(drafts):
+    for d in drafts:
         ident, n = d.id, 2
         while ident in used:
             ident, n = f"{d.id}-{n}", n + 1
         used.add(ident)
-        renamed[i] = ident
-    ids = {d.id: renamed[i] for i, d in enumerate(drafts)}
-    for i, d in enumerate(drafts):
-        siblings = tuple((ids.get(name, name), phrases) for name, phrases in d.siblings)
-        out.append(replace(d, id=renamed[i], siblings=siblings))
+        out.append(replace(d, id=ident))
     return out
 
 
@@ -617,8 +597,7 @@ def draft_document(s: Suggestion) -> dict[str, Any]:
                 "kind": "enum",
                 "required": True,
                 "values": [
-                    {"value": v.value, "label": v.label, "events": list(v.events)}
-                    for v in s.values
+                    {"value": v.value, "label": v.label, "events": list(v.events)} for v in s.values
                 ],
             }
         ]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.models import Entry, Storyline
-from bot.core.suggest import SuggestSettings, Suggestion, suggest
+from bot.core.suggest import Suggestion, SuggestSettings, suggest
 from bot.ports import Clock
 
 #: At most this many stored items are read (the newest).

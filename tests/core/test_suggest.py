@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.core.match import Matcher
 from bot.core.models import Entry, MatchRules, TermGroup
 from bot.core.names import is_government, names_in
-from bot.core.suggest import SuggestSettings, Suggestion, acts_in, suggest
+from bot.core.suggest import Suggestion, SuggestSettings, acts_in, suggest
 from bot.draft_files import write_drafts
 from bot.storylines import load_storyline
 from tests.core.builders import storyline

@@ -15,20 +15,55 @@ T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 #: (id, outlet, days after T0, title, summary)
 DISPUTE = [
-    ("k1", "dailywire.example", 0, "Transport Ministry bans Skylark's Kestrel X drone",
-     "The ministry grounded the Kestrel X after two mid-air failures."),
-    ("k2", "notizie.example", 0.2, "Il Ministero dei Trasporti blocca il drone Kestrel X di Skylark",
-     "Il ministero ha bloccato il Kestrel X dopo due guasti in volo."),
-    ("k3", "techbeat.example", 1, "Skylark suspends Kestrel X deliveries as the ministry ban bites",
-     "Skylark said it suspended every Kestrel X delivery after the Transport Ministry order."),
-    ("k4", "notizie.example", 2, "Kestrel X sospeso: Skylark ricorre al tribunale",
-     "Skylark contesta il blocco deciso dal Ministero dei Trasporti."),
-    ("k5", "courts.example", 12, "Court lifts the Transport Ministry ban on Skylark's Kestrel X",
-     "A judge lifted the ban on the Kestrel X pending a full hearing."),
-    ("k6", "notizie.example", 12.5, "Kestrel X di nuovo disponibile: il tribunale annulla il blocco",
-     "Il tribunale ha sospeso il provvedimento del Ministero dei Trasporti contro Skylark."),
-    ("k7", "techbeat.example", 13, "Skylark restores Kestrel X flights after the court ruling",
-     "Skylark restored Kestrel X deliveries a day after the Transport Ministry ban was lifted."),
+    (
+        "k1",
+        "dailywire.example",
+        0,
+        "Transport Ministry bans Skylark's Kestrel X drone",
+        "The ministry grounded the Kestrel X after two mid-air failures.",
+    ),
+    (
+        "k2",
+        "notizie.example",
+        0.2,
+        "Il Ministero dei Trasporti blocca il drone Kestrel X di Skylark",
+        "Il ministero ha bloccato il Kestrel X dopo due guasti in volo.",
+    ),
+    (
+        "k3",
+        "techbeat.example",
+        1,
+        "Skylark suspends Kestrel X deliveries as the ministry ban bites",
+        "Skylark said it suspended every Kestrel X delivery after the Transport Ministry order.",
+    ),
+    (
+        "k4",
+        "notizie.example",
+        2,
+        "Kestrel X sospeso: Skylark ricorre al tribunale",
+        "Skylark contesta il blocco deciso dal Ministero dei Trasporti.",
+    ),
+    (
+        "k5",
+        "courts.example",
+        12,
+        "Court lifts the Transport Ministry ban on Skylark's Kestrel X",
+        "A judge lifted the ban on the Kestrel X pending a full hearing.",
+    ),
+    (
+        "k6",
+        "notizie.example",
+        12.5,
+        "Kestrel X di nuovo disponibile: il tribunale annulla il blocco",
+        "Il tribunale ha sospeso il provvedimento del Ministero dei Trasporti contro Skylark.",
+    ),
+    (
+        "k7",
+        "techbeat.example",
+        13,
+        "Skylark restores Kestrel X flights after the court ruling",
+        "Skylark restored Kestrel X deliveries a day after the Transport Ministry ban was lifted.",
+    ),
 ]
 #: Reported by one outlet only: not a story for a draft yet.
 LONE = [
