@@ -158,12 +158,18 @@ def mentions_government(text: str) -> bool:
     return bool(_cjk_bodies(text))
 
 
-def _cjk_bodies(text: str) -> list[Name]:
+@lru_cache(maxsize=1)
+def _cjk_pattern() -> re.Pattern[str]:
     suffixes = "|".join(re.escape(s) for s in lexicon().government_suffixes if _unspaced(s[0]))
-    pattern = re.compile(rf"[{_UNSPACED}]{{0,4}}(?:{suffixes})")
+    return re.compile(rf"[{_UNSPACED}]{{0,4}}(?:{suffixes})")
+
+
+def _cjk_bodies(text: str) -> list[Name]:
+    if not any(_unspaced(c) for c in text):
+        return []
     return [
         Name(m.group(), normalise_text(m.group()), False)
-        for m in pattern.finditer(text)
+        for m in _cjk_pattern().finditer(text)
         if len(m.group()) > 1
     ]
 

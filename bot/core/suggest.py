@@ -182,11 +182,10 @@ def suggest(
         for e in window
         if (e.feed_id, e.key) not in taken and not any(r.matched for r in matcher.match(e))
     ]
-    names = _names_of(window)
+    names, display = _names_of(window)
     frequency: Counter[str] = Counter()
     for e in window:
         frequency.update(names[id(e)])
-    display = _display_forms(window)
     terms: Counter[str] = Counter()
     for e in window:
         terms.update(terms_in(e.text))
@@ -211,15 +210,17 @@ def suggest(
     return _with_siblings(_unique(drafts, {s.id for s in live}))
 
 
-def _names_of(entries: Sequence[Entry]) -> dict[int, frozenset[str]]:
+def _names_of(entries: Sequence[Entry]) -> tuple[dict[int, frozenset[str]], dict[str, str]]:
     """Each entry's names (folded), with the sentence openers that are ordinary
     words dropped, and the shorter names a longer one contains ("claude fable 5"
-    also names "fable 5") where those stand alone elsewhere."""
+    also names "fable 5") where those stand alone elsewhere; and each folded
+    name's most frequent written form."""
     lower: set[str] = set()
     raw: dict[int, list[Name]] = {}
     for e in entries:
         lower |= lowercase_words(e.text)
         raw[id(e)] = _names_in(e.title) + _names_in(e.summary)
+    display = _display_forms(raw.values())
     cleaned: dict[int, set[str]] = {}
     for e in entries:
         keys: set[str] = set()
@@ -247,14 +248,14 @@ def _names_of(entries: Sequence[Entry]) -> dict[int, frozenset[str]]:
                     if part in standalone and not part.isdigit():
                         keys.add(part)
         out[id(e)] = frozenset(keys)
-    return out
+    return out, display
 
 
-def _display_forms(entries: Sequence[Entry]) -> dict[str, str]:
-    """Each folded name's most frequent written form."""
+def _display_forms(found: Iterable[list[Name]]) -> dict[str, str]:
+    """Each folded name's most frequent written form (its parts' too)."""
     forms: dict[str, Counter[str]] = defaultdict(Counter)
-    for e in entries:
-        for name in _names_in(e.title) + _names_in(e.summary):
+    for names in found:
+        for name in names:
             forms[name.key][name.text] += 1
             words = name.text.split()
             for size in range(1, len(words)):
