@@ -36,6 +36,7 @@ from bot.storage.engine import make_engine
 from bot.storage.problems import check_sqlite_path, describe, is_database_error
 from bot.storage.process_lock import ProcessLock, lock_path
 from bot.storage.store import Store
+from bot.storyline_review import commonness
 from bot.storylines import load_storylines
 
 log = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ async def build(
         ),
         notify=notify,
         ledger=ledger,
-        drafts=StorylineDrafts(store, storylines, clock),
+        drafts=StorylineDrafts(store, storylines, clock, commonness=commonness),
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

@@ -317,7 +317,7 @@ async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import SystemClock
     from bot.core.suggest import Suggestion, suggest
     from bot.draft_files import draft_line, write_drafts
-    from bot.storyline_review import live_storylines, load_corpus
+    from bot.storyline_review import commonness, live_storylines, load_corpus
 
     if args.since is not None and args.since <= 0:
         raise ConfigError(f"--since: {args.since:g} is not a positive number of days")
@@ -326,7 +326,8 @@ async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
         entries = load_corpus(args.corpus)
         since = None if args.since is None else timedelta(days=args.since)
         live = live_storylines(settings.storylines_dir)
-        found = suggest(entries, live, now=SystemClock().now(), since=since)
+        now = SystemClock().now()
+        found = suggest(entries, live, now=now, since=since, commonness=commonness)
     else:
         days = 30.0 if args.since is None else args.since
 

@@ -34,6 +34,7 @@ from bot.core.match import Matcher, normalise_text
 from bot.core.models import Entry, Storyline
 from bot.core.names import Name, is_company, is_government, lowercase_words, mentions_government
 from bot.core.names import names_in as _names_in
+from bot.core.review import COMMON_TOPIC_ZIPF
 
 ItemKey = tuple[int, str]
 """(feed id, item key): an item's identity in the store."""
@@ -160,6 +161,7 @@ def suggest(
     since: timedelta | None = None,
     matched: Collection[ItemKey] = (),
     settings: SuggestSettings | None = None,
+    commonness: Callable[[str], float] | None = None,
 ) -> list[Suggestion]:
     """Draft storylines for the stories among ``entries`` that no storyline covers.
 
@@ -167,8 +169,9 @@ def suggest(
     are common); ``since``: only items published in that span before ``now``
     are candidates (all when None); ``matched``: items a storyline already took
     (the store's record); items an open storyline of ``live`` matches now are
-    left out as well. Suggestions come newest story last, ids unique and unlike
-    any live storyline's."""
+    left out as well; ``commonness`` (a word's Zipf frequency) keeps very common
+    words ("while", "again") out of the topics. Suggestions come newest story
+    last, ids unique and unlike any live storyline's."""
     settings = settings or SuggestSettings()
     start = None if since is None else now - since
     window = sorted(
@@ -204,7 +207,9 @@ def suggest(
     ]
     drafts = [
         d
-        for d in (_draft(c, frequency, terms, len(window), display, settings) for c in chosen)
+        for d in (
+            _draft(c, frequency, terms, len(window), display, settings, commonness) for c in chosen
+        )
         if d is not None
     ]
     return _with_siblings(_unique(drafts, {s.id for s in live}))
@@ -355,6 +360,7 @@ def _draft(
     total: int,
     display: dict[str, str],
     settings: SuggestSettings,
+    commonness: Callable[[str], float] | None,
 ) -> Suggestion | None:
     size = len(cluster.items)
     inside = cluster.names
@@ -409,7 +415,7 @@ def _draft(
             [
                 *_act_words(cluster),
                 *(display.get(n, n) for n in parties),
-                *_key_terms(cluster, terms, total, named, settings.max_terms),
+                *_key_terms(cluster, terms, total, named, settings.max_terms, commonness),
             ]
         )
     )[: settings.max_topics]
@@ -472,7 +478,12 @@ def terms_in(text: str) -> frozenset[str]:
 
 
 def _key_terms(
-    cluster: _Cluster, terms: Counter[str], total: int, exclude: Collection[str], limit: int
+    cluster: _Cluster,
+    terms: Counter[str],
+    total: int,
+    exclude: Collection[str],
+    limit: int,
+    commonness: Callable[[str], float] | None,
 ) -> list[str]:
     """Words the cluster's items use far more often than the rest of the news
     ("supply chain risk", "export"): at least three items and a sixth of the
@@ -484,6 +495,8 @@ def _key_terms(
     scored = []
     for term, n in seen.items():
         if n < max(3, size / 6) or term in exclude or all(w in exclude for w in term.split()):
+            continue
+        if commonness is not None and " " not in term and commonness(term) >= COMMON_TOPIC_ZIPF:
             continue
         outside = max(terms[term] - n, 0) + 1
         lift = (n / size) / (outside / max(total - size, 1))

@@ -8,7 +8,7 @@ to :func:`bot.core.suggest.suggest`. Writing the drafts is the caller's part.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -54,8 +54,12 @@ class StorylineDrafts:
         storylines: Sequence[Storyline],
         clock: Clock,
         settings: SuggestSettings | None = None,
+        commonness: Callable[[str], float] | None = None,
     ) -> None:
+        """``commonness``: a word's Zipf frequency (wordfreq), so that very common
+        words are no topics of a draft; none when not given."""
         self.store = store
+        self.commonness = commonness
         self.storylines = list(storylines)
         self.clock = clock
         self.settings = settings or SuggestSettings()
@@ -75,6 +79,7 @@ class StorylineDrafts:
             since=timedelta(days=days),
             matched=matched,
             settings=self.settings,
+            commonness=self.commonness,
         )
 
     async def candidates(self, days: float = 30.0) -> list[Candidate]:

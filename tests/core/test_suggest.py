@@ -155,3 +155,22 @@ def test_acts_are_read_in_several_languages_and_only_when_done() -> None:
     assert kinds("Court lifts the suspension") == [("lift", "resume"), ("suspend", "stop")]
     assert kinds("The ministry could ban the drone") == []  # a threat is no act done
     assert ("block", "stop") not in kinds("The court refused to block it")  # refused
+
+
+def test_the_story_own_words_are_topics_and_very_common_words_are_not() -> None:
+    # Every report speaks of the airspace "while" the ban lasts; the everyday
+    # news around it never does.
+    said = [(k, o, d, t, f"{s} Airspace rules apply while it lasts.") for k, o, d, t, s in DISPUTE]
+    news = [
+        (f"n{i}", "city.example", i, f"Road works on Main Street, week {i}", "") for i in range(20)
+    ]
+    items = entries([*said, *news])
+    plain = only(suggest(items, [], now=NOW))
+    assert "while" in plain.topics
+    assert any("airspace" in t for t in plain.topics)
+
+    def zipf(word: str) -> float:
+        return 6.0 if word == "while" else 2.0
+
+    careful = only(suggest(items, [], now=NOW, commonness=zipf))
+    assert any("airspace" in t for t in careful.topics) and "while" not in careful.topics
