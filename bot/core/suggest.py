@@ -572,22 +572,31 @@ def _unique(drafts: list[Suggestion], taken: set[str]) -> list[Suggestion]:
     return out
 
 
+def _phrases(phrases: Iterable[str]) -> list[str]:
+    """Phrases a storyline file may hold (2 to 120 characters), each once."""
+    return list(dict.fromkeys(p for p in phrases if 2 <= len(p) <= 120))
+
+
 def draft_document(s: Suggestion) -> dict[str, Any]:
     """The draft as a storyline document (what ``storylines/<id>.yaml`` holds)."""
     since = (s.first - timedelta(days=14)).date()
     match: dict[str, Any] = {"threshold": s.threshold, "since": since}
-    if s.subjects:
-        match["subjects"] = [{"name": "subject", "phrases": list(s.subjects)}]
-    if s.actors:
-        match["actors"] = [{"name": "actor", "phrases": list(s.actors)}]
-    if s.parties:
-        match["parties"] = [{"name": "government", "phrases": list(s.parties), "fuzzy": False}]
-    if s.topics:
-        match["topics"] = [{"name": "acts", "phrases": list(s.topics)}]
-    if s.siblings:
+    for role, name, phrases in (
+        ("subjects", "subject", s.subjects),
+        ("actors", "actor", s.actors),
+        ("parties", "government", s.parties),
+        ("topics", "story", s.topics),
+    ):
+        if _phrases(phrases):
+            match[role] = [{"name": name, "phrases": _phrases(phrases)}]
+    if "parties" in match:
+        match["parties"][0]["fuzzy"] = False  # "Ministry" is not "ministero"
+    siblings = [(name, _phrases(phrases)) for name, phrases in s.siblings]
+    if any(phrases for _, phrases in siblings):
         match["siblings"] = [
-            {"name": name, "phrases": list(phrases), "instead_of": "subjects"}
-            for name, phrases in s.siblings
+            {"name": name, "phrases": phrases, "instead_of": "subjects"}
+            for name, phrases in siblings
+            if phrases
         ]
     outlets = ", ".join(s.outlets[:5]) + (" …" if len(s.outlets) > 5 else "")
     description = (
