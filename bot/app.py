@@ -25,7 +25,8 @@ from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.service.commands import CommandService
-from bot.service.deliver import Deliverer
+from bot.service.deliver import Deliverer, DeliveryReport
+from bot.service.digest import Digests
 from bot.service.drafts import StorylineDrafts
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
@@ -74,6 +75,7 @@ class Threadline:
     notify: AdminNotifier
     ledger: FactLedger
     drafts: StorylineDrafts
+    digests: Digests
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
@@ -108,6 +110,11 @@ class Threadline:
             for s in self.storylines:
                 if s.status == "open":
                     await self.store.follow(CONSOLE_CHANNEL, s.id, now)
+
+    async def deliver(self) -> DeliveryReport:
+        """Queue the digests that are due, then send what the outbox holds."""
+        await self.digests.produce_due()
+        return await self.deliverer.drain()
 
     async def notify_disabled(self, messages: list[str]) -> None:
         for message in messages:
@@ -259,6 +266,7 @@ async def build(
         notify=notify,
         ledger=ledger,
         drafts=StorylineDrafts(store, storylines, clock, commonness=commonness),
+        digests=Digests(store=store, storylines=storylines, clock=clock, audit=audit),
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

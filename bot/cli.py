@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Threadline, build, open_store
+from bot.core.digest import DigestOptionError
+from bot.core.digest import schedule as digest_schedule
 from bot.core.feed_input import feed_ref, redact_url
-from bot.core.models import ChannelAddress
+from bot.core.models import ChannelAddress, DigestSchedule
 from bot.errors import CommandError, ConfigError, ThreadlineError
-from bot.service.commands import format_feeds
+from bot.service.commands import delivery_mode, format_feeds
 from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from bot.storage.problems import describe, is_database_error
@@ -158,6 +160,17 @@ def make_parser() -> argparse.ArgumentParser:
             metavar="PLATFORM:ID",
             help="slack:CHANNEL_ID, discord:CHANNEL_ID or console:NAME",
         )
+        if name == "follow":
+            p.add_argument(
+                "--digest",
+                choices=("daily", "off"),
+                help="daily: coverage as one reply a day (fact changes still at once); "
+                "off: every item at once",
+            )
+            p.add_argument(
+                "--digest-at", metavar="HH:MM", help="when the daily digest is posted (09:00)"
+            )
+            p.add_argument("--digest-tz", metavar="ZONE", help="the time zone of --digest-at (UTC)")
 
     subs = cmd("subscriptions", "channels and the storylines they follow")
     action(
@@ -201,7 +214,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await app.start()
         report = await app.poller.run_due(all_feeds=True)
         await app.notify_disabled(report.disabled)
-        delivered = await app.deliverer.drain()
+        delivered = await app.deliver()
         print(
             f"polled {report.feeds} feeds: {report.new_items} new items, "
             f"{report.fact_changes} fact changes, {delivered.sent} messages sent"
@@ -349,11 +362,21 @@ async def _follow(args: argparse.Namespace, settings: Settings) -> int:
         address = ChannelAddress.parse(args.channel)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    digest: DigestSchedule | bool | None = False
+    if args.command == "follow":
+        at, tz = args.digest_at, args.digest_tz
+        if args.digest is None and (at or tz):
+            raise ConfigError("--digest-at and --digest-tz go with --digest daily")
+        if args.digest is not None:
+            try:
+                digest = digest_schedule(args.digest, at, tz)
+            except DigestOptionError as exc:
+                raise ConfigError(str(exc)) from None
 
     async def work(app: Threadline) -> int:
         try:
             if args.command == "follow":
-                text = await app.commands.follow(address, args.storyline)
+                text = await app.commands.follow(address, args.storyline, digest=digest)
                 text += " (the root card is posted at the next delivery)"
             else:
                 text = await app.commands.unfollow(address, args.storyline)
@@ -372,7 +395,7 @@ async def _subscriptions(args: argparse.Namespace, settings: Settings) -> int:
         for s in subs:
             state = "active" if s.enabled else f"disabled ({s.disabled_reason})"
             thread = f", thread {s.root.message_id}" if s.root else ", no thread yet"
-            print(f"#{s.id} {s.address} follows {s.storyline}: {state}{thread}")
+            print(f"#{s.id} {s.address} follows {s.storyline}: {state}{thread}, {delivery_mode(s)}")
         if not subs:
             print("No subscriptions.")
         return 0

@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.config_files import load_yaml
 from bot.config_messages import _line_of, location_path, validation_problems
-from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
@@ -32,6 +31,7 @@ from bot.core.models import (
     TermGroup,
 )
 from bot.core.patterns import compile_pattern
+from bot.core.reader import default_lexicon
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -107,8 +107,9 @@ class ValueModel(_Model):
         for name in names or []:
             words = name.strip().split(" ", 1)
             kind = words[1] if words[0].lower() in {"not", "may"} and len(words) > 1 else name
-            if not is_known(kind):
-                known = ", ".join(sorted({*KINDS, *CLASSES}))
+            lexicon = default_lexicon()
+            if not lexicon.is_known(kind):
+                known = ", ".join(sorted({*lexicon.kinds, *lexicon.classes}))
                 raise ValueError(f"unknown event {kind!r}; known events: {known}")
         return names
 

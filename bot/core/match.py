@@ -40,7 +40,6 @@ Every decision shows in ``MatchResult.reasons``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -49,7 +48,7 @@ import ahocorasick
 from rapidfuzz import fuzz, process
 
 from bot.core.models import Entry, MatchResult, Reason, Sibling, Storyline, TermGroup
-from bot.core.text import fold
+from bot.core.text import normalise_text, unspaced
 
 Role = Literal["actor", "topic", "booster", "exclude", "subject", "party", "sibling", "authority"]
 Where = Literal["title", "summary"]
@@ -184,46 +183,6 @@ AUTHORITIES: tuple[str, ...] = (
 )
 
 _WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
-
-
-def normalise_text(text: str) -> str:
-    """The folded form (``bot.core.text.fold``) after NFKC (full-width letters
-    and digits become plain ones), with accents dropped from Latin, Greek and
-    Cyrillic letters ("désignation" is "designation", "Pentágono" "Pentagono");
-    marks on other scripts (Japanese dakuten) are kept."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", _drop_accents(unicodedata.normalize("NFKD", text)))
-    return fold(text)
-
-
-def _drop_accents(text: str) -> str:
-    out = []
-    base = " "
-    for char in text:
-        if unicodedata.combining(char):
-            if base < "\u0530":  # Latin, Greek, Cyrillic (and Armenian's start)
-                continue
-        else:
-            base = char
-        out.append(char)
-    return "".join(out)
-
-
-def unspaced(char: str) -> bool:
-    """True for letters of scripts written without spaces between words (Chinese,
-    Japanese kana, Thai, Lao, Khmer, Myanmar) and Korean Hangul (whose particles
-    attach to the noun): a phrase next to one needs no word boundary."""
-    code = ord(char)
-    return (
-        0x2E80 <= code <= 0x9FFF  # CJK radicals, kana, CJK ideographs (ext A), Hangul compat.
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
-        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
-        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
-        or 0x0E00 <= code <= 0x0EFF  # Thai, Lao
-        or 0x1000 <= code <= 0x109F  # Myanmar
-        or 0x1780 <= code <= 0x17FF  # Khmer
-        or 0x20000 <= code <= 0x3FFFF  # CJK extensions B–H
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from importlib import resources
 
 import yaml
 
-from bot.core.match import normalise_text
+from bot.core.text import normalise_text
 
 _LATIN = "A-Za-zÀ-ÖØ-öø-ɏ"
 _TOKEN = re.compile(

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.facts import extract_claims, resolve
 from bot.core.match import Matcher, normalise_text
 from bot.core.models import (
     Claim,
@@ -32,6 +31,8 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
+from bot.core.reader import extract_claims
+from bot.core.resolve import resolve
 
 #: Zipf frequency from which a one-word phrase is "very common" (English "court"
 #: is 5.4, "suit" 4.7, "designation" 3.8, "Pentagon" 3.7).

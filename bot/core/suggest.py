@@ -4,7 +4,7 @@ no storyline took. Pure; the clock is handed in.
 1. **Candidates**: the items of the window that no live storyline matches and
    that are *on topic*: they name an organisation or product, a government body
    or court (:mod:`bot.core.names`), and an act of the event vocabulary
-   (:func:`acts_in`, the one door to :mod:`bot.core.events`).
+   (:func:`acts_in`, the one door to the fact reader, :mod:`bot.core.reader`).
 2. **Clustering**, in publication order, as first-story detection does it: an
    item joins the nearest active cluster when the names it shares with it
    (weighted by how rare each name is among all the window's items, and by the
@@ -29,12 +29,13 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from bot.core.events import class_of, find_events
-from bot.core.match import Matcher, normalise_text
+from bot.core.match import Matcher
 from bot.core.models import Entry, Storyline
 from bot.core.names import Name, is_company, is_government, lowercase_words, mentions_government
 from bot.core.names import names_in as _names_in
+from bot.core.reader import default_lexicon, find_events
 from bot.core.review import COMMON_TOPIC_ZIPF
+from bot.core.text import normalise_text
 
 ItemKey = tuple[int, str]
 """(feed id, item key): an item's identity in the store."""
@@ -55,8 +56,6 @@ _PARTICIPLES = {
     "rule_against": "ruled-against",
     "keep": "kept",
     "available": "available",
-    "ultimatum": "ultimatum",
-    "deadline": "deadline",
     "carve_out": "carved-out",
 }
 
@@ -72,15 +71,22 @@ class Act:
 
 
 def acts_in(text: str) -> tuple[Act, ...]:
-    """The affirmed, actual acts of ``text`` (a headline or lede), clause by clause.
+    """The acts ``text`` (a headline or lede) reports as done, clause by clause.
 
-    The only use of the event reader (:mod:`bot.core.events`) in this module:
+    An act on a restriction counts as its effect ("court suspends the ban" is a
+    ``lift``, "appeals court reinstates the ban" an ``impose``); an act the
+    reader does not take as certain, positive and current (a threat, a plan, a
+    hedge, a denial, a retelling of the past) is none.
+
+    The only use of the fact reader (:mod:`bot.core.reader`) in this module:
     when the reader changes, this function is re-pointed and nothing else."""
+    lexicon = default_lexicon()
     out: list[Act] = []
-    for clause in _CLAUSE.split(normalise_text(text)):
-        for event in find_events(clause):
-            if event.polarity == "affirmed" and event.modality == "actual":
-                out.append(Act(event.kind, class_of(event.kind), event.text))
+    for clause in _CLAUSE.split(normalise_text(text, keep_dashes=True)):
+        for event in find_events(clause, lexicon):
+            if event.factuality.moves:
+                kind = event.effect or event.kind
+                out.append(Act(kind, lexicon.class_of(kind), event.text))
     return tuple(out)
 
 
@@ -512,15 +518,16 @@ def _key_terms(
 def _values(cluster: _Cluster) -> tuple[DraftValue, ...]:
     """One value per class of state-changing act that a tenth of the items (at
     least two) report, in the order the news reported them (the median date of
-    those reports), named after the act most often written."""
+    those reports), named after the act the most items report (the first
+    reported on a tie; an item repeating its act in its lede counts once)."""
     dates: dict[str, list[datetime]] = defaultdict(list)
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
-    for item in cluster.items:
+    for item in cluster.items:  # in publication order, which ties fall back on
         for cls in {a.cls for a in item.acts if a.cls in _STATE_CLASSES}:
             dates[cls].append(item.entry.published)
-        for act in item.acts:
-            if act.cls in _STATE_CLASSES:
-                kinds[act.cls][act.kind] += 1
+        for cls, kind in dict.fromkeys((a.cls, a.kind) for a in item.acts):
+            if cls in _STATE_CLASSES:
+                kinds[cls][kind] += 1
     support = max(2, len(cluster.items) / 10)
     reached = {c: d[len(d) // 2] for c, d in dates.items() if len(d) >= support}
     out: list[DraftValue] = []

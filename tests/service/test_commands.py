@@ -140,3 +140,32 @@ async def test_storylines_and_show_give_current_facts_and_timelines(app: Service
     assert "follow <storyline>" in (await app.commands.execute(MEMBER, "")).text
     unknown = await app.commands.execute(MEMBER, "frobnicate")
     assert not unknown.ok and "follow" in unknown.text
+
+
+async def test_follow_with_a_digest_changes_only_the_mode_of_a_followed_storyline(
+    app: Services,
+) -> None:
+    first = await app.commands.execute(MEMBER, "follow dod-dispute digest:daily at:18:30")
+    assert first.ok and "Following dod-dispute here" in first.text
+    assert "digest daily at 18:30 UTC" in first.text
+    again = await app.commands.execute(MEMBER, "follow dod-dispute digest:daily tz:Asia/Tokyo")
+    assert again.ok and "digest daily at 09:00 Asia/Tokyo" in again.text
+    [sub] = await app.store.subscriptions()
+    assert str(sub.digest) == "daily at 09:00 Asia/Tokyo"
+    assert await app.store.outbox_counts() == {"pending": 1}  # one root card, not two
+    listing = await app.commands.execute(MEMBER, "storylines")
+    assert "this channel: follows, digest daily at 09:00 Asia/Tokyo" in listing.text
+    other = Invoker("U2", ChannelAddress("slack", "C2", "T1"), is_admin=False)
+    assert "this channel" not in (await app.commands.execute(other, "storylines")).text
+
+
+async def test_bad_digest_options_are_refused_with_one_clear_line(app: Services) -> None:
+    for line, says in (
+        ("follow dod-dispute digest:weekly", "digest must be daily or off"),
+        ("follow dod-dispute digest:daily at:9pm", "must be HH:MM"),
+        ("follow dod-dispute digest:daily tz:Nowhere/City", "unknown time zone"),
+        ("follow dod-dispute every:day", "unknown option"),
+    ):
+        reply = await app.commands.execute(MEMBER, line)
+        assert not reply.ok and says in reply.text and "\n" not in reply.text
+    assert await app.store.subscriptions() == []
