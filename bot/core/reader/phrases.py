@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from itertools import chain
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import simplemma
