@@ -33,7 +33,7 @@ from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.problems import check_sqlite_path, describe, is_database_error
-from bot.storage.process_lock import ProcessLock, lock_path
+from bot.storage.process_lock import ProcessLock, database_file
 from bot.storage.store import Store
 from bot.storylines import load_storylines
 
@@ -88,11 +88,11 @@ class Threadline:
         THREADLINE_LOCK_WAIT for another process) and recover the leases a
         dead process left; sync the feeds file; follow every open storyline on
         the console when it is the platform."""
-        path = lock_path(self.settings.database_url)
+        path = database_file(self.settings.database_url)
         if path is not None:
-            lock = ProcessLock(path)
-            await lock.acquire(wait=self.settings.lock_wait)
-            self.process_lock = lock
+            # Kept before it is taken: ``close`` lets go of it after the database closes.
+            self.process_lock = ProcessLock(path)
+            await self.process_lock.acquire(wait=self.settings.lock_wait)
             # The only polling process of this file: any lease left is a dead one's.
             await self.store.recover_leases(None)
         elif self.settings.instance_id:
