@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.feed_input import clean_name, feed_ref, feed_url, redact_url
+from bot.core.feed_input import (
+    clean_name,
+    feed_ref,
+    feed_url,
+    redact_url,
+    unwrap_chat_link,
+    unwrap_chat_links,
+)
 from bot.core.models import (
     ChannelAddress,
     CommandReply,
@@ -83,7 +90,8 @@ class CommandService:
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         try:
-            words = shlex.split(text)
+            # A link's label (Slack: <url|label>) may hold spaces: not the command's words.
+            words = shlex.split(unwrap_chat_links(text))
         except ValueError as exc:
             return CommandReply(f"Could not read that command: {exc}.", ok=False)
         try:
@@ -196,7 +204,7 @@ class CommandService:
         """Fetch the URL once through the SSRF guard and parse it; store it only if
         it is a safe, working feed. Raises ``CommandError`` saying why not."""
         try:
-            url = feed_url(url.strip().strip("<>"))
+            url = feed_url(unwrap_chat_link(url))
         except ValueError as exc:
             raise CommandError(f"Not added: {exc}.") from None
         if name is not None and not clean_name(name):
