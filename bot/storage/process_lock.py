@@ -23,8 +23,10 @@ process holds it.
 
 Why not the ``filelock`` library: it locks a separate lock file, which is what
 let a second process in when that file was deleted or the database was reached
-by another path, and it opens the file it locks with ``O_TRUNC``, so it cannot
-lock the database itself; it also waits by sleeping in the calling thread.
+by another path; it cannot lock the database itself, since it opens the file it
+locks with ``O_TRUNC`` and ``O_NOFOLLOW``, closes it whenever the lock is busy
+(which would drop SQLite's own locks, above) and deletes it on release; and it
+waits by sleeping in the calling thread.
 """
 
 from __future__ import annotations
