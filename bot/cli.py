@@ -279,7 +279,7 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
         print(f"removed feed #{removed.id} {removed.name}")
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=args.action == "list")
 
 
 async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
@@ -299,7 +299,7 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=True)
 
 
 async def _review(args: argparse.Namespace, settings: Settings) -> int:
@@ -320,7 +320,7 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
             sample.extend(await app.store.entries_since(since))
             return 0
 
-        await _with_app(settings, stored, platforms={})
+        await _with_app(settings, stored, platforms={}, read_only=True)
     print(format_trial(trial(storyline, sample, others), reasons=not args.brief))
     return 0
 
@@ -400,7 +400,7 @@ async def _subscriptions(args: argparse.Namespace, settings: Settings) -> int:
             print("No subscriptions.")
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=True)
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:

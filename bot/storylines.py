@@ -30,12 +30,16 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
-from bot.core.patterns import compile_pattern
+from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
 from bot.core.reader import default_lexicon
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_PHRASES = 5_000
+#: What all ``patterns`` of one storyline may stand for together once their
+#: repeats are written out (one pattern: ``bot.core.patterns.MAX_PATTERN_SIZE``);
+#: about 15 MB compiled.
+MAX_PATTERN_TOTAL = 50_000
 # A date written without a time zone may be a day ahead of UTC somewhere.
 FUTURE_SLACK = timedelta(days=1)
 
@@ -139,6 +143,8 @@ class FactModel(_Model):
         for i, pattern in enumerate(patterns):
             try:
                 compiled = compile_pattern(pattern)
+            except PatternTooLarge as exc:
+                raise ValueError(f"pattern {i}: {exc}") from None
             except regex.error as exc:
                 raise ValueError(f"pattern {i} is not a valid regular expression: {exc}") from exc
             if "value" not in compiled.groupindex:
@@ -216,9 +222,12 @@ def load_storylines(directory: Path) -> list[Storyline]:
 def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storyline:
     """One storyline file. Its ``id`` must equal the file name without extension.
 
-    Limits: the file is at most :data:`MAX_FILE_BYTES`; it holds at most
-    :data:`MAX_PHRASES` phrases and cues in all; no history entry is dated
-    after ``now`` (default: the system clock) plus a day of time-zone slack."""
+    Limits: the file is at most :data:`MAX_FILE_BYTES`, with no YAML alias; it
+    holds at most :data:`MAX_PHRASES` phrases and cues in all; each pattern is
+    within ``bot.core.patterns.MAX_PATTERN_SIZE`` and all of them within
+    :data:`MAX_PATTERN_TOTAL` (checked before any is compiled); no history
+    entry is dated after ``now`` (default: the system clock) plus a day of
+    time-zone slack."""
     path = Path(path)
     data, text = load_yaml(path, max_bytes=MAX_FILE_BYTES, what="storyline file")
     if not isinstance(data, dict):
@@ -229,6 +238,7 @@ def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storylin
         raise ConfigError(
             f"{path}: {phrases:,} phrases and cues; the limit is {MAX_PHRASES:,} per storyline"
         )
+    _check_pattern_sizes(path, data, text)
     try:
         model = StorylineModel.model_validate(data)
     except ValidationError as exc:
@@ -262,6 +272,36 @@ def _phrase_count(data: Any) -> int:
     if isinstance(data, list):
         return sum(1 if isinstance(v, str) else _phrase_count(v) for v in data)
     return 0
+
+
+def _check_pattern_sizes(path: Path, data: dict[Any, Any], text: str) -> None:
+    """Refuse a pattern too large to compile, or patterns too large together,
+    before validation compiles any (an invalid one is left to validation)."""
+    facts = data.get("facts")
+    total = 0
+    for i, fact in enumerate(facts if isinstance(facts, list) else []):
+        patterns = fact.get("patterns") if isinstance(fact, dict) else None
+        for j, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+            if not isinstance(pattern, str):
+                continue
+            loc = ("facts", i, "patterns", j)
+            try:
+                total += check_pattern(pattern)
+            except PatternTooLarge as exc:
+                problem = str(exc)
+            except regex.error:
+                continue
+            else:
+                if total <= MAX_PATTERN_TOTAL:
+                    continue
+                problem = (
+                    "the patterns of this storyline stand for more than "
+                    f"{MAX_PATTERN_TOTAL:,} characters together once their repeats are "
+                    "written out, the limit"
+                )
+            line = _line_of(text, loc)
+            at = f" (line {line})" if line else ""
+            raise ConfigError(f"{path}: {location_path(loc)}{at}: {problem}")
 
 
 def _to_storyline(model: StorylineModel) -> Storyline:

@@ -213,6 +213,7 @@ def _clauses(
             scene = Scene(triggers, tuple(earlier))
             events = find_events(text, hits, scene, lexicon, reader.indexes)
             genre = any(h.category == "genres" for h in hits)
+            background = background or genre  # "Recap: …", "The timeline runs from …"
             clauses.append(
                 _Clause(
                     text,
@@ -714,20 +715,13 @@ def _pattern_reading(reader: _Reader, spec: FactSpec, clause: _Clause) -> Readin
     found = _pattern_in(spec, clause.text)
     text = clause.text
     if found is None:
-        # "twenty-one days": numbers written as words, read as digits
-        digits = with_digits(clause.text.plain, reader.lexicon)
-        if digits != clause.text.plain:
-            text = Text(digits)
-            found = _pattern_in(spec, text)
-    if found is None:
         return None
     pm = found
     captured = _canonical(spec, pm.group("value"), reader.lexicon)
     if not captured:
         return None
     first = text.token_at(pm.start())
-    scene = clause.scene if text is clause.text else Scene(triggers_of(reader.find(text.plain)[1]))
-    factuality = scene.factuality(first, first, own_phrase=pm.span())
+    factuality = clause.scene.factuality(first, first, own_phrase=pm.span())
     # Durations are told with "after" ("after an 18-day pause"): only a negation
     # or a hedge keeps a captured value from being a report.
     factuality = replace(factuality, time="current")

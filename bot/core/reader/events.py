@@ -217,7 +217,10 @@ def _object(
     side = language.object_before if language else "participle"
     may_precede = side in ("always", "both") or (
         side == "participle"
-        and (_participle(text, hit, lexicon) or lexicon.kinds[hit.value].needs_restriction)
+        and (
+            lexicon.kinds[hit.value].needs_restriction
+            or (_participle(text, hit, lexicon) and _passive(text, hit, barriers))
+        )
     )
     unspaced = _unspaced(text, hit)
     after = _UNSPACED_OBJECT if unspaced else _OBJECT_AFTER
@@ -261,6 +264,46 @@ def _object_penalty(
     text: Text, hit: Hit, penalties: Sequence[Hit], barriers: Sequence[Hit], lexicon: Lexicon
 ) -> bool:
     return _object(text, hit, penalties, barriers, lexicon) is not None
+
+
+def _passive(text: Text, hit: Hit, barriers: Sequence[Hit]) -> bool:
+    """A participle read as a passive: after a form of "be" ("the ban was
+    lifted"), or ending its clause or followed by a preposition ("Helix ban
+    lifted", "ban lifted by court"); in "the directive barred foreign
+    nationals" it is active, and its object follows."""
+    before = text.tokens[hit.first - 1].text if hit.first else ""
+    if before in _BE:
+        return True
+    following = hit.last + 1
+    return following >= len(text.tokens) or any(b.first == following for b in barriers)
+
+
+# The passive auxiliary before a participle, in the languages that write one.
+_BE = frozenset(
+    {
+        "is",
+        "was",
+        "were",
+        "been",
+        "be",
+        "being",
+        "are",
+        "get",
+        "gets",
+        "got",
+        "est",
+        "ete",
+        "es",
+        "fue",
+        "sido",
+        "foi",
+        "e",
+        "stato",
+        "stata",
+        "wurde",
+        "ist",
+    }
+)
 
 
 def _participle(text: Text, hit: Hit, lexicon: Lexicon) -> bool:

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import simplemma
@@ -165,13 +166,16 @@ class PhraseIndex:
         self.language = language
         self._first: dict[str, list[_Entry]] = defaultdict(list)
         self._all: list[_Entry] = []
+        self._wild: list[_Entry] = []  # phrases that start with #number or #year
         for phrase, category, value in entries:
             words = phrase_words(phrase) if language.script != "unspaced" else (phrase,)
             if not words:
                 continue
             entry = _Entry(words, category, value, phrase)
             self._all.append(entry)
-            if language.script == "spaced":
+            if words[0] in (NUMBER, YEAR):
+                self._wild.append(entry)
+            elif language.script == "spaced":
                 self._first[words[0]].append(entry)
                 # the phrase written in a form the lemmatiser brings back ("banned")
                 for lemma in _keys(words[0], words[0], language.lemmatiser):
@@ -212,7 +216,7 @@ class PhraseIndex:
                 candidates: Iterator[_Entry] = iter(self._all)
             else:
                 keys = text.keys(i, lemmatiser)
-                candidates = (e for k in keys for e in self._first.get(k, ()))
+                candidates = chain((e for k in keys for e in self._first.get(k, ())), self._wild)
             seen: set[int] = set()
             for entry in candidates:
                 if id(entry) in seen:
