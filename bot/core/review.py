@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.match import Matcher, normalise_text
+from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
     Entry,
@@ -33,6 +33,7 @@ from bot.core.models import (
 )
 from bot.core.reader import extract_claims
 from bot.core.resolve import resolve
+from bot.core.text import normalise_text
 
 #: Zipf frequency from which a one-word phrase is "very common" (English "court"
 #: is 5.4, "suit" 4.7, "designation" 3.8, "Pentagon" 3.7).
