@@ -344,7 +344,9 @@ class Matcher:
             result, subject_in_title = self._score(index, hits, authorities)
             if subject_in_title:
                 subject_named.add(index)
-            since = self._storylines[index].match.since
+            rules = self._storylines[index].match
+            since, until = rules.since, rules.until
+            note = None
             if result.matched and since is not None and entry.published < since:
                 note = Reason(
                     "since",
@@ -354,6 +356,16 @@ class Matcher:
                     0.0,
                     note=f"published before the story began ({since:%Y-%m-%d})",
                 )
+            elif result.matched and until is not None and entry.published > until:
+                note = Reason(
+                    "until",
+                    "",
+                    "",
+                    100.0,
+                    0.0,
+                    note=f"published after the story ended ({until:%Y-%m-%d})",
+                )
+            if note is not None:
                 result = replace(result, matched=False, reasons=(*result.reasons, note))
             results[index] = result
         if len(named) > 1:

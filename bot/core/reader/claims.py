@@ -394,6 +394,10 @@ def cue_regex(cue: str) -> re.Pattern[str]:
     """A storyline phrase as written (``*`` = up to four words), in the one
     normalised form (accents folded, so "désignation" meets "designation")."""
     words = [w for w in normalise_text(cue, keep_dashes=True).split(" ") if w]
+    if "*" in words and any(unspaced(c) for c in cue):
+        # Text without spaces: "*" is up to eight characters ("暂停*服务").
+        pieces = " ".join(words).split("*")
+        return re.compile(".{0,8}?".join(re.escape(p.strip()) for p in pieces if p.strip()))
     parts = [r"(?:\S+ ){0,4}" if w == "*" else re.escape(w) + " " for w in words]
     body = "".join(parts).rstrip(" ")
     if body.endswith(r"(?:\S+ ){0,4}"):

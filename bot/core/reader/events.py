@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from bot.core.reader.context import CURRENT, Factuality, Scene
 from bot.core.reader.lexicon import Language, Lexicon
@@ -52,15 +51,6 @@ class Event:
     factuality: Factuality = CURRENT
     effect: str | None = None
     object: str | None = None
-
-    @property
-    def polarity(self) -> Literal["affirmed", "negated"]:
-        return "affirmed" if self.factuality.polarity == "positive" else "negated"
-
-    @property
-    def modality(self) -> Literal["actual", "possible"]:
-        f = self.factuality
-        return "possible" if f.certainty != "certain" or f.time == "future" else "actual"
 
     def readings(self, lexicon: Lexicon) -> tuple[str, ...]:
         """The kinds this event counts as for a storyline's value rules: its
