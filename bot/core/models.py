@@ -257,7 +257,7 @@ FactKey = tuple[str, str]
 class Claim:
     """A source asserting a fact's current value at ``published``.
 
-    ``attribution`` is who the text says claims it ("Anthropic", "the Commerce
+    ``attribution`` is who the text says claims it ("Acme", "the Commerce
     Department"), when it says. ``seeded`` claims come from the storyline file.
     """
 

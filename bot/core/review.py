@@ -36,7 +36,7 @@ from bot.core.resolve import resolve
 from bot.core.text import normalise_text
 
 #: Zipf frequency from which a one-word phrase is "very common" (English "court"
-#: is 5.4, "suit" 4.7, "designation" 3.8, "Pentagon" 3.7).
+#: is 5.4, "suit" 4.7, "designation" 3.8, "ministry" 4.4).
 COMMON_IDENTITY_ZIPF = 4.5
 COMMON_TOPIC_ZIPF = 5.5
 #: A phrase found in at least this share of the unmatched sample items (and at

@@ -237,8 +237,8 @@ def _object(
 
 def _marked_object(text: Text, cand: Hit, hit: Hit, language: object) -> bool:
     """In a verb-final language the object stands right before its act, or before
-    an object marker ("命令を解除", "금지 명령을 해제"): "規制指令でFable 5を停止"
-    stops Fable 5, not the regulation."""
+    an object marker ("命令を解除", "금지 명령을 해제"): "規制指令でWidget 5を停止"
+    stops Widget 5, not the regulation."""
     between = text.plain[cand.end : hit.start].replace(" ", "")
     markers = language.words("object_markers") if isinstance(language, Language) else ()
     return not between or between in markers
