@@ -205,11 +205,15 @@ def _object(
     languages) or the act is a participle or passive ("the ban was lifted")."""
     language = lexicon.language(hit.lang)
     side = language.object_before if language else "participle"
-    may_precede = side in ("always", "both") or (
-        side == "participle"
-        and (
-            lexicon.kinds[hit.value].needs_restriction
-            or (_participle(text, hit, lexicon) and _passive(text, hit, barriers))
+    kind = lexicon.kinds[hit.value]
+    may_precede = not kind.object_after and (
+        side in ("always", "both")
+        or (
+            side == "participle"
+            and (
+                kind.needs_restriction
+                or (_participle(text, hit, lexicon) and _passive(text, hit, barriers))
+            )
         )
     )
     unspaced = _unspaced(text, hit)
