@@ -9,14 +9,12 @@ here needs a reason.
 
 from bot.core import normalise, patterns
 from bot.core.models import CommandReply, Entry, Invoker
-from bot.core.reader import Event
 from bot.ports import FetchResult
 from bot.service.deliver import DeliveryReport
 from bot.service.poll_cycle import CycleReport
 from bot.storage.store import Store
 
 normalise.keep_apart  # the reference document_keys is tested against (tests/feeds, tests/core)
-Event.modality  # the two-way view of factuality: tests/core/test_events.py reads it
 Entry.date_was_replaced  # why the published time is first-seen: tests and fixtures check it
 Invoker.user_name  # the chat user's display name, given by both adapters
 CommandReply.ok  # whether a command succeeded: tests check it

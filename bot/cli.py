@@ -126,6 +126,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="stored items published in the last DAYS days (default 30)",
     )
     trial.add_argument("--brief", action="store_true", help="leave out the reasons")
+    trial.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: each item's score, reasons and readings (polarity, certainty, time)",
+    )
     drafts = action(
         ssub,
         "suggest",
@@ -304,7 +309,7 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _review(args: argparse.Namespace, settings: Settings) -> int:
     """``storylines check`` / ``try``: a file under review, beside the live storylines."""
-    from bot.core.review import format_trial, trial
+    from bot.core.review import format_trial, trial, trial_json
     from bot.storyline_review import check, live_storylines, load_corpus
 
     sample = load_corpus(args.corpus) if args.corpus else []
@@ -321,7 +326,11 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
             return 0
 
         await _with_app(settings, stored, platforms={}, read_only=True)
-    print(format_trial(trial(storyline, sample, others), reasons=not args.brief))
+    report = trial(storyline, sample, others)
+    if args.json:
+        print(json.dumps(trial_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(format_trial(report, reasons=not args.brief))
     return 0
 
 

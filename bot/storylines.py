@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.config_files import load_yaml
 from bot.config_messages import _line_of, location_path, validation_problems
@@ -31,7 +39,8 @@ from bot.core.models import (
     TermGroup,
 )
 from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
-from bot.core.reader import default_lexicon
+from bot.core.reader import LexiconError, default_lexicon
+from bot.core.text import unspaced
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -43,9 +52,25 @@ MAX_PATTERN_TOTAL = 50_000
 # A date written without a time zone may be a day ahead of UTC somewhere.
 FUTURE_SLACK = timedelta(days=1)
 
+
+def _long_enough(phrase: str) -> str:
+    """One character is a word in Chinese, Japanese or Korean ("禁"), and a
+    capital letter can be a name ("X"); any other one character would match
+    inside every text."""
+    text = phrase.strip()
+    if len(text) == 1 and not (unspaced(text) or ("A" <= text <= "Z") or text.isdigit()):
+        raise ValueError(
+            "a one-character phrase must be a Chinese, Japanese or Korean character, "
+            "a capital letter or a digit"
+        )
+    if not text:
+        raise ValueError("a phrase cannot be empty")
+    return phrase
+
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 FactId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
-Phrase = Annotated[str, Field(min_length=2, max_length=120)]
+Phrase = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_long_enough)]
 
 
 class _Model(BaseModel):
@@ -81,6 +106,7 @@ class MatchModel(_Model):
     exclude: list[TermGroupModel] = []
     siblings: list[SiblingModel] = []
     since: datetime | date | None = None
+    until: datetime | date | None = None
     threshold: float = Field(default=60.0, ge=0, le=100)
 
     @model_validator(mode="after")
@@ -204,6 +230,10 @@ def load_storylines(directory: Path) -> list[Storyline]:
     """
     if not directory.is_dir():
         raise ConfigError(f"{directory}: storylines directory not found")
+    try:
+        default_lexicon()  # the reader's words: a broken lexicon file stops the bot here
+    except LexiconError as exc:
+        raise ConfigError(f"fact reader lexicon: {exc}") from None
     paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     storylines: list[Storyline] = []
     origin: dict[str, Path] = {}
@@ -330,6 +360,7 @@ def _to_storyline(model: StorylineModel) -> Storyline:
                 for x in m.siblings
             ),
             since=None if m.since is None else _as_utc(m.since),
+            until=None if m.until is None else _as_utc(m.until, end_of_day=True),
         ),
         facts=tuple(_fact(f) for f in model.facts),
         authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
@@ -368,10 +399,12 @@ def _fact(f: FactModel) -> FactSpec:
     )
 
 
-def _as_utc(value: datetime | date) -> datetime:
+def _as_utc(value: datetime | date, *, end_of_day: bool = False) -> datetime:
+    """A date or time as aware UTC; a plain date is its start (or, for an
+    ``until``, its last moment: the whole day is still in the story)."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return datetime.combine(value, time(), tzinfo=UTC)
+    return datetime.combine(value, time.max if end_of_day else time(), tzinfo=UTC)
 
 
 # --- error messages -------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Names in news text: the companies, products, people and government bodies an
 item is about, found without any list of them. Pure.
 
-A name is a run of capitalised words ("Claude Fable", "OpenAI", "D.C. Circuit"),
-with small linking words inside ("Department of War") and a short number after
-it ("Fable 5", "Opus 4.8"); a possessive ends it ("Anthropic's Claude" is two).
+A name is a run of capitalised words ("Acme Widget", "GlobexAI", "D.C. Circuit"),
+with small linking words inside ("Department of Energy") and a short number after
+it ("Widget 5", "Gadget 4.8"); a possessive ends it ("Acme's Widget" is two).
 In scripts written without spaces, a government body is a few characters before
 a generic ending ("商务部", "国防総省"). Whether a name is a government body or
 court, or a company, is read from generic nouns and suffixes in
@@ -113,7 +113,7 @@ def names_in(text: str) -> list[Name]:
             pending.clear()
             span.append(word)
         elif joined and word[0].isdigit() and len(word) <= 4 and not pending:
-            span.append(word)  # "Fable 5", "Opus 4.8"
+            span.append(word)  # "Widget 5", "Gadget 4.8"
         elif joined and word in lexicon().connectors and not span[-1][0].isdigit():
             pending.append(word)
         else:

@@ -223,8 +223,8 @@ def suggest(
 
 def _names_of(entries: Sequence[Entry]) -> tuple[dict[int, frozenset[str]], dict[str, str]]:
     """Each entry's names (folded), with the sentence openers that are ordinary
-    words dropped, and the shorter names a longer one contains ("claude fable 5"
-    also names "fable 5") where those stand alone elsewhere; and each folded
+    words dropped, and the shorter names a longer one contains ("acme widget 5"
+    also names "widget 5") where those stand alone elsewhere; and each folded
     name's most frequent written form."""
     lower: set[str] = set()
     raw: dict[int, list[Name]] = {}
@@ -246,7 +246,7 @@ def _names_of(entries: Sequence[Entry]) -> tuple[dict[int, frozenset[str]], dict
                 keys.add(current.key)
         cleaned[id(e)] = keys
     # A part stands for itself when it is a name elsewhere and, as one word,
-    # never an ordinary one ("War" of "Department of War" is not a name).
+    # never an ordinary one ("Energy" of "Department of Energy" is not a name).
     standalone = {k for keys in cleaned.values() for k in keys if " " in k or k not in lower}
     out: dict[int, frozenset[str]] = {}
     for e in entries:
@@ -382,7 +382,7 @@ def _draft(
     # The subject: the name most particular to the story (the product, the
     # thing). The actors: the organisations naming most of its items besides
     # (a company by its suffix first). A second subject only when it stands out
-    # nearly as much ("Fable 5" and "Mythos 5"), not a place or person the
+    # nearly as much ("Widget 5" and "Gadget 5"), not a place or person the
     # story passes through.
     ranked = _without_parts(
         sorted(
@@ -450,7 +450,7 @@ def _draft(
 
 def _without_parts(names: list[str]) -> list[str]:
     """Drop a name that is part of a name ranked above it, and a longer name
-    holding one ranked above it ("fable 5" over "claude fable 5")."""
+    holding one ranked above it ("widget 5" over "acme widget 5")."""
     kept: list[str] = []
     for n in names:
         if not _overlaps(n, kept):
@@ -478,7 +478,7 @@ def _act_words(cluster: _Cluster) -> list[str]:
 def terms_in(text: str) -> frozenset[str]:
     """The plain words and the word pairs (four letters or more) of ``text``, folded."""
     words = _WORDS.findall(normalise_text(text))
-    # Pairs of short words are mostly grammar ("in italy", "openai ha").
+    # Pairs of short words are mostly grammar ("in italy", "acme ha").
     pairs = {f"{a} {b}" for a, b in pairwise(words) if len(a) >= 4 and len(b) >= 4}
     return frozenset({w for w in words if len(w) >= 4} | pairs)
 

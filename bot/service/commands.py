@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.command_text import CommandTextError, read_command, usage
+from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
 from bot.core.digest import DigestOptionError, parse_options
 from bot.core.feed_input import (
     clean_name,
@@ -123,8 +123,10 @@ class CommandService:
         them), then ``run``."""
         try:
             request = read_command(unwrap_chat_links(text))
-        except CommandTextError as exc:
+        except UnknownCommand as exc:
             return CommandReply(f"{exc}\n\n{HELP}", ok=False)
+        except CommandTextError as exc:
+            return CommandReply(str(exc), ok=False)  # its usage line says what fits
         return await self.run(invoker, request)
 
     async def run(self, invoker: Invoker, request: CommandRequest) -> CommandReply:

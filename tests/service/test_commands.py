@@ -187,7 +187,7 @@ async def test_bad_digest_options_are_refused_with_one_clear_line(app: Services)
         ("follow dod-dispute digest:weekly", "digest must be daily or off"),
         ("follow dod-dispute digest:daily at:9pm", "must be HH:MM"),
         ("follow dod-dispute digest:daily tz:Nowhere/City", "unknown time zone"),
-        ("follow dod-dispute every:day", "unknown option"),
+        ("follow dod-dispute every:day", "does not take 'every:day'"),
     ):
         reply = await app.commands.execute(MEMBER, line)
         assert not reply.ok and says in reply.text and "\n" not in reply.text

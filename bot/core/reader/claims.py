@@ -260,6 +260,16 @@ def _stale(reader: _Reader, text: Text, hits: Sequence[Hit], published: datetime
                     when = when.replace(year=when.year - 1)
                 if published - when > STALE_DATE:
                     return True
+            elif (
+                day is None
+                and i + 1 < len(tokens)
+                and _YEAR.match(tokens[i + 1].text)
+                and not dates_a_start(i)
+            ):
+                year = int(tokens[i + 1].text)
+                end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=published.tzinfo)
+                if published - end > STALE_DATE:
+                    return True  # "in May 2026", said in July
             elif day is None and any(h.last == i - 1 for h in leads) and len(token.text) > 3:
                 year = published.year - (1 if month > published.month else 0)
                 end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=published.tzinfo)
@@ -394,6 +404,10 @@ def cue_regex(cue: str) -> re.Pattern[str]:
     """A storyline phrase as written (``*`` = up to four words), in the one
     normalised form (accents folded, so "désignation" meets "designation")."""
     words = [w for w in normalise_text(cue, keep_dashes=True).split(" ") if w]
+    if "*" in words and any(unspaced(c) for c in cue):
+        # Text without spaces: "*" is up to eight characters ("暂停*服务").
+        pieces = " ".join(words).split("*")
+        return re.compile(".{0,8}?".join(re.escape(p.strip()) for p in pieces if p.strip()))
     parts = [r"(?:\S+ ){0,4}" if w == "*" else re.escape(w) + " " for w in words]
     body = "".join(parts).rstrip(" ")
     if body.endswith(r"(?:\S+ ){0,4}"):
@@ -564,10 +578,13 @@ def _read_fact(
             name = value.value
             if name in partials and (
                 _qualified(spec, clause)
-                or any(
-                    _qualified(spec, c)
-                    for c in clauses
-                    if c.sentence_no == clause.sentence_no and not c.events and c is not clause
+                or (
+                    not any(h.category == "unrestricted" for h in clause.hits)
+                    and any(
+                        _qualified(spec, c)
+                        for c in clauses
+                        if c.sentence_no == clause.sentence_no and not c.events and c is not clause
+                    )
                 )
             ):
                 name = partials[name]  # "access returns for vetted organisations"
@@ -705,6 +722,7 @@ def _qualified(spec: FactSpec, clause: _Clause) -> bool:
         h.category == "approximators"
         and h.last + 1 < len(tokens)
         and _NUMBER.match(tokens[h.last + 1].text)
+        and (h.last + 2 >= len(tokens) or tokens[h.last + 2].text != "%")  # "up to 50%"
         for h in hits
     ):
         return True
