@@ -7,7 +7,7 @@ fields and methods that bot/ itself never reads. Keep it short: anything new
 here needs a reason.
 """
 
-from bot.core import normalise
+from bot.core import normalise, patterns
 from bot.core.models import CommandReply, Entry, Invoker
 from bot.ports import FetchResult
 from bot.service.deliver import DeliveryReport
@@ -27,3 +27,6 @@ DeliveryReport.retried
 # Read-only views of the store that tests and benches assert with.
 Store.outbox_counts
 Store.item_count
+# Set on regex's parser objects as regex.compile sets them; read by regex's own parser.
+patterns._regex_core.Info.guess_encoding
+patterns._regex_core.Source.ignore_space

@@ -127,6 +127,32 @@ def make_parser() -> argparse.ArgumentParser:
         help="stored items published in the last DAYS days (default 30)",
     )
     trial.add_argument("--brief", action="store_true", help="leave out the reasons")
+    trial.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: each item's score, reasons and readings (polarity, certainty, time)",
+    )
+    drafts = action(
+        ssub,
+        "suggest",
+        "draft storyline files for the stories among recent items no storyline took",
+    )
+    drafts.add_argument(
+        "--since",
+        metavar="DAYS",
+        type=float,
+        help="items published in the last DAYS days (default 30; with --corpus, all)",
+    )
+    drafts.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("suggested"),
+        help="where the drafts are written (default suggested/)",
+    )
+    drafts.add_argument(
+        "--corpus", metavar="JSONL", type=Path, help="draft from these items, not the stored ones"
+    )
 
     for name, help in (
         ("follow", "start a channel's thread for a storyline"),
@@ -346,12 +372,14 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
         print(f"removed feed #{removed.id} {removed.name}")
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=args.action == "list")
 
 
 async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
     if args.action in ("check", "try"):
         return await _review(args, settings)
+    if args.action == "suggest":
+        return await _suggest(args, settings)
 
     async def work(app: Threadline) -> int:
         try:
@@ -364,12 +392,12 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=True)
 
 
 async def _review(args: argparse.Namespace, settings: Settings) -> int:
     """``storylines check`` / ``try``: a file under review, beside the live storylines."""
-    from bot.core.review import format_trial, trial
+    from bot.core.review import format_trial, trial, trial_json
     from bot.storyline_review import check, live_storylines, load_corpus
 
     sample = load_corpus(args.corpus) if args.corpus else []
@@ -385,8 +413,44 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
             sample.extend(await app.store.entries_since(since))
             return 0
 
+        await _with_app(settings, stored, platforms={}, read_only=True)
+    report = trial(storyline, sample, others)
+    if args.json:
+        print(json.dumps(trial_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(format_trial(report, reasons=not args.brief))
+    return 0
+
+
+async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
+    """``storylines suggest``: draft files for the candidate stories."""
+    from bot.clock import SystemClock
+    from bot.core.suggest import Suggestion, suggest
+    from bot.draft_files import draft_line, write_drafts
+    from bot.storyline_review import commonness, live_storylines, load_corpus
+
+    if args.since is not None and args.since <= 0:
+        raise ConfigError(f"--since: {args.since:g} is not a positive number of days")
+    found: list[Suggestion] = []
+    if args.corpus is not None:
+        entries = load_corpus(args.corpus)
+        since = None if args.since is None else timedelta(days=args.since)
+        live = live_storylines(settings.storylines_dir)
+        now = SystemClock().now()
+        found = suggest(entries, live, now=now, since=since, commonness=commonness)
+    else:
+        days = 30.0 if args.since is None else args.since
+
+        async def stored(app: Threadline) -> int:
+            found.extend(await app.drafts.suggestions(days))
+            return 0
+
         await _with_app(settings, stored, platforms={})
-    print(format_trial(trial(storyline, sample, others), reasons=not args.brief))
+    if not found:
+        print("no candidate stories: no group of unmatched items with enough outlets")
+        return 0
+    for path, suggestion in zip(write_drafts(found, args.out), found, strict=True):
+        print(draft_line(path, suggestion))
     return 0
 
 
@@ -433,7 +497,7 @@ async def _subscriptions(args: argparse.Namespace, settings: Settings) -> int:
             print("No subscriptions.")
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=True)
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:

@@ -72,6 +72,10 @@ class CommandTextError(ValueError):
     message says which, in words for the person who typed it."""
 
 
+class UnknownCommand(CommandTextError):
+    """The line names no command: the person may need the whole list."""
+
+
 @dataclass(frozen=True, slots=True)
 class Word:
     value: str  # without its quotes when it was quoted
@@ -118,7 +122,7 @@ def read_command(text: str) -> CommandRequest:
     plain = [w.value.lower() if not w.quoted else None for w in words[:2]]
     name, used = _command_name(plain)
     if name is None:
-        raise CommandTextError(f"Unknown command {text.strip()!r}.")
+        raise UnknownCommand(f"Unknown command {text.strip()!r}.")
     spec = COMMANDS[name]
     options: dict[str, str] = {}
     positional: list[str] = []

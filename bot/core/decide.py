@@ -29,7 +29,7 @@ from bot.core.models import (
     Subscription,
 )
 from bot.core.patterns import PatternTimeout
-from bot.core.reader import ItemFacts, read_item
+from bot.core.reader import ItemFacts, Reading, read_item
 from bot.core.render import change_reply, coverage_reply, summary_reply
 from bot.core.titles import as_published
 
@@ -79,6 +79,28 @@ class Decision:
     audit: list[dict[str, Any]] = field(default_factory=list)
     replies: Counter[tuple[str, str]] = field(default_factory=Counter)
     capped: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def claimed_event(storyline: str, reading: Reading, entry: Entry, copied: bool) -> dict[str, Any]:
+    """The ``fact.claimed`` audit event: a value an item reads for a fact, its
+    factuality, and whether it counts as a claim (and why not)."""
+    f = reading.factuality
+    counts = reading.claims and not copied
+    return {
+        "event": "fact.claimed",
+        "storyline": storyline,
+        "fact": reading.fact,
+        "value": reading.value,
+        "polarity": f.polarity,
+        "certainty": f.certainty,
+        "time": f.time,
+        "cues": list(f.cues),
+        "by": reading.by,
+        "claim": counts,
+        "why": "a copy of a story already counted" if copied and reading.claims else reading.why(),
+        "evidence": reading.evidence[:300],
+        "item": audit_item(entry),
+    }
 
 
 def audit_item(entry: Entry) -> dict[str, Any]:
@@ -241,7 +263,12 @@ def decide(
                         "item": audit_item(entry),
                     }
                 )
-            for claim in read.claims if read else ():
+            copied = duplicate is not None and duplicate.source != entry.source
+            for reading in read.readings if read else ():
+                # Why each value this item reads did or did not become a claim.
+                decision.audit.append(claimed_event(storyline.id, reading, entry, copied))
+            # A copy of a story another outlet already reported is no second outlet.
+            for claim in read.claims if read and not copied else ():
                 item_claims.append(claim)
                 key = (storyline.id, claim.fact)
                 if key not in trackers:

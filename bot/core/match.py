@@ -8,11 +8,11 @@ ignored) and then scores each entry against every open storyline:
   accents dropped from Latin letters, hyphens and curly quotes folded,
   whitespace collapsed). A hit counts only on
   word boundaries where the script has them: a phrase in Chinese or Japanese
-  (or a Latin name written against CJK text, "Anthropic社") needs none.
+  (or a Latin name written against CJK text, "Acme社") needs none.
 * **Fuzzy hits**: words of five letters or more that are not already known
   vocabulary are compared (``rapidfuzz``) with the single-word phrases of groups
   marked ``fuzzy``; a close enough word with the same first letter ("Antropic",
-  "Pentagons") is a hit whose weight is scaled by its similarity.
+  "Ministrys") is a hit whose weight is scaled by its similarity.
 * **Score**: each term group contributes its best hit, weighted by role and
   place (title hits weigh more than summary hits); exclusion groups subtract.
 * **Rules**: an item matches a storyline when the score reaches the threshold
@@ -335,7 +335,7 @@ class Matcher:
             return list(self._nothing)
         results = list(self._nothing)
         # Storylines whose subject is in the title: in the summary alone it is
-        # often background ("…months after the Pentagon's label, …").
+        # often background ("…months after the ministry's label, …").
         subject_named: set[int] = set()
         for index in named:
             hits = [hit for ready, where in found if index in ready for hit in ready[index][where]]
@@ -344,7 +344,9 @@ class Matcher:
             result, subject_in_title = self._score(index, hits, authorities)
             if subject_in_title:
                 subject_named.add(index)
-            since = self._storylines[index].match.since
+            rules = self._storylines[index].match
+            since, until = rules.since, rules.until
+            note = None
             if result.matched and since is not None and entry.published < since:
                 note = Reason(
                     "since",
@@ -354,6 +356,16 @@ class Matcher:
                     0.0,
                     note=f"published before the story began ({since:%Y-%m-%d})",
                 )
+            elif result.matched and until is not None and entry.published > until:
+                note = Reason(
+                    "until",
+                    "",
+                    "",
+                    100.0,
+                    0.0,
+                    note=f"published after the story ended ({until:%Y-%m-%d})",
+                )
+            if note is not None:
                 result = replace(result, matched=False, reasons=(*result.reasons, note))
             results[index] = result
         if len(named) > 1:

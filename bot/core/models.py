@@ -116,7 +116,8 @@ class MatchRules:
     ``exclude`` phrases mark near-misses and subtract; ``siblings`` name
     neighbouring stories that win the item unless it names this storyline's own
     actor and subject at least as prominently. Items published before
-    ``since`` (when set) are background to the story, not coverage of it.
+    ``since`` or after ``until`` (when set) are background to the story, not
+    coverage of it.
     """
 
     actors: tuple[TermGroup, ...]
@@ -128,6 +129,7 @@ class MatchRules:
     parties: tuple[TermGroup, ...] = ()
     siblings: tuple[Sibling, ...] = ()
     since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +257,7 @@ FactKey = tuple[str, str]
 class Claim:
     """A source asserting a fact's current value at ``published``.
 
-    ``attribution`` is who the text says claims it ("Anthropic", "the Commerce
+    ``attribution`` is who the text says claims it ("Acme", "the Commerce
     Department"), when it says. ``seeded`` claims come from the storyline file.
     """
 

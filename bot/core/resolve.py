@@ -197,7 +197,7 @@ class FactReplay:
 
 def _still_partly(fact: FactSpec) -> dict[str, str]:
     """partial value -> the earlier state it partly still is: after a partial
-    restoration, "Fable 5 stays suspended" agrees with it rather than disputing."""
+    restoration, "Widget 5 stays suspended" agrees with it rather than disputing."""
     out: dict[str, str] = {}
     for i, value in enumerate(fact.values):
         full = partial_of(fact, value)

@@ -69,7 +69,7 @@ def strip_controls(text: str, replacement: str = "") -> str:
 def normalise_text(text: str, *, keep_dashes: bool = False) -> str:
     """The folded form (:func:`fold`) after NFKC (full-width letters and digits
     become plain ones), with accents dropped from Latin, Greek and Cyrillic
-    letters ("désignation" is "designation", "Pentágono" "Pentagono"); marks on
+    letters ("désignation" is "designation", "Ministério" "Ministerio"); marks on
     other scripts (Japanese dakuten) are kept."""
     if text.isascii():
         return fold(text, keep_dashes=keep_dashes)

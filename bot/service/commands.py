@@ -12,9 +12,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.command_text import CommandTextError, read_command, usage
+from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
 from bot.core.digest import DigestOptionError, parse_options
-from bot.core.feed_input import clean_name, feed_ref, feed_url, redact_url
+from bot.core.feed_input import (
+    clean_name,
+    feed_ref,
+    feed_url,
+    redact_url,
+    unwrap_chat_link,
+    unwrap_chat_links,
+)
 from bot.core.models import (
     ChannelAddress,
     CommandReply,
@@ -115,9 +122,11 @@ class CommandService:
         ``bot.core.command_text`` (apostrophes and quotes as a person means
         them), then ``run``."""
         try:
-            request = read_command(text)
-        except CommandTextError as exc:
+            request = read_command(unwrap_chat_links(text))
+        except UnknownCommand as exc:
             return CommandReply(f"{exc}\n\n{HELP}", ok=False)
+        except CommandTextError as exc:
+            return CommandReply(str(exc), ok=False)  # its usage line says what fits
         return await self.run(invoker, request)
 
     async def run(self, invoker: Invoker, request: CommandRequest) -> CommandReply:
@@ -286,7 +295,7 @@ class CommandService:
         """Fetch the URL once through the SSRF guard and parse it; store it only if
         it is a safe, working feed. Raises ``CommandError`` saying why not."""
         try:
-            url = feed_url(url.strip().strip("<>"))
+            url = feed_url(unwrap_chat_link(url))
         except ValueError as exc:
             raise CommandError(f"Not added: {exc}.") from None
         if name is not None and not clean_name(name):

@@ -110,6 +110,29 @@ async def test_an_admin_adds_lists_and_removes_a_feed(app: Services, server: Fee
     assert removed.ok and await app.store.feeds() == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "query"),
+    [
+        ("<{url}?b=1|Example feed>", "?b=1"),  # Slack's link with its label
+        ("<{url}?b=1&amp;c=2|{url}?b=1&amp;c=2>", "?b=1&c=2"),  # & arrives as &amp;
+        ("<{url}?b=1>", "?b=1"),
+    ],
+)
+async def test_a_slack_link_is_stored_without_its_wrapping_and_label(
+    app: Services, server: FeedServer, typed: str, query: str
+) -> None:
+    url = server.url("/feed.xml")
+    reply = await app.commands.execute(ADMIN, f"feeds add {typed.format(url=url)}")
+    assert reply.ok, reply.text
+    [feed] = await app.store.feeds()
+    assert feed.url == url + query
+    removed = await app.commands.execute(ADMIN, f"feeds remove <{url}{query}|that one>")
+    assert removed.ok and await app.store.feeds() == []
+    # As `threadline feeds add '<…|…>'` hands it over (one argument, no command text).
+    feed = await app.commands.add_feed(typed.format(url=url), None, origin="cli")
+    assert feed.url == url + query
+
+
 async def test_an_admin_is_told_why_a_url_is_not_added(app: Services, server: FeedServer) -> None:
     reply = await app.commands.execute(ADMIN, f"feeds add {server.url('/page.html')}")
     assert not reply.ok and "not" in reply.text and "feed" in reply.text
@@ -164,7 +187,7 @@ async def test_bad_digest_options_are_refused_with_one_clear_line(app: Services)
         ("follow dod-dispute digest:weekly", "digest must be daily or off"),
         ("follow dod-dispute digest:daily at:9pm", "must be HH:MM"),
         ("follow dod-dispute digest:daily tz:Nowhere/City", "unknown time zone"),
-        ("follow dod-dispute every:day", "unknown option"),
+        ("follow dod-dispute every:day", "does not take 'every:day'"),
     ):
         reply = await app.commands.execute(MEMBER, line)
         assert not reply.ok and says in reply.text and "\n" not in reply.text

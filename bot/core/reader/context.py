@@ -34,6 +34,7 @@ class Factuality:
     certainty: Certainty = "certain"
     time: Time = "current"
     cues: tuple[str, ...] = ()
+    requested: bool = False  # someone asks for it: no threat of it either
 
     @property
     def moves(self) -> bool:
@@ -44,8 +45,14 @@ class Factuality:
 
     @property
     def hedged(self) -> bool:
-        """A threat, a plan, a request or a hedge of a positive act (what "may X" reads)."""
-        return self.polarity == "positive" and self.time != "past" and not self.moves
+        """A threat, a plan or a hedge of a positive act (what "may X" reads); a
+        request ("asks the court to declare it unlawful") is none."""
+        return (
+            self.polarity == "positive"
+            and self.time != "past"
+            and not self.moves
+            and not self.requested
+        )
 
     def describe(self) -> str:
         return f"{self.polarity}, {self.certainty}, {self.time}"
@@ -104,7 +111,7 @@ class Scene:
         time: Time = "current"
         cues: list[str] = []
         terminators = [h for h in self.own if _trigger(h).category == "terminate"]
-        refused = False
+        refused = requested = False
         applied = [
             h
             for h in self.own
@@ -126,6 +133,7 @@ class Scene:
                     certainty = category  # type: ignore[assignment]
             elif category in ("future", "request"):
                 time = "future" if time != "past" else time
+                requested = requested or category == "request"
             elif category == "purpose":
                 if refused:
                     continue  # "refused to halt": the refusal happened
@@ -135,7 +143,7 @@ class Scene:
             else:
                 continue
             cues.append(hit.phrase)
-        return Factuality(polarity, certainty, time, tuple(cues))
+        return Factuality(polarity, certainty, time, tuple(cues), requested)
 
     def ceased(self, first: int) -> bool:
         """Whether a "no longer" trigger governs the event starting at ``first``."""

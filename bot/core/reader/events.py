@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from bot.core.reader.context import CURRENT, Factuality, Scene
 from bot.core.reader.lexicon import Language, Lexicon
@@ -52,15 +51,6 @@ class Event:
     factuality: Factuality = CURRENT
     effect: str | None = None
     object: str | None = None
-
-    @property
-    def polarity(self) -> Literal["affirmed", "negated"]:
-        return "affirmed" if self.factuality.polarity == "positive" else "negated"
-
-    @property
-    def modality(self) -> Literal["actual", "possible"]:
-        f = self.factuality
-        return "possible" if f.certainty != "certain" or f.time == "future" else "actual"
 
     def readings(self, lexicon: Lexicon) -> tuple[str, ...]:
         """The kinds this event counts as for a storyline's value rules: its
@@ -215,9 +205,16 @@ def _object(
     languages) or the act is a participle or passive ("the ban was lifted")."""
     language = lexicon.language(hit.lang)
     side = language.object_before if language else "participle"
-    may_precede = side in ("always", "both") or (
-        side == "participle"
-        and (_participle(text, hit, lexicon) or lexicon.kinds[hit.value].needs_restriction)
+    kind = lexicon.kinds[hit.value]
+    may_precede = not kind.object_after and (
+        side in ("always", "both")
+        or (
+            side == "participle"
+            and (
+                kind.needs_restriction
+                or (_participle(text, hit, lexicon) and _passive(text, hit, barriers))
+            )
+        )
     )
     unspaced = _unspaced(text, hit)
     after = _UNSPACED_OBJECT if unspaced else _OBJECT_AFTER
@@ -244,8 +241,8 @@ def _object(
 
 def _marked_object(text: Text, cand: Hit, hit: Hit, language: object) -> bool:
     """In a verb-final language the object stands right before its act, or before
-    an object marker ("命令を解除", "금지 명령을 해제"): "規制指令でFable 5を停止"
-    stops Fable 5, not the regulation."""
+    an object marker ("命令を解除", "금지 명령을 해제"): "規制指令でWidget 5を停止"
+    stops Widget 5, not the regulation."""
     between = text.plain[cand.end : hit.start].replace(" ", "")
     markers = language.words("object_markers") if isinstance(language, Language) else ()
     return not between or between in markers
@@ -261,6 +258,46 @@ def _object_penalty(
     text: Text, hit: Hit, penalties: Sequence[Hit], barriers: Sequence[Hit], lexicon: Lexicon
 ) -> bool:
     return _object(text, hit, penalties, barriers, lexicon) is not None
+
+
+def _passive(text: Text, hit: Hit, barriers: Sequence[Hit]) -> bool:
+    """A participle read as a passive: after a form of "be" ("the ban was
+    lifted"), or ending its clause or followed by a preposition ("Helix ban
+    lifted", "ban lifted by court"); in "the directive barred foreign
+    nationals" it is active, and its object follows."""
+    before = text.tokens[hit.first - 1].text if hit.first else ""
+    if before in _BE:
+        return True
+    following = hit.last + 1
+    return following >= len(text.tokens) or any(b.first == following for b in barriers)
+
+
+# The passive auxiliary before a participle, in the languages that write one.
+_BE = frozenset(
+    {
+        "is",
+        "was",
+        "were",
+        "been",
+        "be",
+        "being",
+        "are",
+        "get",
+        "gets",
+        "got",
+        "est",
+        "ete",
+        "es",
+        "fue",
+        "sido",
+        "foi",
+        "e",
+        "stato",
+        "stata",
+        "wurde",
+        "ist",
+    }
+)
 
 
 def _participle(text: Text, hit: Hit, lexicon: Lexicon) -> bool:

@@ -108,6 +108,7 @@ class Kind:
     needs_restriction: bool = False
     reverse: str | None = None
     names: bool = False
+    object_after: bool = False  # its restriction must follow it
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,15 +204,18 @@ def load_lexicon(directory: Path) -> Lexicon:
             raise LexiconError(f"{kinds_file.name}: {where}.class: {cls!r} is not a class")
         if spec.get("restriction") not in (None, "lift", "impose"):
             raise LexiconError(f"{kinds_file.name}: {where}.restriction: lift or impose")
-        if spec.get("object") not in (None, "restriction"):
-            raise LexiconError(f"{kinds_file.name}: {where}.object: only 'restriction'")
+        if spec.get("object") not in (None, "restriction", "restriction-after"):
+            raise LexiconError(
+                f"{kinds_file.name}: {where}.object: restriction or restriction-after"
+            )
         kinds[str(name)] = Kind(
             str(name),
             str(cls),
             spec.get("restriction"),
-            spec.get("object") == "restriction",
+            spec.get("object") in ("restriction", "restriction-after"),
             spec.get("reverse"),
             spec.get("names") == "true",
+            spec.get("object") == "restriction-after",
         )
     for kind in kinds.values():
         if kind.reverse is not None and kind.reverse not in kinds:

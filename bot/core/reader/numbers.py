@@ -34,7 +34,7 @@ def _with_digits(text: str, lexicon: Lexicon) -> str:
         if lang.numbers != "text2num":
             continue
         try:
-            converted = alpha2digit(text.replace("-", " "), lang.code)
+            converted = str(alpha2digit(text.replace("-", " "), lang.code))
         except (ValueError, KeyError, TypeError):  # a language text2num does not know
             continue
         if converted != text.replace("-", " ") and re.search(r"\d", converted):

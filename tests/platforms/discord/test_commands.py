@@ -108,8 +108,15 @@ async def test_login_syncs_a_member_group_and_an_admin_group(discord_api: FakeDi
     subcommands = {o["name"]: o for o in member["options"]}
     assert set(subcommands) == {"follow", "unfollow", "storylines", "show"}
     for name in ("follow", "unfollow", "show"):
-        [storyline] = subcommands[name]["options"]
+        storyline = subcommands[name]["options"][0]
         assert (storyline["name"], storyline["autocomplete"]) == ("storyline", True)
+    # follow also takes the digest options, typed and optional
+    assert [(o["name"], o["required"]) for o in subcommands["follow"]["options"]] == [
+        ("storyline", True),
+        ("digest", False),
+        ("at", False),
+        ("tz", False),
+    ]
     [feeds_group] = admin["options"]
     feeds = {o["name"]: o for o in feeds_group["options"]}
     assert (feeds_group["name"], set(feeds)) == ("feeds", {"list", "add", "remove"})
