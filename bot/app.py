@@ -23,12 +23,15 @@ from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
+from bot.render_png.timeline import MatplotlibTimelinePainter
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
+from bot.service.pictures import TimelinePictures
 from bot.service.poll_cycle import Poller
+from bot.service.status import StatusService
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
@@ -71,6 +74,8 @@ class Threadline:
     commands: CommandService
     notify: AdminNotifier
     ledger: FactLedger
+    status: StatusService
+    pictures: TimelinePictures
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
@@ -209,6 +214,8 @@ async def build(
     )
     notify = AdminNotifier(platforms, admin_channel)
     parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
+    status = StatusService(store, ledger, storylines, clock)
+    pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
     deliverer = Deliverer(
         store=store,
         platforms=platforms,
@@ -252,9 +259,13 @@ async def build(
             default_interval=settings.default_interval,
             on_follow=wake_delivery,
             on_feed_added=wake_polling,
+            status=status,
+            pictures=pictures,
         ),
         notify=notify,
         ledger=ledger,
+        status=status,
+        pictures=pictures,
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

@@ -418,13 +418,25 @@ class Invoker:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply: a PNG picture of a fact timeline, say."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    title: str = ""
+    media_type: str = "image/png"
+
+
+@dataclass(frozen=True, slots=True)
 class CommandReply:
     """What to answer the user. ``text`` is plain text from our own templates plus
     feed-provided strings: adapters escape it for their markup. ``ok`` is False
-    when the command was refused or failed."""
+    when the command was refused or failed. ``attachments`` go with the answer
+    (``show`` attaches the storyline's timeline picture)."""
 
     text: str
     ok: bool = True
+    attachments: tuple[Attachment, ...] = ()
 
 
 # --- feeds and subscriptions as stored ------------------------------------------------------
@@ -455,6 +467,7 @@ class Feed:
     redirect_count: int = 0
     last_polled_at: datetime | None = None
     next_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

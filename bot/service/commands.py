@@ -24,15 +24,19 @@ from bot.core.models import (
     Subscription,
 )
 from bot.core.render import day, fact_line
+from bot.core.status import format_status
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
 from bot.service.ledger import FactLedger
+from bot.service.pictures import TimelinePictures
+from bot.service.status import StatusService
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
   unfollow <storyline>    stop it
   storylines              list storylines with their current facts
-  show <storyline>        each fact's timeline (value, since, source)
+  show <storyline>        each fact's timeline (value, since, source) and its picture
+  status                  storyline states (admins also see feed health and the outbox)
 admins only:
   feeds list              feeds and their health
   feeds add <url> [name]  add a feed (it is fetched once to check it)
@@ -70,6 +74,8 @@ class CommandService:
         default_interval: int,
         on_follow: Callable[[], Any] | None = None,
         on_feed_added: Callable[[], Any] | None = None,
+        status: StatusService | None = None,
+        pictures: TimelinePictures | None = None,
     ) -> None:
         self.store = store
         self.storylines = {s.id: s for s in storylines}
@@ -80,6 +86,8 @@ class CommandService:
         self.default_interval = default_interval
         self.on_follow = on_follow
         self.on_feed_added = on_feed_added
+        self.status_page = status
+        self.pictures = pictures
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         try:
@@ -87,11 +95,12 @@ class CommandService:
         except ValueError as exc:
             return CommandReply(f"Could not read that command: {exc}.", ok=False)
         try:
-            return CommandReply(await self._dispatch(invoker, words))
+            answer = await self._dispatch(invoker, words)
         except CommandError as exc:
             return CommandReply(exc.message, ok=False)
+        return answer if isinstance(answer, CommandReply) else CommandReply(answer)
 
-    async def _dispatch(self, invoker: Invoker, words: list[str]) -> str:
+    async def _dispatch(self, invoker: Invoker, words: list[str]) -> str | CommandReply:
         match words:
             case [] | ["help"]:
                 return HELP
@@ -102,7 +111,9 @@ class CommandService:
             case ["storylines"] | ["list"]:
                 return await self.list_storylines()
             case ["show", storyline]:
-                return await self.show(storyline)
+                return await self.show_with_picture(storyline)
+            case ["status"]:
+                return await self.status(admin=invoker.is_admin)
             case ["feeds", *rest]:
                 if not invoker.is_admin:
                     raise PermissionDenied(
@@ -191,6 +202,22 @@ class CommandService:
             if not history:
                 lines.append("  no reports yet")
         return "\n".join(lines)
+
+    async def show_with_picture(self, storyline_id: str) -> CommandReply:
+        """``show``'s text with the storyline's timeline picture attached (when
+        this service has a painter)."""
+        text = await self.show(storyline_id)
+        if self.pictures is None:
+            return CommandReply(text)
+        picture = await self.pictures.png(self.storyline(storyline_id))
+        return CommandReply(text, attachments=(picture,))
+
+    async def status(self, *, admin: bool) -> str:
+        """The status page as text: feed health and the outbox for admins, the
+        storyline states for everyone."""
+        if self.status_page is None:
+            raise CommandError("Status is not available here.")
+        return format_status(await self.status_page.report(admin=admin))
 
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
         """Fetch the URL once through the SSRF guard and parse it; store it only if

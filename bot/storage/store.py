@@ -68,6 +68,7 @@ class Store:
         self.mark_retry = delivery.mark_retry
         self.mark_failed = delivery.mark_failed
         self.outbox_counts = delivery.outbox_counts
+        self.outbox_summary = delivery.outbox_summary
 
     @asynccontextmanager
     async def decision_lock(self) -> AsyncIterator[None]:
