@@ -55,6 +55,9 @@ class Lane:
     label: str
     bands: tuple[Band, ...]
     marks: tuple[Mark, ...] = ()
+    # The fact's declared values then any other value drawn, in a stable order:
+    # colours are given in this order, so a value keeps its colour in every picture.
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,12 @@ def fact_lane(
                 disputed=view.disputed,
             )
         )
-    return Lane(spec.id, spec.label, tuple(bands), _marks(spec, bands, claims))
+    marks = _marks(spec, bands, claims)
+    values = [v.value for v in spec.values]
+    for value in sorted({b.value for b in bands} | {m.value for m in marks}):
+        if value not in values:
+            values.append(value)
+    return Lane(spec.id, spec.label, tuple(bands), marks, tuple(values))
 
 
 def _marks(spec: FactSpec, bands: Sequence[Band], claims: Sequence[Claim]) -> tuple[Mark, ...]:

@@ -154,3 +154,57 @@ def format_status(report: StatusReport) -> str:
     if not report.admin:
         lines += ["", "Feed health and the outbox are shown to admins only."]
     return "\n".join(lines)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def status_json(report: StatusReport) -> dict[str, object]:
+    """The report as JSON-ready data (``threadline status --json``)."""
+    data: dict[str, object] = {
+        "now": _iso(report.now),
+        "storylines": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "status": s.status,
+                "last_change": _iso(s.last_change),
+                "facts": [
+                    {
+                        "label": f.label,
+                        "value": f.value,
+                        "since": _iso(f.since),
+                        "source": f.source,
+                        "disputed": f.disputed,
+                    }
+                    for f in s.facts
+                ],
+            }
+            for s in report.storylines
+        ],
+    }
+    if report.admin:
+        data["feeds"] = [
+            {
+                "id": f.id,
+                "name": f.name,
+                "url": redact_url(f.url),
+                "health": f.health,
+                "failures": f.failures,
+                "last_success": _iso(f.last_success_at),
+                "last_error": f.last_error,
+                "error_code": f.error_code,
+                "next_poll": _iso(f.next_poll_at),
+                "disabled_reason": f.disabled_reason,
+            }
+            for f in report.feeds
+        ]
+        if report.outbox is not None:
+            data["outbox"] = {
+                "depth": report.outbox.depth,
+                "oldest": _iso(report.outbox.oldest_at),
+                "oldest_error": report.outbox.oldest_error,
+                "waiting": dict(report.outbox.waiting),
+            }
+    return data

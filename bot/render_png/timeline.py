@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,10 +57,30 @@ PALETTE = (
 )
 
 
-def colour_for(value: str) -> str:
-    """The colour of ``value`` wherever it is drawn (stable across runs)."""
+def _preferred(value: str) -> int:
     digest = hashlib.sha256(value.strip().casefold().encode()).digest()
-    return PALETTE[int.from_bytes(digest[:4], "big") % len(PALETTE)]
+    return int.from_bytes(digest[:4], "big") % len(PALETTE)
+
+
+def lane_colours(values: Sequence[str]) -> dict[str, str]:
+    """A colour per value of one lane: each value's preferred colour (a hash of
+    the value, the same in every run), or, when an earlier value of the lane
+    has it, the next free one. ``values`` come in the fact's declared order, so
+    a value has one colour in every picture of its fact and two values of one
+    lane never share a colour (up to the palette's size)."""
+    colours: dict[str, str] = {}
+    taken: set[int] = set()
+    for value in values:
+        if value in colours:
+            continue
+        index = _preferred(value)
+        for step in range(len(PALETTE)):
+            if (index + step) % len(PALETTE) not in taken:
+                index = (index + step) % len(PALETTE)
+                break
+        taken.add(index)
+        colours[value] = PALETTE[index]
+    return colours
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +178,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
     canvas = FigureCanvasAgg(figure)
     top = 1 - 70 / height
     bottom = 80 / height
-    ax = figure.add_axes((0.17, bottom, 0.80, top - bottom))
+    ax = figure.add_axes((0.19, bottom, 0.785, top - bottom))
     figure.text(
         0.01,
         1 - 28 / height,
@@ -187,7 +209,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
     ax.set_ylim(-0.5, max(lanes, 1) - 0.5)
     ax.set_yticks(
         [lanes - 1 - i for i in range(lanes)],
-        [lane.label for lane in picture.lanes],
+        [textwrap.fill(lane.label, 24) for lane in picture.lanes],
         fontsize=11,
     )
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
@@ -201,8 +223,12 @@ def render(picture: TimelinePicture) -> RenderedPicture:
 
     pending_bands: list[tuple[str, Any, Any, str, str, bool, float]] = []
     pending_marks: list[tuple[str, Any, str, str, str, str]] = []
+    mark_at: list[float] = []
     for i, lane in enumerate(picture.lanes):
         y = lanes - 1 - i
+        colours = lane_colours(
+            [*lane.values, *(b.value for b in lane.bands), *(m.value for m in lane.marks)]
+        )
         if not lane.bands:
             ax.text(
                 left_edge + span * 0.01,
@@ -213,7 +239,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 va="center",
             )
         for band in lane.bands:
-            colour = colour_for(band.value)
+            colour = colours[band.value]
             b0 = num(band.start)
             bar = ax.barh(
                 y,
@@ -239,7 +265,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 (lane.fact, bar, text, band.value, colour, band.disputed, b0),
             )
         for k, mark in enumerate(lane.marks):
-            colour = colour_for(mark.value)
+            colour = colours[mark.value]
             # Above the band, alternating two heights so neighbours do not collide.
             my = y + BAR_HEIGHT / 2 + 0.1 + (k % 2) * 0.14
             at = num(mark.at)
@@ -264,6 +290,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 ha="left",
             )
             pending_marks.append((lane.fact, mtext, mark.kind, mark.value, caption, colour))
+            mark_at.append(at)
     ax.axvline(now, color="#333333", linewidth=1.2, linestyle="--")
     ax.text(
         now,
@@ -338,6 +365,11 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 font_size=float(text.get_fontsize()),
             )
         )
+    for (_fact, mtext, *_rest), at in zip(pending_marks, mark_at, strict=True):
+        if mtext.get_window_extent(renderer).x1 > width - 8:
+            # Past the right edge: put the caption to the left of its marker.
+            mtext.set_position((at - span * 0.009, mtext.get_position()[1]))
+            mtext.set_ha("right")
     canvas.draw()
     renderer = canvas.get_renderer()
     drawn_bands = [
