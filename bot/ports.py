@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from bot.core.models import Card, CommandReply, Invoker, MessageRef, ParsedFeed, Reply
+from bot.core.status import StatusReport
 
 
 class Clock(Protocol):
@@ -134,3 +135,10 @@ class CommandHandler(Protocol):
         failed command is a ``CommandReply`` with ``ok=False``. Admin-only
         commands (``feeds …``) are refused unless ``invoker.is_admin``, before
         any database write or network fetch."""
+
+
+class StatusSource(Protocol):
+    async def report(self, *, admin: bool) -> StatusReport:
+        """The status page as ``admin`` may see it: feed health and the outbox
+        only when ``admin`` (decided server-side by the caller), the storyline
+        states for everyone. Reads only."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -59,6 +60,10 @@ class CommandStore(Protocol):
     ) -> tuple[Subscription, bool]: ...
 
     async def unfollow(self, address: ChannelAddress, storyline: str) -> bool: ...
+
+    async def subscriptions(
+        self, *, storyline: str | None = None, enabled_only: bool = True
+    ) -> list[Subscription]: ...
 
 
 class CommandService:
@@ -111,7 +116,7 @@ class CommandService:
             case ["storylines"] | ["list"]:
                 return await self.list_storylines()
             case ["show", storyline]:
-                return await self.show_with_picture(storyline)
+                return await self.show_with_picture(storyline, invoker.channel)
             case ["status"]:
                 return await self.status(admin=invoker.is_admin)
             case ["feeds", *rest]:
@@ -203,13 +208,24 @@ class CommandService:
                 lines.append("  no reports yet")
         return "\n".join(lines)
 
-    async def show_with_picture(self, storyline_id: str) -> CommandReply:
+    async def show_with_picture(
+        self, storyline_id: str, channel: ChannelAddress | None = None
+    ) -> CommandReply:
         """``show``'s text with the storyline's timeline picture attached (when
-        this service has a painter)."""
+        this service has a painter). When ``channel`` follows the storyline, the
+        picture names its thread there, for platforms that post files in a channel."""
         text = await self.show(storyline_id)
         if self.pictures is None:
             return CommandReply(text)
-        picture = await self.pictures.png(self.storyline(storyline_id))
+        storyline = self.storyline(storyline_id)
+        picture = await self.pictures.png(storyline)
+        if channel is not None:
+            for sub in await self.store.subscriptions(storyline=storyline.id):
+                if (sub.address.platform, sub.address.channel) == (
+                    channel.platform,
+                    channel.channel,
+                ) and sub.root is not None:
+                    picture = replace(picture, thread_id=sub.root.thread_id)
         return CommandReply(text, attachments=(picture,))
 
     async def status(self, *, admin: bool) -> str:

@@ -38,3 +38,12 @@ def test_the_slash_command_and_socket_mode_are_declared() -> None:
 def test_the_metadata_event_type_is_the_one_we_post() -> None:
     event = manifest()["events"][METADATA_EVENT]
     assert event["properties"]["outbox_id"]["type"] == "string"
+
+
+def test_the_home_tab_and_its_event_are_declared_with_the_upload_scope() -> None:
+    data = manifest()
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert data["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    # files.getUploadURLExternal / files.completeUploadExternal (show's picture)
+    assert "files:write" in data["oauth_config"]["scopes"]["bot"]
+    assert "status" in data["features"]["slash_commands"][0]["usage_hint"]
