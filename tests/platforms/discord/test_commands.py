@@ -71,7 +71,7 @@ async def test_login_syncs_one_guild_only_threadline_group(discord_api: FakeDisc
     assert command["name"] == "threadline"
     assert command["dm_permission"] is False
     subcommands = {o["name"]: o for o in command["options"]}
-    assert set(subcommands) == {"follow", "unfollow", "storylines", "show", "feeds"}
+    assert set(subcommands) == {"follow", "unfollow", "storylines", "show", "status", "feeds"}
     feeds = {o["name"]: o for o in subcommands["feeds"]["options"]}
     assert set(feeds) == {"list", "add", "remove"}
     assert [(o["name"], o["required"]) for o in feeds["add"]["options"]] == [

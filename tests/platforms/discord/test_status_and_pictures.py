@@ -1,0 +1,82 @@
+"""`/threadline status` and `show`'s picture on Discord: interactions dispatched
+through the real command tree, the whole Threadline graph behind it (SQLite,
+the shipped storylines, the matplotlib painter), answered at the fake's
+interaction route (multipart with ``files[0]`` for the picture)."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import Threadline, build
+from bot.platforms.console import ConsolePlatform
+from bot.settings import load_settings
+from tests.platforms.discord.samples import MANAGE_GUILD, command_data, interaction
+from tests.platforms.discord.test_commands import EPHEMERAL, dispatch, gateway_client
+from tests.support.clock import FakeClock
+from tests.support.console_app import REPO
+from tests.support.fake_discord import FakeDiscord
+from tests.support.status_rows import seed_status
+
+
+@pytest.fixture
+async def threadline(tmp_path: Path) -> AsyncIterator[Threadline]:
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds: []\n")
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        feeds_file=feeds,
+        storylines_dir=REPO / "storylines",
+    )
+    clock = FakeClock()
+    app = await build(settings, platforms={"console": ConsolePlatform()}, clock=clock)
+    await seed_status(app.store, clock.now())
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+async def test_status_shows_feed_health_to_manage_server_only(
+    discord_api: FakeDiscord, threadline: Threadline
+) -> None:
+    async with gateway_client(discord_api, threadline.commands) as client:  # type: ignore[arg-type]
+        data = command_data("status")
+        [admin] = await dispatch(client, discord_api, interaction(data, permissions=MANAGE_GUILD))
+        [member] = await dispatch(client, discord_api, interaction(data))
+
+    text = admin["data"]["content"]
+    assert admin["data"]["flags"] == EPHEMERAL
+    assert text.index("Flaky Wire") < text.index("Old Blog") < text.index("Healthy News")
+    assert "HTTP 503 from failing.example" in text and "Outbox: 2 waiting" in text
+    plain = member["data"]["content"]
+    assert "Designation:" in plain
+    for admin_only in ("Flaky Wire", "failing.example", "HTTP 503", "Outbox"):
+        assert admin_only not in plain
+
+
+async def test_show_attaches_the_timeline_picture(
+    discord_api: FakeDiscord, threadline: Threadline
+) -> None:
+    async with gateway_client(discord_api, threadline.commands) as client:  # type: ignore[arg-type]
+        payload = interaction(command_data("show", storyline="dod-dispute"))
+        [response] = await dispatch(client, discord_api, payload)
+
+    assert response["type"] == 4 and response["data"]["flags"] == EPHEMERAL
+    assert "Designation" in response["data"]["content"]
+    assert response["_files"] == [
+        {
+            "field": "files[0]",
+            "filename": "timeline-dod-dispute.png",
+            "size": len(discord_api.uploads[0].data),
+        }
+    ]
+    [upload] = discord_api.uploads
+    assert upload.route == "interaction_callback"
+    assert upload.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", upload.data[16:24]) == (1200, 200 + 120 * 4)
+    [attachment] = response["data"]["attachments"]
+    assert attachment["filename"] == "timeline-dod-dispute.png"
