@@ -78,7 +78,9 @@ def main() -> int:
                     f"sqlite+aiosqlite:///{work / 'eval.db'}",
                 ],
                 cwd=REPO,
-                env={k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
+                env={
+                    k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))
+                },
                 check=True,
             )
     return 0

@@ -23,8 +23,8 @@ from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
-from bot.render_png.timeline import MatplotlibTimelinePainter
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
+from bot.render_png.timeline import MatplotlibTimelinePainter
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger

@@ -19,8 +19,8 @@ from typing import Any
 from bot.app import Threadline, build, open_store
 from bot.core.feed_input import feed_ref, redact_url
 from bot.core.models import ChannelAddress
-from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.core.status import format_status, status_json
+from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.service.commands import format_feeds
 from bot.settings import Settings, load_settings
 from bot.storage import migrate

@@ -424,7 +424,6 @@ class Attachment:
     filename: str
     data: bytes = field(repr=False)
     title: str = ""
-    media_type: str = "image/png"
     # The storyline thread (Slack ``ts`` / Discord thread id) in the invoking
     # channel, where a platform that shares files to channels should put it.
     thread_id: str | None = None

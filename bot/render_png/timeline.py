@@ -92,10 +92,6 @@ class Box:
     x1: int
     y1: int
 
-    @property
-    def centre(self) -> tuple[int, int]:
-        return (self.x0 + self.x1) // 2, (self.y0 + self.y1) // 2
-
 
 @dataclass(frozen=True, slots=True)
 class DrawnBand:

@@ -8,6 +8,7 @@ are read back and compared with the layout the painter says it drew.
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import zlib
 from datetime import timedelta
@@ -118,7 +119,7 @@ def test_the_picture_is_chat_sized_with_a_band_per_state_in_order() -> None:
     ]
     # Left to right, each band ending where the next starts, today's at the right edge.
     assert [b.box.x0 for b in bands] == sorted(b.box.x0 for b in bands)
-    for left, right in zip(bands, bands[1:], strict=False):
+    for left, right in itertools.pairwise(bands):
         assert abs(left.box.x1 - right.box.x0) <= 1
     assert bands[-1].box.x1 >= max(b.box.x1 for b in bands)
     assert bands[-1].disputed and not bands[0].disputed
@@ -186,7 +187,7 @@ def test_every_label_is_legible_and_inside_the_picture() -> None:
     for band in layout.bands:
         box = band.caption_box
         assert band.font_size >= MIN_FONT_PT
-        assert 0 <= box.x0 and box.x1 <= layout.width and 0 <= box.y0 and box.y1 <= layout.height
+        assert box.x0 >= 0 and box.x1 <= layout.width and box.y0 >= 0 and box.y1 <= layout.height
         if band.caption_inside:
             assert band.box.x0 <= box.x0 and box.x1 <= band.box.x1
         else:  # below its bar, never over another band

@@ -35,11 +35,11 @@ import asyncio
 import itertools
 import json
 import time
-from email.parser import BytesParser
-from email.policy import default as email_policy
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as email_policy
 from typing import Any
 
 from aiohttp import web

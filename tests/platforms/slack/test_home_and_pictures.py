@@ -199,5 +199,3 @@ async def slack_root(slack: FakeSlack, channel: str) -> str:
     client = AsyncWebClient(token=TOKEN, base_url=slack.url)
     response = await client.chat_postMessage(channel=channel, text="root card")
     return str(response["ts"])
-
-
