@@ -20,8 +20,10 @@ from bot.core.status import (
 from bot.platforms.slack.render import context, escape, header, section
 
 MAX_VIEW_BLOCKS = 100
-# Feeds shown one by one: failing and disabled ones first (the report's order).
+# Feeds that need an admin (failing, disabled, never polled) get a block each,
+# in the report's order; healthy ones a line each in one block, up to a few.
 MAX_FEED_BLOCKS = 30
+MAX_HEALTHY_LINES = 15
 ADMINS_ONLY = "Feed health and the outbox are shown to workspace admins only."
 
 Block = dict[str, Any]
@@ -52,15 +54,23 @@ def home_view(report: StatusReport) -> dict[str, Any]:
         counts = ", ".join(f"{n} {health}" for health, n in report.feed_counts().items())
         blocks.append({"type": "divider"})
         blocks.append(section(f"*Feeds* ({len(report.feeds)}): {counts or 'none'}"))
-        shown = report.feeds[:MAX_FEED_BLOCKS]
-        blocks += [_feed_block(report, i) for i in range(len(shown))]
-        if len(report.feeds) > len(shown):
-            blocks.append(
-                context(f"… and {len(report.feeds) - len(shown)} more: `/threadline feeds list`")
-            )
+        needy = [i for i, f in enumerate(report.feeds) if f.health != "ok"]
+        healthy = [f for f in report.feeds if f.health == "ok"]
+        blocks += [_feed_block(report, i) for i in needy[:MAX_FEED_BLOCKS]]
+        if healthy:
+            lines = [
+                f"✓ #{f.id} {escape(f.name)} — last success {when(f.last_success_at)}"
+                f" · next poll {when(f.next_poll_at)}"
+                for f in healthy[:MAX_HEALTHY_LINES]
+            ]
+            blocks.append(section("\n".join(lines)))
+        hidden = max(len(needy) - MAX_FEED_BLOCKS, 0) + max(len(healthy) - MAX_HEALTHY_LINES, 0)
+        if hidden:
+            blocks.append(context(f"… and {hidden} more: `/threadline feeds list`"))
         if report.outbox is not None:
             blocks.append({"type": "divider"})
-            blocks.append(section("*Outbox*\n" + escape(outbox_line(report.outbox))))
+            line = outbox_line(report.outbox).removeprefix("Outbox: ")
+            blocks.append(section(f"*Outbox*: {escape(line)}"))
     blocks.append({"type": "divider"})
     blocks.append(section("*Storylines*"))
     room = MAX_VIEW_BLOCKS - len(blocks) - (2 if not report.admin else 1)

@@ -19,13 +19,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Threadline, build
 from bot.core.models import ChannelAddress, MessageRef
 from bot.platforms.console import ConsolePlatform
+from bot.core.status import FactState, FeedHealth, OutboxSummary, StatusReport, StorylineState
 from bot.platforms.slack.app import build_slack_app
+from bot.platforms.slack.home import home_view
 from bot.settings import load_settings
 from tests.platforms.slack.samples import TOKEN
 from tests.platforms.slack.test_app import SECRET, command_body, dispatch, signed
 from tests.support.clock import FakeClock
 from tests.support.console_app import REPO
-from tests.support.fake_slack import FakeSlack
+from tests.support.fake_slack import VIEW_BLOCKS_LIMIT, FakeSlack, check_blocks
 from tests.support.status_rows import seed_status
 
 NOW = FakeClock().now()
@@ -107,7 +109,7 @@ async def test_an_admin_opening_the_home_tab_sees_feed_health_outbox_and_storyli
     assert "last error: HTTP 503 from failing.example" in text
     assert "disabled (gone)" in text and "HTTP 410 Gone" in text
     assert "reader:***@failing.example" in text and "SECRET" not in text
-    assert "Outbox: 2 waiting (1 due now, 1 retrying after an error)" in text
+    assert "*Outbox*: 2 waiting (1 due now, 1 retrying after an error)" in text
     assert "Designation" in text and "fable-suspension" in text
 
 
@@ -140,10 +142,11 @@ async def test_status_as_a_slash_command_keeps_feed_details_for_admins(
 ) -> None:
     slack.add_user("UADMIN", is_owner=True)
     slack.add_user("UPLAIN")
-    for user in ("UADMIN", "UPLAIN"):
+    for count, user in enumerate(("UADMIN", "UPLAIN"), start=1):
         body = command_body(slack, user, "status")
         assert await dispatch(bolt, body, signed(body)) == 200
-    admin, plain = await slack.wait_for_responses(2)
+        await slack.wait_for_responses(count)
+    admin, plain = slack.responses
 
     assert "Flaky Wire — failing" in admin["text"] and "Outbox: 2 waiting" in admin["text"]
     assert admin["response_type"] == "ephemeral"
@@ -199,3 +202,19 @@ async def slack_root(slack: FakeSlack, channel: str) -> str:
     client = AsyncWebClient(token=TOKEN, base_url=slack.url)
     response = await client.chat_postMessage(channel=channel, text="root card")
     return str(response["ts"])
+
+
+def test_a_home_with_hundreds_of_feeds_and_storylines_stays_within_slacks_limits() -> None:
+    feeds = tuple(
+        FeedHealth(i, f"Feed {i}", f"https://f{i}.example/rss", "failing" if i % 3 else "ok")
+        for i in range(300)
+    )
+    storylines = tuple(
+        StorylineState(f"s{i}", f"Story {i}", "open", (FactState("Status", "on"),))
+        for i in range(150)
+    )
+    view = home_view(StatusReport(NOW, True, storylines, feeds, OutboxSummary(0)))
+
+    assert check_blocks(view["blocks"], VIEW_BLOCKS_LIMIT) is None
+    assert "more: `/threadline feeds list`" in json.dumps(view["blocks"])
+    assert "more storylines" in json.dumps(view["blocks"])
