@@ -29,7 +29,7 @@ from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
-from bot.service.pictures import TimelinePictures
+from bot.service.pictures import PicturedCards, TimelinePictures
 from bot.service.poll_cycle import Poller
 from bot.service.status import StatusService
 from bot.settings import Settings
@@ -218,7 +218,13 @@ async def build(
     pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
     deliverer = Deliverer(
         store=store,
-        platforms=platforms,
+        # Root cards carry the timeline picture where the platform can show it.
+        platforms={
+            name: PicturedCards(p, pictures, storylines, clock)
+            if getattr(p, "shows_pictures", False)
+            else p
+            for name, p in platforms.items()
+        },
         storylines=storylines,
         clock=clock,
         audit=audit,

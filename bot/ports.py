@@ -97,7 +97,9 @@ class ChatPlatform(Protocol):
     ``ThreadGone`` when the thread alone is gone, ``DeliveryRetryLater`` when
     rate-limited (retry after ``retry_after`` seconds); any other may be retried.
     ``idempotency_key`` is unique per outbox row: a platform that supports it
-    uses it to make a resend after a crash harmless.
+    uses it to make a resend after a crash harmless. A platform that can show
+    a root card's ``picture`` says so with a true ``shows_pictures`` attribute
+    (an optional one: without it, cards come without pictures).
     """
 
     name: str

@@ -360,14 +360,28 @@ class FactLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply: a PNG picture of a fact timeline, say."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    title: str = ""
+    # The storyline thread (Slack ``ts`` / Discord thread id) in the invoking
+    # channel, where a platform that shares files to channels should put it.
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
-    """The root message of a storyline thread: the storyline and its current facts."""
+    """The root message of a storyline thread: the storyline and its current facts.
+    ``picture`` is the storyline's fact-timeline picture, for platforms that show one."""
 
     storyline: str
     title: str
     description: str
     facts: tuple[FactLine, ...]
     updated: str | None = None
+    picture: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,18 +429,6 @@ class Invoker:
     channel: ChannelAddress
     is_admin: bool
     user_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """A file sent with a reply: a PNG picture of a fact timeline, say."""
-
-    filename: str
-    data: bytes = field(repr=False)
-    title: str = ""
-    # The storyline thread (Slack ``ts`` / Discord thread id) in the invoking
-    # channel, where a platform that shares files to channels should put it.
-    thread_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
         picture.title,
         fontsize=14,
         fontweight="bold",
+        parse_math=False,
         va="center",
         ha="left",
     )
@@ -190,6 +191,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
         f"{picture.storyline} · fact timeline to {picture.now:%Y-%m-%d %H:%M} UTC",
         fontsize=MIN_FONT_PT + 1,
         color="#444444",
+        parse_math=False,
         va="center",
         ha="left",
     )
@@ -208,6 +210,9 @@ def render(picture: TimelinePicture) -> RenderedPicture:
         [textwrap.fill(lane.label, 24) for lane in picture.lanes],
         fontsize=11,
     )
+    # Outlets and values are news text: a "$" must be a dollar, never mathtext.
+    for label in ax.get_yticklabels():
+        label.set_parse_math(False)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -231,6 +236,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 y,
                 "no reports yet",
                 fontsize=CAPTION_PT,
+                parse_math=False,
                 color="#666666",
                 va="center",
             )
@@ -252,6 +258,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 y,
                 band.caption,
                 fontsize=CAPTION_PT,
+                parse_math=False,
                 color=_text_colour(colour),
                 va="center",
                 ha="left",
@@ -281,6 +288,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 my,
                 caption,
                 fontsize=MARK_PT,
+                parse_math=False,
                 color="#222222",
                 va="center",
                 ha="left",
@@ -293,6 +301,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
         lanes - 0.5,
         "today ",
         fontsize=MIN_FONT_PT,
+        parse_math=False,
         ha="right",
         va="bottom",
         color="#333333",

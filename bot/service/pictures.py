@@ -7,12 +7,18 @@ this service only gathers what the picture shows from the fact ledger.
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.fact_lanes import TimelinePicture, storyline_picture
-from bot.core.models import Attachment, Storyline
-from bot.ports import Clock
+from bot.core.models import Attachment, Card, FactLine, MessageRef, Reply, Storyline
+from bot.ports import ChatPlatform, Clock
 from bot.service.ledger import FactLedger
+
+log = logging.getLogger(__name__)
 
 
 class TimelinePainter(Protocol):
@@ -46,3 +52,69 @@ class TimelinePictures:
             data=data,
             title=f"{storyline.title}: fact timeline",
         )
+
+
+class PicturedCards:
+    """A ``ChatPlatform`` that puts the storyline's latest timeline picture on
+    every root card it posts or edits, then hands the card to ``inner``.
+
+    A picture is drawn once per storyline and card content (a fact change makes
+    a new one) and reused for ``max_age``; a picture that cannot be drawn is
+    logged and the card goes without it: a picture never holds a post back."""
+
+    def __init__(
+        self,
+        inner: ChatPlatform,
+        pictures: TimelinePictures,
+        storylines: Sequence[Storyline],
+        clock: Clock,
+        *,
+        max_age: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.limits = inner.limits
+        self.pictures = pictures
+        self.storylines = {s.id: s for s in storylines}
+        self.clock = clock
+        self.max_age = max_age
+        self._drawn: dict[str, tuple[tuple[FactLine, ...], datetime, Attachment]] = {}
+
+    async def _pictured(self, card: Card) -> Card:
+        storyline = self.storylines.get(card.storyline)
+        if storyline is None:
+            return card
+        now = self.clock.now()
+        drawn = self._drawn.get(card.storyline)
+        if drawn is None or drawn[0] != card.facts or now - drawn[1] > self.max_age:
+            try:
+                picture = await self.pictures.png(storyline)
+            except Exception:
+                log.exception("the timeline picture of %s could not be drawn", card.storyline)
+                return card
+            drawn = (card.facts, now, picture)
+            self._drawn[card.storyline] = drawn
+        return replace(card, picture=drawn[2])
+
+    async def post_root(self, channel: str, card: Card, *, idempotency_key: str) -> MessageRef:
+        pictured = await self._pictured(card)
+        return await self.inner.post_root(channel, pictured, idempotency_key=idempotency_key)
+
+    async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
+        await self.inner.edit_root(channel, root, await self._pictured(card))
+
+    async def post_reply(
+        self, channel: str, thread: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> MessageRef:
+        return await self.inner.post_reply(channel, thread, reply, idempotency_key=idempotency_key)
+
+    async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
+        return await self.inner.post_notice(channel, notice, idempotency_key=idempotency_key)
+
+    async def find_sent(
+        self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None
+    ) -> MessageRef | None:
+        return await self.inner.find_sent(channel, idempotency_key, thread=thread)
+
+    async def close(self) -> None:
+        await self.inner.close()

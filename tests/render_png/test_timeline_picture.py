@@ -197,3 +197,14 @@ def test_every_label_is_legible_and_inside_the_picture() -> None:
 def test_the_painter_port_gives_png_bytes() -> None:
     data = MatplotlibTimelinePainter().paint(picture())
     assert data.startswith(b"\x89PNG")
+
+
+def test_dollar_signs_in_news_text_are_drawn_as_written() -> None:
+    # Read as mathtext, "$\\x$" is an unknown TeX command and drawing fails.
+    history = [view("suspended", days=0, source=r"Fund $\x$ Weekly")]
+    lane = fact_lane(ACCESS, history, [claim("restored", hours=5, source=r"Cost $\y$")], NOW)
+    rendered = render(TimelinePicture("widget-ban", r"A $\z$ fine", (lane,), NOW))
+
+    assert r"A $\z$ fine" in dict(rendered.layout.texts)
+    assert rendered.layout.bands[0].caption == r"Suspended — Fund $\x$ Weekly"
+    assert rendered.layout.marks[0].caption == r"Restored? Cost $\y$"

@@ -287,7 +287,7 @@ class FakeDiscord:
             },
             "content": body.get("content") or "",
             "embeds": body.get("embeds") or [],
-            "attachments": [],
+            "attachments": self._attachments(body),
             "mentions": [],
             "mention_roles": [],
             "mention_everyone": False,
@@ -298,6 +298,22 @@ class FakeDiscord:
             "flags": body.get("flags") or 0,
             "components": [],
         }
+
+    def _attachments(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The attachments a message gets from the files sent with it."""
+        out = []
+        for sent in body.get("_files") or []:
+            attachment_id = self._snowflake()
+            out.append(
+                {
+                    "id": attachment_id,
+                    "filename": sent["filename"],
+                    "size": sent["size"],
+                    "url": f"{self.url}/attachments/{attachment_id}/{sent['filename']}",
+                    "proxy_url": f"{self.url}/attachments/{attachment_id}/{sent['filename']}",
+                }
+            )
+        return out
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -435,6 +451,13 @@ class FakeDiscord:
                     if problem := _embed_problem(embed):
                         return _error(400, f"Invalid Form Body (embed {problem})", 50035)
                 message.update({k: body[k] for k in ("content", "embeds") if k in body})
+                if "attachments" in body:
+                    # Kept: existing attachments the edit lists by id; the rest
+                    # are dropped, and the files sent with the edit are added.
+                    keep = {str(a.get("id")) for a in body["attachments"]}
+                    message["attachments"] = [
+                        a for a in message["attachments"] if a["id"] in keep
+                    ] + self._attachments(body)
                 message["edited_timestamp"] = "2025-01-01T00:01:00+00:00"
                 return _json(message)
         return _error(404, "Unknown Message", 10008)

@@ -56,6 +56,7 @@ class FakeFile:
     title: str | None = None
     channel: str | None = None
     thread_ts: str | None = None
+    completed: bool = False
 
 
 @dataclass(slots=True)
@@ -83,8 +84,11 @@ def _fits(text: Any, limit: int) -> bool:
     return isinstance(text, str) and bool(text.strip()) and len(text) <= limit
 
 
-def check_blocks(blocks: Any, limit: int = BLOCKS_LIMIT) -> str | None:
-    """The error Slack would give for these blocks, or None."""
+def check_blocks(
+    blocks: Any, limit: int = BLOCKS_LIMIT, files: set[str] | None = None
+) -> str | None:
+    """The error Slack would give for these blocks, or None. An image block must
+    name a Slack file (``slack_file``), one of ``files`` when they are given."""
     if blocks is None:
         return None
     if isinstance(blocks, str):
@@ -105,6 +109,14 @@ def check_blocks(blocks: Any, limit: int = BLOCKS_LIMIT) -> str | None:
             elements = block.get("elements") or []
             if not 0 < len(elements) <= 10 or not all(_fits(e.get("text"), 3000) for e in elements):
                 return "invalid_blocks"
+        elif kind == "image":
+            source = block.get("slack_file") or {}
+            if not isinstance(block.get("alt_text"), str) or len(block["alt_text"]) > 2000:
+                return "invalid_blocks"
+            if bool(source.get("id")) == bool(source.get("url")):
+                return "invalid_blocks"  # exactly one of the two
+            if files is not None and source.get("id") not in files:
+                return "invalid_slack_file"
         elif kind != "divider":
             return "invalid_blocks"
     return None
@@ -342,7 +354,8 @@ class FakeSlack:
             return "msg_too_long"
         if not text and not args.get("blocks"):
             return "no_text"
-        return check_blocks(args.get("blocks"))
+        uploaded = {f.id for f in self.files.values() if f.completed}
+        return check_blocks(args.get("blocks"), files=uploaded)
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any] | str:
         channel = args.get("channel")
@@ -466,7 +479,7 @@ class FakeSlack:
             found = self.files.get(str(entry.get("id")))
             if found is None or found.data is None:
                 return "file_not_found"
-            found.title = entry.get("title")
+            found.title, found.completed = entry.get("title"), True
             found.channel, found.thread_ts = channel, thread_ts
             done.append({"id": found.id, "name": found.filename, "title": found.title})
         if channel:  # shared: a message carrying the files appears in the channel or thread
