@@ -18,8 +18,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Threadline, build
 from bot.core.models import ChannelAddress, MessageRef
-from bot.platforms.console import ConsolePlatform
 from bot.core.status import FactState, FeedHealth, OutboxSummary, StatusReport, StorylineState
+from bot.platforms.console import ConsolePlatform
 from bot.platforms.slack.app import build_slack_app
 from bot.platforms.slack.home import home_view
 from bot.settings import load_settings
