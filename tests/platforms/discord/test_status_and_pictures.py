@@ -43,7 +43,8 @@ async def threadline(tmp_path: Path) -> AsyncIterator[Threadline]:
 async def test_status_shows_feed_health_to_manage_server_only(
     discord_api: FakeDiscord, threadline: Threadline
 ) -> None:
-    async with gateway_client(discord_api, threadline.commands) as client:  # type: ignore[arg-type]
+    commands = threadline.commands
+    async with gateway_client(discord_api, commands, defer_after=600) as client:  # type: ignore[arg-type]
         data = command_data("status")
         [admin] = await dispatch(client, discord_api, interaction(data, permissions=MANAGE_GUILD))
         [member] = await dispatch(client, discord_api, interaction(data))
@@ -61,7 +62,9 @@ async def test_status_shows_feed_health_to_manage_server_only(
 async def test_show_attaches_the_timeline_picture(
     discord_api: FakeDiscord, threadline: Threadline
 ) -> None:
-    async with gateway_client(discord_api, threadline.commands) as client:  # type: ignore[arg-type]
+    # Answered at once (however slow the machine): the deferred path is the next test.
+    commands = threadline.commands
+    async with gateway_client(discord_api, commands, defer_after=600) as client:  # type: ignore[arg-type]
         payload = interaction(command_data("show", storyline="dod-dispute"))
         [response] = await dispatch(client, discord_api, payload)
 
@@ -80,3 +83,19 @@ async def test_show_attaches_the_timeline_picture(
     assert struct.unpack(">II", upload.data[16:24]) == (1200, 200 + 120 * 4)
     [attachment] = response["data"]["attachments"]
     assert attachment["filename"] == "timeline-dod-dispute.png"
+
+
+async def test_a_deferred_show_sends_the_picture_with_its_follow_up(
+    discord_api: FakeDiscord, threadline: Threadline
+) -> None:
+    commands = threadline.commands
+    async with gateway_client(discord_api, commands, defer_after=0) as client:  # type: ignore[arg-type]
+        payload = interaction(command_data("show", storyline="dod-dispute"))
+        [deferred] = await dispatch(client, discord_api, payload)
+
+    assert deferred["type"] == 5
+    [follow_up] = discord_api.calls_to("followup")
+    assert "Designation" in follow_up.body["content"]
+    assert [f["filename"] for f in follow_up.body["_files"]] == ["timeline-dod-dispute.png"]
+    [upload] = discord_api.uploads
+    assert upload.route == "followup" and upload.data.startswith(b"\x89PNG")
