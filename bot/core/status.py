@@ -122,33 +122,53 @@ def outbox_line(outbox: OutboxSummary) -> str:
     return line
 
 
-def fact_state_line(fact: FactState) -> str:
+def fact_state_line(fact: FactState, *, compact: bool = False) -> str:
     flag = " [disputed]" if fact.disputed else ""
+    if compact:  # "(since 2026-04-09, Law.com)"
+        said = ", ".join(x for x in (fact.since and f"{fact.since:%Y-%m-%d}", fact.source) if x)
+        return f"{fact.label}: {fact.value}{flag}" + (f" ({said})" if said else "")
     since = f" since {when(fact.since)}" if fact.since else ""
     source = f" ({fact.source})" if fact.source else ""
     return f"{fact.label}: {fact.value}{flag}{since}{source}"
 
 
-def storyline_heading(storyline: StorylineState) -> str:
+def storyline_heading(storyline: StorylineState, *, compact: bool = False) -> str:
+    if compact:
+        last = f"{storyline.last_change:%Y-%m-%d}" if storyline.last_change else "never"
+        return f"{storyline.id} ({storyline.status}), last change {last}"
     return (
         f"{storyline.id} ({storyline.status}) — {storyline.title} — "
         f"last change {when(storyline.last_change)}"
     )
 
 
-def format_status(report: StatusReport) -> str:
-    """The report as plain text (the CLI prints it; chat escapes it)."""
+# In chat (``compact``) at most this many feeds needing an admin are listed;
+# healthy ones are counted, not listed (``feeds list`` lists them).
+COMPACT_FEEDS = 8
+
+
+def format_status(report: StatusReport, *, compact: bool = False) -> str:
+    """The report as plain text (the CLI prints it; chat escapes it). ``compact``
+    is for chat messages (Discord allows 2,000 characters): feeds needing an
+    admin only, and fact dates without the time."""
     lines = [f"Threadline status at {when(report.now)}"]
     if report.admin:
         counts = ", ".join(f"{n} {health}" for health, n in report.feed_counts().items())
         lines += ["", f"Feeds ({len(report.feeds)}): {counts or 'none'}"]
-        lines += [f"  {feed_line(f)}".replace("\n", "\n  ") for f in report.feeds]
+        shown = report.feeds
+        if compact:
+            needy = [f for f in report.feeds if f.health != "ok"]
+            shown = tuple(needy[:COMPACT_FEEDS])
+            if len(shown) < len(report.feeds):
+                hidden = len(report.feeds) - len(shown)
+                lines.append(f"  ({hidden} not listed here: `feeds list` lists every feed)")
+        lines += [f"  {feed_line(f)}".replace("\n", "\n  ") for f in shown]
         if report.outbox is not None:
             lines += ["", outbox_line(report.outbox)]
     lines += ["", "Storylines:"]
     for storyline in report.storylines:
-        lines.append(f"  {storyline_heading(storyline)}")
-        lines += [f"    {fact_state_line(f)}" for f in storyline.facts]
+        lines.append(f"  {storyline_heading(storyline, compact=compact)}")
+        lines += [f"    {fact_state_line(f, compact=compact)}" for f in storyline.facts]
     if not report.storylines:
         lines.append("  none defined")
     if not report.admin:

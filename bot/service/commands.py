@@ -229,11 +229,11 @@ class CommandService:
         return CommandReply(text, attachments=(picture,))
 
     async def status(self, *, admin: bool) -> str:
-        """The status page as text: feed health and the outbox for admins, the
-        storyline states for everyone."""
+        """The status page as chat text: the feeds needing an admin and the
+        outbox for admins, the storyline states for everyone."""
         if self.status_page is None:
             raise CommandError("Status is not available here.")
-        return format_status(await self.status_page.report(admin=admin))
+        return format_status(await self.status_page.report(admin=admin), compact=True)
 
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
         """Fetch the URL once through the SSRF guard and parse it; store it only if

@@ -51,8 +51,14 @@ async def test_status_shows_feed_health_to_manage_server_only(
 
     text = admin["data"]["content"]
     assert admin["data"]["flags"] == EPHEMERAL
-    assert text.index("Flaky Wire") < text.index("Old Blog") < text.index("Healthy News")
+    assert text.index("Flaky Wire") < text.index("Old Blog")
+    assert "Feeds (3): 1 failing, 1 disabled, 1 ok" in text
+    assert "Healthy News" not in text and "1 not listed here" in text  # counted, not listed
     assert "HTTP 503 from failing.example" in text and "Outbox: 2 waiting" in text
+    # Every storyline fits in Discord's 2,000 characters, after the admin's part.
+    assert len(text) <= 2000 and not text.endswith("…")
+    for storyline in threadline.storylines:
+        assert f"{storyline.id} ({storyline.status})" in text
     plain = member["data"]["content"]
     assert "Designation:" in plain
     for admin_only in ("Flaky Wire", "failing.example", "HTTP 503", "Outbox"):
