@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
@@ -26,7 +27,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from eval_corpus import CorpusServer, labelled_storylines, load, run_once  # noqa: E402
 
 
-async def replay_into(rows: list[dict[str, object]], work: Path) -> None:
+async def replay_into(rows: list[dict[str, Any]], work: Path) -> None:
     domains: dict[str, str] = {}
     for r in rows:
         domains.setdefault(str(r["source_domain"]), str(r["source"]))
@@ -40,14 +41,14 @@ async def replay_into(rows: list[dict[str, object]], work: Path) -> None:
                 for d, n in domains.items()
             )
         )
-        server.show(rows, domains)  # type: ignore[arg-type]
+        server.show(rows, domains)
         await run_once(work, work / "audit.jsonl")
     finally:
         await server.close()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("corpus", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=REPO / "docs")
     parser.add_argument("--storylines", type=Path, default=REPO / "storylines")
@@ -57,8 +58,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         shutil.copytree(args.storylines, work / "storylines")
-        asyncio.run(replay_into(rows, work))  # type: ignore[arg-type]
-        for storyline in labelled_storylines(rows):  # type: ignore[arg-type]
+        asyncio.run(replay_into(rows, work))
+        for storyline in labelled_storylines(rows):
             target = args.out / f"timeline-{storyline}.png"
             subprocess.run(
                 [
