@@ -260,6 +260,10 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 fontsize=CAPTION_PT,
                 parse_math=False,
                 color=_text_colour(colour),
+                # A solid backing keeps the caption readable over a hatched band.
+                bbox={"facecolor": colour, "edgecolor": "none", "pad": 1.5}
+                if band.disputed
+                else None,
                 va="center",
                 ha="left",
                 clip_on=False,
@@ -356,6 +360,7 @@ def render(picture: TimelinePicture) -> RenderedPicture:
                 text.set_ha("right")
             text.set_va("top")
             text.set_color("#222222")
+            text.set_bbox(None)
             ax.plot([b0, b0], [y, ty], color="#666666", linewidth=0.8)
         drawn_bands.append(
             DrawnBand(
