@@ -5,21 +5,38 @@ interaction route (multipart with ``files[0]`` for the picture)."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import Threadline, build
 from bot.platforms.console import ConsolePlatform
+from bot.platforms.discord.commands import ThreadlineDiscordClient
 from bot.settings import load_settings
 from tests.platforms.discord.samples import MANAGE_GUILD, command_data, interaction
-from tests.platforms.discord.test_commands import EPHEMERAL, dispatch, gateway_client
+from tests.platforms.discord.test_commands import EPHEMERAL, gateway_client
 from tests.support.clock import FakeClock
 from tests.support.console_app import REPO
 from tests.support.fake_discord import FakeDiscord
 from tests.support.status_rows import seed_status
+
+# A guard, not a measure: drawing the picture is CPU work, slow on a loaded machine.
+DRAWING = 120.0
+
+
+async def dispatch(
+    client: ThreadlineDiscordClient, discord_api: FakeDiscord, payload: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Feed an INTERACTION_CREATE to the client as the gateway does; the
+    responses the fake received for it once the command completed."""
+    completed = asyncio.ensure_future(client.wait_for("app_command_completion", timeout=DRAWING))
+    client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
+    await completed
+    return discord_api.interaction_responses[payload["id"]]
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ from tests.support.fake_slack import VIEW_BLOCKS_LIMIT, FakeSlack, check_blocks
 from tests.support.status_rows import seed_status
 
 NOW = FakeClock().now()
+# A guard, not a measure: drawing the picture is CPU work, slow on a loaded machine.
+DRAWING = 120.0
 
 
 @pytest.fixture
@@ -98,7 +100,7 @@ async def test_an_admin_opening_the_home_tab_sees_feed_health_outbox_and_storyli
 
     assert await dispatch(bolt, body, signed_json(body)) == 200
 
-    [publish] = await slack.wait_for_calls("views.publish")
+    [publish] = await slack.wait_for_calls("views.publish", timeout=DRAWING)
     assert publish.args["user_id"] == "UADMIN"
     view = slack.home_views["UADMIN"]
     assert view["type"] == "home"
@@ -120,7 +122,7 @@ async def test_a_member_opening_the_home_tab_sees_only_the_storyline_states(
     body = home_event(slack, "UPLAIN")
 
     assert await dispatch(bolt, body, signed_json(body)) == 200
-    await slack.wait_for_calls("views.publish")
+    await slack.wait_for_calls("views.publish", timeout=DRAWING)
 
     text = home_text(slack.home_views["UPLAIN"])
     assert "Designation" in text and "dod-dispute" in text
@@ -145,7 +147,7 @@ async def test_status_as_a_slash_command_keeps_feed_details_for_admins(
     for count, user in enumerate(("UADMIN", "UPLAIN"), start=1):
         body = command_body(slack, user, "status")
         assert await dispatch(bolt, body, signed(body)) == 200
-        await slack.wait_for_responses(count)
+        await slack.wait_for_responses(count, timeout=DRAWING)
     admin, plain = slack.responses
 
     assert "Flaky Wire — failing" in admin["text"] and "Outbox: 2 waiting" in admin["text"]
@@ -171,10 +173,10 @@ async def test_show_uploads_the_picture_into_the_storylines_thread(
     body = command_body(slack, "UPLAIN", "show dod-dispute")
 
     assert await dispatch(bolt, body, signed(body)) == 200
-    [answer] = await slack.wait_for_responses(1)
+    [answer] = await slack.wait_for_responses(1, timeout=DRAWING)
 
     assert "Designation" in answer["text"]
-    await slack.wait_for_calls("files.completeUploadExternal")
+    await slack.wait_for_calls("files.completeUploadExternal", timeout=DRAWING)
     methods = [c.method for c in slack.calls if c.method.startswith(("files.", "upload"))]
     assert methods == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
     [picture] = slack.shared_files("C0123")
@@ -192,7 +194,7 @@ async def test_show_where_the_bot_is_not_a_member_says_how_to_fix_it(
     body = command_body(slack, "UPLAIN", "show dod-dispute")
 
     assert await dispatch(bolt, body, signed(body)) == 200
-    answer, problem = await slack.wait_for_responses(2)
+    answer, problem = await slack.wait_for_responses(2, timeout=DRAWING)
 
     assert "Designation" in answer["text"]
     assert "invite Threadline to this channel" in problem["text"]
