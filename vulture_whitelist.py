@@ -7,7 +7,7 @@ fields and methods that bot/ itself never reads. Keep it short: anything new
 here needs a reason.
 """
 
-from bot.core import normalise
+from bot.core import normalise, patterns
 from bot.core.models import CommandReply, Entry, Invoker
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
@@ -37,3 +37,6 @@ DrawnMark.box
 DrawnMark.font_size
 PictureLayout.min_font_size
 RenderedPicture.layout
+# Set on regex's parser objects as regex.compile sets them; read by regex's own parser.
+patterns._regex_core.Info.guess_encoding
+patterns._regex_core.Source.ignore_space

@@ -26,7 +26,8 @@ from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.render_png.timeline import MatplotlibTimelinePainter
 from bot.service.commands import CommandService
-from bot.service.deliver import Deliverer
+from bot.service.deliver import Deliverer, DeliveryReport
+from bot.service.digest import Digests
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
 from bot.service.pictures import PicturedCards, TimelinePictures
@@ -36,7 +37,8 @@ from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.problems import check_sqlite_path, describe, is_database_error
-from bot.storage.process_lock import ProcessLock, lock_path
+from bot.storage.process_lock import ProcessLock, database_file
+from bot.storage.read_only import read_only_url
 from bot.storage.store import Store
 from bot.storylines import load_storylines
 
@@ -76,6 +78,7 @@ class Threadline:
     ledger: FactLedger
     status: StatusService
     pictures: TimelinePictures
+    digests: Digests
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     owner: str = ""
@@ -93,11 +96,11 @@ class Threadline:
         THREADLINE_LOCK_WAIT for another process) and recover the leases a
         dead process left; sync the feeds file; follow every open storyline on
         the console when it is the platform."""
-        path = lock_path(self.settings.database_url)
+        path = database_file(self.settings.database_url)
         if path is not None:
-            lock = ProcessLock(path)
-            await lock.acquire(wait=self.settings.lock_wait)
-            self.process_lock = lock
+            # Kept before it is taken: ``close`` lets go of it after the database closes.
+            self.process_lock = ProcessLock(path)
+            await self.process_lock.acquire(wait=self.settings.lock_wait)
             # The only polling process of this file: any lease left is a dead one's.
             await self.store.recover_leases(None)
         elif self.settings.instance_id:
@@ -110,6 +113,11 @@ class Threadline:
             for s in self.storylines:
                 if s.status == "open":
                     await self.store.follow(CONSOLE_CHANNEL, s.id, now)
+
+    async def deliver(self) -> DeliveryReport:
+        """Queue the digests that are due, then send what the outbox holds."""
+        await self.digests.produce_due()
+        return await self.deliverer.drain()
 
     async def notify_disabled(self, messages: list[str]) -> None:
         for message in messages:
@@ -126,21 +134,30 @@ class Threadline:
             self.process_lock.release()
 
 
-async def open_store(settings: Settings, *, auto_upgrade: bool) -> Store:
+async def open_store(settings: Settings, *, auto_upgrade: bool, read_only: bool = False) -> Store:
     """Open the database and bring its schema up to date (under an advisory lock
-    on PostgreSQL, so instances starting together upgrade once)."""
-    check_sqlite_path(settings.database_url)
-    engine = make_engine(settings.database_url)
+    on PostgreSQL, so instances starting together upgrade once). ``read_only``
+    (commands that only read): an SQLite file this process cannot write is
+    opened read-only, as it is, instead of being refused."""
+    url = read_only_url(settings.database_url) if read_only else None
+    if url is None:
+        check_sqlite_path(settings.database_url)
+    engine = make_engine(url or settings.database_url, read_only=url is not None)
     try:
-        if auto_upgrade:
+        if auto_upgrade and url is None:
             await migrate.upgrade(engine)
         else:
             current = await migrate.current_revision(engine)
             head = migrate.head_revision()
             if current != head:
+                fix = (
+                    "make it writable and run `threadline db upgrade`"
+                    if url is not None
+                    else "run `threadline db upgrade` first"
+                )
+                what = "the read-only database" if url is not None else "the database"
                 raise ConfigError(
-                    f"the database is at schema {current or 'none'}, this version needs {head}: "
-                    "run `threadline db upgrade` first"
+                    f"{what} is at schema {current or 'none'}, this version needs {head}: {fix}"
                 )
     except BaseException as exc:
         await engine.dispose()
@@ -182,13 +199,14 @@ async def build(
     console_out: TextIO | None = None,
     sync_feeds: bool = True,
     auto_upgrade: bool = True,
+    read_only: bool = False,
 ) -> Threadline:
     clock = clock or SystemClock()
     storylines = load_storylines(settings.storylines_dir)
     # Read before the database opens: a bad file must not leave a database behind.
     # Only checked here; ``start`` writes it to the database.
     seeds = load_feeds_file(settings.feeds_file, settings.default_interval) if sync_feeds else []
-    store = await open_store(settings, auto_upgrade=auto_upgrade)
+    store = await open_store(settings, auto_upgrade=auto_upgrade, read_only=read_only)
     fetcher = fetcher or HttpFetcher(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout,
@@ -272,6 +290,7 @@ async def build(
         ledger=ledger,
         status=status,
         pictures=pictures,
+        digests=Digests(store=store, storylines=storylines, clock=clock, audit=audit),
         parse_pool=parse_pool,
         platforms=dict(platforms),
         owner=owner,

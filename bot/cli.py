@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Threadline, build, open_store
+from bot.core.digest import DigestOptionError
+from bot.core.digest import schedule as digest_schedule
 from bot.core.feed_input import feed_ref, redact_url
-from bot.core.models import ChannelAddress
+from bot.core.models import ChannelAddress, DigestSchedule
 from bot.core.status import format_status, status_json
 from bot.errors import CommandError, ConfigError, ThreadlineError
-from bot.service.commands import format_feeds
+from bot.service.commands import delivery_mode, format_feeds
 from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from bot.storage.problems import describe, is_database_error
@@ -129,6 +131,11 @@ def make_parser() -> argparse.ArgumentParser:
         help="stored items published in the last DAYS days (default 30)",
     )
     trial.add_argument("--brief", action="store_true", help="leave out the reasons")
+    trial.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: each item's score, reasons and readings (polarity, certainty, time)",
+    )
 
     for name, help in (
         ("follow", "start a channel's thread for a storyline"),
@@ -142,6 +149,17 @@ def make_parser() -> argparse.ArgumentParser:
             metavar="PLATFORM:ID",
             help="slack:CHANNEL_ID, discord:CHANNEL_ID or console:NAME",
         )
+        if name == "follow":
+            p.add_argument(
+                "--digest",
+                choices=("daily", "off"),
+                help="daily: coverage as one reply a day (fact changes still at once); "
+                "off: every item at once",
+            )
+            p.add_argument(
+                "--digest-at", metavar="HH:MM", help="when the daily digest is posted (09:00)"
+            )
+            p.add_argument("--digest-tz", metavar="ZONE", help="the time zone of --digest-at (UTC)")
 
     status = cmd("status", "feed health, the outbox and storyline states")
     status.add_argument("--json", action="store_true", help="the same as one JSON object")
@@ -188,7 +206,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         await app.start()
         report = await app.poller.run_due(all_feeds=True)
         await app.notify_disabled(report.disabled)
-        delivered = await app.deliverer.drain()
+        delivered = await app.deliver()
         print(
             f"polled {report.feeds} feeds: {report.new_items} new items, "
             f"{report.fact_changes} fact changes, {delivered.sent} messages sent"
@@ -253,7 +271,7 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
         print(f"removed feed #{removed.id} {removed.name}")
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=args.action == "list")
 
 
 async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
@@ -279,12 +297,12 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=True)
 
 
 async def _review(args: argparse.Namespace, settings: Settings) -> int:
     """``storylines check`` / ``try``: a file under review, beside the live storylines."""
-    from bot.core.review import format_trial, trial
+    from bot.core.review import format_trial, trial, trial_json
     from bot.storyline_review import check, live_storylines, load_corpus
 
     sample = load_corpus(args.corpus) if args.corpus else []
@@ -300,8 +318,12 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
             sample.extend(await app.store.entries_since(since))
             return 0
 
-        await _with_app(settings, stored, platforms={})
-    print(format_trial(trial(storyline, sample, others), reasons=not args.brief))
+        await _with_app(settings, stored, platforms={}, read_only=True)
+    report = trial(storyline, sample, others)
+    if args.json:
+        print(json.dumps(trial_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(format_trial(report, reasons=not args.brief))
     return 0
 
 
@@ -310,11 +332,21 @@ async def _follow(args: argparse.Namespace, settings: Settings) -> int:
         address = ChannelAddress.parse(args.channel)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    digest: DigestSchedule | bool | None = False
+    if args.command == "follow":
+        at, tz = args.digest_at, args.digest_tz
+        if args.digest is None and (at or tz):
+            raise ConfigError("--digest-at and --digest-tz go with --digest daily")
+        if args.digest is not None:
+            try:
+                digest = digest_schedule(args.digest, at, tz)
+            except DigestOptionError as exc:
+                raise ConfigError(str(exc)) from None
 
     async def work(app: Threadline) -> int:
         try:
             if args.command == "follow":
-                text = await app.commands.follow(address, args.storyline)
+                text = await app.commands.follow(address, args.storyline, digest=digest)
                 text += " (the root card is posted at the next delivery)"
             else:
                 text = await app.commands.unfollow(address, args.storyline)
@@ -343,12 +375,12 @@ async def _subscriptions(args: argparse.Namespace, settings: Settings) -> int:
         for s in subs:
             state = "active" if s.enabled else f"disabled ({s.disabled_reason})"
             thread = f", thread {s.root.message_id}" if s.root else ", no thread yet"
-            print(f"#{s.id} {s.address} follows {s.storyline}: {state}{thread}")
+            print(f"#{s.id} {s.address} follows {s.storyline}: {state}{thread}, {delivery_mode(s)}")
         if not subs:
             print("No subscriptions.")
         return 0
 
-    return await _with_app(settings, work, platforms={})
+    return await _with_app(settings, work, platforms={}, read_only=True)
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,17 +1,22 @@
 """Reading the YAML configuration files (``feeds.yaml``, storyline files) safely.
 
-One place decides what a configuration file may be: at most ``max_bytes`` long
-(read no further, so a huge file cannot exhaust memory), UTF-8, valid YAML and
-without a key given twice in one mapping (YAML would keep the last one
-silently). Every refusal is a ``ConfigError`` naming the file, the line when
-there is one, and what is wrong (worded by :mod:`bot.config_messages`).
+One place decides what a configuration file may be: a regular file (a FIFO,
+device or directory is refused before anything is read, so nothing can hang
+on it), at most ``max_bytes`` long (read no further, so a huge file cannot
+exhaust memory), UTF-8, valid YAML without aliases (``*name``: a few hundred
+bytes of aliases can stand for billions of values) and without a key given
+twice in one mapping (YAML would keep the last one silently). Every refusal is
+a ``ConfigError`` naming the file, the line when there is one, and what is
+wrong (worded by :mod:`bot.config_messages`).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -46,18 +51,45 @@ class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
         return mapping
 
 
-def read_text(path: Path, *, max_bytes: int, what: str) -> str:
-    """The UTF-8 text of ``path``, refused when it is missing, unreadable, longer
-    than ``max_bytes`` or not UTF-8."""
+def open_regular_file(path: Path, *, what: str) -> IO[bytes]:
+    """``path`` opened for reading in binary, refused (``ConfigError``) when it is
+    missing, unreadable or not a regular file. Opened without blocking, so a
+    FIFO with no writer is refused at once instead of waiting forever."""
     try:
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise ConfigError(f"{path}: {what} not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a {what}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise ConfigError(f"{path}: {not_a_file(mode)}, not a {what}")
+    # A regular file reads the same with or without O_NONBLOCK; clear it all the same.
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def not_a_file(mode: int) -> str:
+    """What a path that is not a regular file is ("is a FIFO (named pipe)")."""
+    kinds = (
+        (stat.S_ISDIR, "is a directory"),
+        (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+        (stat.S_ISCHR, "is a character device"),
+        (stat.S_ISBLK, "is a block device"),
+        (stat.S_ISSOCK, "is a socket"),
+    )
+    return next((text for test, text in kinds if test(mode)), "is not a regular file")
+
+
+def read_text(path: Path, *, max_bytes: int, what: str) -> str:
+    """The UTF-8 text of ``path``, refused when it is missing, unreadable, not a
+    regular file, longer than ``max_bytes`` or not UTF-8."""
+    with open_regular_file(path, what=what) as fh:
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise ConfigError(
             f"{path}: the {what} is larger than the limit of {max_bytes:,} bytes "
@@ -73,8 +105,29 @@ def read_text(path: Path, *, max_bytes: int, what: str) -> str:
         ) from None
 
 
+def refuse_aliases(path: Path, text: str) -> None:
+    """Refuse the first YAML alias (``*name``, merge keys ``<<: *name`` too) in
+    ``text`` before anything is built from it: nine lines of aliases, each
+    repeating the one before nine times, stand for 387 million values, which
+    would take minutes to walk or validate. Configuration never needs them."""
+    if "*" not in text:
+        return  # no alias without an asterisk: the common case costs one scan
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                at = f"line {line}: " if line else ""
+                raise ConfigError(
+                    f"{path}: {at}YAML aliases (*{event.anchor}) are not allowed; "
+                    "write the value out where it is needed"
+                )
+    except yaml.YAMLError:
+        return  # a syntax error: the load that follows reports it with its line
+
+
 def parse_yaml(path: Path, text: str) -> Any:
-    """The YAML document in ``text`` (read from ``path``)."""
+    """The YAML document in ``text`` (read from ``path``); aliases are refused."""
+    refuse_aliases(path, text)
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

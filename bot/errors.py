@@ -13,6 +13,7 @@
     ├── DeliveryError            this message was not sent: retried with backoff
     │   ├── DeliveryRetryLater   rate limited: retry after ``retry_after`` (RetryLater)
     │   ├── ThreadGone           the storyline's thread was deleted or locked: start a new root
+    │   ├── MessageGone          the message to edit was deleted in chat: drop the edit
     │   └── ChannelUnavailable   channel gone, bot removed, forbidden, token rejected: stop
     │                            posting there (the subscription is disabled, admins told)
     ├── CommandError             a command was refused: show the message to whoever typed it
@@ -182,6 +183,13 @@ class ThreadGone(DeliveryError):
     reachable: the delivery worker starts a new root there."""
 
     code = ErrorCode.THREAD_GONE
+
+
+class MessageGone(DeliveryError):
+    """The message an edit was for is gone (deleted in chat, or its thread is):
+    the edit is dropped, the subscription goes on."""
+
+    code = ErrorCode.UNKNOWN_MESSAGE
 
 
 class ChannelUnavailable(DeliveryError):

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.core.models import Card, CommandReply, Invoker, MessageRef, ParsedFeed, Reply
+from bot.core.models import (
+    Card,
+    CommandReply,
+    CommandRequest,
+    Invoker,
+    MessageRef,
+    ParsedFeed,
+    Reply,
+)
 from bot.core.status import StatusReport
 
 
@@ -116,6 +124,14 @@ class ChatPlatform(Protocol):
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         """Replace the root card's content."""
 
+    async def edit_reply(
+        self, channel: str, message: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> None:
+        """Replace a sent reply's content with ``reply`` (``message`` as
+        ``post_reply`` returned it; ``idempotency_key`` the one it was sent
+        with, so it can still be found after the edit). Raises ``MessageGone``
+        when the message (or its thread) was deleted."""
+
     async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
         """Post a standalone message (not in a storyline thread): notices to admins."""
 
@@ -136,7 +152,19 @@ class CommandHandler(Protocol):
         ``feeds add https://… Name``). Never raises for user errors: a refused or
         failed command is a ``CommandReply`` with ``ok=False``. Admin-only
         commands (``feeds …``) are refused unless ``invoker.is_admin``, before
-        any database write or network fetch."""
+        any database write or network fetch. The line is read by
+        ``bot.core.command_text`` (quotes only when balanced; ``feeds add``'s
+        name is the rest of the line verbatim)."""
+
+    async def run(self, invoker: Invoker, request: CommandRequest) -> CommandReply:
+        """Run one command whose values are already separated (Discord's typed
+        options): each value is used exactly as given, never split or unquoted
+        again. Same promises as ``execute``."""
+
+    def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:
+        """At most 25 storylines ``(id, title)`` whose id or title contains
+        ``typed`` (case-insensitive), for autocomplete; only open ones when
+        ``open_only``. Cheap and without I/O: autocomplete must answer at once."""
 
 
 class StatusSource(Protocol):

@@ -171,13 +171,15 @@ class BotScheduler:
 
     async def _delivery_loop(self) -> None:
         while not self._stop.is_set():
+            # Cleared before the drain, not after: a wake-up or a stop that comes
+            # while it sends is kept, and the loop goes round again at once.
+            self._deliver_now.clear()
             try:
-                report = await self.app.deliverer.drain()
+                report = await self.app.deliver()
                 if report.sent or report.failed:
                     log.info("delivered %d, failed %d", report.sent, report.failed)
             except Exception:
                 log.exception("delivery failed; retrying")
-            self._deliver_now.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._deliver_now.wait(), DELIVERY_EVERY)
 

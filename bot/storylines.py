@@ -17,11 +17,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot.config_files import load_yaml
 from bot.config_messages import _line_of, location_path, validation_problems
-from bot.core.events import CLASSES, KINDS, is_known
 from bot.core.models import (
     FactSpec,
     FactValueSpec,
@@ -31,17 +38,39 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
-from bot.core.patterns import compile_pattern
+from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
+from bot.core.reader import LexiconError, default_lexicon
+from bot.core.text import unspaced
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_PHRASES = 5_000
+#: What all ``patterns`` of one storyline may stand for together once their
+#: repeats are written out (one pattern: ``bot.core.patterns.MAX_PATTERN_SIZE``);
+#: about 15 MB compiled.
+MAX_PATTERN_TOTAL = 50_000
 # A date written without a time zone may be a day ahead of UTC somewhere.
 FUTURE_SLACK = timedelta(days=1)
 
+
+def _long_enough(phrase: str) -> str:
+    """One character is a word in Chinese, Japanese or Korean ("禁"), and a
+    capital letter can be a name ("X"); any other one character would match
+    inside every text."""
+    text = phrase.strip()
+    if len(text) == 1 and not (unspaced(text) or ("A" <= text <= "Z") or text.isdigit()):
+        raise ValueError(
+            "a one-character phrase must be a Chinese, Japanese or Korean character, "
+            "a capital letter or a digit"
+        )
+    if not text:
+        raise ValueError("a phrase cannot be empty")
+    return phrase
+
+
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
 FactId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
-Phrase = Annotated[str, Field(min_length=2, max_length=120)]
+Phrase = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_long_enough)]
 
 
 class _Model(BaseModel):
@@ -77,6 +106,7 @@ class MatchModel(_Model):
     exclude: list[TermGroupModel] = []
     siblings: list[SiblingModel] = []
     since: datetime | date | None = None
+    until: datetime | date | None = None
     threshold: float = Field(default=60.0, ge=0, le=100)
 
     @model_validator(mode="after")
@@ -107,8 +137,9 @@ class ValueModel(_Model):
         for name in names or []:
             words = name.strip().split(" ", 1)
             kind = words[1] if words[0].lower() in {"not", "may"} and len(words) > 1 else name
-            if not is_known(kind):
-                known = ", ".join(sorted({*KINDS, *CLASSES}))
+            lexicon = default_lexicon()
+            if not lexicon.is_known(kind):
+                known = ", ".join(sorted({*lexicon.kinds, *lexicon.classes}))
                 raise ValueError(f"unknown event {kind!r}; known events: {known}")
         return names
 
@@ -138,6 +169,8 @@ class FactModel(_Model):
         for i, pattern in enumerate(patterns):
             try:
                 compiled = compile_pattern(pattern)
+            except PatternTooLarge as exc:
+                raise ValueError(f"pattern {i}: {exc}") from None
             except regex.error as exc:
                 raise ValueError(f"pattern {i} is not a valid regular expression: {exc}") from exc
             if "value" not in compiled.groupindex:
@@ -197,6 +230,10 @@ def load_storylines(directory: Path) -> list[Storyline]:
     """
     if not directory.is_dir():
         raise ConfigError(f"{directory}: storylines directory not found")
+    try:
+        default_lexicon()  # the reader's words: a broken lexicon file stops the bot here
+    except LexiconError as exc:
+        raise ConfigError(f"fact reader lexicon: {exc}") from None
     paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
     storylines: list[Storyline] = []
     origin: dict[str, Path] = {}
@@ -215,9 +252,12 @@ def load_storylines(directory: Path) -> list[Storyline]:
 def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storyline:
     """One storyline file. Its ``id`` must equal the file name without extension.
 
-    Limits: the file is at most :data:`MAX_FILE_BYTES`; it holds at most
-    :data:`MAX_PHRASES` phrases and cues in all; no history entry is dated
-    after ``now`` (default: the system clock) plus a day of time-zone slack."""
+    Limits: the file is at most :data:`MAX_FILE_BYTES`, with no YAML alias; it
+    holds at most :data:`MAX_PHRASES` phrases and cues in all; each pattern is
+    within ``bot.core.patterns.MAX_PATTERN_SIZE`` and all of them within
+    :data:`MAX_PATTERN_TOTAL` (checked before any is compiled); no history
+    entry is dated after ``now`` (default: the system clock) plus a day of
+    time-zone slack."""
     path = Path(path)
     data, text = load_yaml(path, max_bytes=MAX_FILE_BYTES, what="storyline file")
     if not isinstance(data, dict):
@@ -228,6 +268,7 @@ def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storylin
         raise ConfigError(
             f"{path}: {phrases:,} phrases and cues; the limit is {MAX_PHRASES:,} per storyline"
         )
+    _check_pattern_sizes(path, data, text)
     try:
         model = StorylineModel.model_validate(data)
     except ValidationError as exc:
@@ -263,6 +304,36 @@ def _phrase_count(data: Any) -> int:
     return 0
 
 
+def _check_pattern_sizes(path: Path, data: dict[Any, Any], text: str) -> None:
+    """Refuse a pattern too large to compile, or patterns too large together,
+    before validation compiles any (an invalid one is left to validation)."""
+    facts = data.get("facts")
+    total = 0
+    for i, fact in enumerate(facts if isinstance(facts, list) else []):
+        patterns = fact.get("patterns") if isinstance(fact, dict) else None
+        for j, pattern in enumerate(patterns if isinstance(patterns, list) else []):
+            if not isinstance(pattern, str):
+                continue
+            loc = ("facts", i, "patterns", j)
+            try:
+                total += check_pattern(pattern)
+            except PatternTooLarge as exc:
+                problem = str(exc)
+            except regex.error:
+                continue
+            else:
+                if total <= MAX_PATTERN_TOTAL:
+                    continue
+                problem = (
+                    "the patterns of this storyline stand for more than "
+                    f"{MAX_PATTERN_TOTAL:,} characters together once their repeats are "
+                    "written out, the limit"
+                )
+            line = _line_of(text, loc)
+            at = f" (line {line})" if line else ""
+            raise ConfigError(f"{path}: {location_path(loc)}{at}: {problem}")
+
+
 def _to_storyline(model: StorylineModel) -> Storyline:
     m = model.match
     return Storyline(
@@ -289,6 +360,7 @@ def _to_storyline(model: StorylineModel) -> Storyline:
                 for x in m.siblings
             ),
             since=None if m.since is None else _as_utc(m.since),
+            until=None if m.until is None else _as_utc(m.until, end_of_day=True),
         ),
         facts=tuple(_fact(f) for f in model.facts),
         authoritative_sources=tuple(s.strip().lower() for s in model.authoritative_sources),
@@ -327,10 +399,12 @@ def _fact(f: FactModel) -> FactSpec:
     )
 
 
-def _as_utc(value: datetime | date) -> datetime:
+def _as_utc(value: datetime | date, *, end_of_day: bool = False) -> datetime:
+    """A date or time as aware UTC; a plain date is its start (or, for an
+    ``until``, its last moment: the whole day is still in the story)."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return datetime.combine(value, time(), tzinfo=UTC)
+    return datetime.combine(value, time.max if end_of_day else time(), tzinfo=UTC)
 
 
 # --- error messages -------------------------------------------------------------------------

@@ -118,6 +118,8 @@ async def test_run_once_says_so_and_fails_when_nothing_could_be_delivered(
         ("slack:#general", "expected the channel ID"),
         ("discord:not-a-number", "expected the numeric channel ID"),
         ("teams:123", "must look like slack:CHANNEL_ID"),
+        # No im:history scope (manifest.yaml): threads live in channels only.
+        ("slack:D0123ABCD", "is a direct message"),
     ],
 )
 async def test_channel_ids_are_checked_per_platform(

@@ -72,4 +72,5 @@ async def test_three_outlets_one_event_one_reply(tmp_path: Path) -> None:
         await srv.close()
     coverage = [line for line in out.getvalue().splitlines() if "↳ [dod-dispute] •" in line]
     assert len(coverage) == 1 and "Outlet A" in coverage[0]
-    assert "also reported by Outlet B, Outlet C" in out.getvalue()
+    # newest first: C (an hour ago) before B (two hours ago)
+    assert "also reported by Outlet C, Outlet B" in out.getvalue()

@@ -117,6 +117,36 @@ async def test_try_over_a_corpus_file(tmp_path: Path, env: dict[str, str]) -> No
     assert "Grounded — news.example" in out.split("Fact timelines")[1]
 
 
+async def test_try_as_json_shows_each_reading_with_its_factuality(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    code, out, err = await threadline(
+        "storylines",
+        "try",
+        str(write(tmp_path)),
+        "--json",
+        "--corpus",
+        str(corpus(tmp_path)),
+        "--storylines",
+        str(tmp_path / "none"),
+        env=env,
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["storyline"] == "drone-ban" and report["scanned"] == 5
+    first = next(i for i in report["items"] if i["title"].startswith("Transport ministry"))
+    assert first["matched"] and first["score"] > 0 and first["reasons"]
+    reading = first["claims"][0]
+    assert reading["value"] == "grounded" and reading["claim"] is True
+    assert (reading["polarity"], reading["certainty"], reading["time"]) == (
+        "positive",
+        "certain",
+        "current",
+    )
+    assert report["timelines"]["status"][0]["value"] == "grounded"
+    assert any(i["title"].startswith("Canada") for i in report["near_misses"])
+
+
 @pytest.mark.slow  # several CLI processes (or many examples): make test-all
 async def test_try_over_stored_items(tmp_path: Path, env: dict[str, str]) -> None:
     server = FeedServer()

@@ -15,7 +15,6 @@ from typing import Any
 
 from bot.core.dedupe import StoryIndex
 from bot.core.fact_tracker import FactTracker
-from bot.core.facts import ItemFacts, read_item
 from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
@@ -30,7 +29,9 @@ from bot.core.models import (
     Subscription,
 )
 from bot.core.patterns import PatternTimeout
+from bot.core.reader import ItemFacts, Reading, read_item
 from bot.core.render import change_reply, coverage_reply, summary_reply
+from bot.core.titles import as_published
 
 #: Replies of each kind (coverage, fact change) per thread (channel, storyline) in
 #: one cycle, unless told otherwise.
@@ -50,8 +51,10 @@ class NewItem:
 
 @dataclass(slots=True)
 class Post:
-    """An outbox row to write: a ``reply`` (with its ``reply``) or an
-    ``edit_root`` of ``storyline``'s card. ``topic`` tells apart the posts one
+    """An outbox row to write: a ``reply`` (with its ``reply``), an
+    ``edit_root`` of ``storyline``'s card, an ``edit`` of the coverage reply of
+    the story ``entry`` repeats (another outlet), or a ``digest_item`` holding
+    ``entry`` for a digest channel. ``topic`` tells apart the posts one
     entry causes in one thread ('' for its coverage, the fact and its new value
     for a change): the outbox holds each once."""
 
@@ -76,6 +79,28 @@ class Decision:
     audit: list[dict[str, Any]] = field(default_factory=list)
     replies: Counter[tuple[str, str]] = field(default_factory=Counter)
     capped: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def claimed_event(storyline: str, reading: Reading, entry: Entry, copied: bool) -> dict[str, Any]:
+    """The ``fact.claimed`` audit event: a value an item reads for a fact, its
+    factuality, and whether it counts as a claim (and why not)."""
+    f = reading.factuality
+    counts = reading.claims and not copied
+    return {
+        "event": "fact.claimed",
+        "storyline": storyline,
+        "fact": reading.fact,
+        "value": reading.value,
+        "polarity": f.polarity,
+        "certainty": f.certainty,
+        "time": f.time,
+        "cues": list(f.cues),
+        "by": reading.by,
+        "claim": counts,
+        "why": "a copy of a story already counted" if copied and reading.claims else reading.why(),
+        "evidence": reading.evidence[:300],
+        "item": audit_item(entry),
+    }
 
 
 def audit_item(entry: Entry) -> dict[str, Any]:
@@ -130,9 +155,16 @@ def decide(
     decision = Decision(states=dict(states))
     so_far = replies_so_far or {}
     followers: dict[str, list[Subscription]] = defaultdict(list)
+    # Coverage goes out at once to channels without a digest; a digest channel
+    # has it held for its daily digest instead (fact changes go to both).
+    instant: dict[str, list[Subscription]] = defaultdict(list)
+    gather: dict[str, list[Subscription]] = defaultdict(list)
     for sub in subscriptions:
         if sub.enabled:
             followers[sub.storyline].append(sub)
+            (gather if sub.digest is not None else instant)[sub.storyline].append(sub)
+    in_cycle = {(e.feed_id, e.key) for e in entries}
+    edited: set[tuple[str, int, str]] = set()
     seen = StoryIndex(recent)
     first_post: dict[tuple[str, str], list[Post]] = {}
     changed: list[str] = []
@@ -151,7 +183,8 @@ def decide(
     guard = _PatternGuard()
 
     for entry in sorted(entries, key=lambda e: (e.published, e.first_seen, e.key)):
-        results = matcher.match(entry)
+        # A headline Threadline made (the feed gave none) is not matched on.
+        results = matcher.match(as_published(entry))
         matched = tuple(r for r in results if r.matched)
         backlog = entry.feed_id in backlog_feeds
         duplicate = None
@@ -193,12 +226,28 @@ def decide(
                 reply = coverage_reply(storyline, entry, result)
                 posts = [
                     Post(sub.id, PostKind.REPLY, storyline.id, reply, entry)
-                    for sub in followers[storyline.id]
+                    for sub in instant[storyline.id]
                 ]
                 decision.posts.extend(posts)
                 first_post[(storyline.id, entry.key)] = posts
             elif duplicate is not None and not backlog:
-                _add_also(first_post.get((storyline.id, duplicate.key), ()), entry.source)
+                if (duplicate.feed_id, duplicate.key) in in_cycle:
+                    # Its reply is not sent yet: it names this outlet from the start.
+                    _add_also(first_post.get((storyline.id, duplicate.key), ()), entry.source)
+                elif (storyline.id, duplicate.feed_id, duplicate.key) not in edited:
+                    # Its reply may be sent: edit it (one edit per story and cycle;
+                    # it is rendered at send time from every outlet stored by then).
+                    edited.add((storyline.id, duplicate.feed_id, duplicate.key))
+                    decision.posts.extend(
+                        Post(sub.id, PostKind.EDIT_REPLY, storyline.id, None, entry)
+                        for sub in instant[storyline.id]
+                    )
+            if posted:
+                # A digest has no flood to cap: every item is held for it.
+                decision.posts.extend(
+                    Post(sub.id, PostKind.DIGEST_ITEM, storyline.id, None, entry)
+                    for sub in gather[storyline.id]
+                )
             read = None
             if result.score >= best_score:
                 read = guard.read(storyline, entry, decision.audit)
@@ -214,7 +263,12 @@ def decide(
                         "item": audit_item(entry),
                     }
                 )
-            for claim in read.claims if read else ():
+            copied = duplicate is not None and duplicate.source != entry.source
+            for reading in read.readings if read else ():
+                # Why each value this item reads did or did not become a claim.
+                decision.audit.append(claimed_event(storyline.id, reading, entry, copied))
+            # A copy of a story another outlet already reported is no second outlet.
+            for claim in read.claims if read and not copied else ():
                 item_claims.append(claim)
                 key = (storyline.id, claim.fact)
                 if key not in trackers:
@@ -263,8 +317,15 @@ def decide(
         more = folded[(storyline_id, "coverage")]
         reply = summary_reply(by_id[storyline_id], more, folded[(storyline_id, "fact_change")])
         decision.posts.extend(
-            Post(sub.id, PostKind.REPLY, storyline_id, reply) for sub in followers[storyline_id]
+            Post(sub.id, PostKind.REPLY, storyline_id, reply) for sub in instant[storyline_id]
         )
+        changes_only = folded[(storyline_id, "fact_change")]
+        if changes_only:
+            # A digest channel's coverage is all in its digest: only changes are summed up.
+            reply = summary_reply(by_id[storyline_id], 0, changes_only)
+            decision.posts.extend(
+                Post(sub.id, PostKind.REPLY, storyline_id, reply) for sub in gather[storyline_id]
+            )
     for storyline_id in changed:
         decision.posts.extend(
             Post(sub.id, PostKind.EDIT_ROOT, storyline_id) for sub in followers[storyline_id]
@@ -290,7 +351,8 @@ class _PatternGuard:
         }
         while True:
             try:
-                return read_item(self._without(storyline, frozenset(skipped)), entry)
+                # Nor read for facts: a made headline is the summary's words, cut.
+                return read_item(self._without(storyline, frozenset(skipped)), as_published(entry))
             except PatternTimeout as exc:
                 if exc.pattern in skipped:  # cannot happen: a skipped pattern is not run
                     raise
@@ -322,7 +384,9 @@ class _PatternGuard:
 
 
 def _add_also(posts: Iterable[Post], source: str) -> None:
+    """Name ``source`` on the unsent coverage ``posts`` (newest outlet first:
+    entries are decided in publication order)."""
     for post in posts:
         reply = post.reply
         if reply is not None and source not in reply.also and source != reply.source:
-            post.reply = replace(reply, also=(*reply.also, source))
+            post.reply = replace(reply, also=(source, *reply.also))

@@ -7,7 +7,7 @@ canonical URL, or carry
 near-identical headlines: rapidfuzz ``token_set_ratio`` ≥ :data:`TITLE_SIMILARITY`
 on normalised titles, with the same numbers in both. Requiring the same
 numbers keeps apart different events of one storyline that are written alike
-("Fable 5 returns for 100 organisations" vs "Fable 5 returns July 1"; "18-day"
+("Widget 5 returns for 100 organisations" vs "Widget 5 returns July 1"; "18-day"
 vs "15-day"), and short headlines need an exact match because a few shared
 words say little.
 """

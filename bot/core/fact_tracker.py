@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.core.facts import FactReplay, replay_order
 from bot.core.models import Claim, FactSpec, FactView, Storyline
+from bot.core.resolve import FactReplay, replay_order
 
 
 class FactTracker:

@@ -48,10 +48,42 @@ _INVISIBLE = re.compile(
 )
 
 
+# IPv6 ranges that carry an IPv4 address in their last 32 bits and reach it:
+# NAT64 (RFC 6052 well-known prefix, RFC 8215 local use) and IPv4-translated (SIIT).
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::ffff:0:0:0/96")
+)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through a translation or tunnel
+    (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, NAT64
+    ``64:ff9b::a.b.c.d``, 6to4 ``2002:AABB:CCDD::``, Teredo), or None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    value = int(ip)
+    if value >> 32 == 0 and value > 1:  # IPv4-compatible; not :: or ::1
+        return ipaddress.IPv4Address(value)
+    if any(ip in net for net in _IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    return None
+
+
+# A link as Slack sends it: <URL> or <URL|label>, the URL with no space, | or >.
+_CHAT_LINK = re.compile(r"<(https?://[^\s|>]*)(?:\|[^>]*)?>", re.IGNORECASE)
+
+
 def is_metadata_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped in METADATA_ADDRESSES
-    return ip in METADATA_ADDRESSES
+    """Whether ``ip`` is a cloud metadata address, written as IPv4 or IPv6 or
+    reached through any IPv6 form of an IPv4 address (:func:`embedded_ipv4`)."""
+    if ip in METADATA_ADDRESSES:
+        return True
+    inner = embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    return inner is not None and inner in METADATA_ADDRESSES
 
 
 def feed_url(text: str) -> str:
@@ -107,6 +139,27 @@ def feed_url(text: str) -> str:
     return urlunsplit(SplitResult(scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+def unwrap_chat_link(text: str) -> str:
+    """A URL as the admin meant it, without the wrapping a chat client adds:
+    Slack sends a link typed in a message or command as ``<http://x?a=1&amp;b=2|label>``
+    or ``<http://x>`` (its label after the first ``|``, and ``&``, ``<``, ``>``
+    escaped as entities). Text not wrapped in ``<…>`` is returned stripped."""
+    url = text.strip()
+    if not (url.startswith("<") and url.endswith(">")):
+        return url
+    return _unescape(url[1:-1].split("|", 1)[0]).strip()
+
+
+def unwrap_chat_links(text: str) -> str:
+    """``text`` with every Slack-style ``<http…|label>`` / ``<http…>`` link replaced
+    by its bare URL, so a label with spaces cannot split a command's words."""
+    return _CHAT_LINK.sub(lambda m: _unescape(m[1]), text)
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def clean_name(text: str) -> str:
     """A feed name fit to show in chat: control characters, bidi overrides and
     zero-width characters removed, whitespace collapsed, cut at ``MAX_NAME``."""
@@ -131,7 +184,7 @@ def redact_url(url: str) -> str:
 def feed_ref(ref: str) -> str:
     """What ``feeds remove`` looks a feed up by: an id as given, a URL in its
     canonical form (so any spelling ``feeds add`` took finds the feed)."""
-    ref = ref.strip().strip("<>")
+    ref = unwrap_chat_link(ref)
     if ref.isdigit():
         return ref
     try:

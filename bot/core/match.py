@@ -8,11 +8,11 @@ ignored) and then scores each entry against every open storyline:
   accents dropped from Latin letters, hyphens and curly quotes folded,
   whitespace collapsed). A hit counts only on
   word boundaries where the script has them: a phrase in Chinese or Japanese
-  (or a Latin name written against CJK text, "Anthropic社") needs none.
+  (or a Latin name written against CJK text, "Acme社") needs none.
 * **Fuzzy hits**: words of five letters or more that are not already known
   vocabulary are compared (``rapidfuzz``) with the single-word phrases of groups
   marked ``fuzzy``; a close enough word with the same first letter ("Antropic",
-  "Pentagons") is a hit whose weight is scaled by its similarity.
+  "Ministrys") is a hit whose weight is scaled by its similarity.
 * **Score**: each term group contributes its best hit, weighted by role and
   place (title hits weigh more than summary hits); exclusion groups subtract.
 * **Rules**: an item matches a storyline when the score reaches the threshold
@@ -40,7 +40,6 @@ Every decision shows in ``MatchResult.reasons``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -49,7 +48,7 @@ import ahocorasick
 from rapidfuzz import fuzz, process
 
 from bot.core.models import Entry, MatchResult, Reason, Sibling, Storyline, TermGroup
-from bot.core.text import fold
+from bot.core.text import normalise_text, unspaced
 
 Role = Literal["actor", "topic", "booster", "exclude", "subject", "party", "sibling", "authority"]
 Where = Literal["title", "summary"]
@@ -184,46 +183,6 @@ AUTHORITIES: tuple[str, ...] = (
 )
 
 _WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
-
-
-def normalise_text(text: str) -> str:
-    """The folded form (``bot.core.text.fold``) after NFKC (full-width letters
-    and digits become plain ones), with accents dropped from Latin, Greek and
-    Cyrillic letters ("désignation" is "designation", "Pentágono" "Pentagono");
-    marks on other scripts (Japanese dakuten) are kept."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", _drop_accents(unicodedata.normalize("NFKD", text)))
-    return fold(text)
-
-
-def _drop_accents(text: str) -> str:
-    out = []
-    base = " "
-    for char in text:
-        if unicodedata.combining(char):
-            if base < "\u0530":  # Latin, Greek, Cyrillic (and Armenian's start)
-                continue
-        else:
-            base = char
-        out.append(char)
-    return "".join(out)
-
-
-def unspaced(char: str) -> bool:
-    """True for letters of scripts written without spaces between words (Chinese,
-    Japanese kana, Thai, Lao, Khmer, Myanmar) and Korean Hangul (whose particles
-    attach to the noun): a phrase next to one needs no word boundary."""
-    code = ord(char)
-    return (
-        0x2E80 <= code <= 0x9FFF  # CJK radicals, kana, CJK ideographs (ext A), Hangul compat.
-        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
-        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
-        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
-        or 0x0E00 <= code <= 0x0EFF  # Thai, Lao
-        or 0x1000 <= code <= 0x109F  # Myanmar
-        or 0x1780 <= code <= 0x17FF  # Khmer
-        or 0x20000 <= code <= 0x3FFFF  # CJK extensions B–H
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +335,7 @@ class Matcher:
             return list(self._nothing)
         results = list(self._nothing)
         # Storylines whose subject is in the title: in the summary alone it is
-        # often background ("…months after the Pentagon's label, …").
+        # often background ("…months after the ministry's label, …").
         subject_named: set[int] = set()
         for index in named:
             hits = [hit for ready, where in found if index in ready for hit in ready[index][where]]
@@ -385,7 +344,9 @@ class Matcher:
             result, subject_in_title = self._score(index, hits, authorities)
             if subject_in_title:
                 subject_named.add(index)
-            since = self._storylines[index].match.since
+            rules = self._storylines[index].match
+            since, until = rules.since, rules.until
+            note = None
             if result.matched and since is not None and entry.published < since:
                 note = Reason(
                     "since",
@@ -395,6 +356,16 @@ class Matcher:
                     0.0,
                     note=f"published before the story began ({since:%Y-%m-%d})",
                 )
+            elif result.matched and until is not None and entry.published > until:
+                note = Reason(
+                    "until",
+                    "",
+                    "",
+                    100.0,
+                    0.0,
+                    note=f"published after the story ended ({until:%Y-%m-%d})",
+                )
+            if note is not None:
                 result = replace(result, matched=False, reasons=(*result.reasons, note))
             results[index] = result
         if len(named) > 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -46,6 +47,8 @@ class Entry:
     or ``first_seen`` when the feed gave none or a future one (``published_text``
     keeps the original). ``title`` and ``summary`` are plain text with no control
     characters; ``url`` is canonical (no tracking parameters, no fragment).
+    ``title_made`` is set when the feed gave no headline and ``title`` was made
+    from the summary or the link (``bot.core.titles``): shown marked, never matched.
     """
 
     feed_id: int
@@ -59,6 +62,7 @@ class Entry:
     source: str
     published_text: str | None = None
     date_was_replaced: bool = False
+    title_made: bool = False
 
     @property
     def text(self) -> str:
@@ -112,7 +116,8 @@ class MatchRules:
     ``exclude`` phrases mark near-misses and subtract; ``siblings`` name
     neighbouring stories that win the item unless it names this storyline's own
     actor and subject at least as prominently. Items published before
-    ``since`` (when set) are background to the story, not coverage of it.
+    ``since`` or after ``until`` (when set) are background to the story, not
+    coverage of it.
     """
 
     actors: tuple[TermGroup, ...]
@@ -124,6 +129,7 @@ class MatchRules:
     parties: tuple[TermGroup, ...] = ()
     siblings: tuple[Sibling, ...] = ()
     since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +146,9 @@ class SeededClaim:
 class FactValueSpec:
     """One value of a fact and how news says it became current.
 
-    ``events`` names event kinds or classes of ``bot.core.events`` ("block",
-    "stop"; "not pause" for a refusal, "may designate" for a threat); ``None``
+    ``events`` names event kinds or classes of the reader's lexicon
+    (``bot/core/reader/lexicon/kinds.yaml``: "block", "stop"; "not pause" for a
+    refusal, "may designate" for a threat); ``None``
     means "infer them from the value's own name" (``blocked`` -> the ``stop``
     class), so files without the key keep working. ``subject`` phrases (else the
     fact's) must be in the same clause as the event. ``partial_of`` names the
@@ -250,7 +257,7 @@ FactKey = tuple[str, str]
 class Claim:
     """A source asserting a fact's current value at ``published``.
 
-    ``attribution`` is who the text says claims it ("Anthropic", "the Commerce
+    ``attribution`` is who the text says claims it ("Acme", "the Commerce
     Department"), when it says. ``seeded`` claims come from the storyline file.
     """
 
@@ -312,9 +319,11 @@ class ChannelAddress:
     def parse(cls, text: str) -> ChannelAddress:
         """``slack:C0123ABCD``, ``discord:123456789012345678`` or ``console:NAME``.
         Raises ``ValueError`` when the platform is unknown or the id cannot be
-        one of that platform's (a Slack id is C, G or D then capitals and
+        one of that platform's (a Slack id is C or G then capitals and
         digits; a Discord id is a number), so a typo or markup such as
-        ``<!channel>`` is refused before anything is stored."""
+        ``<!channel>`` is refused before anything is stored. A Slack direct
+        message (``D…``) is refused too: threads live in channels, and the app
+        has no scope to read a DM's history back after a crash."""
         platform, sep, channel = text.strip().partition(":")
         if not sep or not channel or platform not in _CHANNEL_IDS:
             raise ValueError(
@@ -322,14 +331,20 @@ class ChannelAddress:
                 "discord:CHANNEL_ID or console:NAME"
             )
         pattern, expected = _CHANNEL_IDS[platform]
+        if platform == "slack" and _SLACK_DM.fullmatch(channel):
+            raise ValueError(
+                f"slack channel {channel!r} is a direct message: Threadline follows "
+                "storylines in channels only (invite the bot to a channel and use its ID)"
+            )
         if not pattern.fullmatch(channel):
             raise ValueError(f"{platform} channel id {channel!r} is not valid: {expected}")
         return cls(platform, channel)
 
 
+_SLACK_DM = re.compile(r"D[A-Z0-9]{0,31}")
 _CHANNEL_IDS = {
     "slack": (
-        re.compile(r"[CGD][A-Z0-9]{0,31}"),
+        re.compile(r"[CG][A-Z0-9]{0,31}"),
         "expected the channel ID, like C0123ABCD (channel details → copy channel ID)",
     ),
     "discord": (
@@ -392,10 +407,15 @@ class Reply:
     ``fact_change`` (``text`` holds "was X — source, date → now Y — source, date")
     or ``summary`` (the coverage beyond a cycle's cap: ``title`` is "and N more
     matched items", ``text`` the command that lists them, shown as code).
-    ``also`` lists other outlets that reported the same story.
+    ``also`` lists other outlets that reported the same story, newest first
+    (adapters show at most :data:`bot.core.render.MAX_OUTLETS_SHOWN` of them,
+    through :func:`bot.core.render.outlets_text`). ``title_made``: the feed gave
+    no headline, ``title`` was made by Threadline (shown marked). A ``digest`` (a
+    channel's daily coverage) has ``title`` "Daily digest …", ``text`` the counts
+    and outlets, and its top ``items``.
     """
 
-    kind: Literal["coverage", "fact_change", "notice", "summary"]
+    kind: Literal["coverage", "fact_change", "notice", "summary", "digest"]
     storyline: str
     title: str
     text: str = ""
@@ -404,16 +424,38 @@ class Reply:
     published: str | None = None
     also: tuple[str, ...] = field(default_factory=tuple)
     why: str = ""
+    title_made: bool = False
+    items: tuple[DigestItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One item of a digest: its headline, where it was first reported, its
+    match score, and how many other outlets reported the same story."""
+
+    title: str
+    url: str | None
+    source: str
+    score: float
+    also: int = 0
 
 
 class PostKind(StrEnum):
     """What an outbox row sends: a storyline's root card (when a channel follows
     it), a reply in its thread, or an edit of the root card (a fact changed).
-    Root cards are rendered at send time from the current fact states."""
+    Root cards are rendered at send time from the current fact states.
+
+    ``EDIT_REPLY`` edits a coverage reply already posted (its item's story was
+    reported by another outlet): rendered at send time from the reply as sent
+    and the story's current outlets. ``DIGEST_ITEM`` is never sent: it holds a
+    matched item for a channel that takes coverage as a daily digest (status
+    ``held``, then ``digested``)."""
 
     ROOT = "root"
     REPLY = "reply"
     EDIT_ROOT = "edit_root"
+    EDIT_REPLY = "edit"
+    DIGEST_ITEM = "digest_item"
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -429,6 +471,23 @@ class Invoker:
     channel: ChannelAddress
     is_admin: bool
     user_name: str | None = None
+    #: The command came from a direct message (Slack DM or group DM): there is
+    #: no channel there for a storyline thread.
+    direct_message: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """One command as the person gave it: its ``name`` (``follow``, ``feeds add``)
+    and its ``options`` by name, each value exactly as typed (Discord's typed
+    options, or the words ``bot.core.command_text`` read from a Slack line).
+    Nothing downstream splits or unquotes a value again."""
+
+    name: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, option: str) -> str | None:
+        return self.options.get(option)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,13 +534,32 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestSchedule:
+    """A channel's daily digest of a storyline's coverage: at ``at`` ("HH:MM")
+    local time in ``tz`` (an IANA zone name, "UTC" by default)."""
+
+    at: str = "09:00"
+    tz: str = "UTC"
+
+    def __str__(self) -> str:
+        return f"daily at {self.at} {self.tz}"
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
+    """A channel following a storyline. ``digest`` set: coverage is gathered
+    into one reply a day (fact changes are still posted at once);
+    ``digest_since`` is when the gathering started (the last digest's time, or
+    when the digest was turned on)."""
+
     id: int
     address: ChannelAddress
     storyline: str
     enabled: bool
     root: MessageRef | None = None
     disabled_reason: str | None = None
+    digest: DigestSchedule | None = None
+    digest_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

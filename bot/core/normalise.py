@@ -2,10 +2,13 @@
 
 * key: the guid, else the canonical link, else ``sha256:`` of title + date text;
   within one document, items that share a guid but have distinct links are
-  told apart by the link (``keep_apart``);
+  told apart by the link, and items that share a guid and have no link but
+  differ in title or summary by a digest of those (``keep_apart``); an
+  identical re-post keeps one key, so it is still stored once;
 * title: plain text stays as written (``<int>`` is text); an HTML title and
   the summary: HTML to plain text, entities decoded, whitespace
-  collapsed, control characters removed, absurd lengths cut at a word;
+  collapsed, control characters removed, absurd lengths cut at a word; no
+  title at all: one made from the summary or link, flagged (``bot.core.titles``);
 * url: canonical (see ``canonical_url``), and only http(s);
 * published: the feed's date unless it is missing, unreadable, in the future
   (more than ``future_slack``, a day, ahead) or the epoch-zero placeholder of broken feeds;
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -26,6 +29,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from bot.core.models import Entry, RawEntry
 from bot.core.text import HUGE_CHARREF, UNWANTED
+from bot.core.titles import made_title
 
 MAX_TITLE = 500
 MAX_SUMMARY = 4000
@@ -120,17 +124,19 @@ def normalise(
     first seen at ``first_seen`` (aware UTC). ``key``, when given, is the one
     ``document_keys`` computed for it (within its document)."""
     title = _title(raw)
-    summary = truncate(html_to_text(raw.summary_html[:MAX_HTML_READ]), MAX_SUMMARY)
+    summary = _summary(raw)
     url = _entry_url(raw.link)
     guid = _guid(raw)
     published_text = clean_text(raw.published_text).strip() if raw.published_text else None
     published, replaced = _publication_date(raw.published, first_seen, future_slack)
     return Entry(
         feed_id=feed_id,
+        # The feed's own title (possibly empty) keys the item, never a made one.
         key=key or _key(guid, url, title, published_text or ""),
         guid=guid or None,
         url=url,
-        title=title,
+        title=title or made_title(summary, url, source),
+        title_made=not title,
         summary=summary,
         published=published,
         first_seen=first_seen,
@@ -143,7 +149,8 @@ def normalise(
 def document_keys(raws: Sequence[RawEntry]) -> list[str]:
     """The key of each of one document's entries, as ``normalise`` and then
     ``keep_apart`` give them, without reading the summaries: a poll finds
-    most items already stored, and only the new ones need normalising."""
+    most items already stored, and only the new ones need normalising (the
+    summaries of items sharing a guid are read, to tell them apart)."""
     guids = [_guid(raw) for raw in raws]
     counts = Counter(guid for guid in guids if guid)
     parts: list[tuple[str, str | None, str]] = []
@@ -158,24 +165,74 @@ def document_keys(raws: Sequence[RawEntry]) -> list[str]:
         if guid or url:
             parts.append((guid, url, _key(guid, url, "", "")))
         else:
-            text = clean_text(raw.published_text).strip() if raw.published_text else ""
-            parts.append((guid, url, _key(guid, url, _title(raw), text)))
+            date = clean_text(raw.published_text).strip() if raw.published_text else ""
+            parts.append((guid, url, _key(guid, url, _title(raw), date)))
     shared = _shared_guids((guid, url) for guid, url, _ in parts if counts[guid] > 1)
-    return [_bounded(f"{guid} {url or ''}") if guid in shared else key for guid, url, key in parts]
+    keys = [_bounded(f"{guid} {url or ''}") if guid in shared else key for guid, url, key in parts]
+
+    def text(i: int) -> str:
+        raw = raws[i]
+        return _identity_text(_title(raw), _summary(raw))
+
+    linkless = [bool(guid) and url is None for guid, url, _ in parts]
+    return _apart_by_text(keys, linkless, text)
 
 
 def keep_apart(entries: Sequence[Entry]) -> list[Entry]:
     """``entries`` (one document's), where items share a guid but have
     distinct links (a real feed reuses one guid for every item), each keyed
-    by guid and link, so none is lost as a duplicate. Items with a unique
-    guid keep the guid alone as their key."""
+    by guid and link, and where items share a guid, have no link and differ
+    in title or summary, each keyed by those too, so none is lost as a
+    duplicate. Items with a unique guid keep the guid alone as their key;
+    identical re-posts keep one key."""
     shared = _shared_guids((e.guid, e.url) for e in entries)
-    if not shared:
-        return list(entries)
-    return [
-        replace(e, key=_bounded(f"{e.guid} {e.url or ''}")) if e.guid in shared else e
-        for e in entries
-    ]
+    if shared:
+        entries = [
+            replace(e, key=_bounded(f"{e.guid} {e.url or ''}")) if e.guid in shared else e
+            for e in entries
+        ]
+
+    def text(i: int) -> str:
+        e = entries[i]
+        return _identity_text("" if e.title_made else e.title, e.summary)
+
+    linkless = [bool(e.guid) and e.url is None for e in entries]
+    keys = _apart_by_text([e.key for e in entries], linkless, text)
+    return [e if e.key == k else replace(e, key=k) for e, k in zip(entries, keys, strict=True)]
+
+
+def _apart_by_text(
+    keys: Sequence[str], linkless: Sequence[bool], text: Callable[[int], str]
+) -> list[str]:
+    """``keys``, where items with a guid and no link got one key but differ in
+    ``text(i)`` (their feed title and summary): each then keyed by that key and
+    a digest of its text. Items whose text is the same (a re-post) keep one key;
+    so do items with a link (one guid and one link is one article, edited)."""
+    groups: dict[str, list[int]] = {}
+    for i, (key, candidate) in enumerate(zip(keys, linkless, strict=True)):
+        if candidate:
+            groups.setdefault(key, []).append(i)
+    out = list(keys)
+    for key, members in groups.items():
+        if len(members) < 2:
+            continue
+        digests = {i: _digest(text(i)) for i in members}
+        if len(set(digests.values())) > 1:
+            for i in members:
+                out[i] = _bounded(f"{key} {digests[i]}")
+    return out
+
+
+def _identity_text(title: str, summary: str) -> str:
+    return f"{title}\n{summary}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _summary(raw: RawEntry) -> str:
+    return truncate(html_to_text(raw.summary_html[:MAX_HTML_READ]), MAX_SUMMARY)
 
 
 def _shared_guids(pairs: Iterable[tuple[str | None, str | None]]) -> set[str]:

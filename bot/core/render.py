@@ -7,6 +7,7 @@ escaping; nothing here is markup.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.core.models import (
@@ -21,6 +22,26 @@ from bot.core.models import (
     Reply,
     Storyline,
 )
+
+#: Outlets named in a reply's "also reported by"; the rest are counted.
+MAX_OUTLETS_SHOWN = 5
+
+
+def outlets_text(outlets: Sequence[str], limit: int = MAX_OUTLETS_SHOWN) -> str:
+    """``A, B, C, D, E and 3 more``: the first ``limit`` outlets (a reply keeps
+    them newest first), the rest counted. Plain text: adapters escape it."""
+    names = list(dict.fromkeys(o for o in outlets if o))
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+
+
+def with_outlets(reply: Reply, outlets: Sequence[str]) -> Reply:
+    """``reply`` with ``also`` set to ``outlets`` (newest first, its own source
+    and repeats left out): what an edit of a sent reply shows, the same for the
+    same outlets however often it is rendered."""
+    also = tuple(dict.fromkeys(o for o in outlets if o and o != reply.source))
+    return replace(reply, also=also)
 
 
 def day(when: datetime | None) -> str:
@@ -131,6 +152,7 @@ def coverage_reply(
         published=day(entry.published),
         also=tuple(also),
         why=f"score {match.score:.0f}: {why}" if why else f"score {match.score:.0f}",
+        title_made=entry.title_made,
     )
 
 

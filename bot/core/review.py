@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.facts import extract_claims, resolve
-from bot.core.match import Matcher, normalise_text
+from bot.core.match import Matcher
 from bot.core.models import (
     Claim,
     Entry,
@@ -32,9 +31,12 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
+from bot.core.reader import Reading, read_item
+from bot.core.resolve import resolve
+from bot.core.text import normalise_text
 
 #: Zipf frequency from which a one-word phrase is "very common" (English "court"
-#: is 5.4, "suit" 4.7, "designation" 3.8, "Pentagon" 3.7).
+#: is 5.4, "suit" 4.7, "designation" 3.8, "ministry" 4.4).
 COMMON_IDENTITY_ZIPF = 4.5
 COMMON_TOPIC_ZIPF = 5.5
 #: A phrase found in at least this share of the unmatched sample items (and at
@@ -215,6 +217,8 @@ class TrialItem:
     claims: tuple[Claim, ...]
     #: Other storylines that also matched, and ones that took the item from it.
     also: tuple[str, ...] = ()
+    #: Every value the item reads, with its factuality (claims or not, and why).
+    readings: tuple[Reading, ...] = ()
 
 
 @dataclass(slots=True)
@@ -259,8 +263,9 @@ def trial(
             if ruled or before_rules >= storyline.match.threshold * 0.75:
                 report.near.append(TrialItem(entry, mine, (), also))
             continue
-        found = tuple(extract_claims(storyline, entry))
-        report.items.append(TrialItem(entry, mine, found, also))
+        read = read_item(storyline, entry)
+        found = read.claims
+        report.items.append(TrialItem(entry, mine, found, also, read.readings))
         for claim in found:
             claims[claim.fact].append(claim)
             view = resolve(storyline.fact(claim.fact), claims[claim.fact], storyline=storyline)
@@ -291,6 +296,10 @@ def format_trial(report: Trial, *, reasons: bool = True) -> str:
         for c in item.claims:
             who = f" ({c.attribution})" if c.attribution else ""
             lines.append(f"    claims {c.fact} = {c.value}{who}")
+        claimed = {(c.fact, c.value) for c in item.claims}
+        for r in item.readings:
+            if (r.fact, r.value) not in claimed and reasons:
+                lines.append(f"    reads {r.fact} = {r.value}, no claim: {r.why()}")
         if item.also:
             lines.append(f"    also matches: {', '.join(item.also)}")
     if report.near:
@@ -319,6 +328,59 @@ def format_trial(report: Trial, *, reasons: bool = True) -> str:
                 state = f"{spec.value_label(view.value)}, disputed by: {said}"
             lines.append(f"    {cause.published:%Y-%m-%d}  {state}")
     return "\n".join(lines)
+
+
+def trial_json(report: Trial) -> dict[str, object]:
+    """The trial as plain data (``storylines try --json``): each matched item
+    with its score, reasons and every reading (value, polarity, certainty,
+    time, whether it claims and why), the near misses, and each fact's timeline."""
+
+    def item(i: TrialItem) -> dict[str, object]:
+        e = i.entry
+        return {
+            "title": e.title,
+            "url": e.url,
+            "source": e.source,
+            "published": e.published.isoformat(),
+            "matched": i.result.matched,
+            "score": round(i.result.score, 2),
+            "reasons": [r.describe() for r in i.result.reasons if r.weight or r.note],
+            "also": list(i.also),
+            "claims": [
+                {
+                    "fact": r.fact,
+                    "value": r.value,
+                    "polarity": r.factuality.polarity,
+                    "certainty": r.factuality.certainty,
+                    "time": r.factuality.time,
+                    "claim": (r.fact, r.value) in {(c.fact, c.value) for c in i.claims},
+                    "why": r.why(),
+                    "by": r.by,
+                    "cues": list(r.factuality.cues),
+                    "evidence": r.evidence,
+                }
+                for r in i.readings
+            ],
+        }
+
+    return {
+        "storyline": report.storyline.id,
+        "scanned": report.scanned,
+        "items": [item(i) for i in report.items],
+        "near_misses": [item(i) for i in report.near],
+        "timelines": {
+            fact: [
+                {
+                    "value": view.value,
+                    "disputed": view.disputed,
+                    "since": cause.published.isoformat(),
+                    "source": cause.who,
+                }
+                for view, cause in states
+            ]
+            for fact, states in report.timelines.items()
+        },
+    }
 
 
 def _item_line(item: TrialItem) -> str:

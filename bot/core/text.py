@@ -2,6 +2,10 @@
 
 * :func:`fold` — the comparable form of a text for phrase and cue matching
   (lower case, straight quotes, dashes and slashes as spaces, single spaces);
+* :func:`normalise_text` — that, after NFKC and with accents dropped from Latin,
+  Greek and Cyrillic letters: the one form the matcher and the fact reader
+  compare text in (:func:`drop_accents` keeps every character's position);
+* :func:`unspaced` — scripts written without spaces between words;
 * :func:`word_tokens` — the words of a headline for "same story" comparison;
 * :data:`CONTROL` / :func:`strip_controls` — control characters, which have no
   business in anything shown to a person (tab and newline are kept);
@@ -16,6 +20,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
 # Quotes become straight; dashes, slashes and underscores join words, so they become spaces.
 _QUOTES = {"’": "'", "‘": "'", "“": '"', "”": '"'}
@@ -58,3 +64,44 @@ def word_tokens(text: str) -> list[str]:
 def strip_controls(text: str, replacement: str = "") -> str:
     """``text`` with each control character (see :data:`CONTROL`) replaced."""
     return CONTROL.sub(replacement, text)
+
+
+def normalise_text(text: str, *, keep_dashes: bool = False) -> str:
+    """The folded form (:func:`fold`) after NFKC (full-width letters and digits
+    become plain ones), with accents dropped from Latin, Greek and Cyrillic
+    letters ("désignation" is "designation", "Ministério" "Ministerio"); marks on
+    other scripts (Japanese dakuten) are kept."""
+    if text.isascii():
+        return fold(text, keep_dashes=keep_dashes)
+    return drop_accents(fold(unicodedata.normalize("NFKC", text), keep_dashes=keep_dashes))
+
+
+def drop_accents(text: str) -> str:
+    """``text`` with the accents of Latin, Greek and Cyrillic letters dropped,
+    one character for one, so positions in it are positions in ``text``."""
+    if text.isascii():
+        return text
+    return "".join(_base(c) if "\x7f" < c < "\u0530" else c for c in text)
+
+
+@lru_cache(maxsize=2048)
+def _base(char: str) -> str:
+    letters = [c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)]
+    return letters[0] if len(letters) == 1 else char
+
+
+def unspaced(char: str) -> bool:
+    """True for letters of scripts written without spaces between words (Chinese,
+    Japanese kana, Thai, Lao, Khmer, Myanmar) and Korean Hangul (whose particles
+    attach to the noun): a phrase next to one needs no word boundary."""
+    code = ord(char)
+    return (
+        0x2E80 <= code <= 0x9FFF  # CJK radicals, kana, CJK ideographs (ext A), Hangul compat.
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+        or 0xFF66 <= code <= 0xFF9F  # half-width katakana
+        or 0x0E00 <= code <= 0x0EFF  # Thai, Lao
+        or 0x1000 <= code <= 0x109F  # Myanmar
+        or 0x1780 <= code <= 0x17FF  # Khmer
+        or 0x20000 <= code <= 0x3FFFF  # CJK extensions B–H
+    )

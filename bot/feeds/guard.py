@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from bot.core.feed_input import is_metadata_address
+from bot.core.feed_input import embedded_ipv4, is_metadata_address
 from bot.errors import ErrorCode, FetchError, UnsafeURLError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,7 +38,6 @@ ALLOWED_SCHEMES = ("http", "https")
 MAX_URL_LENGTH = 8192
 
 _SHARED_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Characters an inet_aton-style numeric IPv4 spelling can use (decimal, octal, hex).
 _NUMERIC_HOST = re.compile(r"[0-9a-fA-FxX.]+")
 
@@ -58,7 +57,7 @@ def describe_address(ip: IPAddress) -> str | None:
     """Why ``ip`` is not globally routable ("a loopback address", …), or None
     when it is a public address."""
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour or _nat64_embedded(ip)
+        embedded = embedded_ipv4(ip)
         if embedded is not None:
             inner = describe_address(embedded)
             if inner is not None:
@@ -78,12 +77,6 @@ def describe_address(ip: IPAddress) -> str | None:
     for hit, reason in checks:
         if hit:
             return reason
-    return None
-
-
-def _nat64_embedded(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
 
@@ -200,7 +193,8 @@ async def check_url(
         if is_metadata_address(ip):
             # Never a feed, and the keys to the machine: refused even where
             # private feeds are allowed.
-            raise _refuse(host, ip, "the cloud metadata address", literal=literal is not None)
+            why = reason or "the cloud metadata address"
+            raise _refuse(host, ip, why, literal=literal is not None)
         if reason is not None and not allow_private and str(ip) not in allow_addresses:
             raise _refuse(host, ip, reason, literal=literal is not None)
     return CheckedURL(url=parsed, host=host, port=port, addresses=addresses)

@@ -13,7 +13,9 @@ feedparser. It is not a drop-in, so this adapter:
   ``<guid/>`` or ``<comments/>`` swallow the rest of the feed); and for
   documents where the item keys would rest on details the two parsers read
   differently: an item without a guid/id, guids shared between items,
-  ``feedburner:origLink`` (not exposed), declared entities (not expanded);
+  ``feedburner:origLink`` (not exposed), declared entities (not expanded),
+  Atom ``type="xhtml"`` titles without their ``<div>`` (read as empty or as the
+  first element's text);
 * makes each item's key what feedparser would make it: permalink guids and
   Atom ids resolved the way feedparser resolves them (against the document's
   address, or the in-scope ``xml:base``), RSS links against the channel's
@@ -60,6 +62,12 @@ _GUID_TAG = re.compile(rb"<guid(\s[^>]*[^/>]|\s*)>")
 _PERMALINK = re.compile(rb"\bispermalink\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
 _JSON_START = re.compile(rb"\s*[{\[]")
 _ORIGLINK = b"origLink"
+# An Atom title of type="xhtml" whose content is not wrapped in a <div>:
+# feedparser-rs reads only the first child element's text of it ("Court
+# <b>blocks</b> it" → "blocks"), or nothing when there is no element at all.
+_XHTML_TITLE_WITHOUT_DIV = re.compile(
+    rb"<(?:[\w.-]+:)?title\s[^>]*\btype\s*=\s*[\"']xhtml[\"'][^>]*>(?!\s*<(?:[\w.-]+:)?div[\s>/])"
+)
 _ENTITY_DECLARATION = b"<!ENTITY"
 _FALLBACK_SKIP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -84,9 +92,14 @@ class FastFeedParser:
             return _json_feed(self._checked(body), lower.get("content-location") or "")
         document, lower = guard(body, headers, self.max_bytes)
         _refuse_non_feeds(document)
-        # feedparser-rs ignores feedburner:origLink and does not expand the
-        # (bounded) internal entities guard keeps: feedparser reads those.
-        plain = _ORIGLINK not in document and _ENTITY_DECLARATION not in document
+        # feedparser-rs ignores feedburner:origLink, does not expand the
+        # (bounded) internal entities guard keeps, and misreads XHTML titles
+        # without their <div>: feedparser reads those.
+        plain = (
+            _ORIGLINK not in document
+            and _ENTITY_DECLARATION not in document
+            and not _XHTML_TITLE_WITHOUT_DIV.search(document)
+        )
         parsed = _guarded_fast(document, lower) if plain else None
         if parsed is None:
             self.stats["fallback"] += 1

@@ -11,7 +11,9 @@ import sys
 from typing import TextIO
 
 from bot.core.models import Card, MessageRef, Reply
+from bot.core.render import outlets_text
 from bot.core.text import strip_controls
+from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
 
 #: What ``ConsolePlatform`` declares: titles and whole messages are cut to it.
@@ -44,16 +46,29 @@ def format_card(card: Card, *, edited: bool = False) -> str:
 def format_reply(reply: Reply) -> str:
     if reply.kind == "summary":
         body = f"… {_title(reply.title)}: `{_clean(reply.text)}`"
+    elif reply.kind == "digest":
+        lines = [f"☰ {_title(reply.title)}", f"      {_clean(reply.text)}"]
+        for item in reply.items:
+            also = f" and {item.also} other outlets" if item.also else ""
+            lines.append(
+                f"      {item.score:>3.0f}  {_title(item.title)} — {_clean(item.source)}{also}"
+            )
+            if item.url:
+                lines.append(f"           {_clean(item.url)}")
+        body = "\n".join(lines)
     elif reply.kind == "fact_change":
         body = f"⚑ {_clean(reply.text)}"
         if reply.url:
             body += f"\n      {_clean(reply.url)}"
     else:
-        body = f"• {_title(reply.title)} — {_clean(reply.source or '')}, {reply.published}"
+        title = _title(reply.title)
+        if reply.title_made:
+            title = f"{MADE_TITLE_MARK} {title} [{MADE_TITLE_NOTE}]"
+        body = f"• {title} — {_clean(reply.source or '')}, {reply.published}"
         if reply.url:
             body += f"\n      {_clean(reply.url)}"
         if reply.also:
-            body += f"\n      also reported by {_clean(', '.join(reply.also))}"
+            body += f"\n      also reported by {_clean(outlets_text(reply.also))}"
         if reply.why:
             body += f"\n      matched: {_clean(reply.why)}"
     return f"  ↳ [{reply.storyline}] {body}"
@@ -93,6 +108,12 @@ class ConsolePlatform:
 
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         self._print(format_card(card, edited=True))
+
+    async def edit_reply(
+        self, channel: str, message: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> None:
+        # A terminal cannot change what it printed: the reply is printed again, marked.
+        self._print(format_reply(reply).replace("  ↳ ", "  ↳ (updated) ", 1))
 
     async def find_sent(
         self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None

@@ -8,16 +8,26 @@ methods below it are what the CLI calls directly. Admin-only commands check
 from __future__ import annotations
 
 import asyncio
-import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.feed_input import clean_name, feed_ref, feed_url, redact_url
+from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
+from bot.core.digest import DigestOptionError, parse_options
+from bot.core.feed_input import (
+    clean_name,
+    feed_ref,
+    feed_url,
+    redact_url,
+    unwrap_chat_link,
+    unwrap_chat_links,
+)
 from bot.core.models import (
     ChannelAddress,
     CommandReply,
+    CommandRequest,
+    DigestSchedule,
     Feed,
     FeedSeed,
     Invoker,
@@ -34,14 +44,32 @@ from bot.service.status import StatusService
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
+  follow <storyline> digest:daily [at:HH:MM] [tz:ZONE]
+                          coverage as one reply a day (fact changes at once);
+                          digest:off posts every item again
   unfollow <storyline>    stop it
   storylines              list storylines with their current facts
   show <storyline>        each fact's timeline (value, since, source) and its picture
   status                  storyline states (admins also see feed health and the outbox)
-admins only:
+admins only (on Discord: /threadline-admin feeds …):
   feeds list              feeds and their health
   feeds add <url> [name]  add a feed (it is fetched once to check it)
   feeds remove <id|url>   remove a feed"""
+
+
+#: Discord shows at most 25 autocomplete choices.
+MAX_CHOICES = 25
+DIRECT_MESSAGE = (
+    "Storyline threads live in channels, not in direct messages: "
+    "run `/threadline follow <storyline>` in the channel that should follow it."
+)
+
+
+def _required(request: CommandRequest, option: str) -> str:
+    value = (request.get(option) or "").strip()
+    if not value:
+        raise CommandError(f"`{request.name}` needs <{option}>. Usage: {usage(request.name)}")
+    return value
 
 
 class CommandStore(Protocol):
@@ -64,6 +92,10 @@ class CommandStore(Protocol):
     async def subscriptions(
         self, *, storyline: str | None = None, enabled_only: bool = True
     ) -> list[Subscription]: ...
+
+    async def set_digest(
+        self, subscription_id: int, digest: DigestSchedule | None, now: datetime
+    ) -> int: ...
 
 
 class CommandService:
@@ -95,57 +127,89 @@ class CommandService:
         self.pictures = pictures
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
+        """Run a command typed as one line (Slack, the CLI): read by
+        ``bot.core.command_text`` (apostrophes and quotes as a person means
+        them), then ``run``."""
         try:
-            words = shlex.split(text)
-        except ValueError as exc:
-            return CommandReply(f"Could not read that command: {exc}.", ok=False)
+            request = read_command(unwrap_chat_links(text))
+        except UnknownCommand as exc:
+            return CommandReply(f"{exc}\n\n{HELP}", ok=False)
+        except CommandTextError as exc:
+            return CommandReply(str(exc), ok=False)  # its usage line says what fits
+        return await self.run(invoker, request)
+
+    async def run(self, invoker: Invoker, request: CommandRequest) -> CommandReply:
+        """Run one command whose values are already known (Discord's typed
+        options). Never raises for a refused command: ``ok=False``."""
         try:
-            answer = await self._dispatch(invoker, words)
+            answer = await self._dispatch(invoker, request)
         except CommandError as exc:
             return CommandReply(exc.message, ok=False)
         return answer if isinstance(answer, CommandReply) else CommandReply(answer)
 
-    async def _dispatch(self, invoker: Invoker, words: list[str]) -> str | CommandReply:
-        match words:
-            case [] | ["help"]:
-                return HELP
-            case ["follow", storyline]:
-                return await self.follow(invoker.channel, storyline)
-            case ["unfollow", storyline]:
-                return await self.unfollow(invoker.channel, storyline)
-            case ["storylines"] | ["list"]:
-                return await self.list_storylines()
-            case ["show", storyline]:
-                return await self.show_with_picture(storyline, invoker.channel)
-            case ["status"]:
-                return await self.status(admin=invoker.is_admin)
-            case ["feeds", *rest]:
-                if not invoker.is_admin:
-                    raise PermissionDenied(
-                        "Only workspace admins (or users listed in THREADLINE_ADMINS) "
-                        "can manage feeds."
-                    )
-                return await self._feeds(rest)
-        raise CommandError(f"Unknown command {' '.join(words)!r}.\n\n{HELP}")
+    def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:
+        """Storylines (id, title) for autocomplete: those whose id or title
+        contains ``typed`` (case-insensitive), ids starting with it first, at
+        most ``MAX_CHOICES``; only open ones when ``open_only``."""
+        needle = typed.strip().casefold()
+        found = [
+            s
+            for s in self.storylines.values()
+            if (s.status == "open" or not open_only)
+            and (needle in s.id.casefold() or needle in s.title.casefold())
+        ]
+        found.sort(key=lambda s: (not s.id.casefold().startswith(needle), s.status != "open", s.id))
+        return [(s.id, s.title) for s in found[:MAX_CHOICES]]
 
-    async def _feeds(self, words: list[str]) -> str:
-        match words:
-            case ["list"] | []:
+    async def _dispatch(self, invoker: Invoker, request: CommandRequest) -> str | CommandReply:
+        name = request.name
+        if name.startswith("feeds") and not invoker.is_admin:
+            raise PermissionDenied(
+                "Only workspace admins (or users listed in THREADLINE_ADMINS) can manage feeds."
+            )
+        match name:
+            case "help":
+                return HELP
+            case "follow":
+                if invoker.direct_message:
+                    raise CommandError(DIRECT_MESSAGE)
+                storyline = _required(request, "storyline")
+                options = [
+                    f"{k}:{v.strip()}" for k in ("digest", "at", "tz") if (v := request.get(k))
+                ]
+                try:
+                    digest = parse_options(options)
+                except DigestOptionError as exc:
+                    raise CommandError(f"{exc}.") from None
+                return await self.follow(invoker.channel, storyline, digest=digest)
+            case "unfollow":
+                return await self.unfollow(invoker.channel, _required(request, "storyline"))
+            case "storylines":
+                return await self.list_storylines(invoker.channel)
+            case "show":
+                return await self.show_with_picture(
+                    _required(request, "storyline"), invoker.channel
+                )
+            case "status":
+                return await self.status(admin=invoker.is_admin)
+            case "feeds list":
                 return format_feeds(await self.store.feeds())
-            case ["add", url]:
-                feed = await self.add_feed(url, None, origin="chat")
-                return f"Added feed #{feed.id} {feed.name} ({feed.url})."
-            case ["add", url, *name]:
-                feed = await self.add_feed(url, " ".join(name), origin="chat")
-                return f"Added feed #{feed.id} {feed.name} ({feed.url})."
-            case ["remove", ref]:
-                removed = await self.store.remove_feed(feed_ref(ref))
-                if removed is None:
-                    raise CommandError(
-                        f"No feed {redact_url(ref)!r}. `feeds list` shows ids and URLs."
-                    )
-                return f"Removed feed #{removed.id} {removed.name}."
-        raise CommandError("Usage: feeds list | feeds add <url> [name] | feeds remove <id|url>")
+            case "feeds add":
+                return await self._feeds_add(request)
+            case "feeds remove":
+                return await self._feeds_remove(request)
+        raise CommandError(f"Unknown command {name!r}.\n\n{HELP}")
+
+    async def _feeds_add(self, request: CommandRequest) -> str:
+        feed = await self.add_feed(_required(request, "url"), request.get("name"), origin="chat")
+        return f"Added feed #{feed.id} {feed.name} ({feed.url})."
+
+    async def _feeds_remove(self, request: CommandRequest) -> str:
+        ref = _required(request, "feed")
+        removed = await self.store.remove_feed(feed_ref(ref))
+        if removed is None:
+            raise CommandError(f"No feed {redact_url(ref)!r}. `feeds list` shows ids and URLs.")
+        return f"Removed feed #{removed.id} {removed.name}."
 
     def storyline(self, storyline_id: str) -> Storyline:
         storyline = self.storylines.get(storyline_id)
@@ -154,16 +218,37 @@ class CommandService:
             raise CommandError(f"No storyline {storyline_id!r}. Known: {known}.")
         return storyline
 
-    async def follow(self, address: ChannelAddress, storyline_id: str) -> str:
+    async def follow(
+        self,
+        address: ChannelAddress,
+        storyline_id: str,
+        *,
+        digest: DigestSchedule | bool | None = False,
+    ) -> str:
+        """Follow a storyline in a channel. ``digest``: a schedule for a daily
+        digest of its coverage, None to post every item (``digest:off``), False
+        to leave the channel's choice as it is."""
         storyline = self.storyline(storyline_id)
         if storyline.status != "open":
             raise CommandError(f"{storyline.id} is closed; it gets no new coverage.")
-        _sub, created = await self.store.follow(address, storyline.id, self.clock.now())
-        if not created:
-            return f"This channel already follows {storyline.id}."
-        if self.on_follow is not None:
+        now = self.clock.now()
+        sub, created = await self.store.follow(address, storyline.id, now)
+        if created and self.on_follow is not None:
             self.on_follow()
-        return f"Following {storyline.id} here: its thread starts with the current facts."
+        if digest is False:
+            if not created:
+                return f"This channel already follows {storyline.id}."
+            return f"Following {storyline.id} here: its thread starts with the current facts."
+        schedule = digest if isinstance(digest, DigestSchedule) else None
+        dropped = await self.store.set_digest(sub.id, schedule, now)
+        start = f"Following {storyline.id} here" if created else storyline.id
+        if schedule is None:
+            text = f"{start}: every matched item is posted as it comes (no digest)."
+            if dropped:
+                text += f" {dropped} item{'s' if dropped > 1 else ''} gathered for the digest "
+                text += "will not be posted."
+            return text
+        return f"{start}: coverage as a digest {schedule}; fact changes are still posted at once."
 
     async def unfollow(self, address: ChannelAddress, storyline_id: str) -> str:
         storyline = self.storyline(storyline_id)
@@ -171,13 +256,25 @@ class CommandService:
             return f"This channel does not follow {storyline.id}."
         return f"Unfollowed {storyline.id}. The thread stays; nothing more is posted to it."
 
-    async def list_storylines(self) -> str:
+    async def list_storylines(self, channel: ChannelAddress | None = None) -> str:
+        """Every storyline with its current facts; asked from a ``channel``,
+        also whether it follows each one, and how (every item, or a digest)."""
         # Commands only read: a state resolved for the first time is recorded by
         # the poll cycle or delivery, not by someone looking.
         states = (await self.ledger.load(record=False)).states
+        here: dict[str, Subscription] = {}
+        if channel is not None:
+            here = {
+                sub.storyline: sub
+                for sub in await self.store.subscriptions()
+                if (sub.address.platform, sub.address.channel)
+                == (channel.platform, channel.channel)
+            }
         blocks = []
         for s in self.storylines.values():
             lines = [f"{s.id} ({s.status}) — {s.title}"]
+            if s.id in here:
+                lines.append(f"  this channel: follows, {delivery_mode(here[s.id])}")
             for spec in s.facts:
                 line = fact_line(spec, states.get((s.id, spec.id)))
                 flag = " [disputed]" if line.disputed else ""
@@ -239,7 +336,7 @@ class CommandService:
         """Fetch the URL once through the SSRF guard and parse it; store it only if
         it is a safe, working feed. Raises ``CommandError`` saying why not."""
         try:
-            url = feed_url(url.strip().strip("<>"))
+            url = feed_url(unwrap_chat_link(url))
         except ValueError as exc:
             raise CommandError(f"Not added: {exc}.") from None
         if name is not None and not clean_name(name):
@@ -266,6 +363,11 @@ class CommandService:
         if self.on_feed_added is not None:
             self.on_feed_added()
         return feed
+
+
+def delivery_mode(sub: Subscription) -> str:
+    """How a subscription gets coverage: ``every item`` or ``digest daily at …``."""
+    return f"digest {sub.digest}" if sub.digest is not None else "every item"
 
 
 def format_feeds(feeds: Sequence[Feed]) -> str:

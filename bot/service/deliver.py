@@ -22,8 +22,9 @@ from bot.core.models import Card, MessageRef, PostKind, Storyline
 from bot.core.render import card
 from bot.errors import ChannelUnavailable, DeliveryError, RetryLater, ThreadGone
 from bot.ports import ChatPlatform, Clock
+from bot.service.absorb import edit_sent_reply
 from bot.service.ledger import FactLedger
-from bot.storage.records import OutboxRow
+from bot.storage.records import EditTarget, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class DeliveryStore(Protocol):
     async def set_root(self, subscription_id: int, root: MessageRef | None) -> None: ...
 
     async def disable_subscription(self, subscription_id: int, reason: str) -> None: ...
+
+    async def edit_target(self, row_id: int) -> EditTarget | None: ...
 
 
 class Deliverer:
@@ -145,7 +148,7 @@ class Deliverer:
                     await self.store.set_root(sub.id, None)
                     root = roots[sub.id] = None
                     roots[sub.id] = await self._send(platform, row, None, cards[sub.storyline])
-                if root is None:
+                if root is None and row.kind is not PostKind.EDIT_REPLY:
                     fresh.add(sub.id)
             except ChannelUnavailable as exc:
                 disabled.add(sub.id)
@@ -163,6 +166,10 @@ class Deliverer:
     async def _send(
         self, platform: ChatPlatform, row: OutboxRow, root: MessageRef | None, root_card: Card
     ) -> MessageRef | None:
+        if row.kind is PostKind.EDIT_REPLY:
+            # An edit of a sent reply: never a new post, never a new root.
+            await edit_sent_reply(self.store, platform, row, root, self.clock.now(), self.audit)
+            return root
         sub = row.subscription
         channel = sub.address.channel
         key = f"tl-{row.id}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from bot.core import facts
+from bot.core import resolve as facts
 from bot.core.models import Claim, FactKey, FactSpec, FactView, Storyline
 from bot.core.timeline import timeline
 from bot.ports import Clock

@@ -108,6 +108,11 @@ class PicturedCards:
     ) -> MessageRef:
         return await self.inner.post_reply(channel, thread, reply, idempotency_key=idempotency_key)
 
+    async def edit_reply(
+        self, channel: str, message: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> None:
+        await self.inner.edit_reply(channel, message, reply, idempotency_key=idempotency_key)
+
     async def post_notice(self, channel: str, notice: Reply, *, idempotency_key: str) -> MessageRef:
         return await self.inner.post_notice(channel, notice, idempotency_key=idempotency_key)
 

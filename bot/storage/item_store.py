@@ -16,6 +16,7 @@ from bot.core.models import (
     Entry,
     FactKey,
     FactView,
+    PostKind,
 )
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
@@ -245,7 +246,8 @@ class ItemRecords(Part):
                     "topic": p.topic,
                     "payload": encode_post(p.kind, p.storyline, p.reply),
                     "item_id": ids[(p.entry.feed_id, p.entry.key)] if p.entry else None,
-                    "status": "pending",
+                    # Held for the channel's digest, never claimed for sending.
+                    "status": "held" if p.kind is PostKind.DIGEST_ITEM else "pending",
                     "attempts": 0,
                     "created_at": now,
                 }
@@ -274,6 +276,7 @@ class ItemRecords(Part):
             "published": e.published,
             "published_text": e.published_text,
             "first_seen": e.first_seen,
+            "title_made": e.title_made,
         }
 
     async def save_first_states(self, views: Sequence[FactView], now: datetime) -> None:

@@ -40,7 +40,8 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def check_sqlite_path(url: str) -> None:
-    """Refuse an SQLite path that cannot be a database file, and make its folder.
+    """Refuse an SQLite path that cannot be a database file (a directory, a FIFO,
+    a device, a read-only file or folder), and make its folder.
 
     Raises ``ConfigError`` naming the path and what is wrong with it."""
     path = sqlite_path(url)
@@ -48,6 +49,12 @@ def check_sqlite_path(url: str) -> None:
         return
     if path.is_dir():
         raise ConfigError(f"{VARIABLE}: {path} is a directory, not an SQLite database file")
+    if path.exists() and not path.is_file():
+        # SQLite would wait forever reading a FIFO it opened for writing too.
+        raise ConfigError(
+            f"{VARIABLE}: {path} is a special file (a FIFO, device or socket), "
+            "not an SQLite database file"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -2,82 +2,130 @@
 
 SQLite has no row locks, so two processes claiming the same feeds or outbox
 rows could both win. The process that polls or delivers holds an exclusive
-``flock`` on a lock file beside the database file (``threadline.db.lock``); the
-kernel releases it when the process ends, however it ends, so a crash never
-leaves the database locked. Read-only commands do not take it.
+``flock`` on the database file itself (opened read-only), so the lock belongs
+to the file, not to a path: the same database reached through a symlink, a hard
+link or another spelling of its path is the same lock, and there is no lock
+file that could be deleted, be a directory or be unwritable. The kernel
+releases it when the process ends, however it ends, so a crash never leaves
+the database locked. Read-only commands do not take it.
+
+Why a flock on the database cannot disturb SQLite: SQLite locks with POSIX
+record locks (``fcntl``), which Linux keeps apart from ``flock``. Closing *any*
+descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+included, so the descriptor taken here stays open until ``release``, which the
+application calls after its database is closed. (On NFS, Linux emulates
+``flock`` with record locks; SQLite is not safe on NFS either, and a lock the
+file system refuses is a clear error.)
+
+Who holds the lock is read from ``/proc/locks`` and the holder's
+``/proc/PID/cmdline`` (Linux); elsewhere the message says only that another
+process holds it.
+
+Why not the ``filelock`` library: it locks a separate lock file, which is what
+let a second process in when that file was deleted or the database was reached
+by another path; it cannot lock the database itself, since it opens the file it
+locks with ``O_TRUNC`` and ``O_NOFOLLOW``, closes it whenever the lock is busy
+(which would drop SQLite's own locks, above) and deletes it on release; and it
+waits by sleeping in the calling thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import logging
 import os
-import sys
+import re
+import shlex
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 
-from bot.errors import AlreadyRunning
+from bot.errors import AlreadyRunning, ConfigError
 
 log = logging.getLogger(__name__)
 
 POLL_EVERY = 0.2
+VARIABLE = "THREADLINE_DATABASE_URL"
+MAX_COMMAND = 300
+_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@\s]*@")
 
 
-def lock_path(database_url: str) -> Path | None:
-    """The lock file of a file SQLite database; None for PostgreSQL or in-memory SQLite."""
+def database_file(database_url: str) -> Path | None:
+    """The file of a file SQLite database (a ``file:`` URI's too); None for
+    PostgreSQL and in-memory SQLite."""
     url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    name = url.database
+    if url.get_backend_name() != "sqlite" or not name or name == ":memory:":
         return None
-    return Path(url.database).with_name(Path(url.database).name + ".lock")
+    if name.startswith("file:"):
+        if url.query.get("mode") == "memory":
+            return None
+        name = unquote(urlsplit(name).path)
+    return Path(name) if name else None
 
 
 class ProcessLock:
-    """An exclusive advisory lock on ``path``, held until ``release`` or exit."""
+    """An exclusive lock on the SQLite database file ``database``, held until
+    ``release`` or the end of the process."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file: IO[str] | None = None
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self._fd: int | None = None
+        self._held = False
 
     def try_acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        """Take the lock if it is free. Raises ``ConfigError`` (one line) when
+        the database file cannot be opened or the file system refuses locks."""
+        if self._held:
+            return True
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.database, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError as exc:
+                raise ConfigError(
+                    f"{VARIABLE}: cannot lock the SQLite database {self.database}: "
+                    f"{exc.strerror or exc}"
+                ) from None
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.close()
             return False
-        # Say who holds it, for the message the next process prints.
-        handle.seek(0)
-        handle.truncate()
-        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        handle.write(f"pid {os.getpid()}, `{_command()}`, since {started}\n")
-        handle.flush()
-        self._file = handle
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                return False
+            raise ConfigError(
+                f"{VARIABLE}: cannot lock the SQLite database {self.database}: "
+                f"{exc.strerror or exc} (its file system does not support locks; "
+                "a network file system is not safe for SQLite: use a local disk or PostgreSQL)"
+            ) from None
+        self._held = True
         return True
 
     def holder(self) -> str:
-        try:
-            return self.path.read_text(encoding="utf-8").strip() or "unknown"
-        except OSError:
-            return "unknown"
+        """The process holding the lock: ``pid 1234, `threadline run --once```."""
+        if self._fd is None:
+            return "another process"
+        pid = _flock_holder(os.fstat(self._fd))
+        if pid is None:
+            return "a process this system does not show"
+        command = _command_line(pid)
+        return f"pid {pid}, `{command}`" if command else f"pid {pid}"
 
     async def acquire(self, *, wait: float) -> None:
         """Take the lock, waiting up to ``wait`` seconds for the process holding it;
         raise ``AlreadyRunning`` naming that process when it does not let go."""
         if self.try_acquire():
             return
-        database = self.path.with_suffix("")
         if wait > 0:
             log.warning(
                 "waiting for another threadline process (%s) that polls and delivers with %s "
                 "(up to %g s, THREADLINE_LOCK_WAIT)",
                 self.holder(),
-                database,
+                self.database,
                 wait,
             )
             deadline = time.monotonic() + wait
@@ -86,18 +134,49 @@ class ProcessLock:
                 if self.try_acquire():
                     return
         raise AlreadyRunning(
-            f"another threadline process ({self.holder()}) polls and delivers with {database}; "
-            "on SQLite one process does that at a time. Let it finish or stop it, "
-            "or use PostgreSQL to run several"
+            f"another threadline process ({self.holder()}) polls and delivers with "
+            f"{self.database}; on SQLite one process does that at a time. Let it finish or "
+            "stop it, or use PostgreSQL to run several"
         )
 
     def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
+        """Let go of the lock and close the descriptor: call it only once the
+        database is closed (see the module docstring)."""
+        if self._fd is not None:
+            if self._held:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+        self._fd = None
+        self._held = False
 
 
-def _command() -> str:
-    args = [a for a in sys.argv[1:] if not a.startswith("-")][:2]
-    return " ".join(["threadline", *args])
+def _flock_holder(st: os.stat_result) -> int | None:
+    """The pid holding a ``flock`` on the file ``st`` describes, from ``/proc/locks``
+    (``1: FLOCK  ADVISORY  WRITE 1234 fe:00:2148205 0 EOF``)."""
+    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                fields = line.split()
+                if "->" in fields or len(fields) < 6 or fields[1] != "FLOCK":
+                    continue  # a waiter, or another kind of lock
+                if fields[5] == device and fields[4].isdigit() and int(fields[4]) > 0:
+                    return int(fields[4])
+    except OSError:
+        return None
+    return None
+
+
+def _command_line(pid: int) -> str:
+    """What process ``pid`` runs, as a shell would show it (passwords in URLs
+    hidden, cut at :data:`MAX_COMMAND` characters); "" when it cannot be read."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    if not args:
+        return ""
+    args[0] = os.path.basename(args[0])
+    text = _PASSWORD.sub(r"\1***@", shlex.join(args))
+    return text if len(text) <= MAX_COMMAND else text[: MAX_COMMAND - 1] + "…"

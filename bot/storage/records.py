@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.core.models import (
     ChannelAddress,
+    DigestItem,
+    DigestSchedule,
     Entry,
     Feed,
     MessageRef,
@@ -53,6 +55,19 @@ class OutboxRow:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """What an ``edit`` row edits: the coverage reply (outbox row ``row_id``,
+    ``status``, ``message_id`` once sent, the ``reply`` as sent) and the
+    ``outlets`` that reported its story since, newest first."""
+
+    row_id: int
+    status: str
+    message_id: str | None
+    reply: Reply
+    outlets: tuple[str, ...]
+
+
 # The outbox stores a message as JSON: these two are the only way in and out.
 _REPLY_FIELDS = frozenset(f.name for f in fields(Reply))
 
@@ -65,6 +80,8 @@ def encode_post(kind: PostKind, storyline: str, reply: Reply | None) -> dict[str
             raise ValueError("a reply row needs its reply")
         payload = asdict(reply)
         payload["also"] = list(reply.also)
+        if not reply.items:
+            del payload["items"]  # rows of other replies stay as they were
         return payload
     return {"storyline": storyline}
 
@@ -76,7 +93,15 @@ def decode_reply(kind: PostKind, payload: dict[str, Any]) -> Reply | None:
         return None
     known = {k: v for k, v in payload.items() if k in _REPLY_FIELDS}
     known["also"] = tuple(known.get("also") or ())
+    known["items"] = tuple(_digest_item(d) for d in known.get("items") or ())
     return Reply(**known)
+
+
+_DIGEST_ITEM_FIELDS = frozenset(f.name for f in fields(DigestItem))
+
+
+def _digest_item(data: dict[str, Any]) -> DigestItem:
+    return DigestItem(**{k: v for k, v in data.items() if k in _DIGEST_ITEM_FIELDS})
 
 
 def plain_text(text: str | None, limit: int = 1000) -> str | None:
@@ -119,6 +144,8 @@ def subscription_from_row(row: Any) -> Subscription:
         enabled=row.enabled,
         root=root,
         disabled_reason=row.disabled_reason,
+        digest=DigestSchedule(row.digest_at, row.digest_tz or "UTC") if row.digest_at else None,
+        digest_since=row.digest_since,
     )
 
 
@@ -134,4 +161,5 @@ def entry_from_row(row: Any) -> Entry:
         first_seen=row.first_seen,
         source=row.source,
         published_text=row.published_text,
+        title_made=row.title_made,
     )

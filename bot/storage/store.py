@@ -1,8 +1,9 @@
 """The Store: every read and write the application makes, over SQLAlchemy Core.
 
-One class composed of three parts, by subject: ``FeedRecords`` (feeds, claims,
+One class composed of parts, by subject: ``FeedRecords`` (feeds, claims,
 poll results), ``ItemRecords`` (items, matches, claims, fact states, a cycle's
-record) and ``DeliveryRecords`` (subscriptions, the outbox). The services never
+record), ``DeliveryRecords`` (subscriptions, the outbox), ``EditRecords``
+(what an edit of a sent reply edits) and ``DigestRecords`` (daily digests). The services never
 see the parts: each declares the narrow Protocol of the methods it needs, and
 this class offers them all. Writes are batched Core statements (upserts where
 rows may exist). Datetimes in and out are aware UTC. Database failures
@@ -18,6 +19,8 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.delivery_store import DeliveryRecords
+from bot.storage.digest_store import DigestRecords
+from bot.storage.edit_store import EditRecords
 from bot.storage.feed_store import FeedRecords
 from bot.storage.item_store import ItemRecords
 from bot.storage.records import FeedUpdate, OutboxRow
@@ -69,6 +72,13 @@ class Store:
         self.mark_failed = delivery.mark_failed
         self.outbox_counts = delivery.outbox_counts
         self.outbox_summary = delivery.outbox_summary
+        # edits of sent replies, daily digests
+        edits = EditRecords(engine)
+        self.edit_target = edits.edit_target
+        digests = DigestRecords(engine)
+        self.set_digest = digests.set_digest
+        self.gathered = digests.gathered
+        self.record_digest = digests.record_digest
 
     @asynccontextmanager
     async def decision_lock(self) -> AsyncIterator[None]:

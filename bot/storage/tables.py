@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 NAMING = {
@@ -102,6 +103,8 @@ items = Table(
     Column("published", UTC, nullable=False),
     Column("published_text", Text),
     Column("first_seen", UTC, nullable=False),
+    # The feed gave no headline: ``title`` was made from the summary or link.
+    Column("title_made", Boolean, nullable=False, default=False, server_default=false()),
     # The first item of the same story (another outlet, same event); NULL for originals.
     Column("story_of", Integer, ForeignKey("items.id", ondelete="SET NULL")),
     UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
@@ -165,7 +168,30 @@ subscriptions = Table(
     Column("root_message_id", String(100)),
     Column("thread_id", String(100)),
     Column("created_at", UTC, nullable=False),
+    # A daily digest of the coverage (NULL: every item is posted at once): the
+    # local time "HH:MM" and its IANA zone, and when the gathering started
+    # (the last digest, or when the digest was turned on).
+    Column("digest_at", String(5)),
+    Column("digest_tz", String(64)),
+    Column("digest_since", UTC),
     UniqueConstraint("platform", "channel", "storyline", name="uq_subscriptions_target"),
+)
+
+# One row per digest produced (subscription, local day): the insert that wins
+# produces it, so several instances produce each digest once.
+digests = Table(
+    "digests",
+    metadata,
+    Column(
+        "subscription_id",
+        Integer,
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("day", String(10), primary_key=True),
+    Column("items", Integer, nullable=False),
+    Column("outbox_id", Integer, ForeignKey("outbox.id", ondelete="SET NULL")),
+    Column("created_at", UTC, nullable=False),
 )
 
 outbox = Table(
@@ -178,15 +204,16 @@ outbox = Table(
         ForeignKey("subscriptions.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    # root | reply | edit_root. Root cards are rendered at send time from the
-    # current fact states, so a late root is never stale.
+    # root | reply | edit_root | edit | digest_item. Root cards and reply edits
+    # are rendered at send time from the current state, so a late one is never
+    # stale; digest_item rows are held for a digest, never sent.
     Column("kind", String(16), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("item_id", Integer, ForeignKey("items.id", ondelete="SET NULL")),
     # Tells apart the posts one item may cause in one thread: '' for its coverage
     # reply, the fact and new value for each change it announces.
     Column("topic", String(200), nullable=False, default="", server_default=""),
-    # pending | sending | sent | failed | skipped
+    # pending | sending | sent | failed | skipped | held | digested
     Column("status", String(16), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTC),

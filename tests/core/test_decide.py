@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.core.decide import decide
+from bot.core.decide import Decision, decide
 from bot.core.match import Matcher
-from bot.core.models import FactSpec, FactValueSpec, MatchRules, Storyline, TermGroup
+from bot.core.models import Entry, FactSpec, FactValueSpec, MatchRules, Storyline, TermGroup
 from tests.core.builders import entry, storyline
 
 
@@ -53,3 +53,53 @@ def test_an_item_moves_only_the_facts_of_its_best_storyline() -> None:
     moved = {(c.storyline, c.fact) for c in decision.changes}
     assert ("widget-ban", "access_status") in moved
     assert not any(s == "acme-court" for s, _ in moved)
+
+
+def _decide(items: list[Entry], s: Storyline) -> Decision:
+    return decide(
+        items,
+        storylines=[s],
+        matcher=Matcher([s]),
+        claims={},
+        states={},
+        subscriptions=[],
+        recent=[],
+        backlog_feeds=frozenset(),
+    )
+
+
+def test_every_reading_is_audited_with_its_factuality_and_why_it_does_not_move() -> None:
+    s = storyline()
+    decision = _decide(
+        [
+            entry("Acme Widget 5 could be suspended by export directive", hours=0),
+            entry("Export directive suspends Acme Widget 5", hours=1),
+        ],
+        s,
+    )
+    claimed = [e for e in decision.audit if e["event"] == "fact.claimed"]
+    hedged = next(e for e in claimed if e["item"]["title"].startswith("Acme Widget 5 could"))
+    assert (hedged["value"], hedged["claim"]) == ("suspended", False)
+    assert hedged["certainty"] == "possible" and "could" in hedged["why"]
+    current = next(e for e in claimed if e["item"]["title"].startswith("Export"))
+    assert current["claim"] is True and current["why"] == "current"
+    assert (current["polarity"], current["certainty"], current["time"]) == (
+        "positive",
+        "certain",
+        "current",
+    )
+
+
+def test_a_copy_of_a_story_is_no_second_outlet() -> None:
+    s = storyline()
+    first = entry("Export directive suspends Acme Widget 5", hours=0, source="a.example")
+    copy = entry("Export directive suspends Acme Widget 5", hours=1, source="b.example", feed_id=2)
+    decision = _decide([first, copy], s)
+    copied = [
+        e
+        for e in decision.audit
+        if e["event"] == "fact.claimed" and e["item"]["feed"] == copy.source
+    ]
+    assert copied and not any(e["claim"] for e in copied)
+    assert "copy" in copied[0]["why"]
+    assert [c.value for i in decision.items for c in i.claims] == ["suspended"]

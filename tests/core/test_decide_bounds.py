@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from bot.core.decide import Decision, decide
 from bot.core.dedupe import StoryIndex, find_duplicate
 from bot.core.fact_tracker import FactTracker
-from bot.core.facts import resolve
 from bot.core.match import Matcher
 from bot.core.models import (
     ChannelAddress,
@@ -26,6 +25,7 @@ from bot.core.models import (
     Storyline,
     Subscription,
 )
+from bot.core.resolve import resolve
 from bot.core.timeline import timeline
 from tests.core.builders import ACCESS, claim, entry, storyline
 

@@ -5,38 +5,47 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.events import canonical_kind, expand, find_events, inflections, is_known
+from bot.core.reader import Event, default_lexicon, find_events
+
+
+def _polarity(e: Event) -> str:
+    return "affirmed" if e.factuality.polarity == "positive" else "negated"
+
+
+def _modality(e: Event) -> str:
+    f = e.factuality
+    return "actual" if f.certainty == "certain" and f.time == "current" else "possible"
 
 
 def kinds(text: str) -> set[tuple[str, str, str]]:
-    return {(e.kind, e.polarity, e.modality) for e in find_events(text)}
+    """(kind, affirmed|negated, actual|possible) of each event of the clause."""
+    return {(e.kind, _polarity(e), _modality(e)) for e in find_events(text)}
 
 
 def actual(text: str) -> set[str]:
-    return {
-        e.kind for e in find_events(text) if e.polarity == "affirmed" and e.modality == "actual"
-    }
+    """The kinds of the clause's events that happened as told (current, certain)."""
+    return {e.kind for e in find_events(text) if e.factuality.moves}
 
 
 @pytest.mark.parametrize(
-    ("lemma", "forms"),
+    ("form", "kind"),
     [
-        ("bar", {"bars", "barred", "barring"}),
-        ("stop", {"stops", "stopped", "stopping"}),
-        ("deny", {"denies", "denied", "denying"}),
-        ("label", {"labels", "labeled", "labelled", "labeling", "labelling"}),
-        ("designate", {"designates", "designated", "designating"}),
-        ("pause", {"pauses", "paused", "pausing"}),
-        ("appeal", {"appeals", "appealed", "appealing"}),
-        ("freeze", {"freezes", "froze", "frozen"}),
-        ("uphold", {"upholds", "upheld"}),
-        ("cut", {"cuts", "cutting"}),
-        ("reopen", {"reopens", "reopened", "reopening"}),
+        ("bars", "bar"),
+        ("barred", "bar"),
+        ("stopped", "halt"),
+        ("denies", "deny"),
+        ("labelled", "label"),
+        ("designates", "designate"),
+        ("paused", "pause"),
+        ("appealed", "appeal"),
+        ("froze", "freeze"),
+        ("upheld", "uphold"),
+        ("reopening", "reopen"),
     ],
 )
-def test_inflections(lemma: str, forms: set[str]) -> None:
-    assert forms <= set(inflections(lemma))
-    assert "appealled" not in inflections("appeal")
+def test_every_form_of_a_lemma_is_the_event(form: str, kind: str) -> None:
+    # The lexicon lists lemmas; the lemmatiser brings each form back to one.
+    assert kind in {e.kind for e in find_events(f"the court {form} the company's product")}
 
 
 @pytest.mark.parametrize(
@@ -105,7 +114,7 @@ def test_no_longer_reverses_the_event() -> None:
 def test_speculation_is_only_possible(text: str) -> None:
     events = find_events(text)
     assert events
-    assert all(e.modality == "possible" for e in events)
+    assert all(_modality(e) == "possible" for e in events)
 
 
 def test_a_threat_is_an_actual_warning_of_a_possible_act() -> None:
@@ -118,15 +127,18 @@ def test_words_that_only_look_like_events() -> None:
     assert actual("claude is built into classified workflows") == set()
     assert actual("it is clear that the talks failed") == set()
     assert "stay" not in actual("the model will stay online")
-    assert actual("a hearing on a preliminary injunction") == set()
+    # a hearing is procedure: no injunction is granted by it
+    assert actual("a hearing on a preliminary injunction") == {"hear"}
 
 
 def test_kind_names_as_a_storyline_writes_them() -> None:
-    assert canonical_kind("Cut off") == "cut_off"
-    assert canonical_kind("side-with") == "side_with"
-    assert is_known("stop") and is_known("enjoin") and not is_known("teleport")
-    assert {"block", "enjoin", "pause"} <= expand("stop")
-    assert expand("block") == {"block"}
+    lexicon = default_lexicon()
+    assert lexicon.canonical("Cut off") == "cut_off"
+    assert lexicon.canonical("side-with") == "side_with"
+    assert lexicon.is_known("stop") and lexicon.is_known("enjoin")
+    assert not lexicon.is_known("teleport")
+    assert {"block", "enjoin", "pause"} <= lexicon.expand("stop")
+    assert lexicon.expand("block") == {"block"}
 
 
 def test_weighing_threatens_only_an_act_and_denying_an_allegation_is_no_ruling() -> None:
@@ -137,8 +149,13 @@ def test_weighing_threatens_only_an_act_and_denying_an_allegation_is_no_ruling()
 
 
 def test_an_ending_stops_only_the_noun_it_follows() -> None:
-    assert "lift" in actual("first ai 'blackout' on security grounds ends")
-    assert "lift" not in actual("talks over the directive that took fable 5 offline ended")
+    assert any(
+        e.effect == "lift" for e in find_events("first ai 'blackout' on security grounds ends")
+    )
+    assert not any(
+        e.effect == "lift"
+        for e in find_events("talks over the directive that took fable 5 offline ended")
+    )
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.facts import extract_claims, read_item, resolve, seeded_claims
 from bot.core.models import FactSpec, FactValueSpec, SeededClaim, Sibling, TermGroup
+from bot.core.reader import extract_claims, read_item
+from bot.core.resolve import resolve, seeded_claims
 from tests.core.builders import ACCESS, T0, claim, entry, storyline
 
 
@@ -132,18 +133,23 @@ def test_a_lone_source_with_a_new_value_is_disputed_not_adopted() -> None:
     assert view.value == "suspended" and not view.disputed
 
 
-def test_going_back_to_an_earlier_value_needs_more_than_two_outlets() -> None:
+def test_going_back_to_an_earlier_value_needs_two_outlets_after_the_last_change() -> None:
     s = storyline()
     claims = [
         claim("available", hours=0, source="a.com"),
         claim("suspended", hours=1, source="b.com"),
         claim("suspended", hours=2, source="c.com"),
+        # published before the change: no support for going back
+        claim("available", hours=1.5, source="x.com"),
         claim("available", hours=3, source="d.com"),
-        claim("available", hours=4, source="e.com"),
     ]
-    assert resolve(ACCESS, claims, storyline=s).value == "suspended"
-    more = [*claims, claim("available", hours=5, source="f.com")]
+    view = resolve(ACCESS, claims, storyline=s)
+    assert view.value == "suspended" and view.disputed
+    more = [*claims, claim("available", hours=4, source="e.com")]
     assert resolve(ACCESS, more, storyline=s).value == "available"
+    # two pages of one outlet are one outlet
+    same = [*claims, claim("available", hours=4, source="m.d.com")]
+    assert resolve(ACCESS, same, storyline=s).value == "suspended"
 
 
 def test_seeded_history_takes_part_like_other_claims() -> None:
@@ -170,18 +176,21 @@ LABEL = FactSpec(
     values=(
         FactValueSpec("threatened", "Threatened", (), events=("threaten", "may designate")),
         FactValueSpec("designated", "Designated", (), events=("designate",)),
+        # A fact about a restriction: a court stopping the label lifts it (the
+        # restriction model), so "blocked" names that lift beside the stop acts
+        # aimed at whoever enforces it ("bars the Pentagon from enforcing …").
         FactValueSpec(
             "blocked",
             "Blocked",
             (),
-            events=("stop",),
+            events=("stop", "lift"),
             subject=("designation", "label", "supply chain risk"),
         ),
         FactValueSpec(
             "partially-blocked",
             "Partially blocked",
             (),
-            events=("deny", "keep", "not pause", "not halt"),
+            events=("deny", "keep", "not pause", "not halt", "not lift"),
             subject=("stay", "label", "designation"),
             partial_of="blocked",
         ),
@@ -429,8 +438,10 @@ def test_an_avoided_or_potential_penalty_is_no_penalty(spec: FactSpec, title: st
     assert said(spec, title) is None
 
 
-def test_a_court_suspending_the_regulators_decision_does_not_stop_the_service() -> None:
-    assert said(NEW_ACCESS, "Il giudice sospende il provvedimento su Widget 5") is None
+def test_a_court_suspending_the_regulators_order_lifts_it() -> None:
+    # The restriction model: suspending an order on Widget 5 is no stop of Widget 5.
+    assert said(NEW_ACCESS, "Il giudice sospende il provvedimento su Widget 5") == "restored"
+    assert said(NEW_ACCESS, "Il giudice sospende la multa su Widget 5") is None
 
 
 def test_an_item_headlined_on_a_sibling_story_claims_nothing() -> None:

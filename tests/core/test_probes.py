@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.facts import read_item
 from bot.core.models import Entry, FactSpec, Storyline
+from bot.core.reader import read_item
 from bot.storylines import load_storylines
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"

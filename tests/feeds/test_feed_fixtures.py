@@ -1,6 +1,8 @@
 """Real-world-shaped feeds (tests/data/feeds/*, each with the expected result
 beside it) read by both parsers: dates at the right instant or flagged,
-titles intact, items kept apart, the article's own link, JSON Feed."""
+titles intact (XHTML ones with or without their div), a headline made and
+flagged where the feed gave none, items kept apart (by link, or by title and
+text where they share a guid and have no link), the article's own link, JSON Feed."""
 
 from __future__ import annotations
 
@@ -70,7 +72,8 @@ def test_both_parsers_give_every_item_the_same_key(name: str) -> None:
     fast = [e.key for e in read(FastFeedParser(), name)]
     slow = [e.key for e in read(FeedparserParser(), name)]
     assert fast == slow
-    assert len(set(fast)) == len(fast)  # and no item lost as a duplicate
+    # No item lost as a duplicate; only a word-for-word re-post shares a key.
+    assert len(set(fast)) == len(fast) - expected(name).get("reposts", 0)
 
 
 @pytest.mark.parametrize("name", FIXTURES)

@@ -184,3 +184,27 @@ async def test_the_pinned_resolver_answers_only_checked_addresses() -> None:
     only_v4 = await resolver.resolve("feeds.example", 443, socket.AF_INET)
     assert [a["host"] for a in only_v4] == ["93.184.216.34"]
     await resolver.close()
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[64:ff9b::a9fe:a9fe]",  # NAT64, well-known prefix
+        "[64:ff9b:1::a9fe:a9fe]",  # NAT64, local-use prefix
+        "[2002:a9fe:a9fe::1]",  # 6to4
+        "[::ffff:169.254.169.254]",  # IPv4-mapped
+        "[::169.254.169.254]",  # IPv4-compatible
+        "[::ffff:0:a9fe:a9fe]",  # IPv4-translated
+        "[2001:0:4136:e378:8000:63bf:5601:5601]",  # Teredo, client 169.254.169.254
+    ],
+)
+async def test_the_metadata_address_in_any_ipv6_form_is_refused_even_when_private_is_allowed(
+    host: str,
+) -> None:
+    for url, resolve in (
+        (f"http://{host}/latest/meta-data/", None),
+        ("http://innocent.example/", dns({"innocent.example": [host.strip("[]")]})),
+    ):
+        with pytest.raises(UnsafeURLError) as caught:
+            await check_url(url, allow_private=True, resolve=resolve)
+        assert "an IPv6 form of 169.254.169.254, the cloud metadata address" in str(caught.value)

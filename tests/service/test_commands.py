@@ -110,6 +110,29 @@ async def test_an_admin_adds_lists_and_removes_a_feed(app: Services, server: Fee
     assert removed.ok and await app.store.feeds() == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "query"),
+    [
+        ("<{url}?b=1|Example feed>", "?b=1"),  # Slack's link with its label
+        ("<{url}?b=1&amp;c=2|{url}?b=1&amp;c=2>", "?b=1&c=2"),  # & arrives as &amp;
+        ("<{url}?b=1>", "?b=1"),
+    ],
+)
+async def test_a_slack_link_is_stored_without_its_wrapping_and_label(
+    app: Services, server: FeedServer, typed: str, query: str
+) -> None:
+    url = server.url("/feed.xml")
+    reply = await app.commands.execute(ADMIN, f"feeds add {typed.format(url=url)}")
+    assert reply.ok, reply.text
+    [feed] = await app.store.feeds()
+    assert feed.url == url + query
+    removed = await app.commands.execute(ADMIN, f"feeds remove <{url}{query}|that one>")
+    assert removed.ok and await app.store.feeds() == []
+    # As `threadline feeds add '<…|…>'` hands it over (one argument, no command text).
+    feed = await app.commands.add_feed(typed.format(url=url), None, origin="cli")
+    assert feed.url == url + query
+
+
 async def test_an_admin_is_told_why_a_url_is_not_added(app: Services, server: FeedServer) -> None:
     reply = await app.commands.execute(ADMIN, f"feeds add {server.url('/page.html')}")
     assert not reply.ok and "not" in reply.text and "feed" in reply.text
@@ -140,3 +163,32 @@ async def test_storylines_and_show_give_current_facts_and_timelines(app: Service
     assert "follow <storyline>" in (await app.commands.execute(MEMBER, "")).text
     unknown = await app.commands.execute(MEMBER, "frobnicate")
     assert not unknown.ok and "follow" in unknown.text
+
+
+async def test_follow_with_a_digest_changes_only_the_mode_of_a_followed_storyline(
+    app: Services,
+) -> None:
+    first = await app.commands.execute(MEMBER, "follow dod-dispute digest:daily at:18:30")
+    assert first.ok and "Following dod-dispute here" in first.text
+    assert "digest daily at 18:30 UTC" in first.text
+    again = await app.commands.execute(MEMBER, "follow dod-dispute digest:daily tz:Asia/Tokyo")
+    assert again.ok and "digest daily at 09:00 Asia/Tokyo" in again.text
+    [sub] = await app.store.subscriptions()
+    assert str(sub.digest) == "daily at 09:00 Asia/Tokyo"
+    assert await app.store.outbox_counts() == {"pending": 1}  # one root card, not two
+    listing = await app.commands.execute(MEMBER, "storylines")
+    assert "this channel: follows, digest daily at 09:00 Asia/Tokyo" in listing.text
+    other = Invoker("U2", ChannelAddress("slack", "C2", "T1"), is_admin=False)
+    assert "this channel" not in (await app.commands.execute(other, "storylines")).text
+
+
+async def test_bad_digest_options_are_refused_with_one_clear_line(app: Services) -> None:
+    for line, says in (
+        ("follow dod-dispute digest:weekly", "digest must be daily or off"),
+        ("follow dod-dispute digest:daily at:9pm", "must be HH:MM"),
+        ("follow dod-dispute digest:daily tz:Nowhere/City", "unknown time zone"),
+        ("follow dod-dispute every:day", "does not take 'every:day'"),
+    ):
+        reply = await app.commands.execute(MEMBER, line)
+        assert not reply.ok and says in reply.text and "\n" not in reply.text
+    assert await app.store.subscriptions() == []

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.core import facts
+from bot.core import resolve as facts
 from bot.core.models import Claim, FactKey, FactView
 from bot.service.ledger import FactLedger
 from bot.storylines import load_storylines

@@ -10,7 +10,16 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.models import ChannelAddress, Claim, FactView, FeedSeed, MessageRef, PostKind, Reply
+from bot.core.models import (
+    ChannelAddress,
+    Claim,
+    DigestSchedule,
+    FactView,
+    FeedSeed,
+    MessageRef,
+    PostKind,
+    Reply,
+)
 from bot.service.commands import CommandStore
 from bot.service.deliver import DeliveryStore
 from bot.service.ledger import LedgerStore
@@ -241,3 +250,19 @@ async def test_the_outbox_summary_says_how_many_wait_since_when_and_why(
     # An hour later the retry is due and the dead worker's lease has run out.
     later = await store.outbox_summary(T0 + timedelta(hours=2))
     assert dict(later.waiting) == {"due": 1, "sending": 1}
+
+
+async def test_a_digest_starts_gathering_keeps_it_on_a_new_time_and_drops_it_when_off(
+    store: Store | MemoryStore,
+) -> None:
+    sub, _ = await store.follow(C1, "demo", T0)
+    assert await store.set_digest(sub.id, DigestSchedule("09:00", "UTC"), T0) == 0
+    [got] = await store.subscriptions()
+    assert (got.digest, got.digest_since) == (DigestSchedule("09:00", "UTC"), T0)
+    later = T0 + timedelta(hours=3)
+    await store.set_digest(sub.id, DigestSchedule("18:30", "Europe/Berlin"), later)
+    [got] = await store.subscriptions()
+    assert (got.digest, got.digest_since) == (DigestSchedule("18:30", "Europe/Berlin"), T0)
+    await store.set_digest(sub.id, None, later)
+    [got] = await store.subscriptions()
+    assert (got.digest, got.digest_since) == (None, None)

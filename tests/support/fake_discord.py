@@ -6,7 +6,9 @@
         discord_api.messages(CHANNEL)        # what the channel holds
 
 Serves, under ``/api/v10``, the routes discord.py uses for us: ``GET /users/@me``,
-``GET /oauth2/applications/@me``, ``PUT /applications/{app}/commands``,
+``GET /oauth2/applications/@me``, ``GET /gateway`` and ``GET /gateway/bot`` (the
+address of ``gateway_url``: a gateway double, ``tests/support/fake_discord_gateway.py``,
+puts its own there), ``PUT /applications/{app}/commands``,
 ``POST|GET /channels/{id}/messages``, ``PATCH /channels/{id}/messages/{mid}``,
 ``POST /channels/{id}/messages/{mid}/threads``, ``GET|PATCH /channels/{id}``,
 ``POST /interactions/{id}/{token}/callback`` and the webhook follow-ups
@@ -23,10 +25,11 @@ and each ``files[n]`` part kept, bytes and all, in ``uploads`` (and listed in
 the recorded body under ``_files``).
 
 Scripting: ``add_channel``, ``forbid`` (403), ``delete`` (404), ``archive``,
-``lock``; ``fail_next(route, status, code, …)`` and ``rate_limit(route,
-retry_after)`` (429 with ``retry_after`` and ``X-RateLimit-*`` headers) for the
-next calls of a route. ``calls`` records every request with its monotonic
-arrival time; ``wait_for(route)`` waits (no sleeping) until one arrives.
+``lock``, ``delete_message`` (a person deleted it); ``fail_next(route, status,
+code, …)`` and ``rate_limit(route, retry_after)`` (429 with ``retry_after``
+and ``X-RateLimit-*`` headers) for the next calls of a route. ``calls``
+records every request with its monotonic arrival time; ``wait_for(route)``
+waits (no sleeping) until one arrives.
 """
 
 from __future__ import annotations
@@ -190,6 +193,8 @@ class FakeDiscord:
         self._arrived = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # What GET /gateway(/bot) hands out; a gateway double sets its own address.
+        self.gateway_url = "wss://gateway.discord.gg"
 
     @property
     def api_base(self) -> str:
@@ -213,6 +218,11 @@ class FakeDiscord:
     def lock(self, channel_id: str) -> None:
         self.channels[channel_id].locked = True
         self.channels[channel_id].archived = True
+
+    def delete_message(self, channel_id: str, message_id: str) -> None:
+        """Someone deletes a message in chat: editing it answers 404 Unknown Message."""
+        channel = self.channels[channel_id]
+        channel.messages = [m for m in channel.messages if m["id"] != message_id]
 
     def fail_next(
         self, route: str, status: int, code: int = 0, message: str = "error", times: int = 1
@@ -407,6 +417,13 @@ class FakeDiscord:
             }
         )
 
+    async def _gateway(self, request: web.Request, body: Any) -> web.Response:
+        return _json({"url": self.gateway_url})
+
+    async def _bot_gateway(self, request: web.Request, body: Any) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+
     async def _sync_commands(self, request: web.Request, body: Any) -> web.Response:
         self.commands = [
             {**cmd, "id": self._snowflake(), "application_id": APPLICATION_ID, "version": "1"}
@@ -539,6 +556,8 @@ class FakeDiscord:
         r.add_get(
             f"{base}/oauth2/applications/@me", self._handler("application", self._application)
         )
+        r.add_get(f"{base}/gateway", self._handler("gateway", self._gateway, auth=False))
+        r.add_get(f"{base}/gateway/bot", self._handler("bot_gateway", self._bot_gateway))
         r.add_put(
             f"{base}/applications/{{app}}/commands",
             self._handler("sync_commands", self._sync_commands),

@@ -7,20 +7,24 @@
 
 Implements ``auth.test``, ``chat.postMessage``, ``chat.update``,
 ``conversations.history``, ``conversations.replies``, ``users.info``,
-``views.publish`` (kept per user in ``home_views``) and the external file upload
+``views.publish`` (kept per user in ``home_views``), the external file upload
 (``files.getUploadURLExternal`` → POST to the upload URL →
-``files.completeUploadExternal``; the bytes are kept in ``files``) the way
+``files.completeUploadExternal``; the bytes are kept in ``files``) and, with a
+Socket Mode double attached (``tests/support/fake_socket_mode.py``),
+``apps.connections.open`` (app-level token only) the way
 Slack answers them (HTTP 200 with ``{"ok": false, "error": …}`` for API errors,
 429 with Retry-After when rate limited), checks the bearer token and enforces
 Slack's documented Block Kit limits (header ≤ 150, section text ≤ 3000, ≤ 50
 blocks, text ≤ 40,000) by answering ``invalid_blocks`` / ``msg_too_long``.
 
 Scripting: ``fail(channel, error)`` makes every call on a channel fail;
+``delete_message(channel, ts)`` deletes a message as a person would;
 ``rate_limit(method, times, retry_after)`` makes the next calls of a method
 answer 429; ``server_error(method, times)`` answers 500. ``calls`` records every
 call with its monotonic arrival time, for pacing assertions. Slash-command
 ``response_url`` posts land at ``response_url(name)`` and are kept in
-``responses``.
+``responses``. ``wait_for_messages(channel, n)`` and ``wait_for_responses(n)``
+wait (never sleep) for posts to arrive.
 """
 
 from __future__ import annotations
@@ -33,9 +37,12 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from tests.support.fake_socket_mode import FakeSocketMode
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -147,6 +154,8 @@ class FakeSlack:
         self._stalls: dict[str, int] = defaultdict(int)
         self.stalled = asyncio.Event()
         self._release = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self.socket_mode: FakeSocketMode | None = None
         self.port = 0
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -232,6 +241,11 @@ class FakeSlack:
     def release(self) -> None:
         self._release.set()
 
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Someone deletes a message in chat: later calls naming it answer
+        ``message_not_found``."""
+        self._channels[channel] = [m for m in self._channels[channel] if m["ts"] != ts]
+
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Every message in ``channel`` (roots and replies), oldest first."""
         return list(self._channels[channel])
@@ -245,6 +259,14 @@ class FakeSlack:
         async with asyncio.timeout(timeout), self._new_call:
             await self._new_call.wait_for(lambda: len(self.calls_of(method)) >= count)
         return self.calls_of(method)
+
+    async def wait_for_messages(
+        self, channel: str, count: int, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``channel`` holds at least ``count`` messages."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: len(self._channels[channel]) >= count)
+        return self.messages(channel)
 
     async def wait_for_responses(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """Wait until ``count`` response_url posts have arrived."""
@@ -292,6 +314,15 @@ class FakeSlack:
         args = await self._args(request)
         call = Call(method, time.monotonic(), args)
         self.calls.append(call)
+        try:
+            return await self._answer(request, method, call, args)
+        finally:
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _answer(
+        self, request: web.Request, method: str, call: Call, args: dict[str, Any]
+    ) -> web.Response:
         scripts = self._scripts.get(method)
         if scripts:
             script = scripts[0]
@@ -301,7 +332,13 @@ class FakeSlack:
             call.status = script.status
             call.error = script.body.get("error")
             return web.json_response(script.body, status=script.status, headers=script.headers)
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if method == "apps.connections.open" and self.socket_mode is not None:
+            opened = self.socket_mode.open_connection(bearer)
+            if isinstance(opened, str):
+                return self._error(call, opened)
+            return web.json_response({"ok": True, **opened})
+        if bearer != self.token:
             return self._error(call, "invalid_auth")
         channel = args.get("channel") or args.get("channel_id")
         if channel and channel in self._failures:

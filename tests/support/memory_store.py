@@ -20,6 +20,7 @@ from typing import Any
 from bot.core.models import (
     ChannelAddress,
     Claim,
+    DigestSchedule,
     FactKey,
     FactView,
     Feed,
@@ -31,7 +32,7 @@ from bot.core.models import (
 )
 from bot.core.status import OutboxSummary
 from bot.errors import ErrorCode
-from bot.storage.records import OutboxRow, decode_reply, encode_post, plain_text
+from bot.storage.records import EditTarget, OutboxRow, decode_reply, encode_post, plain_text
 
 
 @dataclass(slots=True)
@@ -80,6 +81,8 @@ class MemoryStore:
         row_id = next(self._row_ids)
         payload = encode_post(kind, sub.storyline, reply)
         self._outbox[row_id] = _Outbox(row_id, subscription_id, kind, payload, created_at=now)
+        if kind is PostKind.DIGEST_ITEM:
+            self._outbox[row_id].status = "held"  # as record_cycle holds it
         return row_id
 
     def add_claims(self, claims: Iterable[Claim]) -> None:
@@ -137,6 +140,31 @@ class MemoryStore:
 
     async def set_root(self, subscription_id: int, root: MessageRef | None) -> None:
         self._subs[subscription_id] = replace(self._subs[subscription_id], root=root)
+
+    async def set_digest(
+        self, subscription_id: int, digest: DigestSchedule | None, now: datetime
+    ) -> int:
+        """As ``Store.set_digest``: on starts gathering at ``now``, a new time
+        keeps what was gathered, off drops the held items (returns how many)."""
+        sub = self._subs[subscription_id]
+        if digest is None:
+            self._subs[subscription_id] = replace(sub, digest=None, digest_since=None)
+            held = [
+                r
+                for r in self._outbox.values()
+                if r.subscription_id == subscription_id and r.status == "held"
+            ]
+            for r in held:
+                r.status, r.last_error = "skipped", "digest turned off"
+            return len(held)
+        since = sub.digest_since if sub.digest is not None else now
+        self._subs[subscription_id] = replace(sub, digest=digest, digest_since=since)
+        return 0
+
+    async def edit_target(self, row_id: int) -> EditTarget | None:
+        """As ``Store.edit_target``. This double keeps no items, so no edit row
+        here repeats a story with a sent reply: there is never a target."""
+        return None
 
     # --- outbox -----------------------------------------------------------------------------
 

@@ -14,7 +14,10 @@ We need another base for local fakes in tests and for API-compatible proxies
   clients (or two tests) can talk to two servers. The cost: it relies on two
   internals that have been stable through discord.py 2.x (``request`` reads
   ``route.url``; the webhook adapter is looked up in the ``async_context``
-  ``ContextVar``).
+  ``ContextVar``). The gateway follows the same base: ``ws_connect`` swaps
+  discord.py's built-in ``wss://gateway.discord.gg/`` for the address that
+  ``GET /gateway/bot`` on ``api_base`` gives (without it, a proxy or a local
+  double served REST while the gateway still dialled Discord).
 * **Assign ``Route.BASE``**: one line, but process-wide mutable state that leaks
   between clients and tests.
 * **The ``proxy=`` option**: aiohttp tunnels ``https://discord.com`` through an
@@ -30,6 +33,8 @@ import contextvars
 from typing import Any
 
 import aiohttp
+import yarl
+from discord.gateway import DiscordWebSocket
 from discord.http import HTTPClient, Route
 from discord.webhook.async_ import AsyncWebhookAdapter, async_context
 
@@ -60,6 +65,20 @@ class ApiBaseHTTPClient(HTTPClient):
     async def request(self, route: Route, **kwargs: Any) -> Any:
         route.url = rebase(route.url, self.api_base)
         return await super().request(route, **kwargs)
+
+    async def ws_connect(self, url: str, *, compress: int = 0) -> aiohttp.ClientWebSocketResponse:
+        """The gateway socket. discord.py's ``Client`` dials its built-in
+        ``wss://gateway.discord.gg/`` for a new session (a resume goes to the
+        ``resume_gateway_url`` of READY); with ``api_base`` set, that address is
+        replaced by the one ``GET /gateway/bot`` on ``api_base`` gives, so the
+        gateway comes from the same server as the REST API. The query
+        (``v``, ``encoding``, ``compress``) is kept."""
+        default = DiscordWebSocket.DEFAULT_GATEWAY
+        target = yarl.URL(url)
+        if self.api_base and target.with_query(None) == default:
+            _, gateway, _ = await self.get_bot_gateway()
+            url = str(yarl.URL(gateway).with_query(target.query))
+        return await super().ws_connect(url, compress=compress)
 
 
 class ApiBaseWebhookAdapter(AsyncWebhookAdapter):

@@ -39,7 +39,14 @@ import discord
 from discord.http import HTTPClient, handle_message_parameters
 
 from bot.core.models import Attachment, Card, MessageRef, Reply
-from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
+from bot.errors import (
+    ChannelUnavailable,
+    DeliveryError,
+    DeliveryRetryLater,
+    ErrorCode,
+    MessageGone,
+    ThreadGone,
+)
 from bot.platforms.discord.api import ApiBaseHTTPClient
 from bot.platforms.discord.render import (
     LIMITS,
@@ -288,6 +295,29 @@ class DiscordPlatform:
         with params:
             edit = self._http.edit_message(channel, root.message_id, params=params)
             await _call("edit root", edit)
+
+    async def edit_reply(
+        self, channel: str, message: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> None:
+        """``PATCH`` a sent reply in its thread, keeping its ``ref`` (the footer
+        ``find_sent`` reads). A message or thread that is gone (404, or 403 on a
+        thread now locked) raises ``MessageGone``: the parent channel is not
+        judged by an edit, the next post does that."""
+        params = handle_message_parameters(
+            embed=discord.Embed.from_dict(render_reply(reply, ref=nonce_for(idempotency_key))),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        with params:
+            try:
+                await self._http.edit_message(message.thread_id, message.message_id, params=params)
+            except discord.HTTPException as exc:
+                if exc.status in (403, 404) and not isinstance(exc, discord.RateLimited):
+                    raise MessageGone(
+                        f"discord edit reply: HTTP {exc.status} ({exc.code}) {exc.text}".rstrip()
+                    ) from exc
+                raise delivery_error("edit reply", exc) from exc
+            except (discord.DiscordException, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise delivery_error("edit reply", exc) from exc
 
     async def find_sent(
         self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None

@@ -25,8 +25,10 @@ from urllib.parse import urlsplit
 
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.core.models import Card, CommandReply, FactLine, Reply
+from bot.core.models import Card, CommandReply, DigestItem, FactLine, Reply
+from bot.core.render import outlets_text
 from bot.core.text import CONTROL, strip_controls
+from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
 
 #: What ``DiscordPlatform`` declares; the renderer cuts message content and titles to it.
@@ -247,22 +249,57 @@ def render_reply(reply: Reply, *, ref: str | None = None) -> EmbedDict:
         code = clean(reply.text).replace("`", "'")[: MAX_DESCRIPTION - 2]
         embed["description"] = f"`{code}`"
         return embed
+    if reply.kind == "digest":
+        return _digest(reply, ref)
     fields: list[dict[str, Any]] = []
     if reply.kind == "coverage":
         fields.append(_field("Source", _source_line(reply), inline=True))
         if reply.also:
-            fields.append(_field("Also reported by", ", ".join(reply.also)))
+            fields.append(_field("Also reported by", outlets_text(reply.also)))
         if reply.why:
             fields.append(_field("Why it matched", reply.why))
     elif reply.kind == "fact_change":
         fields.append(_field("Because of", _source_line(reply), inline=True))
-    footer = footer_with_ref(f"Threadline · {reply.storyline}", ref)
+    footer = f"Threadline · {reply.storyline}"
+    title = reply.title
+    if reply.title_made:
+        # Embed titles take no italics: a marker, and the footer says why.
+        title = f"{MADE_TITLE_MARK} {title}"
+        footer += f" · {MADE_TITLE_NOTE}"
+    footer = footer_with_ref(footer, ref)
     return _assemble(
-        title=reply.title,
+        title=title,
         description=reply.text,
         fields=fields,
         footer=footer,
         url=reply.url,
+    )
+
+
+#: A digest item's link is shown only when it leaves room for the rest of its field.
+MAX_DIGEST_LINK = 400
+
+
+def _digest_item(item: DigestItem) -> dict[str, Any]:
+    """One top item of a digest: its headline, then outlet, score and link (a
+    bare URL, which Discord links; markdown escaping would break it)."""
+    about = item.source
+    if item.also:
+        about += f" and {item.also} other outlet{'' if item.also == 1 else 's'}"
+    about += f" · score {item.score:.0f}"
+    url = safe_url(item.url)
+    if url is None or len(url) > MAX_DIGEST_LINK:
+        return _field(item.title, about)
+    value = fit(about, MAX_FIELD_VALUE - len(url) - 1) + "\n" + url
+    return {"name": fit(item.title, MAX_FIELD_NAME) or ZWSP, "value": value, "inline": False}
+
+
+def _digest(reply: Reply, ref: str | None) -> EmbedDict:
+    return _assemble(
+        title=reply.title,
+        description=reply.text,
+        fields=[_digest_item(item) for item in reply.items],
+        footer=footer_with_ref(f"Threadline · {reply.storyline} · daily digest", ref),
     )
 
 

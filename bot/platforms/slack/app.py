@@ -26,6 +26,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.command_text import CommandTextError, read_command
 from bot.core.models import Attachment, ChannelAddress, CommandReply, Invoker
 from bot.errors import ConfigError
 from bot.platforms.slack.home import home_view
@@ -78,8 +79,9 @@ def build_slack_app(
         request_verification_enabled=True,
     )
     register(app, handler=handler, admins=admins)
-    if status is not None:
-        register_home(app, status=status, admins=admins)
+    # Always: manifest.yaml subscribes to app_home_opened, and Bolt acknowledges
+    # no event that has no listener (Slack would redeliver it).
+    register_home(app, status=status, admins=admins)
     return app
 
 
@@ -93,17 +95,12 @@ def register(app: AsyncApp, *, handler: CommandHandler, admins: frozenset[str]) 
         # acknowledge first and send the real answer through response_url.
         await ack()
         user_id = str(command.get("user_id") or "")
-        invoker = Invoker(
-            user_id=user_id,
-            channel=ChannelAddress(
-                "slack", str(command.get("channel_id") or ""), workspace=command.get("team_id")
-            ),
-            is_admin=await is_admin(client, user_id, admins),
-            user_name=command.get("user_name"),
-        )
-        text = str(command.get("text") or "").strip()
+        channel_id = str(command.get("channel_id") or "")
+        text = command_text(command)
         try:
-            reply = await handler.execute(invoker, text)
+            reply = await handler.run(await invoker_of(command, client, admins), read_command(text))
+        except CommandTextError as exc:
+            reply = CommandReply(f"{exc} Try `/threadline help`.", ok=False)
         except Exception:
             log.exception("slack /threadline %r by %s failed", text, user_id)
             reply = CommandReply(
@@ -111,19 +108,59 @@ def register(app: AsyncApp, *, handler: CommandHandler, admins: frozenset[str]) 
             )
         await respond(text=render_command_reply(reply), response_type="ephemeral")
         for attachment in reply.attachments:
-            problem = await upload(client, invoker.channel.channel, attachment)
+            problem = await upload(client, channel_id, attachment)
             if problem is not None:
                 await respond(text=problem, response_type="ephemeral")
 
     app.command(COMMAND)(threadline_command)
 
 
-def register_home(app: AsyncApp, *, status: StatusSource, admins: frozenset[str]) -> None:
-    """Publish the status page to a user's Home tab each time they open it."""
+def command_text(command: dict[str, Any]) -> str:
+    """The line the person typed. Slack escapes ``&``, ``<`` and ``>`` in it as
+    in any message text; nothing else is changed (quotes and apostrophes are
+    read by ``bot.core.command_text``)."""
+    text = str(command.get("text") or "").strip()
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
-    async def app_home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+
+async def invoker_of(
+    command: dict[str, Any], client: AsyncWebClient, admins: frozenset[str]
+) -> Invoker:
+    """Who ran ``command`` and where; admin as ``is_admin`` decides."""
+    user_id = str(command.get("user_id") or "")
+    channel_id = str(command.get("channel_id") or "")
+    return Invoker(
+        user_id=user_id,
+        channel=ChannelAddress("slack", channel_id, workspace=command.get("team_id")),
+        is_admin=await is_admin(client, user_id, admins),
+        user_name=command.get("user_name"),
+        direct_message=is_direct_message(channel_id, str(command.get("channel_name") or "")),
+    )
+
+
+def is_direct_message(channel_id: str, channel_name: str) -> bool:
+    """A DM (``D…``, named ``directmessage``) or a group DM (named ``mpdm-…``).
+    Threadline declares no ``im:history`` / ``mpim:history``: it never follows a
+    storyline there (see manifest.yaml)."""
+    return (
+        channel_id.startswith("D")
+        or channel_name == "directmessage"
+        or channel_name.startswith("mpdm-")
+    )
+
+
+def register_home(app: AsyncApp, *, status: StatusSource | None, admins: frozenset[str]) -> None:
+    """Publish the status page to a user's Home tab each time they open it.
+
+    The listener acknowledges every ``app_home_opened`` envelope first, also
+    the Messages tab's and those it cannot answer (no ``status`` source):
+    Bolt acknowledges no event without a listener, and an unacknowledged
+    envelope is delivered again."""
+
+    async def app_home_opened(ack: AsyncAck, event: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
         user_id = str(event.get("user") or "")
-        if event.get("tab", "home") != "home" or not user_id:
+        if status is None or event.get("tab", "home") != "home" or not user_id:
             return
         try:
             report = await status.report(admin=await is_admin(client, user_id, admins))

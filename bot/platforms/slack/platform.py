@@ -27,7 +27,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.core.models import Card, MessageRef, Reply
-from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ErrorCode, ThreadGone
+from bot.errors import (
+    ChannelUnavailable,
+    DeliveryError,
+    DeliveryRetryLater,
+    ErrorCode,
+    MessageGone,
+    ThreadGone,
+)
 from bot.platforms.slack.render import LIMITS, SlackMessage, render_card, render_reply
 
 log = logging.getLogger(__name__)
@@ -262,6 +269,28 @@ class SlackPlatform:
                 link_names=False,
             ),
         )
+
+    async def edit_reply(
+        self, channel: str, message: MessageRef, reply: Reply, *, idempotency_key: str
+    ) -> None:
+        """``chat.update`` of a sent reply; its metadata is sent again so the
+        message can still be found by its outbox key."""
+        rendered = render_reply(reply)
+        try:
+            await _call(
+                "chat.update",
+                self._client.chat_update(
+                    channel=channel,
+                    ts=message.message_id,
+                    text=rendered.text,
+                    blocks=rendered.block_list(),
+                    metadata=post_metadata(idempotency_key),
+                    parse="none",
+                    link_names=False,
+                ),
+            )
+        except ThreadGone as exc:  # message_not_found, cant_update_message
+            raise MessageGone(exc.message) from exc
 
     async def find_sent(
         self, channel: str, idempotency_key: str, *, thread: MessageRef | None = None

@@ -22,7 +22,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from bot.core.models import Card, CommandReply, FactLine, Reply
+from bot.core.render import outlets_text
 from bot.core.text import strip_controls
+from bot.core.titles import MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
 
 #: What ``SlackPlatform`` declares; the renderer cuts headers and message text to it.
@@ -223,12 +225,16 @@ def render_card(card: Card, *, picture_file: str | None = None) -> SlackMessage:
 
 
 def _coverage(reply: Reply) -> SlackMessage:
-    lines = [f"*{link(reply.url, reply.title)}*"]
+    if reply.title_made:
+        # Not the outlet's headline: italic, not bold, and said so.
+        lines = [f"_{link(reply.url, reply.title)}_ ({MADE_TITLE_NOTE})"]
+    else:
+        lines = [f"*{link(reply.url, reply.title)}*"]
     byline = " · ".join(text_piece(p, MAX_NAME) for p in (reply.source, reply.published) if p)
     if byline:
         lines.append(byline)
     if reply.also:
-        lines.append(f"_also reported by {text_piece(', '.join(reply.also), MAX_ALSO)}_")
+        lines.append(f"_also reported by {text_piece(outlets_text(reply.also), MAX_ALSO)}_")
     if reply.text:
         lines.append(text_piece(reply.text, MAX_SUMMARY))
     blocks: list[Block] = [section("\n".join(lines))]
@@ -264,11 +270,27 @@ def _summary(reply: Reply) -> SlackMessage:
     return SlackMessage(text=fallback([f"{reply.title}: {reply.text}"]), blocks=(section(body),))
 
 
+def _digest(reply: Reply) -> SlackMessage:
+    """The daily digest: a header, the counts and outlets, then one line per
+    top item (a link, its outlet, how many others carried it, its score)."""
+    blocks: list[Block] = [header(reply.title), context(escape(reply.text))]
+    for item in reply.items:
+        line = f"*{link(item.url, item.title)}*\n{text_piece(item.source, MAX_NAME)}"
+        if item.also:
+            line += f" and {item.also} other outlet{'' if item.also == 1 else 's'}"
+        line += f" · score {item.score:.0f}"
+        blocks.append(section(line))
+    text = fallback([reply.title, reply.text])
+    return SlackMessage(text=text, blocks=cap_blocks(blocks))
+
+
 def render_reply(reply: Reply) -> SlackMessage:
     """A thread reply: new coverage, a fact change, the summary of coverage
-    beyond the per-thread cap, or a notice."""
+    beyond the per-thread cap, a daily digest, or a notice."""
     if reply.kind == "coverage":
         return _coverage(reply)
+    if reply.kind == "digest":
+        return _digest(reply)
     if reply.kind == "fact_change":
         return _fact_change(reply)
     if reply.kind == "summary":

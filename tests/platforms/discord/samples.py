@@ -15,19 +15,33 @@ MANAGE_GUILD = 1 << 5
 SEND_MESSAGES = 1 << 11
 
 
-def _option(name: str, value: str) -> dict[str, Any]:
-    return {"type": 3, "name": name, "value": value}
+ADMIN_COMMAND = "threadline-admin"
 
 
-def command_data(*path: str, **options: str) -> dict[str, Any]:
-    """``data`` for ``/threadline <path…> option=value…`` as Discord sends it:
-    subcommand groups (type 2) and subcommands (type 1) nest in ``options``."""
-    leaf: list[dict[str, Any]] = [_option(k, v) for k, v in options.items()]
+def _option(name: str, value: str, focused: str | None) -> dict[str, Any]:
+    option: dict[str, Any] = {"type": 3, "name": name, "value": value}
+    if name == focused:
+        option["focused"] = True
+    return option
+
+
+def command_data(
+    *path: str, command: str = "threadline", focused: str | None = None, **options: str
+) -> dict[str, Any]:
+    """``data`` for ``/<command> <path…> option=value…`` as Discord sends it:
+    subcommand groups (type 2) and subcommands (type 1) nest in ``options``.
+    ``focused`` names the option being typed (an autocomplete interaction)."""
+    leaf: list[dict[str, Any]] = [_option(k, v, focused) for k, v in options.items()]
     *groups, sub = path
     node: dict[str, Any] = {"type": 1, "name": sub, "options": leaf}
     for group in reversed(groups):
         node = {"type": 2, "name": group, "options": [node]}
-    return {"id": "1400000000000000001", "name": "threadline", "type": 1, "options": [node]}
+    return {"id": "1400000000000000001", "name": command, "type": 1, "options": [node]}
+
+
+def admin_data(*path: str, **options: str) -> dict[str, Any]:
+    """``data`` for ``/threadline-admin <path…> option=value…``."""
+    return command_data(*path, command=ADMIN_COMMAND, **options)
 
 
 _ids = iter(range(1_500_000_000_000_000_000, 1_600_000_000_000_000_000))
@@ -39,8 +53,10 @@ def interaction(
     permissions: int = SEND_MESSAGES,
     in_guild: bool = True,
     user_id: str = "1600000000000000001",
+    kind: int = 2,
 ) -> dict[str, Any]:
-    """An INTERACTION_CREATE payload (application command) for ``data``."""
+    """An INTERACTION_CREATE payload for ``data``: an application command
+    (``kind`` 2) or an autocomplete request (4)."""
     user = {
         "id": user_id,
         "username": "ann",
@@ -51,7 +67,7 @@ def interaction(
     payload: dict[str, Any] = {
         "id": str(next(_ids)),
         "application_id": APPLICATION_ID,
-        "type": 2,
+        "type": kind,
         "token": f"interaction-token-{next(_ids)}",
         "version": 1,
         "data": data,

@@ -218,3 +218,18 @@ async def test_a_long_429_is_handed_to_the_outbox_with_retry_after(
     assert caught.value.code == "ratelimited" and not isinstance(caught.value, ChannelUnavailable)
     assert caught.value.retry_after == 120.0
     assert len(discord_api.calls_to("send_message")) == 1
+
+
+async def test_a_made_headline_is_marked_in_the_embed(
+    discord_api: FakeDiscord, platform: DiscordPlatform
+) -> None:
+    root = await platform.post_root(CHANNEL, card(), idempotency_key="outbox-1")
+    made = coverage("A federal judge on Thursday blocked the…", title_made=True)
+    await platform.post_reply(CHANNEL, root, made, idempotency_key="outbox-2")
+    await platform.post_reply(CHANNEL, root, coverage(), idempotency_key="outbox-3")
+
+    made_embed, own_embed = (m["embeds"][0] for m in discord_api.messages(root.thread_id))
+    assert made_embed["title"] == "✎ A federal judge on Thursday blocked the…"
+    assert "no headline in the feed" in made_embed["footer"]["text"]
+    assert own_embed["title"] == "Anthropic disables Fable 5"
+    assert "headline" not in own_embed["footer"]["text"]

@@ -18,11 +18,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.models import ChannelAddress, CommandReply, Invoker
+from bot.core.command_text import read_command
+from bot.core.models import ChannelAddress, CommandReply, CommandRequest, Invoker
 from bot.errors import ConfigError
 from bot.platforms.slack.app import build_slack_app, run_http
 from tests.platforms.slack.samples import TOKEN
+from tests.support.command_service import command_service
 from tests.support.fake_slack import FakeSlack
+from tests.support.feedserver import rss
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -32,17 +35,23 @@ class RecordingHandler:
     """A CommandHandler that records who asked what and answers with feed-like text."""
 
     answer: str = "done: <!channel> & <@U999> <http://evil.test|click>"
-    calls: list[tuple[Invoker, str]] = field(default_factory=list)
+    calls: list[tuple[Invoker, CommandRequest]] = field(default_factory=list)
     gate: asyncio.Event | None = None
     fail: bool = False
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
-        self.calls.append((invoker, text))
+        return await self.run(invoker, read_command(text))
+
+    async def run(self, invoker: Invoker, request: CommandRequest) -> CommandReply:
+        self.calls.append((invoker, request))
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
             raise RuntimeError("boom")
         return CommandReply(self.answer)
+
+    def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:
+        return []
 
 
 def command_body(slack: FakeSlack, user: str, text: str, **extra: str) -> str:
@@ -108,8 +117,8 @@ async def test_a_non_admin_reaches_the_handler_as_a_non_admin(
     assert await dispatch(app, body, signed(body)) == 200
     await slack.wait_for_responses(1)
 
-    [(invoker, text)] = handler.calls
-    assert text == "feeds add https://feeds.test/rss Name"
+    [(invoker, request)] = handler.calls
+    assert request == CommandRequest("feeds add", {"url": "https://feeds.test/rss", "name": "Name"})
     assert invoker == Invoker(
         user_id="UPLAIN",
         channel=ChannelAddress("slack", "C0123", workspace=slack.team_id),
@@ -191,7 +200,7 @@ async def test_the_answer_is_ephemeral_and_escaped(
     assert answer["text"] == (
         "done: &lt;!channel&gt; &amp; &lt;@U999&gt; &lt;http://evil.test|click&gt;"
     )
-    assert handler.calls[0][1] == ""
+    assert handler.calls[0][1] == CommandRequest("help")
 
 
 async def test_the_command_is_acknowledged_before_the_work_is_done(
@@ -306,3 +315,63 @@ async def test_when_users_info_fails_the_user_is_not_an_admin(
     await slack.wait_for_responses(1)
 
     assert handler.calls[0][0].is_admin is False
+
+
+# --- the text form reads names as a person means them (issue 16, part 6) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("O'Reilly Radar", "O'Reilly Radar"),
+        ('The "Verge"', 'The "Verge"'),
+        ('"The Verge"', "The Verge"),  # quotes around the whole name are the person's quoting
+        ("“Rock ’n’ Roll” weekly", "“Rock ’n’ Roll” weekly"),
+        ("AT&amp;T &lt;news&gt;", "AT&T <news>"),  # Slack escapes & < > in command text
+    ],
+)
+async def test_feeds_add_stores_the_name_as_the_admin_typed_it(
+    slack: FakeSlack, client: AsyncWebClient, typed: str, name: str
+) -> None:
+    slack.add_user("UBOSS", is_admin=True)
+    async with command_service() as (service, store, feeds):
+        feeds.set("/feed.xml", rss([], title="Feed title"))
+        app = build_slack_app(
+            token=TOKEN, signing_secret=SECRET, handler=service, admins=frozenset(), client=client
+        )
+        body = command_body(slack, "UBOSS", f"feeds add {feeds.url('/feed.xml')} {typed}")
+        assert await dispatch(app, body, signed(body)) == 200
+        [answer] = await slack.wait_for_responses(1)
+        assert answer["text"].startswith("Added feed #1"), answer["text"]
+        assert [f.name for f in await store.feeds()] == [name]
+
+
+async def test_an_unbalanced_quote_in_a_storyline_id_is_read_not_refused(
+    slack: FakeSlack, client: AsyncWebClient, handler: RecordingHandler
+) -> None:
+    slack.add_user("UPLAIN")
+    app = make_app(client, handler)
+    body = command_body(slack, "UPLAIN", "show dod-dispute'")
+    assert await dispatch(app, body, signed(body)) == 200
+    await slack.wait_for_responses(1)
+    assert handler.calls[0][1] == CommandRequest("show", {"storyline": "dod-dispute'"})
+
+
+@pytest.mark.parametrize(
+    ("channel", "channel_name"), [("D0DIRECT", "directmessage"), ("G0GROUP", "mpdm-ann--bob-1")]
+)
+async def test_follow_from_a_direct_message_is_refused_and_nothing_is_stored(
+    slack: FakeSlack, client: AsyncWebClient, channel: str, channel_name: str
+) -> None:
+    slack.add_user("UPLAIN")
+    async with command_service() as (service, store, _feeds):
+        app = build_slack_app(
+            token=TOKEN, signing_secret=SECRET, handler=service, admins=frozenset(), client=client
+        )
+        body = command_body(
+            slack, "UPLAIN", "follow dod-dispute", channel_id=channel, channel_name=channel_name
+        )
+        assert await dispatch(app, body, signed(body)) == 200
+        [answer] = await slack.wait_for_responses(1)
+        assert "live in channels" in answer["text"]
+        assert await store.subscriptions() == []

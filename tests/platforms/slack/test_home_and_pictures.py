@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -28,6 +29,7 @@ from tests.platforms.slack.test_app import SECRET, command_body, dispatch, signe
 from tests.support.clock import FakeClock
 from tests.support.console_app import REPO
 from tests.support.fake_slack import VIEW_BLOCKS_LIMIT, FakeSlack, check_blocks
+from tests.support.fake_socket_mode import FakeSocketMode, fake_socket_mode
 from tests.support.status_rows import seed_status
 
 NOW = FakeClock().now()
@@ -154,6 +156,72 @@ async def test_status_as_a_slash_command_keeps_feed_details_for_admins(
     assert admin["response_type"] == "ephemeral"
     assert "Flaky Wire" not in plain["text"] and "HTTP 503" not in plain["text"]
     assert "Designation:" in plain["text"] and "admins only" in plain["text"]
+
+
+@pytest.fixture
+async def socket(slack: FakeSlack) -> AsyncIterator[FakeSocketMode]:
+    async with fake_socket_mode(slack) as double:
+        yield double
+
+
+async def home_over_socket_mode(
+    app: AsyncApp, socket: FakeSocketMode, opened: list[tuple[str, str]]
+) -> list[str]:
+    """Send ``app_home_opened`` (user, tab) envelopes to ``app`` over Socket
+    Mode (slack_bolt's handler, as ``threadline run`` starts it); their ids."""
+    handler = AsyncSocketModeHandler(app, socket.app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    try:
+        envelopes = [
+            await socket.event(
+                {"type": "app_home_opened", "user": user, "channel": "D0HOME", "tab": tab}
+            )
+            for user, tab in opened
+        ]
+        for envelope in envelopes:
+            await socket.wait_for_ack(envelope)
+        return envelopes
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def test_over_socket_mode_every_home_event_is_acked_once_and_the_home_tab_published(
+    slack: FakeSlack, socket: FakeSocketMode, bolt: AsyncApp
+) -> None:
+    slack.add_user("UADMIN", is_admin=True)
+    slack.add_user("UPLAIN")
+    # Slack sends app_home_opened for the Messages tab too (tab "messages").
+    opened = [("UADMIN", "home"), ("UPLAIN", "messages")]
+
+    envelopes = await home_over_socket_mode(bolt, socket, opened)
+
+    for envelope in envelopes:
+        [ack] = socket.acks_for(envelope)
+        assert ack.payload is None
+    assert socket.unacked() == [] and socket.stray == []
+    [publish] = await slack.wait_for_calls("views.publish", timeout=DRAWING)
+    assert publish.args["user_id"] == "UADMIN" and "UPLAIN" not in slack.home_views
+
+
+async def test_without_a_status_page_the_home_event_is_still_acked(
+    slack: FakeSlack, socket: FakeSocketMode, client: AsyncWebClient, threadline: Threadline
+) -> None:
+    # The manifest subscribes to app_home_opened whatever the app was built
+    # with; an event Bolt has no listener for is never acknowledged, and Slack
+    # sends an unacknowledged envelope again.
+    app = build_slack_app(
+        token=TOKEN,
+        signing_secret=SECRET,
+        handler=threadline.commands,
+        admins=frozenset(),
+        client=client,
+    )
+    slack.add_user("UPLAIN")
+
+    [envelope] = await home_over_socket_mode(app, socket, [("UPLAIN", "home")])
+
+    assert len(socket.acks_for(envelope)) == 1
+    assert slack.calls_of("views.publish") == []
 
 
 def png_size(data: bytes) -> tuple[int, int]:

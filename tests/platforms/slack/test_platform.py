@@ -197,3 +197,19 @@ async def test_a_failing_find_sent_is_a_delivery_error(
     with pytest.raises(DeliveryError) as caught:
         await platform.find_sent("C1", "tl-1")
     assert isinstance(caught.value, ChannelUnavailable)
+
+
+async def test_a_made_headline_is_posted_in_italics_and_said_to_be_made(
+    slack: FakeSlack, platform: SlackPlatform
+) -> None:
+    root = await platform.post_root("C1", card(), idempotency_key="tl-root-1")
+    made = coverage("A federal judge on Thursday blocked the…", title_made=True)
+    await platform.post_reply("C1", root, made, idempotency_key="tl-2")
+    await platform.post_reply("C1", root, coverage(), idempotency_key="tl-3")
+
+    made_text, own_text = (block_texts(m) for m in slack.messages("C1")[1:])
+    assert made_text.startswith(
+        "_<https://news.test/a?x=1&amp;y=2|A federal judge on Thursday blocked the…>_"
+        " (no headline in the feed)"
+    )
+    assert own_text.startswith("*<https://news.test/a?x=1&amp;y=2|Anthropic disables Fable 5>*")

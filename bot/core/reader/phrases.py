@@ -1,0 +1,336 @@
+"""Finding the lexicon's phrases in a clause, by lemma.
+
+Pure. A clause is normalised once (:func:`bot.core.text.normalise_text`, keeping
+spaced dashes) and cut into tokens: words of spaced scripts, single characters
+of scripts written without spaces (Chinese, Japanese), punctuation. A phrase's
+word matches a token when it equals the token or the token's lemma in the
+phrase's language (``simplemma``: "barred" → "bar", "bloqueó" → "bloquear",
+"diblokir" → "blokir"); the lemma is taken from the accented word, then folded
+like everything else. Elisions and clitics give their word too ("l'étiquette"
+→ "etiquette", "court's" → "court", "won't" → "not"). ``*`` in a phrase stands
+for up to four tokens. Korean words match at the start of a word (before its
+particles and endings); Chinese and Japanese phrases anywhere in the text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
+from typing import Any
+
+import simplemma
+from text_to_num import text2num
+
+from bot.core.reader.lexicon import Language, Lexicon
+from bot.core.text import drop_accents, fold, normalise_text
+
+GAP = 4  # tokens a "*" stands for
+NUMBER = "#number"  # a phrase word that matches a number, in digits or words
+YEAR = "#year"  # a phrase word that matches a year (1900-2099)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_DIGITS = re.compile(r"^\d+(?:[.,]\d+)?$")
+_UNSPACED_GAP = 8  # characters a "*" stands for in scripts without spaces
+_UNSPACED = "\u2e80-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_TOKEN = re.compile(
+    rf"[{_UNSPACED}]|(?:(?![{_UNSPACED}])[^\W_])+(?:'(?:(?![{_UNSPACED}])[^\W_])+)*|[^\w\s]"
+)
+_HANGUL = re.compile("[\uac00-\ud7af]")
+_CJK = re.compile(f"[{_UNSPACED}]")
+_LATIN = re.compile("[a-z]")
+_ELISION = re.compile(r"^(?:[ldjnmtsc]|qu|dell|dall|nell|sull|all|un|d'un)'(?=\w)")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    text: str  # folded (lower case, no accents)
+    start: int
+    end: int
+    surface: str  # lower case with accents, for the lemmatiser
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A lexicon phrase found at tokens ``[first, last]`` (characters ``[start, end)``)."""
+
+    lang: str
+    category: str
+    value: Any
+    first: int
+    last: int
+    start: int
+    end: int
+    phrase: str
+
+
+class Text:
+    """One normalised clause (or sentence) and its tokens."""
+
+    __slots__ = ("_keys", "plain", "tokens")
+
+    def __init__(self, raw: str) -> None:
+        lower = fold(unicodedata.normalize("NFKC", raw), keep_dashes=True) if raw else ""
+        self.plain = drop_accents(lower)
+        self.tokens = tuple(
+            Token(m.group(), m.start(), m.end(), lower[m.start() : m.end()])
+            for m in _TOKEN.finditer(self.plain)
+        )
+        self._keys: dict[tuple[int, str | None], frozenset[str]] = {}
+
+    def keys(self, index: int, lemmatiser: str | None) -> frozenset[str]:
+        """The forms token ``index`` may be matched by in a language."""
+        key = (index, lemmatiser)
+        found = self._keys.get(key)
+        if found is None:
+            token = self.tokens[index]
+            found = self._keys[key] = _keys(token.text, token.surface, lemmatiser)
+        return found
+
+    def token_at(self, char: int) -> int:
+        """The index of the token that starts at or after character ``char``."""
+        for i, token in enumerate(self.tokens):
+            if token.end > char:
+                return i
+        return len(self.tokens)
+
+
+@lru_cache(maxsize=65536)
+def _keys(text: str, surface: str, lemmatiser: str | None) -> frozenset[str]:
+    forms = {(text, surface)}
+    if "'" in text:
+        if text.endswith("n't"):
+            return frozenset({text, "not"})  # "won't" is a refusal, no "will"
+        if text.endswith("'s"):
+            forms.add((text[:-2], surface[:-2]))
+            forms.add(("'s", "'s"))
+        else:
+            m = _ELISION.match(text)
+            if m:
+                forms.add((text[m.end() :], surface[m.end() :]))
+    out = {t for t, _ in forms}
+    if lemmatiser:
+        for _, s in forms:
+            out.add(drop_accents(_lemma(s, lemmatiser)))
+    return frozenset(out)
+
+
+@lru_cache(maxsize=131072)
+def _lemma(word: str, lang: str) -> str:
+    try:
+        return simplemma.lemmatize(word, lang=lang).lower()
+    except ValueError:  # a language simplemma does not know: the word is its own lemma
+        return word
+
+
+@lru_cache(maxsize=16384)
+def is_number(word: str, lang: str | None) -> bool:
+    """Digits, or a number word of ``lang`` ("eighteen", "dix-huit")."""
+    if _DIGITS.match(word):
+        return True
+    if lang is None or not word.isalpha():
+        return False
+    try:
+        text2num(word, lang)
+    except (ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def phrase_words(phrase: str) -> tuple[str, ...]:
+    """A lexicon or storyline phrase as the words the matcher compares."""
+    words = []
+    for word in phrase.split(" "):
+        if word in (NUMBER, YEAR, "*"):
+            words.append(word)
+        else:
+            words.extend(t.text for t in Text(word).tokens)
+    return tuple(words) or ((normalise_text(phrase),) if phrase else ())
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    words: tuple[str, ...]
+    category: str
+    value: Any
+    phrase: str
+
+
+class PhraseIndex:
+    """Every phrase of one language, found in a :class:`Text` by :meth:`find`."""
+
+    def __init__(self, language: Language, entries: Sequence[tuple[str, str, Any]]) -> None:
+        self.language = language
+        self._first: dict[str, list[_Entry]] = defaultdict(list)
+        self._all: list[_Entry] = []
+        self._wild: list[_Entry] = []  # phrases that start with #number or #year
+        for phrase, category, value in entries:
+            words = phrase_words(phrase) if language.script != "unspaced" else (phrase,)
+            if not words:
+                continue
+            entry = _Entry(words, category, value, phrase)
+            self._all.append(entry)
+            if words[0] in (NUMBER, YEAR):
+                self._wild.append(entry)
+            elif language.script == "spaced":
+                self._first[words[0]].append(entry)
+                # the phrase written in a form the lemmatiser brings back ("banned")
+                for lemma in _keys(words[0], words[0], language.lemmatiser):
+                    if lemma != words[0]:
+                        self._first[lemma].append(entry)
+        if language.script == "unspaced":
+            self._all.sort(key=lambda e: -len(e.phrase))
+
+    def applies(self, text: Text) -> bool:
+        script = self.language.script
+        if script == "unspaced":
+            return bool(_CJK.search(text.plain))
+        if script == "prefixed":
+            return bool(_HANGUL.search(text.plain))
+        return bool(_LATIN.search(text.plain))
+
+    def find(self, text: Text, *, active: bool = True) -> Iterator[Hit]:
+        """The phrases in ``text``. Unless the language is ``active`` (the item is
+        written in it), words match as written, not by lemma, and only event and
+        restriction phrases count: another language's context words are false
+        friends ("se" is "if" in Italian, a pronoun in Spanish)."""
+        if not self.applies(text):
+            return
+        if self.language.script == "unspaced":
+            yield from self._find_unspaced(text)
+            return
+        if not active:
+            for hit in self._find_spaced(text, None):
+                if hit.category in _ANY_LANGUAGE:
+                    yield hit
+            return
+        yield from self._find_spaced(text, self.language.lemmatiser)
+
+    def _find_spaced(self, text: Text, lemmatiser: str | None) -> Iterator[Hit]:
+        prefixed = self.language.script == "prefixed"
+        for i in range(len(text.tokens)):
+            if prefixed:
+                candidates: Iterator[_Entry] = iter(self._all)
+            else:
+                keys = text.keys(i, lemmatiser)
+                candidates = chain((e for k in keys for e in self._first.get(k, ())), self._wild)
+            seen: set[int] = set()
+            for entry in candidates:
+                if id(entry) in seen:
+                    continue
+                seen.add(id(entry))
+                last = self._match(text, entry.words, 0, i, prefixed, lemmatiser)
+                if last is not None:
+                    yield Hit(
+                        self.language.code,
+                        entry.category,
+                        entry.value,
+                        i,
+                        last,
+                        text.tokens[i].start,
+                        text.tokens[last].end,
+                        entry.phrase,
+                    )
+
+    def _match(
+        self,
+        text: Text,
+        words: tuple[str, ...],
+        w: int,
+        t: int,
+        prefixed: bool,
+        lemmatiser: str | None,
+    ) -> int | None:
+        """The last token of ``words[w:]`` matched from token ``t``, or None."""
+        if t >= len(text.tokens):
+            return None
+        word = words[w]
+        if word == "*":
+            for skip in range(GAP + 1):
+                if t + skip < len(text.tokens):
+                    found = self._match(text, words, w + 1, t + skip, prefixed, lemmatiser)
+                    if found is not None:
+                        return found
+            return None
+        token = text.tokens[t]
+        if word == NUMBER:
+            ok = is_number(token.text, self.language.code if self.language.numbers else None)
+        elif word == YEAR:
+            ok = bool(_YEAR.match(token.text))
+        elif prefixed:
+            ok = token.text.startswith(word)
+        else:
+            ok = word in text.keys(t, lemmatiser)
+        if not ok:
+            return None
+        if w + 1 == len(words):
+            return t
+        return self._match(text, words, w + 1, t + 1, prefixed, lemmatiser)
+
+    def _find_unspaced(self, text: Text) -> Iterator[Hit]:
+        plain = text.plain
+        for entry in self._all:
+            parts = [p for p in entry.phrase.split("*")]
+            parts = [normalise_text(p).replace(" ", "") for p in parts]
+            if not parts[0]:
+                continue
+            start = plain.find(parts[0])
+            while start != -1:
+                end = _rest(plain, start + len(parts[0]), parts[1:])
+                if end is not None:
+                    first = text.token_at(start)
+                    last = max(first, text.token_at(end - 1))
+                    yield Hit(
+                        self.language.code,
+                        entry.category,
+                        entry.value,
+                        first,
+                        last,
+                        start,
+                        end,
+                        entry.phrase,
+                    )
+                start = plain.find(parts[0], start + 1)
+
+
+def _rest(plain: str, at: int, parts: Sequence[str]) -> int | None:
+    for part in parts:
+        if not part:
+            continue
+        found = plain.find(part, at, at + _UNSPACED_GAP + len(part))
+        if found == -1:
+            return None
+        at = found + len(part)
+    return at
+
+
+# What another language's phrases may say in a text: what is done and to what.
+_ANY_LANGUAGE = frozenset({"event", "restrictions", "penalties", "mentions"})
+# Lists that are no phrases to find: word endings, words compared one by one.
+_NOT_PHRASES = frozenset(
+    {"participle_endings", "passive_prefixes", "false_friends", "object_markers"}
+)
+
+
+def build_indexes(lexicon: Lexicon) -> Mapping[str, PhraseIndex]:
+    """One :class:`PhraseIndex` per language with every phrase of its file:
+    events (category ``event``, value the kind), triggers (``trigger``, the
+    :class:`Trigger`), and each word list by its name (value the phrase)."""
+    out: dict[str, PhraseIndex] = {}
+    for lang in lexicon.languages:
+        entries: list[tuple[str, str, Any]] = []
+        for kind, phrases in lang.events.items():
+            entries.extend((p, "event", kind) for p in phrases)
+        entries.extend((t.phrase, "trigger", t) for t in lang.triggers)
+        # "the eighteen days X went dark", "a 12-day suspension": a state that ended
+        entries.extend(
+            (f"{NUMBER} {unit}", "durations", unit) for unit in lang.words("duration_units")
+        )
+        for name, phrases in lang.lists.items():
+            if name not in _NOT_PHRASES:
+                entries.extend((p, name, p) for p in phrases)
+        out[lang.code] = PhraseIndex(lang, entries)
+    return out
