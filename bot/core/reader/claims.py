@@ -44,6 +44,7 @@ from bot.core.reader.phrases import Hit, PhraseIndex, Text, build_indexes
 from bot.core.text import normalise_text, unspaced
 
 STALE_DATE = timedelta(days=7)
+_LEAD_WORDS = 4  # a headline fragment that only names the subject
 LEDE_SENTENCES = 2
 
 _ABBREVIATIONS = re.compile(
@@ -228,9 +229,10 @@ def _clauses(
                     lead,
                 )
             )
-            # "Pellora, bloqueada": a clause naming the subject without an act
-            # lends it to the next one.
-            lead = text.plain if not events else ""
+            # "Pellora, bloqueada", "Aus für Pellora:": a short clause naming the
+            # subject without an act lends it to the next one.
+            short = sum(1 for t in text.tokens if t.text.isalnum()) <= _LEAD_WORDS
+            lead = text.plain if not events and short else ""
             earlier.extend(triggers)
             if genre:
                 background = True
