@@ -157,6 +157,7 @@ class _Entry:
     category: str
     value: Any
     phrase: str
+    parts: tuple[str, ...] = ()  # unspaced scripts: the phrase's pieces around "*"
 
 
 class PhraseIndex:
@@ -164,25 +165,22 @@ class PhraseIndex:
 
     def __init__(self, language: Language, entries: Sequence[tuple[str, str, Any]]) -> None:
         self.language = language
-        self._first: dict[str, list[_Entry]] = defaultdict(list)
         self._all: list[_Entry] = []
-        self._wild: list[_Entry] = []  # phrases that start with #number or #year
         for phrase, category, value in entries:
-            words = phrase_words(phrase) if language.script != "unspaced" else (phrase,)
-            if not words:
+            if language.script == "unspaced":
+                parts = tuple(normalise_text(p).replace(" ", "") for p in phrase.split("*"))
+                if parts[0]:
+                    self._all.append(_Entry((phrase,), category, value, phrase, parts))
                 continue
-            entry = _Entry(words, category, value, phrase)
-            self._all.append(entry)
-            if words[0] in (NUMBER, YEAR):
-                self._wild.append(entry)
-            elif language.script == "spaced":
-                self._first[words[0]].append(entry)
-                # the phrase written in a form the lemmatiser brings back ("banned")
-                for lemma in _keys(words[0], words[0], language.lemmatiser):
-                    if lemma != words[0]:
-                        self._first[lemma].append(entry)
+            words = phrase_words(phrase)
+            if words:
+                self._all.append(_Entry(words, category, value, phrase))
         if language.script == "unspaced":
             self._all.sort(key=lambda e: -len(e.phrase))
+        # Read as the item's language: every phrase, by lemma. Read in an item of
+        # another language: only what is done and to what, as written.
+        self._active = _FirstWords(self._all, language.lemmatiser)
+        self._foreign = _FirstWords([e for e in self._all if e.category in _ANY_LANGUAGE], None)
 
     def applies(self, text: Text) -> bool:
         script = self.language.script
@@ -202,21 +200,22 @@ class PhraseIndex:
         if self.language.script == "unspaced":
             yield from self._find_unspaced(text)
             return
-        if not active:
-            for hit in self._find_spaced(text, None):
-                if hit.category in _ANY_LANGUAGE:
-                    yield hit
-            return
-        yield from self._find_spaced(text, self.language.lemmatiser)
+        if active:
+            yield from self._find_spaced(text, self._active, self.language.lemmatiser)
+        else:
+            yield from self._find_spaced(text, self._foreign, None)
 
-    def _find_spaced(self, text: Text, lemmatiser: str | None) -> Iterator[Hit]:
+    def _find_spaced(self, text: Text, index: _FirstWords, lemmatiser: str | None) -> Iterator[Hit]:
         prefixed = self.language.script == "prefixed"
+        numbers = self.language.code if self.language.numbers else None
         for i in range(len(text.tokens)):
             if prefixed:
-                candidates: Iterator[_Entry] = iter(self._all)
+                candidates: Iterator[_Entry] = iter(index.entries)
             else:
                 keys = text.keys(i, lemmatiser)
-                candidates = chain((e for k in keys for e in self._first.get(k, ())), self._wild)
+                candidates = (e for k in keys for e in index.first.get(k, ()))
+                if index.wild and is_number(text.tokens[i].text, numbers):
+                    candidates = chain(candidates, index.wild)
             seen: set[int] = set()
             for entry in candidates:
                 if id(entry) in seen:
@@ -273,10 +272,7 @@ class PhraseIndex:
     def _find_unspaced(self, text: Text) -> Iterator[Hit]:
         plain = text.plain
         for entry in self._all:
-            parts = [p for p in entry.phrase.split("*")]
-            parts = [normalise_text(p).replace(" ", "") for p in parts]
-            if not parts[0]:
-                continue
+            parts = entry.parts
             start = plain.find(parts[0])
             while start != -1:
                 end = _rest(plain, start + len(parts[0]), parts[1:])
@@ -294,6 +290,26 @@ class PhraseIndex:
                         entry.phrase,
                     )
                 start = plain.find(parts[0], start + 1)
+
+
+class _FirstWords:
+    """Phrases by their first word (and its lemma), and those that start with a
+    number or a year, tried only where a number stands."""
+
+    def __init__(self, entries: Sequence[_Entry], lemmatiser: str | None) -> None:
+        self.entries = list(entries)
+        self.first: dict[str, list[_Entry]] = defaultdict(list)
+        self.wild: list[_Entry] = []
+        for entry in entries:
+            head = entry.words[0]
+            if head in (NUMBER, YEAR):
+                self.wild.append(entry)
+                continue
+            self.first[head].append(entry)
+            # the phrase written in a form the lemmatiser brings back ("banned")
+            for lemma in _keys(head, head, lemmatiser):
+                if lemma != head:
+                    self.first[lemma].append(entry)
 
 
 def _rest(plain: str, at: int, parts: Sequence[str]) -> int | None:
