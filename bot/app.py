@@ -28,6 +28,7 @@ from bot.render_png.timeline import MatplotlibTimelinePainter
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer, DeliveryReport
 from bot.service.digest import Digests
+from bot.service.drafts import StorylineDrafts
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
 from bot.service.pictures import PicturedCards, TimelinePictures
@@ -40,6 +41,7 @@ from bot.storage.problems import check_sqlite_path, describe, is_database_error
 from bot.storage.process_lock import ProcessLock, database_file
 from bot.storage.read_only import read_only_url
 from bot.storage.store import Store
+from bot.storyline_review import commonness
 from bot.storylines import load_storylines
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class Threadline:
     ledger: FactLedger
     status: StatusService
     pictures: TimelinePictures
+    drafts: StorylineDrafts
     digests: Digests
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
@@ -290,6 +293,7 @@ async def build(
         ledger=ledger,
         status=status,
         pictures=pictures,
+        drafts=StorylineDrafts(store, storylines, clock, commonness=commonness),
         digests=Digests(store=store, storylines=storylines, clock=clock, audit=audit),
         parse_pool=parse_pool,
         platforms=dict(platforms),

@@ -136,6 +136,27 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print JSON: each item's score, reasons and readings (polarity, certainty, time)",
     )
+    drafts = action(
+        ssub,
+        "suggest",
+        "draft storyline files for the stories among recent items no storyline took",
+    )
+    drafts.add_argument(
+        "--since",
+        metavar="DAYS",
+        type=float,
+        help="items published in the last DAYS days (default 30; with --corpus, all)",
+    )
+    drafts.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=Path("suggested"),
+        help="where the drafts are written (default suggested/)",
+    )
+    drafts.add_argument(
+        "--corpus", metavar="JSONL", type=Path, help="draft from these items, not the stored ones"
+    )
 
     for name, help in (
         ("follow", "start a channel's thread for a storyline"),
@@ -277,6 +298,8 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
 async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
     if args.action in ("check", "try"):
         return await _review(args, settings)
+    if args.action == "suggest":
+        return await _suggest(args, settings)
 
     async def work(app: Threadline) -> int:
         try:
@@ -324,6 +347,38 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(trial_json(report), ensure_ascii=False, indent=2))
     else:
         print(format_trial(report, reasons=not args.brief))
+    return 0
+
+
+async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
+    """``storylines suggest``: draft files for the candidate stories."""
+    from bot.clock import SystemClock
+    from bot.core.suggest import Suggestion, suggest
+    from bot.draft_files import draft_line, write_drafts
+    from bot.storyline_review import commonness, live_storylines, load_corpus
+
+    if args.since is not None and args.since <= 0:
+        raise ConfigError(f"--since: {args.since:g} is not a positive number of days")
+    found: list[Suggestion] = []
+    if args.corpus is not None:
+        entries = load_corpus(args.corpus)
+        since = None if args.since is None else timedelta(days=args.since)
+        live = live_storylines(settings.storylines_dir)
+        now = SystemClock().now()
+        found = suggest(entries, live, now=now, since=since, commonness=commonness)
+    else:
+        days = 30.0 if args.since is None else args.since
+
+        async def stored(app: Threadline) -> int:
+            found.extend(await app.drafts.suggestions(days))
+            return 0
+
+        await _with_app(settings, stored, platforms={})
+    if not found:
+        print("no candidate stories: no group of unmatched items with enough outlets")
+        return 0
+    for path, suggestion in zip(write_drafts(found, args.out), found, strict=True):
+        print(draft_line(path, suggestion))
     return 0
 
 

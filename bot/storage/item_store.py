@@ -104,6 +104,22 @@ class ItemRecords(Part):
         async with self.engine.connect() as conn:
             return [entry_from_row(r) for r in await conn.execute(stmt)][::-1]
 
+    async def matched_item_keys(
+        self, since: datetime, storylines: Collection[str]
+    ) -> set[tuple[int, str]]:
+        """(feed id, key) of the items published since ``since`` that matched one
+        of ``storylines``: what ``storylines suggest`` leaves to them."""
+        wanted = sorted(set(storylines))
+        if not wanted:
+            return set()
+        stmt = (
+            select(t.items.c.feed_id, t.items.c.key)
+            .join(t.matches, t.matches.c.item_id == t.items.c.id)
+            .where(t.items.c.published >= since, t.matches.c.storyline.in_(wanted))
+        )
+        async with self.engine.connect() as conn:
+            return {(r.feed_id, r.key) for r in await conn.execute(stmt)}
+
     async def claims(self) -> dict[FactKey, list[Claim]]:
         async with self.engine.connect() as conn:
             rows = await conn.execute(select(t.claims).order_by(t.claims.c.published))

@@ -54,6 +54,7 @@ class Store:
         self.recent_entries = items.recent_entries
         self.entries_at_urls = items.entries_at_urls
         self.entries_since = items.entries_since
+        self.matched_item_keys = items.matched_item_keys
         self.claims = items.claims
         self.fact_states = items.fact_states
         self.save_first_states = items.save_first_states
