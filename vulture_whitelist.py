@@ -10,6 +10,7 @@ here needs a reason.
 from bot.core import normalise, patterns
 from bot.core.models import CommandReply, Entry, Invoker
 from bot.ports import FetchResult
+from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport
 from bot.service.poll_cycle import CycleReport
 from bot.storage.store import Store
@@ -27,6 +28,15 @@ DeliveryReport.retried
 # Read-only views of the store that tests and benches assert with.
 Store.outbox_counts
 Store.item_count
+# What the picture painter says it drew where: tests/render_png read it back.
+DrawnBand.box
+DrawnBand.caption_box
+DrawnBand.caption_inside
+DrawnBand.font_size
+DrawnMark.box
+DrawnMark.font_size
+PictureLayout.min_font_size
+RenderedPicture.layout
 # Set on regex's parser objects as regex.compile sets them; read by regex's own parser.
 patterns._regex_core.Info.guess_encoding
 patterns._regex_core.Source.ignore_space

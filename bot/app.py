@@ -24,13 +24,16 @@ from bot.feeds.parse_pool import ParsePool
 from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
+from bot.render_png.timeline import MatplotlibTimelinePainter
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer, DeliveryReport
 from bot.service.digest import Digests
 from bot.service.drafts import StorylineDrafts
 from bot.service.ledger import FactLedger
 from bot.service.notify import AdminNotifier
+from bot.service.pictures import PicturedCards, TimelinePictures
 from bot.service.poll_cycle import Poller
+from bot.service.status import StatusService
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
@@ -75,6 +78,8 @@ class Threadline:
     commands: CommandService
     notify: AdminNotifier
     ledger: FactLedger
+    status: StatusService
+    pictures: TimelinePictures
     drafts: StorylineDrafts
     digests: Digests
     parse_pool: ParsePool | None = None
@@ -242,9 +247,17 @@ async def build(
     )
     notify = AdminNotifier(platforms, admin_channel)
     parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
+    status = StatusService(store, ledger, storylines, clock)
+    pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
     deliverer = Deliverer(
         store=store,
-        platforms=platforms,
+        # Root cards carry the timeline picture where the platform can show it.
+        platforms={
+            name: PicturedCards(p, pictures, storylines, clock)
+            if getattr(p, "shows_pictures", False)
+            else p
+            for name, p in platforms.items()
+        },
         storylines=storylines,
         clock=clock,
         audit=audit,
@@ -286,9 +299,13 @@ async def build(
             default_interval=settings.default_interval,
             on_follow=wake_delivery,
             on_feed_added=wake_polling,
+            status=status,
+            pictures=pictures,
         ),
         notify=notify,
         ledger=ledger,
+        status=status,
+        pictures=pictures,
         drafts=StorylineDrafts(store, storylines, clock, commonness=commonness),
         digests=Digests(store=store, storylines=storylines, clock=clock, audit=audit),
         parse_pool=parse_pool,

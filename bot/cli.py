@@ -22,6 +22,7 @@ from bot.core.digest import DigestOptionError
 from bot.core.digest import schedule as digest_schedule
 from bot.core.feed_input import feed_ref, redact_url
 from bot.core.models import ChannelAddress, DigestSchedule
+from bot.core.status import format_status, status_json
 from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.service.commands import delivery_mode, format_feeds
 from bot.settings import Settings, load_settings
@@ -103,7 +104,11 @@ def make_parser() -> argparse.ArgumentParser:
     )
     ssub = storylines.add_subparsers(dest="action", required=True, metavar="ACTION")
     action(ssub, "list", "storylines with their current facts")
-    action(ssub, "show", "a storyline's facts and their timelines").add_argument("storyline")
+    show = action(ssub, "show", "a storyline's facts and their timelines")
+    show.add_argument("storyline")
+    show.add_argument(
+        "--png", metavar="FILE", type=Path, help="also write its fact-timeline picture here"
+    )
     check = action(ssub, "check", "validate a storyline file and warn about weak phrases")
     check.add_argument("file", type=Path)
     check.add_argument(
@@ -177,6 +182,9 @@ def make_parser() -> argparse.ArgumentParser:
                 "--digest-at", metavar="HH:MM", help="when the daily digest is posted (09:00)"
             )
             p.add_argument("--digest-tz", metavar="ZONE", help="the time zone of --digest-at (UTC)")
+
+    status = cmd("status", "feed health, the outbox and storyline states")
+    status.add_argument("--json", action="store_true", help="the same as one JSON object")
 
     subs = cmd("subscriptions", "channels and the storylines they follow")
     action(
@@ -387,6 +395,14 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
                 print(await app.commands.list_storylines())
             else:
                 print(await app.commands.show(args.storyline))
+                if args.png is not None:
+                    png = await app.pictures.png(app.commands.storyline(args.storyline))
+                    try:
+                        args.png.write_bytes(png.data)
+                    except OSError as exc:
+                        print(f"threadline: cannot write {args.png}: {exc}", file=sys.stderr)
+                        return 2
+                    print(f"picture written to {args.png}", file=sys.stderr)
         except CommandError as exc:
             print(f"threadline: {exc.message}", file=sys.stderr)
             return 1
@@ -486,6 +502,16 @@ async def _follow(args: argparse.Namespace, settings: Settings) -> int:
     return await _with_app(settings, work, platforms={})
 
 
+async def _status(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(app: Threadline) -> int:
+        # The shell is the admin's: whoever can read the database sees it all.
+        report = await app.status.report(admin=True)
+        print(json.dumps(status_json(report), indent=2) if args.json else format_status(report))
+        return 0
+
+    return await _with_app(settings, work, platforms={})
+
+
 async def _subscriptions(args: argparse.Namespace, settings: Settings) -> int:
     async def work(app: Threadline) -> int:
         subs = await app.store.subscriptions(enabled_only=False)
@@ -517,6 +543,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any,
     "unfollow": _follow,
     "subscriptions": _subscriptions,
     "outbox": _outbox,
+    "status": _status,
     "db": _db,
 }
 

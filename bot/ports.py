@@ -20,6 +20,7 @@ from bot.core.models import (
     ParsedFeed,
     Reply,
 )
+from bot.core.status import StatusReport
 
 
 class Clock(Protocol):
@@ -104,7 +105,9 @@ class ChatPlatform(Protocol):
     ``ThreadGone`` when the thread alone is gone, ``DeliveryRetryLater`` when
     rate-limited (retry after ``retry_after`` seconds); any other may be retried.
     ``idempotency_key`` is unique per outbox row: a platform that supports it
-    uses it to make a resend after a crash harmless.
+    uses it to make a resend after a crash harmless. A platform that can show
+    a root card's ``picture`` says so with a true ``shows_pictures`` attribute
+    (an optional one: without it, cards come without pictures).
     """
 
     name: str
@@ -162,3 +165,10 @@ class CommandHandler(Protocol):
         """At most 25 storylines ``(id, title)`` whose id or title contains
         ``typed`` (case-insensitive), for autocomplete; only open ones when
         ``open_only``. Cheap and without I/O: autocomplete must answer at once."""
+
+
+class StatusSource(Protocol):
+    async def report(self, *, admin: bool) -> StatusReport:
+        """The status page as ``admin`` may see it: feed health and the outbox
+        only when ``admin`` (decided server-side by the caller), the storyline
+        states for everyone. Reads only."""

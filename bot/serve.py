@@ -35,6 +35,7 @@ def front_ends(app: Threadline) -> list[Coroutine[Any, Any, None]]:
             handler=app.commands,
             admins=settings.admins,
             client=slack.client,  # one Slack client for delivery and commands
+            status=app.status,
         )
         if settings.slack_app_token:
             tasks.append(run_socket_mode(slack_app, settings.slack_app_token.get_secret_value()))

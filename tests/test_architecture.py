@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-CORE = Path(__file__).resolve().parents[1] / "bot" / "core"
+REPO = Path(__file__).resolve().parents[1]
+CORE = REPO / "bot" / "core"
 FORBIDDEN = {
     "slack_bolt",
     "slack_sdk",
@@ -19,6 +22,7 @@ FORBIDDEN = {
     "asyncpg",
     "aiosqlite",
     "alembic",
+    "matplotlib",
 }
 
 
@@ -41,3 +45,15 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from sqlalchemy import select\nimport discord.ext\n")
     assert imported_roots(bad) & FORBIDDEN == {"sqlalchemy", "discord"}
+
+
+def test_building_the_app_loads_no_plotting_library() -> None:
+    # The painter imports matplotlib when it first draws, so the commands that
+    # never draw (and the bot until someone asks for a picture) do not pay for it.
+    code = (
+        "import sys, bot.app, bot.cli, bot.render_png.timeline; print('matplotlib' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.strip() == "False"

@@ -59,6 +59,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "unfollow": CommandSpec(("storyline",)),
     "storylines": CommandSpec(),
     "show": CommandSpec(("storyline",)),
+    "status": CommandSpec(),
     "feeds list": CommandSpec(),
     "feeds add": CommandSpec(("url",), rest="name"),
     "feeds remove": CommandSpec(("feed",)),

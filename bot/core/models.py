@@ -375,14 +375,28 @@ class FactLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply: a PNG picture of a fact timeline, say."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    title: str = ""
+    # The storyline thread (Slack ``ts`` / Discord thread id) in the invoking
+    # channel, where a platform that shares files to channels should put it.
+    thread_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Card:
-    """The root message of a storyline thread: the storyline and its current facts."""
+    """The root message of a storyline thread: the storyline and its current facts.
+    ``picture`` is the storyline's fact-timeline picture, for platforms that show one."""
 
     storyline: str
     title: str
     description: str
     facts: tuple[FactLine, ...]
     updated: str | None = None
+    picture: Attachment | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,10 +494,12 @@ class CommandRequest:
 class CommandReply:
     """What to answer the user. ``text`` is plain text from our own templates plus
     feed-provided strings: adapters escape it for their markup. ``ok`` is False
-    when the command was refused or failed."""
+    when the command was refused or failed. ``attachments`` go with the answer
+    (``show`` attaches the storyline's timeline picture)."""
 
     text: str
     ok: bool = True
+    attachments: tuple[Attachment, ...] = ()
 
 
 # --- feeds and subscriptions as stored ------------------------------------------------------
@@ -514,6 +530,7 @@ class Feed:
     redirect_count: int = 0
     last_polled_at: datetime | None = None
     next_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

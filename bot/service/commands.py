@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -34,9 +35,12 @@ from bot.core.models import (
     Subscription,
 )
 from bot.core.render import day, fact_line
+from bot.core.status import format_status
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
 from bot.service.ledger import FactLedger
+from bot.service.pictures import TimelinePictures
+from bot.service.status import StatusService
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
@@ -45,7 +49,8 @@ HELP = """Threadline commands:
                           digest:off posts every item again
   unfollow <storyline>    stop it
   storylines              list storylines with their current facts
-  show <storyline>        each fact's timeline (value, since, source)
+  show <storyline>        each fact's timeline (value, since, source) and its picture
+  status                  storyline states (admins also see feed health and the outbox)
 admins only (on Discord: /threadline-admin feeds …):
   feeds list              feeds and their health
   feeds add <url> [name]  add a feed (it is fetched once to check it)
@@ -106,6 +111,8 @@ class CommandService:
         default_interval: int,
         on_follow: Callable[[], Any] | None = None,
         on_feed_added: Callable[[], Any] | None = None,
+        status: StatusService | None = None,
+        pictures: TimelinePictures | None = None,
     ) -> None:
         self.store = store
         self.storylines = {s.id: s for s in storylines}
@@ -116,6 +123,8 @@ class CommandService:
         self.default_interval = default_interval
         self.on_follow = on_follow
         self.on_feed_added = on_feed_added
+        self.status_page = status
+        self.pictures = pictures
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         """Run a command typed as one line (Slack, the CLI): read by
@@ -133,9 +142,10 @@ class CommandService:
         """Run one command whose values are already known (Discord's typed
         options). Never raises for a refused command: ``ok=False``."""
         try:
-            return CommandReply(await self._dispatch(invoker, request))
+            answer = await self._dispatch(invoker, request)
         except CommandError as exc:
             return CommandReply(exc.message, ok=False)
+        return answer if isinstance(answer, CommandReply) else CommandReply(answer)
 
     def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:
         """Storylines (id, title) for autocomplete: those whose id or title
@@ -151,7 +161,7 @@ class CommandService:
         found.sort(key=lambda s: (not s.id.casefold().startswith(needle), s.status != "open", s.id))
         return [(s.id, s.title) for s in found[:MAX_CHOICES]]
 
-    async def _dispatch(self, invoker: Invoker, request: CommandRequest) -> str:
+    async def _dispatch(self, invoker: Invoker, request: CommandRequest) -> str | CommandReply:
         name = request.name
         if name.startswith("feeds") and not invoker.is_admin:
             raise PermissionDenied(
@@ -177,7 +187,11 @@ class CommandService:
             case "storylines":
                 return await self.list_storylines(invoker.channel)
             case "show":
-                return await self.show(_required(request, "storyline"))
+                return await self.show_with_picture(
+                    _required(request, "storyline"), invoker.channel
+                )
+            case "status":
+                return await self.status(admin=invoker.is_admin)
             case "feeds list":
                 return format_feeds(await self.store.feeds())
             case "feeds add":
@@ -290,6 +304,33 @@ class CommandService:
             if not history:
                 lines.append("  no reports yet")
         return "\n".join(lines)
+
+    async def show_with_picture(
+        self, storyline_id: str, channel: ChannelAddress | None = None
+    ) -> CommandReply:
+        """``show``'s text with the storyline's timeline picture attached (when
+        this service has a painter). When ``channel`` follows the storyline, the
+        picture names its thread there, for platforms that post files in a channel."""
+        text = await self.show(storyline_id)
+        if self.pictures is None:
+            return CommandReply(text)
+        storyline = self.storyline(storyline_id)
+        picture = await self.pictures.png(storyline)
+        if channel is not None:
+            for sub in await self.store.subscriptions(storyline=storyline.id):
+                if (sub.address.platform, sub.address.channel) == (
+                    channel.platform,
+                    channel.channel,
+                ) and sub.root is not None:
+                    picture = replace(picture, thread_id=sub.root.thread_id)
+        return CommandReply(text, attachments=(picture,))
+
+    async def status(self, *, admin: bool) -> str:
+        """The status page as chat text: the feeds needing an admin and the
+        outbox for admins, the storyline states for everyone."""
+        if self.status_page is None:
+            raise CommandError("Status is not available here.")
+        return format_status(await self.status_page.report(admin=admin), compact=True)
 
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
         """Fetch the URL once through the SSRF guard and parse it; store it only if

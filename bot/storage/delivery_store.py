@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, true, update
+from sqlalchemy import and_, case, delete, func, or_, select, true, update
 
 from bot.core.backlog import OutboxBacklog, OutboxEntry, WaitReason
 from bot.core.models import (
@@ -14,6 +14,7 @@ from bot.core.models import (
     PostKind,
     Subscription,
 )
+from bot.core.status import OutboxSummary
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import (
@@ -370,3 +371,39 @@ class DeliveryRecords(Part):
                     or 0
                 )
             return requeued, left
+
+    async def outbox_summary(self, now: datetime) -> OutboxSummary:
+        """The messages not sent yet: how many, since when, and why they wait
+        (see ``OutboxSummary``). One read; claims nothing."""
+        o = t.outbox
+        waiting_rows = o.c.status.in_(["pending", "sending"])
+        later = and_(o.c.next_attempt_at.is_not(None), o.c.next_attempt_at > now)
+        leased = and_(o.c.lease_until.is_not(None), o.c.lease_until >= now)
+        reason = case(
+            (or_(o.c.status == "sending", leased), "sending"),
+            (and_(later, o.c.last_error.is_not(None)), "retrying"),
+            (later, "scheduled"),
+            else_="due",
+        )
+        async with self.engine.connect() as conn:
+            counts = {
+                str(r[0]): int(r[1])
+                for r in await conn.execute(
+                    select(reason, func.count()).where(waiting_rows).group_by(reason)
+                )
+            }
+            oldest = (
+                await conn.execute(
+                    select(o.c.created_at, o.c.last_error)
+                    .where(waiting_rows)
+                    .order_by(o.c.created_at, o.c.id)
+                    .limit(1)
+                )
+            ).first()
+        order = ("due", "retrying", "scheduled", "sending")
+        return OutboxSummary(
+            depth=sum(counts.values()),
+            oldest_at=oldest.created_at if oldest else None,
+            oldest_error=oldest.last_error if oldest else None,
+            waiting={k: counts[k] for k in order if counts.get(k)},
+        )

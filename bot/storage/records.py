@@ -132,6 +132,7 @@ def feed_from_row(row: Any) -> Feed:
         redirect_count=row.redirect_count,
         last_polled_at=row.last_polled_at,
         next_poll_at=row.next_poll_at,
+        last_success_at=row.last_success_at,
     )
 
 

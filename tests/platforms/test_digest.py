@@ -172,7 +172,7 @@ async def test_discord_digest_from_typed_options(tmp_path: Path, desks: Desks) -
                 done = asyncio.ensure_future(client.wait_for("app_command_completion", timeout=10))
                 client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
                 await done
-            [group] = api.commands
+            [group] = [c for c in api.commands if c["name"] == "threadline"]
             [follow] = [o for o in group["options"] if o["name"] == "follow"]
             options = {o["name"]: o for o in follow["options"]}
             assert [c["value"] for c in options["digest"]["choices"]] == ["daily", "off"]

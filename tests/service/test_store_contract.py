@@ -23,6 +23,7 @@ from bot.core.models import (
 from bot.service.commands import CommandStore
 from bot.service.deliver import DeliveryStore
 from bot.service.ledger import LedgerStore
+from bot.service.status import StatusStore
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
@@ -35,10 +36,13 @@ from tests.support.store_rows import add_claims, queue_reply
 _delivery: DeliveryStore = MemoryStore()
 _commands: CommandStore = MemoryStore()
 _ledger: LedgerStore = MemoryStore()
+_status: StatusStore = MemoryStore()
 
 
-def _real_store_is_each_protocol(store: Store) -> tuple[DeliveryStore, CommandStore, LedgerStore]:
-    return store, store, store
+def _real_store_is_each_protocol(
+    store: Store,
+) -> tuple[DeliveryStore, CommandStore, LedgerStore, StatusStore]:
+    return store, store, store, store
 
 
 LEASE = timedelta(minutes=2)
@@ -245,6 +249,29 @@ async def test_a_first_state_is_recorded_once_and_never_overwritten(
     assert stored.value == "on" and stored.disputed and stored.since == T0
     [kept] = stored.contenders
     assert (kept.value, kept.attribution, kept.item_key, kept.evidence) == ("on", "Acme", "k1", "")
+
+
+async def test_the_outbox_summary_says_how_many_wait_since_when_and_why(
+    store: Store | MemoryStore,
+) -> None:
+    assert (await store.outbox_summary(T0)).depth == 0
+    await store.follow(C1, "demo", T0)
+    await store.follow(C2, "demo", T0 + timedelta(minutes=1))
+    await store.follow(ChannelAddress("slack", "C3"), "demo", T0 + timedelta(minutes=2))
+    first, second = await store.claim_outbox("w", T0, LEASE, ["slack", "discord"], limit=2)
+    await store.mark_retry(first.id, "HTTP 503 from the platform", T0 + timedelta(hours=1))
+    await store.mark_sending(second.id)  # a worker holds it now
+    third = await store.claim_outbox("w", T0, LEASE, ["slack"], limit=1)
+    await store.mark_sent(third[0].id, "m3", T0)
+
+    summary = await store.outbox_summary(T0 + timedelta(minutes=5))
+    assert summary.depth == 2
+    assert dict(summary.waiting) == {"retrying": 1, "sending": 1}
+    assert summary.oldest_at == T0
+    assert summary.oldest_error == "HTTP 503 from the platform"
+    # An hour later the retry is due and the dead worker's lease has run out.
+    later = await store.outbox_summary(T0 + timedelta(hours=2))
+    assert dict(later.waiting) == {"due": 1, "sending": 1}
 
 
 async def test_a_digest_starts_gathering_keeps_it_on_a_new_time_and_drops_it_when_off(

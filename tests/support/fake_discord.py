@@ -19,6 +19,11 @@ Channel; 400 50083 for an archived thread; 400 50035 for an embed over Discord's
 limits; 400 160004 for a second thread on one message), and ``nonce`` with
 ``enforce_nonce`` returns the message first sent with that nonce.
 
+A request sent as ``multipart/form-data`` (a message or interaction response
+with files) is read as Discord reads it: the JSON body from ``payload_json``
+and each ``files[n]`` part kept, bytes and all, in ``uploads`` (and listed in
+the recorded body under ``_files``).
+
 Scripting: ``add_channel``, ``forbid`` (403), ``delete`` (404), ``archive``,
 ``lock``, ``delete_message`` (a person deleted it), ``outage(status)`` (every
 call) until ``restore()``; ``fail_next(route, status, code, …)`` and
@@ -37,6 +42,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as email_policy
 from typing import Any
 
 from aiohttp import web
@@ -98,6 +105,35 @@ class FakeChannel:
 
 
 @dataclass(slots=True)
+class Upload:
+    """One ``files[n]`` part of a multipart request."""
+
+    route: str
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def read_multipart(content_type: str, raw: bytes) -> tuple[Any, list[tuple[str, str, str, bytes]]]:
+    """``payload_json`` and the file parts (field, filename, type, bytes) of a
+    multipart/form-data body."""
+    message = BytesParser(policy=email_policy).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    payload: Any = None
+    files = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if name == "payload_json":
+            payload = json.loads(data)
+        elif isinstance(name, str) and name.startswith("files["):
+            files.append((name, part.get_filename() or "", part.get_content_type(), bytes(data)))
+    return payload, files
+
+
+@dataclass(slots=True)
 class _Script:
     times: int
     status: int
@@ -151,6 +187,7 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.commands: list[dict[str, Any]] = []
         self.interaction_responses: dict[str, list[dict[str, Any]]] = {}
+        self.uploads: list[Upload] = []
         self._ids = itertools.count(1_200_000_000_000_000_000)
         self._scripts: dict[str, list[_Script]] = {}
         self._by_nonce: dict[tuple[str, str], dict[str, Any]] = {}
@@ -269,7 +306,7 @@ class FakeDiscord:
             },
             "content": body.get("content") or "",
             "embeds": body.get("embeds") or [],
-            "attachments": [],
+            "attachments": self._attachments(body),
             "mentions": [],
             "mention_roles": [],
             "mention_everyone": False,
@@ -280,6 +317,22 @@ class FakeDiscord:
             "flags": body.get("flags") or 0,
             "components": [],
         }
+
+    def _attachments(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The attachments a message gets from the files sent with it."""
+        out = []
+        for sent in body.get("_files") or []:
+            attachment_id = self._snowflake()
+            out.append(
+                {
+                    "id": attachment_id,
+                    "filename": sent["filename"],
+                    "size": sent["size"],
+                    "url": f"{self.url}/attachments/{attachment_id}/{sent['filename']}",
+                    "proxy_url": f"{self.url}/attachments/{attachment_id}/{sent['filename']}",
+                }
+            )
+        return out
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -292,6 +345,15 @@ class FakeDiscord:
         async def handle(request: web.Request) -> web.StreamResponse:
             raw = await request.read()
             body = json.loads(raw) if raw and request.content_type == "application/json" else None
+            if raw and request.content_type == "multipart/form-data":
+                body, files = read_multipart(request.headers["Content-Type"], raw)
+                body = body if isinstance(body, dict) else {}
+                body["_files"] = []
+                for field_name, filename, kind, data in files:
+                    self.uploads.append(Upload(route, field_name, filename, kind, data))
+                    body["_files"].append(
+                        {"field": field_name, "filename": filename, "size": len(data)}
+                    )
             call = Call(route, request.method, request.path, time.monotonic(), body)
             response: web.Response
             if auth and request.headers.get("Authorization") != f"Bot {self.token}":
@@ -417,6 +479,13 @@ class FakeDiscord:
                     if problem := _embed_problem(embed):
                         return _error(400, f"Invalid Form Body (embed {problem})", 50035)
                 message.update({k: body[k] for k in ("content", "embeds") if k in body})
+                if "attachments" in body:
+                    # Kept: existing attachments the edit lists by id; the rest
+                    # are dropped, and the files sent with the edit are added.
+                    keep = {str(a.get("id")) for a in body["attachments"]}
+                    message["attachments"] = [
+                        a for a in message["attachments"] if a["id"] in keep
+                    ] + self._attachments(body)
                 message["edited_timestamp"] = "2025-01-01T00:01:00+00:00"
                 return _json(message)
         return _error(404, "Unknown Message", 10008)

@@ -6,7 +6,10 @@
         slack.messages("C1")                            # what the channel holds
 
 Implements ``auth.test``, ``chat.postMessage``, ``chat.update``,
-``conversations.history``, ``conversations.replies``, ``users.info`` and, with a
+``conversations.history``, ``conversations.replies``, ``users.info``,
+``views.publish`` (kept per user in ``home_views``), the external file upload
+(``files.getUploadURLExternal`` → POST to the upload URL →
+``files.completeUploadExternal``; the bytes are kept in ``files``) and, with a
 Socket Mode double attached (``tests/support/fake_socket_mode.py``),
 ``apps.connections.open`` (app-level token only) the way
 Slack answers them (HTTP 200 with ``{"ok": false, "error": …}`` for API errors,
@@ -47,7 +50,23 @@ if TYPE_CHECKING:
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 BLOCKS_LIMIT = 50
+VIEW_BLOCKS_LIMIT = 100
 TEXT_LIMIT = 40_000
+
+
+@dataclass(slots=True)
+class FakeFile:
+    """A file uploaded through the external flow."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    data: bytes | None = None
+    title: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    completed: bool = False
 
 
 @dataclass(slots=True)
@@ -75,13 +94,16 @@ def _fits(text: Any, limit: int) -> bool:
     return isinstance(text, str) and bool(text.strip()) and len(text) <= limit
 
 
-def check_blocks(blocks: Any) -> str | None:
-    """The error Slack would give for these blocks, or None."""
+def check_blocks(
+    blocks: Any, limit: int = BLOCKS_LIMIT, files: set[str] | None = None
+) -> str | None:
+    """The error Slack would give for these blocks, or None. An image block must
+    name a Slack file (``slack_file``), one of ``files`` when they are given."""
     if blocks is None:
         return None
     if isinstance(blocks, str):
         blocks = json.loads(blocks)
-    if not isinstance(blocks, list) or len(blocks) > BLOCKS_LIMIT:
+    if not isinstance(blocks, list) or len(blocks) > limit:
         return "invalid_blocks"
     for block in blocks:
         kind = block.get("type")
@@ -97,7 +119,15 @@ def check_blocks(blocks: Any) -> str | None:
             elements = block.get("elements") or []
             if not 0 < len(elements) <= 10 or not all(_fits(e.get("text"), 3000) for e in elements):
                 return "invalid_blocks"
-        else:
+        elif kind == "image":
+            source = block.get("slack_file") or {}
+            if not isinstance(block.get("alt_text"), str) or len(block["alt_text"]) > 2000:
+                return "invalid_blocks"
+            if bool(source.get("id")) == bool(source.get("url")):
+                return "invalid_blocks"  # exactly one of the two
+            if files is not None and source.get("id") not in files:
+                return "invalid_slack_file"
+        elif kind != "divider":
             return "invalid_blocks"
     return None
 
@@ -114,12 +144,16 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, FakeFile] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self._file_ids = itertools.count(1)
         self._channels: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._failures: dict[str, str] = {}
         self._scripts: dict[str, list[_Script]] = defaultdict(list)
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._new_response = asyncio.Condition()
+        self._new_call = asyncio.Condition()
         self._stalls: dict[str, int] = defaultdict(int)
         self.stalled = asyncio.Event()
         self._release = asyncio.Event()
@@ -134,6 +168,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)  # 0: any; else the same again
@@ -241,6 +276,13 @@ class FakeSlack:
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
+    async def wait_for_calls(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until ``count`` calls of ``method`` have been answered (for work
+        Bolt runs after acknowledging, such as event listeners)."""
+        async with asyncio.timeout(timeout), self._new_call:
+            await self._new_call.wait_for(lambda: len(self.calls_of(method)) >= count)
+        return self.calls_of(method)
+
     async def wait_for_messages(
         self, channel: str, count: int, timeout: float = 10.0
     ) -> list[dict[str, Any]]:
@@ -264,6 +306,22 @@ class FakeSlack:
             self.responses.append(body)
             self._new_response.notify_all()
         return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL ``files.getUploadURLExternal`` handed out: keeps the bytes."""
+        found = self.files.get(request.match_info["file_id"])
+        if found is None:
+            return web.Response(status=404, text="unknown upload")
+        data = await request.read()
+        if len(data) != found.length:
+            return web.Response(status=400, text="length mismatch")
+        found.data = data
+        self.calls.append(Call("upload", time.monotonic(), {"file_id": found.id}))
+        return web.Response(text=f"OK - {len(data)}")
+
+    def shared_files(self, channel: str) -> list[FakeFile]:
+        """Files completed into ``channel``, oldest first."""
+        return [f for f in self.files.values() if f.channel == channel]
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -308,7 +366,7 @@ class FakeSlack:
             return web.json_response({"ok": True, **opened})
         if bearer != self.token:
             return self._error(call, "invalid_auth")
-        channel = args.get("channel")
+        channel = args.get("channel") or args.get("channel_id")
         if channel and channel in self._failures:
             return self._error(call, self._failures[channel])
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -321,12 +379,18 @@ class FakeSlack:
             self._stalls[method] -= 1
             self.stalled.set()
             await self._release.wait()
+        async with self._new_call:
+            self._new_call.notify_all()
         return web.json_response({"ok": True, **result})
 
-    @staticmethod
-    def _error(call: Call, error: str) -> web.Response:
+    def _error(self, call: Call, error: str) -> web.Response:
         call.error = error
+        asyncio.get_running_loop().create_task(self._notify_call())
         return web.json_response({"ok": False, "error": error})
+
+    async def _notify_call(self) -> None:
+        async with self._new_call:
+            self._new_call.notify_all()
 
     # --- methods ----------------------------------------------------------------------------
 
@@ -353,7 +417,8 @@ class FakeSlack:
             return "msg_too_long"
         if not text and not args.get("blocks"):
             return "no_text"
-        return check_blocks(args.get("blocks"))
+        uploaded = {f.id for f in self.files.values() if f.completed}
+        return check_blocks(args.get("blocks"), files=uploaded)
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any] | str:
         channel = args.get("channel")
@@ -450,6 +515,64 @@ class FakeSlack:
             if m["ts"] == ts or m.get("thread_ts") == ts
         ]
         return self._page(thread, args)
+
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        filename, length = args.get("filename"), args.get("length")
+        if not filename or not str(length or "").isdigit():
+            return "invalid_arguments"
+        file_id = f"F{next(self._file_ids):08d}"
+        self.files[file_id] = FakeFile(file_id, str(filename), int(length), args.get("alt_txt"))
+        return {
+            "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+            "file_id": file_id,
+        }
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not files:
+            return "invalid_arguments"
+        channel = args.get("channel_id")
+        thread_ts = args.get("thread_ts")
+        if thread_ts and (not channel or self._find(str(channel), str(thread_ts)) is None):
+            return "invalid_thread_ts"
+        done = []
+        for entry in files:
+            found = self.files.get(str(entry.get("id")))
+            if found is None or found.data is None:
+                return "file_not_found"
+            found.title, found.completed = entry.get("title"), True
+            found.channel, found.thread_ts = channel, thread_ts
+            done.append({"id": found.id, "name": found.filename, "title": found.title})
+        if channel:  # shared: a message carrying the files appears in the channel or thread
+            ts = self._next_ts()
+            message: dict[str, Any] = {
+                "type": "message",
+                "ts": ts,
+                "user": self.bot_user,
+                "text": args.get("initial_comment") or "",
+                "files": done,
+            }
+            if thread_ts:
+                message["thread_ts"] = thread_ts
+            self._channels[str(channel)].append(message)
+        return {"files": done}
+
+    def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any] | str:
+        user = str(args.get("user_id") or "")
+        if user not in self.users:
+            return "user_not_found"
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            return "invalid_arguments"
+        error = check_blocks(view.get("blocks") or [], VIEW_BLOCKS_LIMIT)
+        if error:
+            return error
+        self.home_views[user] = view
+        return {"view": {"id": f"V{user}", **view}}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any] | str:
         user = self.users.get(str(args.get("user") or ""))

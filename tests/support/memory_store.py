@@ -31,6 +31,7 @@ from bot.core.models import (
     Reply,
     Subscription,
 )
+from bot.core.status import OutboxSummary
 from bot.errors import ErrorCode
 from bot.storage.records import EditTarget, OutboxRow, decode_reply, encode_post, plain_text
 
@@ -52,6 +53,7 @@ class _Outbox:
     message_id: str | None = None
     sent_at: datetime | None = None
     last_error: str | None = None
+    created_at: datetime | None = None
 
 
 class MemoryStore:
@@ -69,12 +71,18 @@ class MemoryStore:
 
     # --- what tests put in that the real Store writes in a poll cycle ----------------------
 
-    def queue(self, subscription_id: int, kind: PostKind, reply: Reply | None = None) -> int:
+    def queue(
+        self,
+        subscription_id: int,
+        kind: PostKind,
+        reply: Reply | None = None,
+        now: datetime | None = None,
+    ) -> int:
         """Queue an outbox row (the real Store does it in ``record_cycle``)."""
         sub = self._subs[subscription_id]
         row_id = next(self._row_ids)
         payload = encode_post(kind, sub.storyline, reply)
-        self._outbox[row_id] = _Outbox(row_id, subscription_id, kind, payload)
+        self._outbox[row_id] = _Outbox(row_id, subscription_id, kind, payload, created_at=now)
         if kind is PostKind.DIGEST_ITEM:
             self._outbox[row_id].status = "held"  # as record_cycle holds it
         return row_id
@@ -111,7 +119,7 @@ class MemoryStore:
         else:
             sub = Subscription(next(self._sub_ids), address, storyline, enabled=True)
         self._subs[sub.id] = sub
-        self.queue(sub.id, PostKind.ROOT)
+        self.queue(sub.id, PostKind.ROOT, now=now)
         return sub, True
 
     async def unfollow(self, address: ChannelAddress, storyline: str) -> bool:
@@ -269,6 +277,34 @@ class MemoryStore:
         for r in self._outbox.values():
             counts[r.status] = counts.get(r.status, 0) + 1
         return counts
+
+    async def outbox_summary(self, now: datetime) -> OutboxSummary:
+        """As ``Store.outbox_summary``."""
+        waiting: dict[str, int] = {}
+        rows = sorted(
+            (r for r in self._outbox.values() if r.status in ("pending", "sending")),
+            key=lambda r: (r.created_at or now, r.id),
+        )
+        for r in rows:
+            later = r.next_attempt_at is not None and r.next_attempt_at > now
+            leased = r.lease_until is not None and r.lease_until >= now
+            reason = (
+                "sending"
+                if r.status == "sending" or leased
+                else "retrying"
+                if later and r.last_error is not None
+                else "scheduled"
+                if later
+                else "due"
+            )
+            waiting[reason] = waiting.get(reason, 0) + 1
+        order = ("due", "retrying", "scheduled", "sending")
+        return OutboxSummary(
+            depth=len(rows),
+            oldest_at=rows[0].created_at if rows else None,
+            oldest_error=rows[0].last_error if rows else None,
+            waiting={k: waiting[k] for k in order if k in waiting},
+        )
 
     async def recover_leases(self, owner: str | None) -> None:
         """The outbox half of ``Store.recover_leases`` (no feed is leased here)."""

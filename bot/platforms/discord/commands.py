@@ -27,6 +27,7 @@ ephemeral response, and its answer is sent as a follow-up.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import Any, Literal
 
@@ -70,13 +71,25 @@ def invoker_from(interaction: Interaction) -> Invoker | None:
     )
 
 
+def _files(reply: CommandReply) -> list[discord.File]:
+    """The reply's attachments (``show``'s picture) as multipart ``files[n]``."""
+    return [
+        discord.File(io.BytesIO(a.data), filename=a.filename, description=a.title or None)
+        for a in reply.attachments
+    ]
+
+
 async def _answer(interaction: Interaction, reply: CommandReply) -> None:
     content = render_command_reply(reply)
     none = discord.AllowedMentions.none()
+    # Only a reply with files is sent as multipart (discord.py sends JSON otherwise).
+    files: dict[str, Any] = {"files": _files(reply)} if reply.attachments else {}
     if interaction.response.is_done():
-        await interaction.followup.send(content, ephemeral=True, allowed_mentions=none)
+        await interaction.followup.send(content, ephemeral=True, allowed_mentions=none, **files)
     else:
-        await interaction.response.send_message(content, ephemeral=True, allowed_mentions=none)
+        await interaction.response.send_message(
+            content, ephemeral=True, allowed_mentions=none, **files
+        )
 
 
 async def run_command(
@@ -167,6 +180,9 @@ def threadline_group(
     async def show(interaction: Interaction, storyline: str) -> None:
         await run(interaction, _request("show", storyline=storyline))
 
+    async def status(interaction: Interaction) -> None:
+        await run(interaction, _request("status"))
+
     open_storylines = {"storyline": _storyline_autocomplete(handler, open_only=True)}
     # A closed storyline can still be shown, and unfollowed where it is followed.
     any_storyline = {"storyline": _storyline_autocomplete(handler, open_only=False)}
@@ -204,6 +220,7 @@ def threadline_group(
             storyline="Storyline id",
         )
     )
+    group.add_command(_command("status", "Storyline states; feed health for admins", status))
     return group
 
 

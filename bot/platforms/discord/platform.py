@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 from collections.abc import Awaitable
 from typing import Any, Literal, TypeVar
@@ -37,7 +38,7 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, handle_message_parameters
 
-from bot.core.models import Card, MessageRef, Reply
+from bot.core.models import Attachment, Card, MessageRef, Reply
 from bot.errors import (
     ChannelUnavailable,
     DeliveryError,
@@ -77,6 +78,19 @@ HISTORY_PAGE = 100
 HISTORY_PAGES = 3
 THREADS_SEARCHED = 10
 NONCE_LENGTH = 25  # Discord's maximum
+
+
+def _file(picture: Attachment) -> discord.File:
+    return discord.File(
+        io.BytesIO(picture.data), filename=picture.filename, description=picture.title or None
+    )
+
+
+def with_image(embed: EmbedDict, picture: Attachment | None) -> EmbedDict:
+    """``embed`` showing ``picture`` (sent as an attachment of the same message)."""
+    if picture is None:
+        return embed
+    return {**embed, "image": {"url": f"attachment://{picture.filename}"}}
 
 
 def nonce_for(idempotency_key: str) -> str:
@@ -130,6 +144,9 @@ class DiscordPlatform:
 
     name = "discord"
     limits = LIMITS
+    # A root card's picture is attached to the root message and shown as its
+    # embed's image (``attachment://NAME``); an edit replaces it.
+    shows_pictures = True
 
     def __init__(self, http: HTTPClient, bot_user_id: str) -> None:
         self._http = http
@@ -170,11 +187,15 @@ class DiscordPlatform:
     async def close(self) -> None:
         await self._http.close()
 
-    async def _send(self, channel_id: str, embed: EmbedDict, key: str) -> dict[str, Any]:
+    async def _send(
+        self, channel_id: str, embed: EmbedDict, key: str, picture: Attachment | None = None
+    ) -> dict[str, Any]:
+        extra: dict[str, Any] = {"file": _file(picture)} if picture is not None else {}
         params = handle_message_parameters(
             embed=discord.Embed.from_dict(embed),
             nonce=nonce_for(key),  # discord.py adds enforce_nonce=True with it
             allowed_mentions=discord.AllowedMentions.none(),
+            **extra,
         )
         with params:
             message: Any = await self._http.send_message(channel_id, params=params)
@@ -183,8 +204,9 @@ class DiscordPlatform:
     # --- ChatPlatform ------------------------------------------------------------------------
 
     async def post_root(self, channel: str, card: Card, *, idempotency_key: str) -> MessageRef:
-        embed = render_card(card, ref=nonce_for(idempotency_key))
-        message = await _call("send root", self._send(channel, embed, idempotency_key))
+        embed = with_image(render_card(card, ref=nonce_for(idempotency_key)), card.picture)
+        send = self._send(channel, embed, idempotency_key, card.picture)
+        message = await _call("send root", send)
         thread_id = await self._open_thread(channel, str(message["id"]), card.title)
         return MessageRef(message_id=str(message["id"]), thread_id=thread_id)
 
@@ -262,9 +284,13 @@ class DiscordPlatform:
 
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
         # The footer keeps no ref here: only sends need to be found again.
+        extra: dict[str, Any] = (
+            {"attachments": [_file(card.picture)]} if card.picture is not None else {}
+        )
         params = handle_message_parameters(
-            embed=discord.Embed.from_dict(render_card(card)),
+            embed=discord.Embed.from_dict(with_image(render_card(card), card.picture)),
             allowed_mentions=discord.AllowedMentions.none(),
+            **extra,  # the new picture replaces the old one
         )
         with params:
             edit = self._http.edit_message(channel, root.message_id, params=params)

@@ -1,7 +1,12 @@
-"""The ``/threadline`` slash command on Slack (slack-bolt ``AsyncApp``).
+"""The ``/threadline`` slash command and the App Home on Slack (slack-bolt ``AsyncApp``).
 
 Thin: parse the command, decide server-side who is an admin, call the
-platform-neutral ``CommandHandler``, send its answer back ephemerally. Runs over
+platform-neutral ``CommandHandler``, send its answer back ephemerally. A file
+the answer carries (``show``'s timeline picture) goes through Slack's external
+upload flow (``files.getUploadURLExternal`` → upload → ``files.completeUploadExternal``)
+into the channel, in the storyline's thread when the channel follows it. The
+Home tab (``app_home_opened``) is the status page, published with
+``views.publish``; feed details only for admins. Runs over
 Socket Mode (``run_socket_mode``) or HTTP (``run_http``); in HTTP mode every
 request must carry a valid Slack signature — nothing in the configuration can
 turn that check off.
@@ -22,10 +27,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.command_text import CommandTextError, read_command
-from bot.core.models import ChannelAddress, CommandReply, Invoker
+from bot.core.models import Attachment, ChannelAddress, CommandReply, Invoker
 from bot.errors import ConfigError
+from bot.platforms.slack.home import home_view
 from bot.platforms.slack.render import render_command_reply
-from bot.ports import CommandHandler
+from bot.ports import CommandHandler, StatusSource
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +58,9 @@ def build_slack_app(
     handler: CommandHandler,
     admins: frozenset[str],
     client: AsyncWebClient,
+    status: StatusSource | None = None,
 ) -> AsyncApp:
-    """The Bolt app serving ``/threadline``.
+    """The Bolt app serving ``/threadline`` (and the App Home, given ``status``).
 
     ``client`` is used for every Web API call (so its base URL and retry
     handlers apply); ``token`` is given to it when it has none. ``admins`` are
@@ -72,6 +79,9 @@ def build_slack_app(
         request_verification_enabled=True,
     )
     register(app, handler=handler, admins=admins)
+    # Always: manifest.yaml subscribes to app_home_opened, and Bolt acknowledges
+    # no event that has no listener (Slack would redeliver it).
+    register_home(app, status=status, admins=admins)
     return app
 
 
@@ -85,6 +95,7 @@ def register(app: AsyncApp, *, handler: CommandHandler, admins: frozenset[str]) 
         # acknowledge first and send the real answer through response_url.
         await ack()
         user_id = str(command.get("user_id") or "")
+        channel_id = str(command.get("channel_id") or "")
         text = command_text(command)
         try:
             reply = await handler.run(await invoker_of(command, client, admins), read_command(text))
@@ -96,6 +107,10 @@ def register(app: AsyncApp, *, handler: CommandHandler, admins: frozenset[str]) 
                 "Sorry, that command failed; the admins can see why in the log.", ok=False
             )
         await respond(text=render_command_reply(reply), response_type="ephemeral")
+        for attachment in reply.attachments:
+            problem = await upload(client, channel_id, attachment)
+            if problem is not None:
+                await respond(text=problem, response_type="ephemeral")
 
     app.command(COMMAND)(threadline_command)
 
@@ -132,6 +147,55 @@ def is_direct_message(channel_id: str, channel_name: str) -> bool:
         or channel_name == "directmessage"
         or channel_name.startswith("mpdm-")
     )
+
+
+def register_home(app: AsyncApp, *, status: StatusSource | None, admins: frozenset[str]) -> None:
+    """Publish the status page to a user's Home tab each time they open it.
+
+    The listener acknowledges every ``app_home_opened`` envelope first, also
+    the Messages tab's and those it cannot answer (no ``status`` source):
+    Bolt acknowledges no event without a listener, and an unacknowledged
+    envelope is delivered again."""
+
+    async def app_home_opened(ack: AsyncAck, event: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        user_id = str(event.get("user") or "")
+        if status is None or event.get("tab", "home") != "home" or not user_id:
+            return
+        try:
+            report = await status.report(admin=await is_admin(client, user_id, admins))
+            await client.views_publish(user_id=user_id, view=home_view(report))
+        except SlackApiError as exc:
+            log.warning("slack views.publish for %s failed: %s", user_id, exc.response.get("error"))
+        except Exception:
+            log.exception("slack App Home for %s failed", user_id)
+
+    app.event("app_home_opened")(app_home_opened)
+
+
+async def upload(client: AsyncWebClient, channel: str, attachment: Attachment) -> str | None:
+    """Share ``attachment`` in ``channel`` (in its thread when it names one)
+    through the external upload flow. Returns None, or a line for the user
+    saying why it could not be shared."""
+    try:
+        await client.files_upload_v2(
+            channel=channel,
+            thread_ts=attachment.thread_id,
+            file=attachment.data,
+            filename=attachment.filename,
+            title=attachment.title or attachment.filename,
+            alt_txt=attachment.title or None,
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        log.warning("slack file upload to %s failed: %s", channel, error)
+        if error in ("not_in_channel", "channel_not_found"):
+            return "The picture could not be shared here: invite Threadline to this channel."
+        return f"The picture could not be shared ({error})."
+    except Exception as exc:
+        log.warning("slack file upload to %s failed: %s", channel, type(exc).__name__)
+        return "The picture could not be shared; the admins can see why in the log."
+    return None
 
 
 async def is_admin(client: AsyncWebClient, user_id: str, admins: frozenset[str]) -> bool:

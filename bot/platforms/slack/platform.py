@@ -176,9 +176,35 @@ class SlackPlatform:
 
     name = "slack"
     limits = LIMITS
+    # A root card's picture is uploaded privately (files.getUploadURLExternal →
+    # upload → files.completeUploadExternal without a channel) and shown in the
+    # card as an image block naming the file (``slack_file``).
+    shows_pictures = True
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+
+    async def _upload_picture(self, card: Card) -> str | None:
+        """The id of the card's picture uploaded as a private file, or None when
+        there is none or it could not be uploaded (logged: the card goes without)."""
+        if card.picture is None:
+            return None
+        try:
+            response = await self._client.files_upload_v2(
+                file=card.picture.data,
+                filename=card.picture.filename,
+                title=card.picture.title or card.picture.filename,
+                alt_txt=card.picture.title or None,
+            )
+        except SlackApiError as exc:
+            log.warning("slack picture upload failed: %s", exc.response.get("error"))
+            return None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("slack picture upload failed: %s", type(exc).__name__)
+            return None
+        file = response.get("file") or {}
+        file_id = file.get("id") if isinstance(file, dict) else None
+        return str(file_id) if file_id else None
 
     @property
     def client(self) -> AsyncWebClient:
@@ -213,7 +239,8 @@ class SlackPlatform:
         return str(response["ts"])
 
     async def post_root(self, channel: str, card: Card, *, idempotency_key: str) -> MessageRef:
-        ts = await self._post(channel, render_card(card), idempotency_key)
+        picture = await self._upload_picture(card)
+        ts = await self._post(channel, render_card(card, picture_file=picture), idempotency_key)
         return MessageRef(message_id=ts, thread_id=ts)
 
     async def post_reply(
@@ -227,7 +254,7 @@ class SlackPlatform:
         return MessageRef(message_id=ts, thread_id=ts)
 
     async def edit_root(self, channel: str, root: MessageRef, card: Card) -> None:
-        message = render_card(card)
+        message = render_card(card, picture_file=await self._upload_picture(card))
         await _call(
             "chat.update",
             self._client.chat_update(

@@ -39,6 +39,7 @@ MAX_LINK_LABEL = 500
 MAX_SUMMARY = 600
 MAX_NAME = 200
 MAX_ALSO = 600
+MAX_ALT_TEXT = 2000
 ELLIPSIS = "…"
 UNTITLED = "(untitled)"
 
@@ -185,8 +186,9 @@ def fact_mrkdwn(fact: FactLine) -> str:
     return line
 
 
-def render_card(card: Card) -> SlackMessage:
-    """The root message of a storyline thread."""
+def render_card(card: Card, *, picture_file: str | None = None) -> SlackMessage:
+    """The root message of a storyline thread; ``picture_file`` is the Slack
+    file id of the card's timeline picture, shown as an image block."""
     blocks: list[Block] = [header(card.title)]
     description = text_piece(card.description, MAX_SECTION).strip()
     if description:
@@ -197,12 +199,23 @@ def render_card(card: Card) -> SlackMessage:
     footer = f"Threadline · storyline `{escape(card.storyline)}`"
     if card.updated:
         footer += f" · updated {escape(card.updated)}"
-    # The footer must survive the block cap, so facts are capped first.
-    room = MAX_BLOCKS - len(blocks) - 1
+    image: list[Block] = []
+    if picture_file and card.picture is not None:
+        alt = card.picture.title or "Fact timeline"
+        image = [
+            {
+                "type": "image",
+                "slack_file": {"id": picture_file},
+                "alt_text": alt[:MAX_ALT_TEXT],
+            }
+        ]
+    # The footer (and the picture) must survive the block cap, so facts are capped first.
+    room = MAX_BLOCKS - len(blocks) - 1 - len(image)
     if len(facts) > room:
         dropped = len(facts) - (room - 1)
         facts = [*facts[: room - 1], context(f"… and {dropped} more facts not shown")]
     blocks.extend(facts)
+    blocks.extend(image)
     blocks.append(context(footer))
     text = fallback([card.title, "; ".join(f"{f.label}: {f.value}" for f in card.facts)])
     return SlackMessage(text=text, blocks=cap_blocks(blocks, what="facts"))

@@ -106,7 +106,7 @@ async def test_login_syncs_a_member_group_and_an_admin_group(discord_api: FakeDi
     assert member["default_member_permissions"] is None
     assert int(admin["default_member_permissions"]) == MANAGE_GUILD
     subcommands = {o["name"]: o for o in member["options"]}
-    assert set(subcommands) == {"follow", "unfollow", "storylines", "show"}
+    assert set(subcommands) == {"follow", "unfollow", "storylines", "show", "status"}
     for name in ("follow", "unfollow", "show"):
         storyline = subcommands[name]["options"][0]
         assert (storyline["name"], storyline["autocomplete"]) == ("storyline", True)
@@ -117,6 +117,7 @@ async def test_login_syncs_a_member_group_and_an_admin_group(discord_api: FakeDi
         ("at", False),
         ("tz", False),
     ]
+    assert not subcommands["status"].get("options")  # status takes nothing
     [feeds_group] = admin["options"]
     feeds = {o["name"]: o for o in feeds_group["options"]}
     assert (feeds_group["name"], set(feeds)) == ("feeds", {"list", "add", "remove"})

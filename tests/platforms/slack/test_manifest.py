@@ -29,6 +29,8 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations_info": frozenset({"channels:read", "groups:read"}),
     "users_info": frozenset({"users:read"}),
     "views_publish": frozenset(),
+    # slack_sdk's files_upload_v2 is the external upload flow: it calls
+    # files.getUploadURLExternal, posts the bytes, then files.completeUploadExternal.
     "files_upload_v2": frozenset({"files:write"}),
     "files_getUploadURLExternal": frozenset({"files:write"}),
     "files_completeUploadExternal": frozenset({"files:write"}),
@@ -38,6 +40,7 @@ _WEB_API_CALL = re.compile(
     r"|reminders|search|stars|team|usergroups|users|views)_\w+)\("
 )
 _SLASH_COMMAND = re.compile(r"\bapp\.command\(")
+_EVENT_LISTENER = re.compile(r"\bapp\.event\(\s*\"(\w+)\"")
 
 
 def slack_code() -> str:
@@ -73,6 +76,16 @@ def test_the_scan_sees_the_calls_the_platform_makes() -> None:
     # test above would pass vacuously: it must still see these.
     called = set(_WEB_API_CALL.findall(slack_code()))
     assert {"chat_postMessage", "chat_update", "conversations_history", "users_info"} <= called
+    # The Home tab and the timeline pictures.
+    assert {"views_publish", "files_upload_v2"} <= called
+
+
+def test_the_manifest_subscribes_to_exactly_the_events_the_app_listens_to() -> None:
+    # An event subscribed to with no listener is never acknowledged by Bolt
+    # (Slack sends it again); a listener for an event not subscribed to never runs.
+    listened = set(_EVENT_LISTENER.findall(slack_code()))
+    subscribed = set(manifest()["settings"]["event_subscriptions"]["bot_events"])
+    assert listened == subscribed == {"app_home_opened"}
 
 
 def test_direct_messages_need_scopes_we_do_not_ask_for() -> None:
@@ -103,3 +116,12 @@ def test_the_slash_command_and_socket_mode_are_declared() -> None:
 def test_the_metadata_event_type_is_the_one_we_post() -> None:
     event = manifest()["events"][METADATA_EVENT]
     assert event["properties"]["outbox_id"]["type"] == "string"
+
+
+def test_the_home_tab_and_its_event_are_declared_with_the_upload_scope() -> None:
+    data = manifest()
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
+    assert data["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    # files.getUploadURLExternal / files.completeUploadExternal (show's picture)
+    assert "files:write" in data["oauth_config"]["scopes"]["bot"]
+    assert "status" in data["features"]["slash_commands"][0]["usage_hint"]
