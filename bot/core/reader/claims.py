@@ -38,9 +38,9 @@ from bot.core.models import Claim, Entry, FactSpec, FactValueSpec, Storyline
 from bot.core.reader.context import CURRENT, Factuality, Scene, triggers_of
 from bot.core.reader.events import Event, find_events
 from bot.core.reader.language import guess
-from bot.core.reader.lexicon import Lexicon, default_lexicon
+from bot.core.reader.lexicon import Language, Lexicon, default_lexicon
 from bot.core.reader.numbers import with_digits
-from bot.core.reader.phrases import Hit, PhraseIndex, Text, build_indexes
+from bot.core.reader.phrases import Hit, Mode, PhraseIndex, Text, build_indexes
 from bot.core.text import normalise_text, unspaced
 
 STALE_DATE = timedelta(days=7)
@@ -155,13 +155,24 @@ class _Reader:
             hits = tuple(
                 h
                 for code in order
-                for h in self.indexes[code].find(text, active=code == "en" or code in langs)
+                for h in self.indexes[code].find(
+                    text, reading=_reading(self.indexes[code].language, langs)
+                )
             )
             found = self._found[(clause, langs)] = (text, hits)
         return found
 
     def language_of(self, sentences: Sequence[str]) -> tuple[str, ...]:
-        return guess(" ".join(sentences), [lang.code for lang in self.lexicon.languages])
+        words = (t.text for s in sentences for t in Text(s).tokens)
+        return guess(words, self.lexicon)
+
+
+def _reading(language: Language, langs: tuple[str, ...]) -> Mode:
+    """How a language's phrases are read in an item of ``langs`` (none: unknown).
+    A script of its own (Chinese, Japanese, Korean) says the language itself."""
+    if language.code == "en" or language.code in langs or language.script != "spaced":
+        return "active"
+    return "uncertain" if not langs else "foreign"
 
 
 @lru_cache(maxsize=4)

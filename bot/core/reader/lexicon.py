@@ -75,6 +75,7 @@ _LISTS = (
     "false_friends",
     "passive_prefixes",
     "object_markers",
+    "function_words",
 )
 _KEYS = frozenset(
     {

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
-from typing import Any
+from typing import Any, Literal
 
 from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy
@@ -30,6 +30,7 @@ from text_to_num import text2num
 from bot.core.reader.lexicon import Language, Lexicon
 from bot.core.text import drop_accents, fold, normalise_text
 
+Mode = Literal["active", "uncertain", "foreign"]
 GAP = 4  # tokens a "*" stands for
 _STEM = 3  # letters a word shares with a lexicon word it may be a form of
 NUMBER = "#number"  # a phrase word that matches a number, in digits or words
@@ -203,20 +204,24 @@ class PhraseIndex:
             return bool(_HANGUL.search(text.plain))
         return bool(_LATIN.search(text.plain))
 
-    def find(self, text: Text, *, active: bool = True) -> Iterator[Hit]:
-        """The phrases in ``text``. Unless the language is ``active`` (the item is
-        written in it), words match as written, not by lemma, and only event and
-        restriction phrases count: another language's context words are false
-        friends ("se" is "if" in Italian, a pronoun in Spanish)."""
+    def find(self, text: Text, *, reading: Mode = "active") -> Iterator[Hit]:
+        """The phrases in ``text``, read as the item's language (``active``: every
+        phrase, by lemma), as a language it may be written in (``uncertain``: the
+        same, less the short context words that mean something else in other
+        languages, "se", "si") or as another language (``foreign``: only what is
+        done and to what, as written)."""
         if not self.applies(text):
             return
         if self.language.script == "unspaced":
             yield from self._find_unspaced(text)
             return
-        if active:
-            yield from self._find_spaced(text, self._active, self.language.lemmatiser)
-        else:
+        if reading == "foreign":
             yield from self._find_spaced(text, self._foreign, None)
+            return
+        for hit in self._find_spaced(text, self._active, self.language.lemmatiser):
+            if reading == "uncertain" and hit.category == "trigger" and len(hit.phrase) < 3:
+                continue
+            yield hit
 
     def _find_spaced(self, text: Text, index: _FirstWords, lemmatiser: str | None) -> Iterator[Hit]:
         prefixed = self.language.script == "prefixed"
@@ -344,7 +349,7 @@ def _rest(plain: str, at: int, parts: Sequence[str]) -> int | None:
 _ANY_LANGUAGE = frozenset({"event", "restrictions", "penalties", "mentions"})
 # Lists that are no phrases to find: word endings, words compared one by one.
 _NOT_PHRASES = frozenset(
-    {"participle_endings", "passive_prefixes", "false_friends", "object_markers"}
+    {"participle_endings", "passive_prefixes", "false_friends", "object_markers", "function_words"}
 )
 
 
