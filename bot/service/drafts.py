@@ -26,14 +26,12 @@ class DraftStore(Protocol):
 
     async def entries_since(self, since: datetime, limit: int = ...) -> list[Entry]:
         """Every stored item published since ``since`` (UTC), oldest first."""
-        ...
 
     async def matched_item_keys(
         self, since: datetime, storylines: Collection[str]
     ) -> set[tuple[int, str]]:
         """(feed id, item key) of the items since ``since`` that matched one of
         ``storylines``."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
