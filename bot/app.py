@@ -247,7 +247,7 @@ async def build(
     )
     notify = AdminNotifier(platforms, admin_channel)
     parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
-    status = StatusService(store, ledger, storylines, clock)
+    status = StatusService(store, ledger, storylines, clock, owner)
     pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
     deliverer = Deliverer(
         store=store,

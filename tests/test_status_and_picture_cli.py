@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,8 +55,12 @@ def test_status_lists_failing_feeds_first_with_why_then_the_outbox_and_storyline
     assert "last error: HTTP 503 from failing.example" in out
     assert "Old Blog — disabled (gone)" in out and "last error: HTTP 410 Gone" in out
     assert "SECRET" not in out  # URLs are shown redacted
-    assert "Outbox: 2 waiting (1 due now, 1 retrying after an error)" in out
-    assert "oldest's last error: ratelimited by slack" in out
+    oldest = f"{NOW - timedelta(hours=3):%Y-%m-%d %H:%M} UTC"
+    assert f"Outbox: 2 messages waiting (oldest queued {oldest}, " in out
+    assert "), 1 due now." in out
+    # Why they wait: one not tried yet, one retrying later after its error.
+    assert "  1 to slack: not tried yet; due now" in out
+    assert "  1 to slack: ratelimited by slack; next try in " in out
     assert "dod-dispute (open)" in out and "Designation:" in out
 
 
@@ -68,8 +72,21 @@ def test_status_as_json(flags: list[str], capsys: pytest.CaptureFixture[str]) ->
     assert data["feeds"][0]["last_error"] == "HTTP 503 from failing.example"
     assert data["feeds"][1]["disabled_reason"] == "gone"
     assert data["feeds"][2]["last_success"] is not None
-    assert data["outbox"]["depth"] == 2
-    assert data["outbox"]["waiting"] == {"due": 1, "retrying": 1}
+    outbox = data["outbox"]
+    assert (outbox["depth"], outbox["due"], outbox["held_elsewhere"], outbox["failed"]) == (
+        2,
+        1,
+        0,
+        0,
+    )
+    assert outbox["oldest"] == (NOW - timedelta(hours=3)).isoformat()
+    assert outbox["oldest_age_seconds"] >= 3 * 3600
+    assert sorted(
+        (r["error"] or "", r["rows"], bool(r["next_attempt"])) for r in outbox["reasons"]
+    ) == [
+        ("", 1, False),  # due now, not tried yet
+        ("ratelimited by slack", 1, True),  # retrying after an error
+    ]
     assert {s["id"] for s in data["storylines"]} >= {"dod-dispute", "fable-suspension"}
 
 

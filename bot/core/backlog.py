@@ -1,5 +1,6 @@
 """What the outbox holds and why: the numbers an admin reads in ``threadline
-status``, ``threadline outbox list``, the App Home and ``run --once``'s summary.
+status`` and ``/threadline status``, the App Home, ``threadline outbox list`` and
+``run --once``'s summary.
 
 Plain data, filled in by the Store (``outbox_backlog`` / ``outbox_entries``) and
 rendered here, so every front end says the same thing in the same words.
@@ -12,6 +13,10 @@ from datetime import datetime, timedelta
 
 #: How many distinct reasons a summary names before it says "and N more".
 REASONS_SHOWN = 3
+#: A reason's error is cut to this many characters in the summary (a stored error
+#: may run to 1,000; ``threadline outbox list`` shows each row's in full), so three
+#: reasons fit a chat message beside the rest of the status page.
+REASON_ERROR_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +52,14 @@ class OutboxBacklog:
         if not self.waiting:
             head = "Outbox: nothing waiting."
         else:
-            age = _age(self.now - self.oldest) if self.oldest else "?"
+            oldest = (
+                f"{self.oldest:%Y-%m-%d %H:%M} UTC, {_age(self.now - self.oldest)} ago"
+                if self.oldest
+                else "?"
+            )
             head = (
                 f"Outbox: {self.waiting} message{_s(self.waiting)} waiting "
-                f"(oldest queued {age} ago), {self.due} due now"
+                f"(oldest queued {oldest}), {self.due} due now"
             )
             if self.held_elsewhere:
                 head += f", {self.held_elsewhere} held by other processes"
@@ -103,7 +112,10 @@ class OutboxEntry:
 
 
 def reason_line(reason: WaitReason, now: datetime) -> str:
+    """``N to PLATFORM: last error; next try in …`` (or ``due now``)."""
     why = reason.error or "not tried yet"
+    if len(why) > REASON_ERROR_CHARS:
+        why = why[: REASON_ERROR_CHARS - 1] + "…"
     when = (
         f"; next try in {_age(reason.next_attempt - now)}"
         if reason.next_attempt and reason.next_attempt > now

@@ -1,18 +1,20 @@
 """The admins' status page as plain data, and its text form.
 
 ``StatusReport`` is what ``/threadline status``, ``threadline status`` and the
-Slack App Home show: feeds by health (failing first), the outbox's depth and
-why its rows wait, and each storyline's current states. Feed details (URLs,
+Slack App Home show: feeds by health (failing first), the outbox (an
+``OutboxBacklog``, in the words ``threadline outbox list`` and ``run --once``
+use: how many wait, the oldest and its age, held by other processes, failed,
+and why they wait) and each storyline's current states. Feed details (URLs,
 errors) and the outbox are for admins only: a report built for anyone else
 carries neither (``admin`` false, ``feeds`` empty, ``outbox`` None).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.backlog import OutboxBacklog
 from bot.core.feed_input import redact_url
 
 # Health order: what needs an admin first.
@@ -31,19 +33,6 @@ class FeedHealth:
     error_code: str | None = None
     next_poll_at: datetime | None = None
     disabled_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxSummary:
-    """Messages not yet sent. ``waiting`` counts them by why they wait (``due``:
-    ready for the delivery worker; ``retrying``: a send failed, retried later;
-    ``scheduled``: held back to a later time, a rate limit say; ``sending``: a
-    worker holds it now). ``oldest_error`` is the oldest row's last error."""
-
-    depth: int
-    oldest_at: datetime | None = None
-    oldest_error: str | None = None
-    waiting: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,21 +62,13 @@ class StatusReport:
     admin: bool
     storylines: tuple[StorylineState, ...]
     feeds: tuple[FeedHealth, ...] = ()
-    outbox: OutboxSummary | None = None
+    outbox: OutboxBacklog | None = None
 
     def feed_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for feed in self.feeds:
             counts[feed.health] = counts.get(feed.health, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: HEALTH_ORDER.get(kv[0], 9)))
-
-
-WAIT_REASONS = {
-    "due": "due now",
-    "retrying": "retrying after an error",
-    "scheduled": "held back (rate limit or pacing)",
-    "sending": "being sent",
-}
 
 
 def when(moment: datetime | None) -> str:
@@ -107,18 +88,6 @@ def feed_line(feed: FeedHealth) -> str:
     line = ", ".join(parts) + f" — {redact_url(feed.url)}"
     if feed.last_error and feed.health in ("failing", "disabled"):
         line += f"\n    last error: {feed.last_error}"
-    return line
-
-
-def outbox_line(outbox: OutboxSummary) -> str:
-    if not outbox.depth:
-        return "Outbox: empty, everything is sent."
-    why = ", ".join(
-        f"{n} {WAIT_REASONS.get(reason, reason)}" for reason, n in outbox.waiting.items() if n
-    )
-    line = f"Outbox: {outbox.depth} waiting ({why}), oldest since {when(outbox.oldest_at)}"
-    if outbox.oldest_error:
-        line += f"\n    oldest's last error: {outbox.oldest_error}"
     return line
 
 
@@ -147,10 +116,13 @@ def storyline_heading(storyline: StorylineState, *, compact: bool = False) -> st
 COMPACT_FEEDS = 8
 
 
-def format_status(report: StatusReport, *, compact: bool = False) -> str:
+def format_status(
+    report: StatusReport, *, compact: bool = False, feeds_list: str = "threadline feeds list"
+) -> str:
     """The report as plain text (the CLI prints it; chat escapes it). ``compact``
     is for chat messages (Discord allows 2,000 characters): feeds needing an
-    admin only, and fact dates without the time."""
+    admin only, and fact dates without the time; the feeds left out are counted
+    and ``feeds_list`` names the command that lists them where the admin reads."""
     lines = [f"Threadline status at {when(report.now)}"]
     if report.admin:
         counts = ", ".join(f"{n} {health}" for health, n in report.feed_counts().items())
@@ -161,10 +133,10 @@ def format_status(report: StatusReport, *, compact: bool = False) -> str:
             shown = tuple(needy[:COMPACT_FEEDS])
             if len(shown) < len(report.feeds):
                 hidden = len(report.feeds) - len(shown)
-                lines.append(f"  ({hidden} not listed here: `feeds list` lists every feed)")
+                lines.append(f"  ({hidden} not listed here: `{feeds_list}` lists every feed)")
         lines += [f"  {feed_line(f)}".replace("\n", "\n  ") for f in shown]
         if report.outbox is not None:
-            lines += ["", outbox_line(report.outbox)]
+            lines += ["", *report.outbox.lines()]
     lines += ["", "Storylines:"]
     for storyline in report.storylines:
         lines.append(f"  {storyline_heading(storyline, compact=compact)}")
@@ -221,10 +193,26 @@ def status_json(report: StatusReport) -> dict[str, object]:
             for f in report.feeds
         ]
         if report.outbox is not None:
+            outbox = report.outbox
             data["outbox"] = {
-                "depth": report.outbox.depth,
-                "oldest": _iso(report.outbox.oldest_at),
-                "oldest_error": report.outbox.oldest_error,
-                "waiting": dict(report.outbox.waiting),
+                "depth": outbox.waiting,
+                "due": outbox.due,
+                "held_elsewhere": outbox.held_elsewhere,
+                "failed": outbox.failed,
+                "oldest": _iso(outbox.oldest),
+                "oldest_age_seconds": (
+                    max(int((outbox.now - outbox.oldest).total_seconds()), 0)
+                    if outbox.oldest
+                    else None
+                ),
+                "reasons": [
+                    {
+                        "platform": r.platform,
+                        "error": r.error,
+                        "rows": r.rows,
+                        "next_attempt": _iso(r.next_attempt),
+                    }
+                    for r in outbox.reasons
+                ],
             }
     return data

@@ -56,6 +56,12 @@ admins only (on Discord: /threadline-admin feeds …):
   feeds add <url> [name]  add a feed (it is fetched once to check it)
   feeds remove <id|url>   remove a feed"""
 
+#: The command that lists every feed, by the platform an admin types it on (the
+#: status page in chat counts the feeds it leaves out and points here).
+FEEDS_LIST = {
+    "discord": "/threadline-admin feeds list",
+    "slack": "/threadline feeds list",
+}
 
 #: Discord shows at most 25 autocomplete choices.
 MAX_CHOICES = 25
@@ -191,7 +197,7 @@ class CommandService:
                     _required(request, "storyline"), invoker.channel
                 )
             case "status":
-                return await self.status(admin=invoker.is_admin)
+                return await self.status(admin=invoker.is_admin, platform=invoker.channel.platform)
             case "feeds list":
                 return format_feeds(await self.store.feeds())
             case "feeds add":
@@ -325,12 +331,15 @@ class CommandService:
                     picture = replace(picture, thread_id=sub.root.thread_id)
         return CommandReply(text, attachments=(picture,))
 
-    async def status(self, *, admin: bool) -> str:
+    async def status(self, *, admin: bool, platform: str = "console") -> str:
         """The status page as chat text: the feeds needing an admin and the
         outbox for admins, the storyline states for everyone."""
         if self.status_page is None:
             raise CommandError("Status is not available here.")
-        return format_status(await self.status_page.report(admin=admin), compact=True)
+        report = await self.status_page.report(admin=admin)
+        return format_status(
+            report, compact=True, feeds_list=FEEDS_LIST.get(platform, "threadline feeds list")
+        )
 
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:
         """Fetch the URL once through the SSRF guard and parse it; store it only if

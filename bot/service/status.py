@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.backlog import OutboxBacklog
 from bot.core.models import Feed, Storyline
 from bot.core.render import fact_line
 from bot.core.status import (
     HEALTH_ORDER,
     FactState,
     FeedHealth,
-    OutboxSummary,
     StatusReport,
     StorylineState,
 )
@@ -30,9 +30,10 @@ class StatusStore(Protocol):
 
     async def feeds(self, *, enabled_only: bool = False) -> list[Feed]: ...
 
-    async def outbox_summary(self, now: datetime) -> OutboxSummary:
-        """Messages not sent yet: depth, the oldest one's age and last error,
-        and counts by why they wait. Reads only."""
+    async def outbox_backlog(self, now: datetime, owner: str | None = None) -> OutboxBacklog:
+        """What the outbox holds at ``now`` and why it waits (rows under a live
+        claim of a process other than ``owner`` count as held elsewhere).
+        Reads only: claims nothing."""
 
 
 def feed_health(feed: Feed) -> FeedHealth:
@@ -60,11 +61,15 @@ class StatusService:
         ledger: FactLedger,
         storylines: Sequence[Storyline],
         clock: Clock,
+        owner: str | None = None,
     ) -> None:
         self.store = store
         self.ledger = ledger
         self.storylines = list(storylines)
         self.clock = clock
+        # This process's lease owner: what its own delivery worker holds is not
+        # "held by other processes" on its own status page.
+        self.owner = owner
 
     async def report(self, *, admin: bool) -> StatusReport:
         """The status as ``admin`` (or not) may see it."""
@@ -92,5 +97,5 @@ class StatusService:
             (feed_health(f) for f in await self.store.feeds()),
             key=lambda f: (HEALTH_ORDER.get(f.health, 9), -f.failures, f.id),
         )
-        outbox = await self.store.outbox_summary(now)
+        outbox = await self.store.outbox_backlog(now, self.owner)
         return StatusReport(now, True, tuple(storylines), tuple(feeds), outbox)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, or_, select, true, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 
 from bot.core.backlog import OutboxBacklog, OutboxEntry, WaitReason
 from bot.core.models import (
@@ -14,7 +14,6 @@ from bot.core.models import (
     PostKind,
     Subscription,
 )
-from bot.core.status import OutboxSummary
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import (
@@ -274,6 +273,7 @@ class DeliveryRecords(Part):
             o.lease_owner != owner if owner else true(),
         )
         j = t.outbox.join(t.subscriptions, o.subscription_id == s.id)
+        next_try = func.min(o.next_attempt_at)
         async with self.engine.connect() as conn:
             totals = (
                 await conn.execute(
@@ -286,12 +286,20 @@ class DeliveryRecords(Part):
                     )
                 )
             ).one()
+            # Most rows first; among equals the soonest tried (due now first),
+            # so every front end lists the same reasons in the same order.
             reasons = await conn.execute(
-                select(s.platform, o.last_error, func.count(), func.min(o.next_attempt_at))
+                select(s.platform, o.last_error, func.count(), next_try)
                 .select_from(j)
                 .where(waiting)
                 .group_by(s.platform, o.last_error)
-                .order_by(func.count().desc(), s.platform)
+                .order_by(
+                    func.count().desc(),
+                    s.platform,
+                    next_try.is_not(None),
+                    next_try,
+                    func.coalesce(o.last_error, ""),
+                )
             )
             return OutboxBacklog(
                 now=now,
@@ -371,39 +379,3 @@ class DeliveryRecords(Part):
                     or 0
                 )
             return requeued, left
-
-    async def outbox_summary(self, now: datetime) -> OutboxSummary:
-        """The messages not sent yet: how many, since when, and why they wait
-        (see ``OutboxSummary``). One read; claims nothing."""
-        o = t.outbox
-        waiting_rows = o.c.status.in_(["pending", "sending"])
-        later = and_(o.c.next_attempt_at.is_not(None), o.c.next_attempt_at > now)
-        leased = and_(o.c.lease_until.is_not(None), o.c.lease_until >= now)
-        reason = case(
-            (or_(o.c.status == "sending", leased), "sending"),
-            (and_(later, o.c.last_error.is_not(None)), "retrying"),
-            (later, "scheduled"),
-            else_="due",
-        )
-        async with self.engine.connect() as conn:
-            counts = {
-                str(r[0]): int(r[1])
-                for r in await conn.execute(
-                    select(reason, func.count()).where(waiting_rows).group_by(reason)
-                )
-            }
-            oldest = (
-                await conn.execute(
-                    select(o.c.created_at, o.c.last_error)
-                    .where(waiting_rows)
-                    .order_by(o.c.created_at, o.c.id)
-                    .limit(1)
-                )
-            ).first()
-        order = ("due", "retrying", "scheduled", "sending")
-        return OutboxSummary(
-            depth=sum(counts.values()),
-            oldest_at=oldest.created_at if oldest else None,
-            oldest_error=oldest.last_error if oldest else None,
-            waiting={k: counts[k] for k in order if counts.get(k)},
-        )

@@ -75,7 +75,6 @@ class Store:
         self.outbox_backlog = delivery.outbox_backlog
         self.outbox_entries = delivery.outbox_entries
         self.requeue_outbox = delivery.requeue_outbox
-        self.outbox_summary = delivery.outbox_summary
         # edits of sent replies, daily digests
         edits = EditRecords(engine)
         self.edit_target = edits.edit_target

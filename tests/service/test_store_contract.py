@@ -251,27 +251,36 @@ async def test_a_first_state_is_recorded_once_and_never_overwritten(
     assert (kept.value, kept.attribution, kept.item_key, kept.evidence) == ("on", "Acme", "k1", "")
 
 
-async def test_the_outbox_summary_says_how_many_wait_since_when_and_why(
+async def test_the_outbox_backlog_says_how_many_wait_since_when_who_holds_them_and_why(
     store: Store | MemoryStore,
 ) -> None:
-    assert (await store.outbox_summary(T0)).depth == 0
+    empty = await store.outbox_backlog(T0)
+    assert (empty.waiting, empty.oldest, empty.reasons) == (0, None, ())
     await store.follow(C1, "demo", T0)
     await store.follow(C2, "demo", T0 + timedelta(minutes=1))
     await store.follow(ChannelAddress("slack", "C3"), "demo", T0 + timedelta(minutes=2))
     first, second = await store.claim_outbox("w", T0, LEASE, ["slack", "discord"], limit=2)
     await store.mark_retry(first.id, "HTTP 503 from the platform", T0 + timedelta(hours=1))
-    await store.mark_sending(second.id)  # a worker holds it now
-    third = await store.claim_outbox("w", T0, LEASE, ["slack"], limit=1)
-    await store.mark_sent(third[0].id, "m3", T0)
+    await store.mark_sending(second.id)  # worker w holds it now
+    [third] = await store.claim_outbox("w", T0, LEASE, ["slack"], limit=1)
+    await store.mark_sent(third.id, "m3", T0)
+    await store.follow(ChannelAddress("slack", "C4"), "demo", T0 + timedelta(minutes=3))
+    [fourth] = await store.claim_outbox("w", T0, LEASE, ["slack"], limit=1)
+    await store.mark_failed(fourth.id, "forbidden")
 
-    summary = await store.outbox_summary(T0 + timedelta(minutes=5))
-    assert summary.depth == 2
-    assert dict(summary.waiting) == {"retrying": 1, "sending": 1}
-    assert summary.oldest_at == T0
-    assert summary.oldest_error == "HTTP 503 from the platform"
-    # An hour later the retry is due and the dead worker's lease has run out.
-    later = await store.outbox_summary(T0 + timedelta(hours=2))
-    assert dict(later.waiting) == {"due": 1, "sending": 1}
+    seen = await store.outbox_backlog(T0 + timedelta(minutes=1), "status-reader")
+    assert (seen.waiting, seen.due, seen.held_elsewhere, seen.failed) == (2, 1, 1, 1)
+    assert seen.oldest == T0
+    assert {(r.platform, r.error, r.rows, r.next_attempt) for r in seen.reasons} == {
+        ("slack", "HTTP 503 from the platform", 1, T0 + timedelta(hours=1)),
+        ("discord", None, 1, None),
+    }
+    assert [r.platform for r in seen.reasons] == ["discord", "slack"]  # same order everywhere
+    # Worker w's own claim is not held elsewhere from where w stands.
+    assert (await store.outbox_backlog(T0 + timedelta(minutes=1), "w")).held_elsewhere == 0
+    # Two hours on the retry is due and the dead worker's lease has run out.
+    later = await store.outbox_backlog(T0 + timedelta(hours=2))
+    assert (later.waiting, later.due, later.held_elsewhere, later.oldest) == (2, 2, 0, T0)
 
 
 async def test_a_digest_starts_gathering_keeps_it_on_a_new_time_and_drops_it_when_off(

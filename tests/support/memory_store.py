@@ -31,7 +31,6 @@ from bot.core.models import (
     Reply,
     Subscription,
 )
-from bot.core.status import OutboxSummary
 from bot.errors import ErrorCode
 from bot.storage.records import EditTarget, OutboxRow, decode_reply, encode_post, plain_text
 
@@ -260,7 +259,13 @@ class MemoryStore:
                 )
                 for (platform, error), rows in groups.items()
             ),
-            key=lambda w: (-w.rows, w.platform),
+            key=lambda w: (
+                -w.rows,
+                w.platform,
+                w.next_attempt is not None,
+                w.next_attempt or now,
+                w.error or "",
+            ),
         )
         return OutboxBacklog(
             now=now,
@@ -268,7 +273,7 @@ class MemoryStore:
             due=len(due),
             held_elsewhere=len(held),
             failed=sum(r.status == "failed" for r in self._outbox.values()),
-            oldest=None,
+            oldest=min((r.created_at for r in waiting if r.created_at), default=None),
             reasons=tuple(reasons),
         )
 
@@ -277,34 +282,6 @@ class MemoryStore:
         for r in self._outbox.values():
             counts[r.status] = counts.get(r.status, 0) + 1
         return counts
-
-    async def outbox_summary(self, now: datetime) -> OutboxSummary:
-        """As ``Store.outbox_summary``."""
-        waiting: dict[str, int] = {}
-        rows = sorted(
-            (r for r in self._outbox.values() if r.status in ("pending", "sending")),
-            key=lambda r: (r.created_at or now, r.id),
-        )
-        for r in rows:
-            later = r.next_attempt_at is not None and r.next_attempt_at > now
-            leased = r.lease_until is not None and r.lease_until >= now
-            reason = (
-                "sending"
-                if r.status == "sending" or leased
-                else "retrying"
-                if later and r.last_error is not None
-                else "scheduled"
-                if later
-                else "due"
-            )
-            waiting[reason] = waiting.get(reason, 0) + 1
-        order = ("due", "retrying", "scheduled", "sending")
-        return OutboxSummary(
-            depth=len(rows),
-            oldest_at=rows[0].created_at if rows else None,
-            oldest_error=rows[0].last_error if rows else None,
-            waiting={k: waiting[k] for k in order if k in waiting},
-        )
 
     async def recover_leases(self, owner: str | None) -> None:
         """The outbox half of ``Store.recover_leases`` (no feed is leased here)."""

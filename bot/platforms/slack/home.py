@@ -13,7 +13,6 @@ from bot.core.feed_input import redact_url
 from bot.core.status import (
     StatusReport,
     fact_state_line,
-    outbox_line,
     storyline_heading,
     when,
 )
@@ -69,8 +68,12 @@ def home_view(report: StatusReport) -> dict[str, Any]:
             blocks.append(context(f"… and {hidden} more: `/threadline feeds list`"))
         if report.outbox is not None:
             blocks.append({"type": "divider"})
-            line = outbox_line(report.outbox).removeprefix("Outbox: ")
-            blocks.append(section(f"*Outbox*: {escape(line)}"))
+            # The backlog's own lines, as `threadline outbox list` prints them:
+            # the totals, then why rows wait (the top reasons).
+            head, *reasons = report.outbox.lines()
+            text = f"*Outbox*: {escape(head.removeprefix('Outbox: '))}"
+            text += "".join(f"\n• {escape(r.strip())}" for r in reasons)
+            blocks.append(section(text))
     blocks.append({"type": "divider"})
     blocks.append(section("*Storylines*"))
     room = MAX_VIEW_BLOCKS - len(blocks) - (2 if not report.admin else 1)

@@ -18,8 +18,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Threadline, build
+from bot.core.backlog import OutboxBacklog
 from bot.core.models import ChannelAddress, MessageRef
-from bot.core.status import FactState, FeedHealth, OutboxSummary, StatusReport, StorylineState
+from bot.core.status import FactState, FeedHealth, StatusReport, StorylineState
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.slack.app import build_slack_app
 from bot.platforms.slack.home import home_view
@@ -113,7 +114,14 @@ async def test_an_admin_opening_the_home_tab_sees_feed_health_outbox_and_storyli
     assert "last error: HTTP 503 from failing.example" in text
     assert "disabled (gone)" in text and "HTTP 410 Gone" in text
     assert "reader:***@failing.example" in text and "SECRET" not in text
-    assert "*Outbox*: 2 waiting (1 due now, 1 retrying after an error)" in text
+    [outbox] = [b["text"]["text"] for b in view["blocks"] if "*Outbox*" in json.dumps(b)]
+    assert outbox.splitlines() == [
+        "*Outbox*: 2 messages waiting (oldest queued 2026-06-12 09:00 UTC, 3 h 0 min ago), "
+        "1 due now.",
+        # Why they wait: one due, not tried yet; one retrying after an error.
+        "• 1 to slack: not tried yet; due now",
+        "• 1 to slack: ratelimited by slack; next try in 60 min",
+    ]
     assert "Designation" in text and "fable-suspension" in text
 
 
@@ -152,7 +160,10 @@ async def test_status_as_a_slash_command_keeps_feed_details_for_admins(
         await slack.wait_for_responses(count, timeout=DRAWING)
     admin, plain = slack.responses
 
-    assert "Flaky Wire — failing" in admin["text"] and "Outbox: 2 waiting" in admin["text"]
+    assert "Flaky Wire — failing" in admin["text"]
+    assert "Outbox: 2 messages waiting" in admin["text"]
+    assert "1 to slack: ratelimited by slack; next try in 60 min" in admin["text"]
+    assert "1 not listed here: `/threadline feeds list` lists every feed" in admin["text"]
     assert admin["response_type"] == "ephemeral"
     assert "Flaky Wire" not in plain["text"] and "HTTP 503" not in plain["text"]
     assert "Designation:" in plain["text"] and "admins only" in plain["text"]
@@ -283,7 +294,9 @@ def test_a_home_with_hundreds_of_feeds_and_storylines_stays_within_slacks_limits
         StorylineState(f"s{i}", f"Story {i}", "open", (FactState("Status", "on"),))
         for i in range(150)
     )
-    view = home_view(StatusReport(NOW, True, storylines, feeds, OutboxSummary(0)))
+    view = home_view(
+        StatusReport(NOW, True, storylines, feeds, OutboxBacklog(NOW, 0, 0, 0, 0, None, ()))
+    )
 
     assert check_blocks(view["blocks"], VIEW_BLOCKS_LIMIT) is None
     assert "more: `/threadline feeds list`" in json.dumps(view["blocks"])
