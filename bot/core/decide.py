@@ -81,6 +81,19 @@ class Decision:
     capped: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
+def _takes_back(storyline: Storyline, claim: Claim, states: Mapping[FactKey, FactView]) -> bool:
+    """Whether ``claim`` names a value earlier in the fact's order than its
+    current value."""
+    spec = storyline.fact(claim.fact)
+    current = states.get((storyline.id, claim.fact))
+    if spec.kind != "enum" or current is None or current.value is None:
+        return False
+    order = [v.value for v in spec.values]
+    if claim.value not in order or current.value not in order:
+        return False
+    return order.index(claim.value) < order.index(current.value)
+
+
 def claimed_event(storyline: str, reading: Reading, entry: Entry, copied: bool) -> dict[str, Any]:
     """The ``fact.claimed`` audit event: a value an item reads for a fact, its
     factuality, and whether it counts as a claim (and why not)."""
@@ -269,6 +282,12 @@ def decide(
                 decision.audit.append(claimed_event(storyline.id, reading, entry, copied))
             # A copy of a story another outlet already reported is no second outlet.
             for claim in read.claims if read and not copied else ():
+                if (
+                    read is not None
+                    and read.explainer
+                    and _takes_back(storyline, claim, decision.states)
+                ):
+                    continue  # an explainer read after the story moved on
                 item_claims.append(claim)
                 key = (storyline.id, claim.fact)
                 if key not in trackers:

@@ -114,6 +114,10 @@ class ItemFacts:
     claims: tuple[Claim, ...]
     positions: tuple[Claim, ...]
     readings: tuple[Reading, ...] = ()
+    #: The headline marks an explainer or a guide: it tells the state as it
+    #: stands when written, so its claims may confirm or advance a fact but never
+    #: take it back to an earlier state (a guide read after the story moved on).
+    explainer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,7 +376,10 @@ def read_item(storyline: Storyline, entry: Entry, lexicon: Lexicon | None = None
             evidence=best.evidence,
         )
         (positions if best.stance else claims).append(claim)
-    return ItemFacts(tuple(claims), tuple(positions), tuple(readings))
+    explainer = any(
+        h.category == "explainers" for c in clauses if c.sentence_no == 0 for h in c.hits
+    )
+    return ItemFacts(tuple(claims), tuple(positions), tuple(readings), explainer)
 
 
 def _best(spec: FactSpec, readings: Sequence[Reading]) -> Reading | None:

@@ -76,6 +76,7 @@ _LISTS = (
     "passive_prefixes",
     "object_markers",
     "function_words",
+    "explainers",
 )
 _KEYS = frozenset(
     {
