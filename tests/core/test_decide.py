@@ -6,8 +6,16 @@ import dataclasses
 
 from bot.core.decide import Decision, decide
 from bot.core.match import Matcher
-from bot.core.models import Entry, FactSpec, FactValueSpec, MatchRules, Storyline, TermGroup
-from tests.core.builders import entry, storyline
+from bot.core.models import (
+    Entry,
+    FactSpec,
+    FactValueSpec,
+    FactView,
+    MatchRules,
+    Storyline,
+    TermGroup,
+)
+from tests.core.builders import T0, entry, storyline
 
 
 def _court_storyline() -> Storyline:
@@ -103,3 +111,35 @@ def test_a_copy_of_a_story_is_no_second_outlet() -> None:
     assert copied and not any(e["claim"] for e in copied)
     assert "copy" in copied[0]["why"]
     assert [c.value for i in decision.items for c in i.claims] == ["suspended"]
+
+
+def test_an_explainer_never_takes_a_fact_back() -> None:
+    s = storyline()
+    key = (s.id, "access_status")
+    restored = FactView(s.id, "access_status", "restored", since=T0, source="a.example")
+    item = entry("Explainer: why Acme Widget 5 was suspended by the export directive", hours=24)
+    decision = decide(
+        [item],
+        storylines=[s],
+        matcher=Matcher([s]),
+        claims={},
+        states={key: restored},
+        subscriptions=[],
+        recent=[],
+        backlog_feeds=frozenset(),
+    )
+    assert decision.changes == [] and decision.states[key].value == "restored"
+    assert [c for i in decision.items for c in i.claims] == []
+    # The same explainer while the fact is still suspended confirms it.
+    suspended = FactView(s.id, "access_status", "suspended", since=T0, source="a.example")
+    again = decide(
+        [item],
+        storylines=[s],
+        matcher=Matcher([s]),
+        claims={},
+        states={key: suspended},
+        subscriptions=[],
+        recent=[],
+        backlog_feeds=frozenset(),
+    )
+    assert [c.value for i in again.items for c in i.claims] == ["suspended"]
