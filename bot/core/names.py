@@ -7,7 +7,7 @@ it ("Widget 5", "Gadget 4.8"); a possessive ends it ("Acme's Widget" is two).
 In scripts written without spaces, a government body is a few characters before
 a generic ending ("商务部", "国防総省"). Whether a name is a government body or
 court, or a company, is read from generic nouns and suffixes in
-``lexicon/names.yaml`` (data, not code): "ministry", "court", "garante", "法院",
+``lexicon/names.yaml`` (data, not code): "ministry", "court", "autorità", "法院",
 "Inc", "Labs". A capitalised word that opens a sentence may be an ordinary word
 ("Government lets …"): the caller decides with :func:`lowercase_words` over the
 items at hand (a word also written in lower case there is no name).
