@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import io
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -47,6 +46,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from pipeline_feeds import ChildServers  # noqa: E402
 
 from bot.app import Threadline, build  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
@@ -111,28 +112,11 @@ def _serve(hostile: int, max_bytes: int, ready: Connection, stop: EventType) -> 
     asyncio.run(main())
 
 
-class Servers:
+class Servers(ChildServers):
+    """The healthy and hostile feed servers in a child process."""
+
     def __init__(self, hostile: int, max_bytes: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._ready, child = ctx.Pipe()
-        self._stop = ctx.Event()
-        self._proc = ctx.Process(
-            target=_serve, args=(hostile, max_bytes, child, self._stop), daemon=True
-        )
-        self.ports: list[int] = []
-
-    def __enter__(self) -> Servers:
-        self._proc.start()
-        if not self._ready.poll(120):
-            raise RuntimeError("the servers did not start")
-        self.ports = self._ready.recv()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._proc.join(10)
-        if self._proc.is_alive():
-            self._proc.kill()
+        super().__init__(_serve, hostile, max_bytes)
 
 
 def layout(feeds: int, hostile: int, ports: list[int]) -> list[tuple[str, str]]:

@@ -224,25 +224,22 @@ def _child(ports: int, feeds: int, per_feed: int, topical: float, ready: Any, st
     asyncio.run(_serve(ports, feeds, per_feed, topical, ready, stop))
 
 
-class ServerProcess:
-    """The synthetic feed server in a child process, on ``ports`` loopback ports."""
+class ChildServers:
+    """Loopback servers run by ``target(*args, ready, stop)`` in a child process
+    (the benchmark's own event loop stays free): ``ports`` are the ports it
+    sends through ``ready`` once listening; it stops when ``stop`` is set."""
 
-    def __init__(self, *, feeds: int, per_feed: int, ports: int = 16, topical: float = 1.0) -> None:
+    def __init__(self, target: Any, *args: Any) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._ready, child_end = ctx.Pipe()
         self._stop = ctx.Event()
-        self._proc = ctx.Process(
-            target=_child,
-            args=(ports, feeds, per_feed, topical, child_end, self._stop),
-            daemon=True,
-        )
-        self.feeds = feeds
+        self._proc = ctx.Process(target=target, args=(*args, child_end, self._stop), daemon=True)
         self.ports: list[int] = []
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Any:
         self._proc.start()
         if not self._ready.poll(120):
-            raise RuntimeError("the feed server did not start")
+            raise RuntimeError("the feed servers did not start")
         self.ports = self._ready.recv()
         return self
 
@@ -251,6 +248,14 @@ class ServerProcess:
         self._proc.join(10)
         if self._proc.is_alive():
             self._proc.kill()
+
+
+class ServerProcess(ChildServers):
+    """The synthetic feed server in a child process, on ``ports`` loopback ports."""
+
+    def __init__(self, *, feeds: int, per_feed: int, ports: int = 16, topical: float = 1.0) -> None:
+        super().__init__(_child, ports, feeds, per_feed, topical)
+        self.feeds = feeds
 
     def url(self, feed: int) -> str:
         return f"http://127.0.0.1:{self.ports[feed % len(self.ports)]}/feed/{feed}"
