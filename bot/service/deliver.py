@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.audit import AuditLog
 from bot.core.backlog import OutboxBacklog
 from bot.core.models import Card, MessageRef, PostKind, Storyline
 from bot.core.render import card
@@ -39,6 +38,7 @@ from bot.errors import (
 from bot.ports import ChatPlatform, Clock
 from bot.service.absorb import edit_sent_reply
 from bot.service.ledger import FactLedger
+from bot.storage.audit_log import AuditLog
 from bot.storage.records import EditTarget, OutboxRow
 
 log = logging.getLogger(__name__)

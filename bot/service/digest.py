@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from bot.audit import AuditLog
 from bot.core.digest import Gathered, digest_reply, due
 from bot.core.models import Reply, Storyline, Subscription
 from bot.ports import Clock
+from bot.storage.audit_log import AuditLog
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from bot.core.models import FactSpec, FactValueSpec, MatchRules, Sibling, TermGroup
 from bot.core.review import format_trial, review, trial
-from bot.storyline_review import commonness
+from bot.service.storyline_review import commonness
 from tests.core.builders import entry, storyline
 
 STATUS = FactSpec(

@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 from bot.app import build
+from bot.config.settings import load_settings
 from bot.core.match import Matcher
 from bot.core.models import ChannelAddress, Entry, Invoker, MatchResult
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import ago
 from tests.support.feeds_file import write_feeds

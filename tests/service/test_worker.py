@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.audit import AuditLog
 from bot.core.models import (
     Card,
     ChannelAddress,
@@ -27,6 +26,7 @@ from bot.ports import PlatformLimits
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
 from bot.storage import migrate
+from bot.storage.audit_log import AuditLog
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
 from tests.support.clock import FakeClock

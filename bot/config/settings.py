@@ -22,7 +22,7 @@ from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config_messages import validation_problems
+from bot.config.messages import validation_problems
 from bot.core.models import ChannelAddress
 from bot.errors import ConfigError
 
