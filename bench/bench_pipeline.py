@@ -57,9 +57,10 @@ import bot.service.poll_cycle as poll_module  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.config.settings import load_settings  # noqa: E402
 from bot.config.storylines import load_storylines  # noqa: E402
+from bot.core.items import FeedSeed, ParsedFeed  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import ChannelAddress, FeedSeed, ParsedFeed  # noqa: E402
 from bot.core.normalise import keep_apart, normalise  # noqa: E402
+from bot.core.subscriptions import ChannelAddress  # noqa: E402
 from bot.errors import ParseError  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
 from bot.feeds.parse import FeedparserParser  # noqa: E402

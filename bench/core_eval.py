@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config.storylines import load_storylines  # noqa: E402
+from bot.core.facts import Claim, FactView  # noqa: E402
+from bot.core.items import Entry  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import Claim, Entry, FactView  # noqa: E402
 from bot.core.reader import extract_claims  # noqa: E402
 from bot.core.resolve import resolve  # noqa: E402
 

@@ -17,7 +17,9 @@ from typing import TextIO
 from bot.config.feeds_file import load_feeds_file
 from bot.config.settings import Settings
 from bot.config.storylines import load_storylines
-from bot.core.models import ChannelAddress, FeedSeed, Storyline
+from bot.core.items import FeedSeed
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser

@@ -18,7 +18,8 @@ import pytest
 
 from bot.app import build
 from bot.config.settings import load_settings
-from bot.core.models import ChannelAddress, Invoker
+from bot.core.commands import Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.entry.schedule import CLAIM_AT_MOST, IDLE_MIN, RECHECK, RETRY, PollLoop, SchedulerAlarm
 from bot.platforms.console import ConsolePlatform
 from bot.service.poll_cycle import CycleReport

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config.files import open_regular_file
-from bot.core.models import Entry
+from bot.core.items import Entry
 from bot.errors import ConfigError
 
 _TAG = re.compile(r"<[^>]+>")

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config.messages import validation_problems
-from bot.core.models import ChannelAddress
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///data/threadline.db"

@@ -1,4 +1,4 @@
-"""Load storyline files (``storylines/<id>.yaml``) into :class:`bot.core.models.Storyline`.
+"""Load storyline files (``storylines/<id>.yaml``) into :class:`bot.core.storyline.Storyline`.
 
 Each file is read by :mod:`bot.config.files` (UTF-8, a size limit, no key given
 twice), validated by the pydantic schema
@@ -29,7 +29,9 @@ from pydantic import (
 
 from bot.config.files import load_yaml
 from bot.config.messages import line_of, location_path, validation_problems
-from bot.core.models import (
+from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
+from bot.core.reader import LexiconError, default_lexicon
+from bot.core.storyline import (
     FactSpec,
     FactValueSpec,
     MatchRules,
@@ -38,8 +40,6 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
-from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
-from bot.core.reader import LexiconError, default_lexicon
 from bot.core.text import unspaced
 from bot.errors import ConfigError
 

@@ -15,7 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.core.models import MessageRef
+from bot.core.posts import MessageRef
 from bot.core.render import with_outlets
 from bot.errors import MessageGone, ThreadGone
 from bot.ports import ChatPlatform

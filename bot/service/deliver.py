@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.core.backlog import OutboxBacklog
-from bot.core.models import Card, MessageRef, PostKind, Storyline
+from bot.core.posts import Card, MessageRef, PostKind
 from bot.core.render import card
+from bot.core.storyline import Storyline
 from bot.errors import (
     ChannelUnavailable,
     DeliveryError,

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from bot.core.models import Feed
+from bot.core.items import Feed
 from bot.service.poll_cycle import CycleReport, Fetched
 
 log = logging.getLogger(__name__)

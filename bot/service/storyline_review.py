@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from bot.core.models import Entry, Storyline
+from bot.core.items import Entry
 from bot.core.review import Finding, format_findings, review
+from bot.core.storyline import Storyline
 
 
 def commonness(word: str) -> float:

@@ -16,7 +16,7 @@ import pytest
 
 from bot.app import Threadline, build
 from bot.config.settings import load_settings
-from bot.core.models import Feed
+from bot.core.items import Feed
 from bot.platforms.console import ConsolePlatform
 from bot.ports import Fetcher
 from tests.conftest import REPO

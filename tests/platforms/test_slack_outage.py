@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 
 from bot.config.storylines import load_storylines
-from bot.core.models import ChannelAddress, Reply
+from bot.core.posts import Reply
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.slack.platform import SlackPlatform, make_client
 from bot.service.deliver import RETRY_CAP, Deliverer, DeliveryReport
 from bot.service.ledger import FactLedger

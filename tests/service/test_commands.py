@@ -10,7 +10,8 @@ import pytest
 
 from bot.app import SystemClock
 from bot.config.storylines import load_storylines
-from bot.core.models import ChannelAddress, Invoker
+from bot.core.commands import Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.platforms.console import ConsolePlatform

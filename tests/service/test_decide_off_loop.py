@@ -10,8 +10,11 @@ from pathlib import Path
 
 from bot.app import build
 from bot.config.settings import load_settings
+from bot.core.commands import Invoker
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import ChannelAddress, Entry, Invoker, MatchResult
+from bot.core.match_result import MatchResult
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.console import ConsolePlatform
 from tests.conftest import REPO
 from tests.support.clock import ago

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config.storylines import load_storylines
 from bot.core import resolve as facts
-from bot.core.models import Claim, FactKey, FactView
+from bot.core.facts import Claim, FactKey, FactView
 from bot.service.ledger import FactLedger
 from tests.conftest import REPO
 

@@ -10,17 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.models import (
-    Card,
-    ChannelAddress,
-    FactSpec,
-    FactValueSpec,
-    MatchRules,
-    MessageRef,
-    Reply,
-    Storyline,
-    TermGroup,
-)
+from bot.core.posts import Card, MessageRef, Reply
+from bot.core.storyline import FactSpec, FactValueSpec, MatchRules, Storyline, TermGroup
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ThreadGone
 from bot.ports import PlatformLimits
 from bot.service.deliver import Deliverer

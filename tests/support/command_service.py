@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from bot.config.storylines import load_storylines
-from bot.core.models import Storyline
+from bot.core.storyline import Storyline
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.service.commands import CommandService

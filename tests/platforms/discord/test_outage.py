@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from bot.config.storylines import load_storylines
-from bot.core.models import ChannelAddress, Reply
+from bot.core.posts import Reply
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger

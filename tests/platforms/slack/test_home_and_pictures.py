@@ -20,8 +20,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import Threadline, build
 from bot.config.settings import load_settings
 from bot.core.backlog import OutboxBacklog
-from bot.core.models import ChannelAddress, MessageRef
+from bot.core.posts import MessageRef
 from bot.core.status import FactState, FeedHealth, StatusReport, StorylineState
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.slack.app import build_slack_app
 from bot.platforms.slack.home import home_view
