@@ -62,9 +62,9 @@ from bot.core.match import Matcher  # noqa: E402
 from bot.core.normalise import keep_apart, normalise  # noqa: E402
 from bot.core.subscriptions import ChannelAddress  # noqa: E402
 from bot.errors import ParseError  # noqa: E402
+from bot.feeds.feedparser_adapter import FeedparserParser  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
-from bot.feeds.parse import FeedparserParser  # noqa: E402
-from bot.feeds.parse_fast import FastFeedParser  # noqa: E402
+from bot.feeds.formats import FastFeedParser  # noqa: E402
 from bot.feeds.parse_pool import ParsePool  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402

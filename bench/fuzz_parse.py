@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.errors import ParseError  # noqa: E402
-from bot.feeds.parse import FeedparserParser  # noqa: E402
-from bot.feeds.parse_fast import FastFeedParser  # noqa: E402
+from bot.feeds.feedparser_adapter import FeedparserParser  # noqa: E402
+from bot.feeds.formats import FastFeedParser  # noqa: E402
 
 # Beside the repository (a clone in /work/main), or two levels up (a worktree).
 CORPUS = next(

@@ -22,7 +22,7 @@ from bot.core.storyline import Storyline
 from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
-from bot.feeds.parse_fast import FastFeedParser
+from bot.feeds.formats import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
 from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
@@ -230,12 +230,14 @@ async def build(
     # Only checked here; ``start`` writes it to the database.
     seeds = load_feeds_file(settings.feeds_file, settings.default_interval) if sync_feeds else []
     store = await open_store(settings, auto_upgrade=auto_upgrade, read_only=read_only)
+    formats = FastFeedParser(max_bytes=settings.max_feed_bytes)
     fetcher = fetcher or HttpFetcher(
         allow_private=settings.allow_private_feeds,
         timeout=settings.fetch_timeout,
         max_bytes=settings.max_feed_bytes,
+        accept=formats.accept,
     )
-    parser = parser or FastFeedParser(max_bytes=settings.max_feed_bytes)
+    parser = parser or formats
     if platforms is None:
         try:
             platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}

@@ -33,11 +33,6 @@ from bot.feeds.guard import HostResolver, PinnedResolver, check_url
 from bot.ports import FetchRequest, FetchResult
 
 DEFAULT_USER_AGENT = "Threadline/0.1 (+https://github.com/threadline; feed monitor)"
-ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, "
-    "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
-    "application/json;q=0.8, */*;q=0.5"
-)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 MAX_CONTENT_ENCODINGS = 2
@@ -53,7 +48,8 @@ class HttpFetcher:
     ``timeout`` is the total deadline of one ``fetch`` in seconds, ``max_bytes``
     the cap on the decoded body. ``allow_addresses`` admits single non-public
     addresses (see ``check_url``). ``resolve`` replaces the system DNS lookup
-    (tests use it to play a DNS server whose answer changes).
+    (tests use it to play a DNS server whose answer changes). ``accept`` is
+    the ``Accept`` header: the registered feed formats' (``FormatRegistry.accept``).
     """
 
     def __init__(
@@ -66,7 +62,9 @@ class HttpFetcher:
         user_agent: str = DEFAULT_USER_AGENT,
         allow_addresses: Collection[str] = (),
         resolve: HostResolver | None = None,
+        accept: str = "*/*",
     ) -> None:
+        self.accept = accept
         self.allow_private = allow_private
         self.allow_addresses = frozenset(allow_addresses)
         self.timeout = timeout
@@ -153,7 +151,7 @@ class HttpFetcher:
     def _headers(self, request: FetchRequest) -> dict[str, str]:
         headers = {
             "User-Agent": self.user_agent,
-            "Accept": ACCEPT,
+            "Accept": self.accept,
             "Accept-Encoding": "gzip, deflate",
         }
         # Validators go back exactly as the server sent them.

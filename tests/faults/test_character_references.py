@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.normalise import normalise
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.feedparser_adapter import FeedparserParser
 
 BAD_REFERENCES = [
     "&#x110000;",

@@ -18,8 +18,8 @@ from bot.core.items import Entry
 from bot.core.normalise import document_keys, keep_apart, normalise
 from bot.core.posts import Reply
 from bot.errors import ParseError
-from bot.feeds.parse import FeedparserParser
-from bot.feeds.parse_fast import FastFeedParser
+from bot.feeds.feedparser_adapter import FeedparserParser
+from bot.feeds.formats import FastFeedParser
 from bot.platforms.discord.render import render_reply as discord_reply
 from bot.platforms.slack.render import render_reply as slack_reply
 from bot.ports import FeedParser

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.app import build
 from bot.config.settings import load_settings
+from bot.feeds.formats import FastFeedParser
 from bot.platforms.console import ConsolePlatform
 from tests.conftest import REPO
 from tests.support.feeds_file import write_feeds
@@ -44,6 +45,10 @@ async def test_json_feeds_and_odd_rss_are_stored_once_each(tmp_path: Path) -> No
         try:
             first = await app.poller.run_due(all_feeds=True)
             assert first.feeds == 4 and not first.errors
+            # The bot asks for every registered format, JSON Feed as much as RSS.
+            accept = {r.headers["Accept"] for r in srv.requests}
+            assert accept == {FastFeedParser().accept}
+            assert "application/feed+json," in accept.pop()
             assert first.new_items == 2 + 3 + 4 + 2
             again = await app.poller.run_due(all_feeds=True)
             assert again.new_items == 0  # dedupe holds for every format

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ParseError
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.feedparser_adapter import FeedparserParser
 from tests.support.feedserver import atom, rss
 
 parser = FeedparserParser()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ParseError
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.feedparser_adapter import FeedparserParser
 
 CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "feeds").resolve()
 FEEDPARSER_TESTS = CORPUS / "feedparser-tests"

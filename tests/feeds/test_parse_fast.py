@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from bot.core.normalise import document_keys, keep_apart, normalise
 from bot.errors import ParseError
-from bot.feeds import parse as parse_module
-from bot.feeds.parse import FeedparserParser, feed_urljoin
-from bot.feeds.parse_fast import FastFeedParser
+from bot.feeds import raw_entries
+from bot.feeds.feedparser_adapter import FeedparserParser
+from bot.feeds.formats import FastFeedParser
+from bot.feeds.raw_entries import feed_urljoin
 from bot.ports import FeedParser
 from tests.feeds.test_parse import ATTACKS, ENCODINGS, encode
 
@@ -100,7 +101,7 @@ def test_switching_parsers_changes_no_item_key_on_the_feedparser_corpus() -> Non
 # urljoin drops an empty ";params" segment of an http URL: the shortcut must not take it
 @example("http://0/;", "http://x.example/")
 @given(
-    st.from_regex(parse_module._PLAIN_ABSOLUTE, fullmatch=True),
+    st.from_regex(raw_entries.PLAIN_ABSOLUTE, fullmatch=True),
     st.sampled_from(["", "https://feeds.example/dir/f.xml", "http://x.example/", "ftp://y/"]),
 )
 def test_the_shortcut_for_absolute_links_resolves_as_feedparser_does(url: str, base: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.items import ParsedFeed
 from bot.errors import ParseError
-from bot.feeds.parse import FeedparserParser
+from bot.feeds.feedparser_adapter import FeedparserParser
 from bot.feeds.parse_pool import ParsePool
 from tests.support.feedserver import atom, rss
 

@@ -13,7 +13,7 @@ from bot.config.storylines import load_storylines
 from bot.core.commands import Invoker
 from bot.core.subscriptions import ChannelAddress
 from bot.feeds.fetch import HttpFetcher
-from bot.feeds.parse_fast import FastFeedParser
+from bot.feeds.formats import FastFeedParser
 from bot.platforms.console import ConsolePlatform
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from bot.config.storylines import load_storylines
 from bot.core.storyline import Storyline
 from bot.feeds.fetch import HttpFetcher
-from bot.feeds.parse_fast import FastFeedParser
+from bot.feeds.formats import FastFeedParser
 from bot.service.commands import CommandService
 from bot.service.ledger import FactLedger
 from tests.conftest import REPO

@@ -1,10 +1,10 @@
-"""The fast ``FeedParser``: feedparser-rs first, feedparser where it falls short.
+"""RSS and Atom: feedparser-rs first, feedparser where it falls short.
 
-feedparser-rs (Rust) reads RSS, Atom and JSON Feed 15–30× faster than
-feedparser. It is not a drop-in, so this adapter:
+feedparser-rs (Rust) reads RSS and Atom 15–30× faster than feedparser. It is
+not a drop-in, so this format's reader:
 
-* keeps our guards in front (``guard``: size cap, UTF-8, entity declarations
-  and absurd character references neutralised) and gives it bytes only, never
+* keeps our guards in front (``xml_guard``: UTF-8, entity declarations and
+  absurd character references neutralised) and gives it bytes only, never
   anything it could take for a URL;
 * falls back to feedparser for a document it cannot read (``ValueError``, any
   exception, a Rust panic, which pyo3 raises as a ``BaseException``), reads as
@@ -27,13 +27,13 @@ text in ``normalise`` (tags dropped, script/style content hidden, control and
 bidi characters removed), and the platforms escape what they post, so no markup
 from a feed reaches a chat either way.
 
-JSON Feed 1.0/1.1 (which feedparser does not read) is read with ``json``.
+It is also the registry's fallback: what no format's sniff claims comes here,
+is decoded as feedparser decodes it, and is refused in words when it is no
+feed (``not_a_feed``).
 """
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -41,26 +41,18 @@ from typing import Any
 import feedparser_rs
 
 from bot.core.items import ParsedFeed, RawEntry
-from bot.errors import ErrorCode, ParseError
 from bot.feeds.dates import FallbackBudget, parse_date
-from bot.feeds.parse import (
-    MAX_DOCUMENT_BYTES,
-    FeedparserParser,
-    _defuse_text_refs,
-    _printable,
-    _refuse_non_feeds,
-    feed_urljoin,
-    guard,
-    looks_like_html,
-    parse_or_error,
-)
+from bot.feeds.feedparser_adapter import FeedparserParser
+from bot.feeds.not_a_feed import refuse_non_feeds
+from bot.feeds.raw_entries import defuse_text_refs, feed_urljoin, looks_like_html
+from bot.feeds.registry import MediaType
+from bot.feeds.xml_guard import guard
 
 # An opening <item> or <entry> tag, namespaced or not (not <items>, <entryx>).
 _ITEM_TAG = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
 # A <guid> start tag (not a self-closing one) and its isPermaLink attribute.
 _GUID_TAG = re.compile(rb"<guid(\s[^>]*[^/>]|\s*)>")
 _PERMALINK = re.compile(rb"\bispermalink\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
-_JSON_START = re.compile(rb"\s*[{\[]")
 _ORIGLINK = b"origLink"
 # An Atom title of type="xhtml" whose content is not wrapped in a <div>:
 # feedparser-rs reads only the first child element's text of it ("Court
@@ -72,26 +64,29 @@ _ENTITY_DECLARATION = b"<!ENTITY"
 _FALLBACK_SKIP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
-class FastFeedParser:
-    """The ``FeedParser`` port over feedparser-rs with feedparser as the
-    fallback. ``parse`` raises ``ParseError`` only. ``stats`` counts which
-    parser read each document (``fast``, ``fallback``, ``json``)."""
+class RssAtom:
+    """RSS 0.9x/1.0/2.0 and Atom, read by feedparser-rs with feedparser as the
+    fallback. ``stats`` counts which parser read each document (``fast``,
+    ``fallback``)."""
 
-    def __init__(self, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.fallback = FeedparserParser(max_bytes=max_bytes)
-        self.stats: dict[str, int] = {"fast": 0, "fallback": 0, "json": 0}
+    media_types = (
+        MediaType("application/rss+xml"),
+        MediaType("application/atom+xml"),
+        MediaType("application/rdf+xml", 0.9),
+        MediaType("application/xml", 0.9),
+        MediaType("text/xml", 0.9),
+    )
 
-    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
-        return parse_or_error(self._parse, body, headers)
+    def __init__(self) -> None:
+        self.fallback = FeedparserParser()
+        self.stats: dict[str, int] = {"fast": 0, "fallback": 0}
 
-    def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
-        if _JSON_START.match(body.removeprefix(b"\xef\xbb\xbf")):
-            self.stats["json"] += 1
-            lower = {k.lower(): v for k, v in (headers or {}).items()}
-            return _json_feed(self._checked(body), lower.get("content-location") or "")
-        document, lower = guard(body, headers, self.max_bytes)
-        _refuse_non_feeds(document)
+    def sniff(self, start: bytes) -> bool:
+        return start[:1] == b"<"
+
+    def parse(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
+        document, lower = guard(body, headers)
+        refuse_non_feeds(document)
         # feedparser-rs ignores feedburner:origLink, does not expand the
         # (bounded) internal entities guard keeps, and misreads XHTML titles
         # without their <div>: feedparser reads those.
@@ -106,14 +101,6 @@ class FastFeedParser:
             return self.fallback.read(document, lower)
         self.stats["fast"] += 1
         return parsed
-
-    def _checked(self, body: bytes) -> bytes:
-        if len(body) > self.max_bytes:
-            raise ParseError(
-                f"the document is {len(body)} bytes, over the {self.max_bytes}-byte limit",
-                code=ErrorCode.PARSE,
-            )
-        return body
 
 
 def _read(document: bytes) -> Any:
@@ -207,8 +194,8 @@ def _entry(
     return RawEntry(
         guid=guid,
         link=link,
-        title=_defuse_text_refs(title),
-        summary_html=_defuse_text_refs(_summary(e)),
+        title=defuse_text_refs(title),
+        summary_html=defuse_text_refs(_summary(e)),
         published=parse_date(date_text, budget),
         published_text=date_text,
         title_is_html=title_is_html,
@@ -222,55 +209,3 @@ def _summary(e: Any) -> str:
         if content.value:
             return str(content.value)
     return ""
-
-
-def _json_feed(document: bytes, address: str) -> ParsedFeed:
-    """A JSON Feed 1.0/1.1 document (https://jsonfeed.org/version/1.1), read
-    with the standard library: a few fields, and no parser quirks to undo
-    (feedparser-rs drops numeric ids, which real feeds use). ``content_text``
-    is escaped, so the HTML-to-text step gives it back unchanged."""
-    try:
-        data = json.loads(document.decode("utf-8-sig"))  # JSON is UTF-8 (RFC 8259)
-    except (ValueError, RecursionError) as error:
-        detail = _printable(str(error))
-        raise ParseError(f"this is not valid JSON ({detail})", code=ErrorCode.NOT_A_FEED) from None
-    if not isinstance(data, dict):
-        raise ParseError("this is JSON, but not a JSON Feed", code=ErrorCode.NOT_A_FEED)
-    version, items = data.get("version"), data.get("items")
-    if version is None and isinstance(items, list):
-        # Some generators leave the version out; items with ids or URLs still
-        # make it a feed (not any JSON answer that has "items").
-        if not any(isinstance(i, dict) and ("id" in i or "url" in i) for i in items):
-            raise ParseError("this is JSON, but not a JSON Feed", code=ErrorCode.NOT_A_FEED)
-    elif not isinstance(version, str) or "jsonfeed.org/version/" not in version:
-        raise ParseError("this is JSON, but not a JSON Feed", code=ErrorCode.NOT_A_FEED)
-    if not isinstance(items, list):
-        raise ParseError("this JSON Feed has no list of items", code=ErrorCode.NOT_A_FEED)
-    home = _json_text(data.get("home_page_url"))
-    budget = FallbackBudget()
-    entries = tuple(_json_entry(item, address, budget) for item in items if isinstance(item, dict))
-    return ParsedFeed(title=_json_text(data.get("title")), link=home or None, entries=entries)
-
-
-def _json_entry(item: dict[str, Any], address: str, budget: FallbackBudget) -> RawEntry:
-    raw_id = item.get("id")
-    guid = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ""
-    link = _json_text(item.get("url")) or _json_text(item.get("external_url"))
-    summary = _json_text(item.get("content_html"))
-    if not summary:
-        text = _json_text(item.get("content_text")) or _json_text(item.get("summary"))
-        summary = html.escape(text, quote=False)
-    date_text = _json_text(item.get("date_published")) or _json_text(item.get("date_modified"))
-    return RawEntry(
-        guid=guid.strip() or None,
-        link=feed_urljoin(address, link) if link else None,
-        title=_defuse_text_refs(_json_text(item.get("title"))),
-        summary_html=_defuse_text_refs(summary),
-        published=parse_date(date_text, budget),
-        published_text=date_text or None,
-        title_is_html=False,  # JSON Feed titles are plain text
-    )
-
-
-def _json_text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
