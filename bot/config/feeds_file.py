@@ -2,7 +2,7 @@
 
 Limits (documented in the README): the file is at most :data:`MAX_FILE_BYTES`
 and lists at most :data:`MAX_FEEDS` feeds. URLs are checked and put in
-canonical form (:func:`bot.core.feed_input.feed_url`), names cleaned of
+canonical form (:func:`bot.core.urls.feed_url`), names cleaned of
 invisible characters, so what is stored is what an admin meant.
 """
 
@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.config.files import load_yaml
 from bot.config.messages import summarise, validation_problems
-from bot.core.feed_input import clean_name, feed_url
+from bot.core.feed_input import clean_name
 from bot.core.items import FeedSeed
+from bot.core.urls import feed_url
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024

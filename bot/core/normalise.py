@@ -25,11 +25,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from bot.core.items import Entry, RawEntry
 from bot.core.text import HUGE_CHARREF, UNWANTED
 from bot.core.titles import made_title
+from bot.core.urls import canonical_url
 
 MAX_TITLE = 500
 MAX_SUMMARY = 4000
@@ -41,42 +41,6 @@ EARLIEST_PLAUSIBLE = datetime(1970, 1, 2, tzinfo=UTC)
 # A date further ahead than this is a feed's mistake (a wrong zone, a
 # scheduled post), not a publication time: the item is dated when first seen.
 FUTURE_SLACK = timedelta(days=1)
-
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "gbraid",
-        "wbraid",
-        "msclkid",
-        "yclid",
-        "twclid",
-        "igshid",
-        "mc_cid",
-        "mc_eid",
-        "ref",
-        "ref_src",
-        "ref_url",
-        "_ga",
-        "_gl",
-        "_hsenc",
-        "_hsmi",
-        "mkt_tok",
-        "oly_anon_id",
-        "oly_enc_id",
-        "vero_id",
-        "wt.mc_id",
-        "cmpid",
-        "ocid",
-        "ncid",
-        "sr_share",
-        "smid",
-        "at_medium",
-        "at_campaign",
-    }
-)
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_")
 
 _BLOCK_TAGS = frozenset(
     {
@@ -108,7 +72,6 @@ _BLOCK_TAGS = frozenset(
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalise(
@@ -400,49 +363,3 @@ def html_to_text(html: str) -> str:
     text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _SPACES.sub(" ", text)
     return _NEWLINES.sub("\n", text).strip()
-
-
-# --- URLs -----------------------------------------------------------------------------------
-
-
-def canonical_url(url: str) -> str:
-    """The form of ``url`` used to recognise the same article: scheme and host
-    lower-cased, default port and fragment dropped, tracking parameters
-    (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid`` …) removed; every other
-    query parameter is kept in its order and spelling. Never raises: a URL
-    it cannot parse comes back stripped of whitespace and control characters."""
-    text = single_line(clean_text(url))
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return text
-    scheme = parts.scheme.lower()
-    if not parts.netloc:
-        # Stripped again: dropping a fragment can leave trailing space.
-        return urlunsplit(parts._replace(scheme=scheme, fragment="")).strip()
-    host = (parts.hostname or "").rstrip(".")
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host
-    if port is not None and port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{port}"
-    userinfo = parts.netloc.rpartition("@")[0]
-    if userinfo:
-        netloc = f"{userinfo}@{netloc}"
-    path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
-    return urlunsplit(SplitResult(scheme, netloc, path, _strip_tracking(parts.query), "")).strip()
-
-
-def _strip_tracking(query: str) -> str:
-    if not query:
-        return ""
-    kept = []
-    for pair in query.split("&"):
-        if not pair:
-            continue
-        name = pair.split("=", 1)[0].lower()
-        if name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES):
-            continue
-        kept.append(pair)
-    return "&".join(kept)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.backlog import OutboxBacklog
-from bot.core.feed_input import redact_url
+from bot.core.urls import redact_url
 
 # Health order: what needs an admin first.
 HEALTH_ORDER = {"failing": 0, "disabled": 1, "new": 2, "ok": 3}

@@ -22,9 +22,10 @@ from bot.config.settings import Settings, load_settings
 from bot.config.storylines import load_storyline
 from bot.core.digest import DigestOptionError
 from bot.core.digest import schedule as digest_schedule
-from bot.core.feed_input import feed_ref, redact_url
+from bot.core.feed_input import feed_ref
 from bot.core.status import format_status, status_json
 from bot.core.subscriptions import ChannelAddress, DigestSchedule
+from bot.core.urls import redact_url
 from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.service.commands import delivery_mode, format_feeds
 from bot.storage import migrate

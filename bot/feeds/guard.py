@@ -2,7 +2,8 @@
 
 A feed URL comes from an admin (or a redirect chosen by a remote server), so it
 must not make the bot reach its own machine, the local network or a cloud
-metadata endpoint. ``check_url`` accepts only http(s) URLs without userinfo,
+metadata endpoint. ``check_url`` reads the URL with ``bot.core.urls.web_url``
+(the one reading of a URL: http(s) only, no userinfo, the length limit),
 resolves the host (A and AAAA) and refuses it when *any* answer is not a
 globally routable address, unless ``allow_private`` is set
 (``THREADLINE_ALLOW_PRIVATE_FEEDS=1``: tests and local setups).
@@ -26,16 +27,13 @@ from urllib.parse import unquote
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from bot.core.feed_input import embedded_ipv4, is_metadata_address
+from bot.core.urls import DEFAULT_PORTS, embedded_ipv4, is_metadata_address, web_url
 from bot.errors import ErrorCode, FetchError, UnsafeURLError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 HostResolver = Callable[[str, int], Awaitable[Sequence[str]]]
 """Resolves ``(host, port)`` to IP address strings; raises ``OSError`` on failure."""
-
-ALLOWED_SCHEMES = ("http", "https")
-MAX_URL_LENGTH = 8192
 
 _SHARED_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
 # Characters an inet_aton-style numeric IPv4 spelling can use (decimal, octal, hex).
@@ -80,30 +78,18 @@ def describe_address(ip: IPAddress) -> str | None:
     return None
 
 
-def parse_url(url: str) -> URL:
-    """Parse and check the form of ``url`` (scheme, host, no userinfo) without
-    resolving it. Raises ``UnsafeURLError``."""
-    if len(url) > MAX_URL_LENGTH:
-        raise UnsafeURLError(
-            f"the URL is {len(url)} characters long; the limit is {MAX_URL_LENGTH}"
-        )
+def _parse_url(url: str) -> URL:
+    """``url`` read by ``bot.core.urls.web_url`` (http(s), a host, no
+    userinfo, the length limit …) and then as the HTTP client reads it,
+    without resolving it. Raises ``UnsafeURLError``."""
     try:
-        parsed = URL(url.strip())
-        host = parsed.raw_host
+        form = web_url(url)
+    except ValueError as error:
+        raise UnsafeURLError(str(error)) from None
+    try:
+        return URL(form.canonical)
     except (ValueError, TypeError, UnicodeError) as error:
-        raise UnsafeURLError(f"{url!r} is not a valid URL ({error})") from None
-    scheme = parsed.scheme.lower()
-    if not scheme:
-        raise UnsafeURLError(f"{url!r} is not an absolute URL (it needs http:// or https://)")
-    if scheme not in ALLOWED_SCHEMES:
-        raise UnsafeURLError(f"scheme {scheme} is not allowed (only http and https)")
-    if parsed.raw_user is not None or parsed.raw_password is not None:
-        raise UnsafeURLError(
-            "the URL contains a user name or password (user@host), which is not allowed"
-        )
-    if not host:
-        raise UnsafeURLError(f"{url!r} has no host name")
-    return parsed
+        raise UnsafeURLError(f"the URL cannot be read ({error})") from None
 
 
 def numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
@@ -154,9 +140,9 @@ async def check_url(
     that are allowed anyway (an internal feed server), without opening the
     rest of the private ranges.
     """
-    parsed = parse_url(url)
+    parsed = _parse_url(url)
     host = parsed.raw_host or ""
-    port = parsed.port or (443 if parsed.scheme.lower() == "https" else 80)
+    port = parsed.port or DEFAULT_PORTS[parsed.scheme]
 
     literal = _literal_address(host)
     if literal is None:

@@ -16,19 +16,13 @@ from typing import Any, Protocol
 from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
 from bot.core.commands import CommandReply, CommandRequest, Invoker
 from bot.core.digest import DigestOptionError, parse_options
-from bot.core.feed_input import (
-    clean_name,
-    feed_ref,
-    feed_url,
-    redact_url,
-    unwrap_chat_link,
-    unwrap_chat_links,
-)
+from bot.core.feed_input import clean_name, feed_ref, unwrap_chat_link, unwrap_chat_links
 from bot.core.items import Feed, FeedSeed
 from bot.core.render import day, fact_line
 from bot.core.status import format_status
 from bot.core.storyline import Storyline
 from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
+from bot.core.urls import feed_url, redact_url
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
 from bot.service.ledger import FactLedger

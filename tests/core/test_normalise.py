@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.items import RawEntry
-from bot.core.normalise import canonical_url, keep_apart, normalise
+from bot.core.normalise import keep_apart, normalise
+from bot.core.urls import canonical_url
 
 SEEN = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from bot.core.urls import feed_url
 from bot.errors import FetchError, UnsafeURLError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.guard import PinnedResolver, check_url
@@ -208,3 +209,22 @@ async def test_the_metadata_address_in_any_ipv6_form_is_refused_even_when_privat
         with pytest.raises(UnsafeURLError) as caught:
             await check_url(url, allow_private=True, resolve=resolve)
         assert "an IPv6 form of 169.254.169.254, the cloud metadata address" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://news.example/rss",
+        "http://editor:hunter2@news.example/rss",
+        "http://news.example:99999/rss",
+        "http://news.example/my feed.xml",
+        "https://news.example/" + "a" * 2100,  # a redirect may lead here, and be adopted
+    ],
+)
+async def test_the_guard_refuses_a_url_in_the_words_feeds_add_uses(url: str) -> None:
+    with pytest.raises(ValueError) as stored:
+        feed_url(url)
+    with pytest.raises(UnsafeURLError) as fetched:
+        await check_url(url, resolve=dns({"news.example": ["93.184.216.34"]}))
+    assert str(fetched.value) == str(stored.value)
+    assert "hunter2" not in str(fetched.value)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.feed_input import redact_url
 from bot.core.status import (
     StatusReport,
     fact_state_line,
     storyline_heading,
     when,
 )
+from bot.core.urls import redact_url
 from bot.platforms.slack.render import context, escape, header, section
 
 MAX_VIEW_BLOCKS = 100
