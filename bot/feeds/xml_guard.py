@@ -34,6 +34,13 @@ _SPACE = b" \t\r\n"
 _DOCTYPE = b"<!DOCTYPE"
 # Inside a DOCTYPE: quoted literals, comments, PIs and the subset brackets.
 _DOCTYPE_TOKEN = re.compile(rb"[\"'\[\]>]|<!--|<\?")
+# What ends each of those that may hold a ">" or a bracket, and its name.
+_CLOSERS = {
+    b'"': (b'"', "string"),
+    b"'": (b"'", "string"),
+    b"<!--": (b"-->", "comment"),
+    b"<?": (b"?>", "PI"),
+}
 # feedparser splits the "head" off at the first thing that looks like an element.
 _FEEDPARSER_HEAD_END = re.compile(rb"<\w")
 # Entities kept: a literal value (no references, so no nesting) or one
@@ -213,25 +220,15 @@ def _doctype_extent(data: bytes, start: int) -> tuple[tuple[int, int] | None, in
             raise ParseError("the DOCTYPE is not terminated; refused", code=ErrorCode.UNSAFE_XML)
         kind = token.group(0)
         i = token.end()
-        if kind in (b'"', b"'"):
-            close = data.find(kind, i)
+        closer = _CLOSERS.get(kind)
+        if closer is not None:
+            end, what = closer
+            close = data.find(end, i)
             if close < 0:
                 raise ParseError(
-                    "the DOCTYPE has an unterminated string", code=ErrorCode.UNSAFE_XML
+                    f"the DOCTYPE has an unterminated {what}", code=ErrorCode.UNSAFE_XML
                 )
-            i = close + 1
-        elif kind == b"<!--":
-            close = data.find(b"-->", i)
-            if close < 0:
-                raise ParseError(
-                    "the DOCTYPE has an unterminated comment", code=ErrorCode.UNSAFE_XML
-                )
-            i = close + 3
-        elif kind == b"<?":
-            close = data.find(b"?>", i)
-            if close < 0:
-                raise ParseError("the DOCTYPE has an unterminated PI", code=ErrorCode.UNSAFE_XML)
-            i = close + 2
+            i = close + len(end)
         elif kind == b"[":
             if subset is not None or open_at >= 0:
                 raise ParseError("the DOCTYPE has two internal subsets", code=ErrorCode.UNSAFE_XML)
