@@ -9,7 +9,7 @@
   the summary: HTML to plain text, entities decoded, whitespace
   collapsed, control characters removed, absurd lengths cut at a word; no
   title at all: one made from the summary or link, flagged (``bot.core.titles``);
-* url: canonical (see ``canonical_url``), and only http(s);
+* url: canonical (``bot.core.urls.canonical_url``), and only http(s);
 * published: the feed's date unless it is missing, unreadable, in the future
   (more than ``future_slack``, a day, ahead) or the epoch-zero placeholder of broken feeds;
   then ``first_seen``, with ``date_was_replaced`` set and the text kept.
