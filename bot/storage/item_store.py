@@ -288,6 +288,7 @@ class ItemRecords(Part):
             "published": e.published,
             "published_text": e.published_text,
             "first_seen": e.first_seen,
+            "date_was_replaced": e.date_was_replaced,
             "title_made": e.title_made,
         }
 
