@@ -8,7 +8,6 @@ here needs a reason.
 """
 
 from bot.core import normalise, patterns
-from bot.core.commands import CommandReply, Invoker
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport
@@ -16,8 +15,6 @@ from bot.service.poll_cycle import CycleReport
 from bot.storage.store import Store
 
 normalise.keep_apart  # the reference document_keys is tested against (tests/feeds, tests/core)
-Invoker.user_name  # the chat user's display name, given by both adapters
-CommandReply.ok  # whether a command succeeded: tests check it
 FetchResult.final_url  # where redirects ended: fetch tests check it
 # Counters of a cycle or a drain, for tests and bench/bench_pipeline.py.
 CycleReport.fetched
