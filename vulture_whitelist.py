@@ -12,7 +12,6 @@ from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport
 from bot.service.poll_cycle import CycleReport
-from bot.storage.store import Store
 
 normalise.keep_apart  # the reference document_keys is tested against (tests/feeds, tests/core)
 FetchResult.final_url  # where redirects ended: fetch tests check it
@@ -21,9 +20,6 @@ CycleReport.fetched
 CycleReport.not_modified
 CycleReport.unchanged
 DeliveryReport.retried
-# Read-only views of the store that tests and benches assert with.
-Store.outbox_counts
-Store.item_count
 # What the picture painter says it drew where: tests/render_png read it back.
 DrawnBand.box
 DrawnBand.caption_box

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import TextClause, bindparam, func, select, text, update
+from sqlalchemy import TextClause, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.facts import Claim, FactKey, FactView
@@ -339,10 +339,6 @@ class ItemRecords(Part):
             ],
             "updated_at": now,
         }
-
-    async def item_count(self) -> int:
-        async with self.engine.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(t.items)) or 0)
 
 
 @functools.lru_cache(maxsize=8)
