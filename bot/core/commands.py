@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.feed_input import redact_url
 from bot.core.posts import Attachment
 from bot.core.subscriptions import ChannelAddress
+from bot.core.urls import redact_url
 
 #: The commands that change what the bot watches or where it posts: each run of
 #: one, refused ones included, is a ``command.run`` line in the audit log.
