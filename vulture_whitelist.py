@@ -10,6 +10,7 @@ here needs a reason.
 from bot.core import normalise, patterns
 from bot.core.commands import CommandReply, Invoker
 from bot.core.items import Entry
+from bot.platforms import registry
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport
@@ -21,6 +22,7 @@ Entry.date_was_replaced  # why the published time is first-seen: tests and fixtu
 Invoker.user_name  # the chat user's display name, given by both adapters
 CommandReply.ok  # whether a command succeeded: tests check it
 FetchResult.final_url  # where redirects ended: fetch tests check it
+registry.unregister  # a platform a test registered is forgotten when the test ends
 # Counters of a cycle or a drain, for tests and bench/bench_pipeline.py.
 CycleReport.fetched
 CycleReport.not_modified
