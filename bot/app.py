@@ -339,6 +339,7 @@ async def build(
             on_feed_added=wake_polling,
             status=status,
             pictures=pictures,
+            audit=audit,
             feeds_list_commands={
                 p.name: p.feeds_list_command
                 for p in registry.platforms()

@@ -9,6 +9,7 @@ elsewhere (a test's, another distribution's) is added with ``register``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.core.channel_ids import channel_forms, read_channel_address
@@ -24,20 +25,21 @@ BUILT_IN: tuple[Platform[Any], ...] = (SLACK, DISCORD, CONSOLE)
 _platforms: tuple[Platform[Any], ...] = BUILT_IN
 
 
-def register(platform: Platform[Any]) -> None:
+def register(platform: Platform[Any]) -> Callable[[], None]:
     """Add ``platform``: from now on its channels can be followed, its settings
-    are read and it is connected when configured. Raises ``ValueError`` when a
-    platform of that name is registered already."""
+    are read and it is connected when configured. Returns the function that
+    forgets it again (a test's platform, when the test ends). Raises
+    ``ValueError`` when a platform of that name is registered already."""
     global _platforms
     if find(platform.name) is not None:
         raise ValueError(f"a chat platform named {platform.name!r} is registered already")
     _platforms = (*_platforms, platform)
 
+    def unregister() -> None:
+        global _platforms
+        _platforms = tuple(p for p in _platforms if p is not platform)
 
-def unregister(name: str) -> None:
-    """Forget the platform named ``name`` (a test's, when the test ends)."""
-    global _platforms
-    _platforms = tuple(p for p in _platforms if p.name != name)
+    return unregister
 
 
 def platforms() -> tuple[Platform[Any], ...]:

@@ -26,11 +26,11 @@ REPO = Path(__file__).resolve().parents[2]
 def memo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("SLACK_BOT_TOKEN", "DISCORD_TOKEN", "MEMO_TOKEN", "MEMO_MAX_TEXT"):
         monkeypatch.delenv(name, raising=False)
-    registry.register(MEMO)
+    unregister = registry.register(MEMO)
     try:
         yield
     finally:
-        registry.unregister("memo")
+        unregister()
 
 
 def settings(tmp_path: Path) -> Settings:
