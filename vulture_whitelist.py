@@ -8,7 +8,8 @@ here needs a reason.
 """
 
 from bot.core import normalise, patterns
-from bot.core.models import CommandReply, Entry, Invoker
+from bot.core.commands import CommandReply, Invoker
+from bot.core.items import Entry
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport

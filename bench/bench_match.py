@@ -28,9 +28,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from core_eval import load_items, to_entry  # noqa: E402
 
+from bot.config.storylines import load_storylines  # noqa: E402
+from bot.core.items import Entry  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import Entry, Storyline, TermGroup  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
+from bot.core.storyline import Storyline, TermGroup  # noqa: E402
 
 _SAMPLE = [
     ("Judge blocks Pentagon's Anthropic blacklist", "Judge Rita Lin granted an injunction."),

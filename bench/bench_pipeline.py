@@ -55,9 +55,12 @@ from pipeline_feeds import HEADERS, ServerProcess, feed_body, texts  # noqa: E40
 import bot.core.decide as decide_module  # noqa: E402
 import bot.service.poll_cycle as poll_module  # noqa: E402
 from bot.app import build  # noqa: E402
+from bot.config.settings import load_settings  # noqa: E402
+from bot.config.storylines import load_storylines  # noqa: E402
+from bot.core.items import FeedSeed, ParsedFeed  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import ChannelAddress, FeedSeed, ParsedFeed  # noqa: E402
 from bot.core.normalise import keep_apart, normalise  # noqa: E402
+from bot.core.subscriptions import ChannelAddress  # noqa: E402
 from bot.errors import ParseError  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
 from bot.feeds.parse import FeedparserParser  # noqa: E402
@@ -66,8 +69,6 @@ from bot.feeds.parse_pool import ParsePool  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402
 from bot.service.poll_cycle import Poller  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
 
 STORE_METHODS = (
     "claim_feeds",

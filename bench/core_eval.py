@@ -29,11 +29,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config.storylines import load_storylines  # noqa: E402
+from bot.core.facts import Claim, FactView  # noqa: E402
+from bot.core.items import Entry  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import Claim, Entry, FactView  # noqa: E402
 from bot.core.reader import extract_claims  # noqa: E402
 from bot.core.resolve import resolve  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
 
 LABELLED = ("fable-suspension", "dod-dispute")
 

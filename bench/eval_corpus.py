@@ -48,8 +48,8 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bot.config.storylines import load_storylines  # noqa: E402
 from bot.core.amounts import canonical_amount, same_amount  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
 
 # The true order of states of the required facts (../shared/corpus/FACTS.md).
 KNOWN_TIMELINES = {

@@ -11,17 +11,19 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from bot.audit import AuditLog
-from bot.clock import SystemClock
-from bot.core.models import ChannelAddress, FeedSeed, Storyline
+from bot.config.feeds_file import load_feeds_file
+from bot.config.settings import Settings
+from bot.config.storylines import load_storylines
+from bot.core.items import FeedSeed
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
-from bot.feeds_file import load_feeds_file
 from bot.platforms.console import ConsolePlatform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.render_png.timeline import MatplotlibTimelinePainter
@@ -34,19 +36,25 @@ from bot.service.notify import AdminNotifier
 from bot.service.pictures import PicturedCards, TimelinePictures
 from bot.service.poll_cycle import Poller
 from bot.service.status import StatusService
-from bot.settings import Settings
+from bot.service.storyline_review import commonness
 from bot.storage import migrate
+from bot.storage.audit_log import AuditLog
 from bot.storage.engine import make_engine
 from bot.storage.problems import check_sqlite_path, describe, is_database_error
 from bot.storage.process_lock import ProcessLock, database_file
 from bot.storage.read_only import read_only_url
 from bot.storage.store import Store
-from bot.storyline_review import commonness
-from bot.storylines import load_storylines
 
 log = logging.getLogger(__name__)
 
 CONSOLE_CHANNEL = ChannelAddress("console", "terminal")
+
+
+class SystemClock:
+    """The real clock (the ``Clock`` port)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 class Wakeup:

@@ -51,7 +51,8 @@ def test_building_the_app_loads_no_plotting_library() -> None:
     # The painter imports matplotlib when it first draws, so the commands that
     # never draw (and the bot until someone asks for a picture) do not pay for it.
     code = (
-        "import sys, bot.app, bot.cli, bot.render_png.timeline; print('matplotlib' in sys.modules)"
+        "import sys, bot.app, bot.entry.cli, bot.render_png.timeline;"
+        " print('matplotlib' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO

@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import build
-from bot.core.models import ChannelAddress, Invoker
+from bot.config.settings import load_settings
+from bot.core.commands import Invoker
+from bot.core.subscriptions import ChannelAddress
+from bot.entry.schedule import CLAIM_AT_MOST, IDLE_MIN, RECHECK, RETRY, PollLoop, SchedulerAlarm
 from bot.platforms.console import ConsolePlatform
-from bot.schedule import CLAIM_AT_MOST, IDLE_MIN, RECHECK, RETRY, PollLoop, SchedulerAlarm
 from bot.service.poll_cycle import CycleReport
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
 from tests.support.feedserver import FeedServer, rss
@@ -188,7 +189,7 @@ async def test_a_failed_turn_is_logged_and_retried_and_the_loop_goes_on(
 ) -> None:
     feeds.add("due", T0)
     feeds.fail_next = True
-    with caplog.at_level(logging.ERROR, logger="bot.schedule"):
+    with caplog.at_level(logging.ERROR, logger="bot.entry.schedule"):
         async with running(feeds) as r:
             assert await r.alarm.next() == T0 + RETRY
             assert feeds.polls == []

@@ -47,7 +47,9 @@ from typing import Any, Literal
 import ahocorasick
 from rapidfuzz import fuzz, process
 
-from bot.core.models import Entry, MatchResult, Reason, Sibling, Storyline, TermGroup
+from bot.core.items import Entry
+from bot.core.match_result import MatchResult, Reason
+from bot.core.storyline import Sibling, Storyline, TermGroup
 from bot.core.text import normalise_text, unspaced
 
 Role = Literal["actor", "topic", "booster", "exclude", "subject", "party", "sibling", "authority"]

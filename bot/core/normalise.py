@@ -27,7 +27,7 @@ from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from bot.core.models import Entry, RawEntry
+from bot.core.items import Entry, RawEntry
 from bot.core.text import HUGE_CHARREF, UNWANTED
 from bot.core.titles import made_title
 

@@ -10,18 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from bot.core.models import (
-    Card,
-    Claim,
-    Entry,
-    FactChange,
-    FactLine,
-    FactSpec,
-    FactView,
-    MatchResult,
-    Reply,
-    Storyline,
-)
+from bot.core.facts import Claim, FactChange, FactView
+from bot.core.items import Entry
+from bot.core.match_result import MatchResult
+from bot.core.posts import Card, FactLine, Reply
+from bot.core.storyline import FactSpec, Storyline
 
 #: Outlets named in a reply's "also reported by"; the rest are counted.
 MAX_OUTLETS_SHOWN = 5

@@ -21,18 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.core.facts import Claim, FactView
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import (
-    Claim,
-    Entry,
-    FactView,
-    MatchResult,
-    MatchRules,
-    Storyline,
-    TermGroup,
-)
+from bot.core.match_result import MatchResult
 from bot.core.reader import Reading, read_item
 from bot.core.resolve import resolve
+from bot.core.storyline import MatchRules, Storyline, TermGroup
 from bot.core.text import normalise_text
 
 #: Zipf frequency from which a one-word phrase is "very common" (English "court"

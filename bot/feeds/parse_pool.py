@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from bot.core.models import ParsedFeed
+from bot.core.items import ParsedFeed
 from bot.errors import ErrorCode, ParseError
 from bot.ports import FeedParser
 

@@ -10,7 +10,7 @@ import itertools
 import sys
 from typing import TextIO
 
-from bot.core.models import Card, MessageRef, Reply
+from bot.core.posts import Card, MessageRef, Reply
 from bot.core.render import outlets_text
 from bot.core.text import strip_controls
 from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
+from bot.core.commands import CommandReply, CommandRequest, Invoker
 from bot.core.digest import DigestOptionError, parse_options
 from bot.core.feed_input import (
     clean_name,
@@ -23,19 +24,11 @@ from bot.core.feed_input import (
     unwrap_chat_link,
     unwrap_chat_links,
 )
-from bot.core.models import (
-    ChannelAddress,
-    CommandReply,
-    CommandRequest,
-    DigestSchedule,
-    Feed,
-    FeedSeed,
-    Invoker,
-    Storyline,
-    Subscription,
-)
+from bot.core.items import Feed, FeedSeed
 from bot.core.render import day, fact_line
 from bot.core.status import format_status
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
 from bot.service.ledger import FactLedger

@@ -8,12 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, true, update
 
 from bot.core.backlog import OutboxBacklog, OutboxEntry, WaitReason
-from bot.core.models import (
-    ChannelAddress,
-    MessageRef,
-    PostKind,
-    Subscription,
-)
+from bot.core.posts import MessageRef, PostKind
+from bot.core.subscriptions import ChannelAddress, Subscription
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import (

@@ -11,13 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import TextClause, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.models import (
-    Claim,
-    Entry,
-    FactKey,
-    FactView,
-    PostKind,
-)
+from bot.core.facts import Claim, FactKey, FactView
+from bot.core.items import Entry
+from bot.core.posts import PostKind
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
 from bot.storage.feed_store import FeedRecords

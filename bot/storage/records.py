@@ -6,17 +6,9 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from bot.core.models import (
-    ChannelAddress,
-    DigestItem,
-    DigestSchedule,
-    Entry,
-    Feed,
-    MessageRef,
-    PostKind,
-    Reply,
-    Subscription,
-)
+from bot.core.items import Entry, Feed
+from bot.core.posts import DigestItem, MessageRef, PostKind, Reply
+from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.core.text import strip_controls
 
 

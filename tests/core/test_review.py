@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.core.models import FactSpec, FactValueSpec, MatchRules, Sibling, TermGroup
 from bot.core.review import format_trial, review, trial
-from bot.storyline_review import commonness
+from bot.core.storyline import FactSpec, FactValueSpec, MatchRules, Sibling, TermGroup
+from bot.service.storyline_review import commonness
 from tests.core.builders import entry, storyline
 
 STATUS = FactSpec(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.models import ChannelAddress
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.slack.platform import SlackPlatform, make_client
 from tests.support.chat_app import chat_app

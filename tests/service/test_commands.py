@@ -8,16 +8,17 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.audit import AuditLog
-from bot.clock import SystemClock
-from bot.core.models import ChannelAddress, Invoker
+from bot.app import SystemClock
+from bot.config.storylines import load_storylines
+from bot.core.commands import Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.platforms.console import ConsolePlatform
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
-from bot.storylines import load_storylines
+from bot.storage.audit_log import AuditLog
 from tests.conftest import REPO
 from tests.support.feedserver import FeedServer, rss
 from tests.support.memory_store import MemoryStore

@@ -10,16 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.models import (
-    ChannelAddress,
-    Claim,
-    DigestSchedule,
-    FactView,
-    FeedSeed,
-    MessageRef,
-    PostKind,
-    Reply,
-)
+from bot.core.facts import Claim, FactView
+from bot.core.items import FeedSeed
+from bot.core.posts import MessageRef, PostKind, Reply
+from bot.core.subscriptions import ChannelAddress, DigestSchedule
 from bot.service.commands import CommandStore
 from bot.service.deliver import DeliveryStore
 from bot.service.ledger import LedgerStore

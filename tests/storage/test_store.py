@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.models import ChannelAddress, FeedSeed
+from bot.core.items import FeedSeed
+from bot.core.subscriptions import ChannelAddress
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.store import FeedUpdate, Store
@@ -151,7 +152,7 @@ async def test_a_repeat_is_linked_to_its_original_stored_in_an_earlier_cycle(
     from sqlalchemy import select
 
     from bot.core.decide import Decision, NewItem
-    from bot.core.models import Entry
+    from bot.core.items import Entry
     from bot.storage import tables as t
 
     await store.sync_feeds([seed(1), seed(2), seed(3)], T0)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from bot.core.models import Storyline
+from bot.config.storylines import load_storylines
+from bot.core.storyline import Storyline
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.service.commands import CommandService
 from bot.service.ledger import FactLedger
-from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
 from tests.support.feedserver import FeedServer

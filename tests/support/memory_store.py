@@ -18,19 +18,10 @@ from itertools import count
 from typing import Any
 
 from bot.core.backlog import OutboxBacklog, WaitReason
-from bot.core.models import (
-    ChannelAddress,
-    Claim,
-    DigestSchedule,
-    FactKey,
-    FactView,
-    Feed,
-    FeedSeed,
-    MessageRef,
-    PostKind,
-    Reply,
-    Subscription,
-)
+from bot.core.facts import Claim, FactKey, FactView
+from bot.core.items import Feed, FeedSeed
+from bot.core.posts import MessageRef, PostKind, Reply
+from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.errors import ErrorCode
 from bot.storage.records import EditTarget, OutboxRow, decode_reply, encode_post, plain_text
 

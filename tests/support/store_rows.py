@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.core.models import Claim, FeedSeed, PostKind, Reply
+from bot.core.facts import Claim
+from bot.core.items import FeedSeed
+from bot.core.posts import PostKind, Reply
 from bot.storage import tables as t
 from bot.storage.records import encode_post
 from bot.storage.store import Store

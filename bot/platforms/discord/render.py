@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.core.models import Card, CommandReply, DigestItem, FactLine, Reply
+from bot.core.commands import CommandReply
+from bot.core.posts import Card, DigestItem, FactLine, Reply
 from bot.core.render import outlets_text
 from bot.core.text import CONTROL, strip_controls
 from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE

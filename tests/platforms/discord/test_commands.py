@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from bot.config.storylines import load_storylines
 from bot.core.command_text import read_command
-from bot.core.models import ChannelAddress, CommandReply, CommandRequest, Invoker
+from bot.core.commands import CommandReply, CommandRequest, Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.discord.commands import NOT_IN_GUILD, ThreadlineDiscordClient
 from bot.ports import CommandHandler
-from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.platforms.discord.samples import (
     ADMIN_COMMAND,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.models import CommandReply
+from bot.core.commands import CommandReply
 from bot.core.render import summary_reply
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.discord.render import (

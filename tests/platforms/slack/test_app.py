@@ -19,7 +19,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.command_text import read_command
-from bot.core.models import ChannelAddress, CommandReply, CommandRequest, Invoker
+from bot.core.commands import CommandReply, CommandRequest, Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.platforms.slack.app import build_slack_app, run_http
 from tests.platforms.slack.samples import TOKEN

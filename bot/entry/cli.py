@@ -18,17 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Threadline, build, open_store
+from bot.config.settings import Settings, load_settings
+from bot.config.storylines import load_storyline
 from bot.core.digest import DigestOptionError
 from bot.core.digest import schedule as digest_schedule
 from bot.core.feed_input import feed_ref, redact_url
-from bot.core.models import ChannelAddress, DigestSchedule
 from bot.core.status import format_status, status_json
+from bot.core.subscriptions import ChannelAddress, DigestSchedule
 from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.service.commands import delivery_mode, format_feeds
-from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from bot.storage.problems import describe, is_database_error
-from bot.storylines import load_storyline
 
 log = logging.getLogger("bot")
 
@@ -234,7 +234,7 @@ async def _with_app(
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.once:
-        from bot.serve import serve
+        from bot.entry.serve import serve
 
         return await serve(settings)
 
@@ -413,15 +413,22 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _review(args: argparse.Namespace, settings: Settings) -> int:
     """``storylines check`` / ``try``: a file under review, beside the live storylines."""
+    from bot.config.corpus_file import load_corpus
+    from bot.config.files import read_text
+    from bot.config.messages import line_of
+    from bot.config.storylines import MAX_FILE_BYTES, live_storylines
     from bot.core.review import format_trial, trial, trial_json
-    from bot.storyline_review import check, live_storylines, load_corpus
+    from bot.service.storyline_review import check
 
     sample = load_corpus(args.corpus) if args.corpus else []
-    if args.action == "check":
-        print(check(args.file, settings.storylines_dir, sample))
-        return 0
     storyline = load_storyline(args.file)
     others = live_storylines(settings.storylines_dir)
+    if args.action == "check":
+        text = read_text(args.file, max_bytes=MAX_FILE_BYTES, what="storyline file")
+        print(
+            check(storyline, str(args.file), others, sample, line_of=lambda at: line_of(text, at))
+        )
+        return 0
     if args.corpus is None:
         since = datetime.now(UTC) - timedelta(days=args.since)
 
@@ -440,10 +447,12 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
     """``storylines suggest``: draft files for the candidate stories."""
-    from bot.clock import SystemClock
+    from bot.app import SystemClock
+    from bot.config.corpus_file import load_corpus
+    from bot.config.drafts import draft_line, write_drafts
+    from bot.config.storylines import live_storylines
     from bot.core.suggest import Suggestion, suggest
-    from bot.draft_files import draft_line, write_drafts
-    from bot.storyline_review import commonness, live_storylines, load_corpus
+    from bot.service.storyline_review import commonness
 
     if args.since is not None and args.since <= 0:
         raise ConfigError(f"--since: {args.since:g} is not a positive number of days")

@@ -22,8 +22,8 @@ from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config_messages import validation_problems
-from bot.core.models import ChannelAddress
+from bot.config.messages import validation_problems
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///data/threadline.db"

@@ -8,8 +8,8 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.app import Threadline, build
-from bot.schedule import BotScheduler
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.entry.schedule import BotScheduler
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,50 @@
+"""A slash command as the use cases see it: who asked, what, and the reply."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.core.posts import Attachment
+from bot.core.subscriptions import ChannelAddress
+
+
+@dataclass(frozen=True, slots=True)
+class Invoker:
+    """Who issued a chat command, where. ``is_admin`` is decided server-side by the
+    platform adapter (Slack: workspace admin/owner per ``users.info`` or listed in
+    THREADLINE_ADMINS; Discord: Manage Server), never taken from the request."""
+
+    user_id: str
+    channel: ChannelAddress
+    is_admin: bool
+    user_name: str | None = None
+    #: The command came from a direct message (Slack DM or group DM): there is
+    #: no channel there for a storyline thread.
+    direct_message: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRequest:
+    """One command as the person gave it: its ``name`` (``follow``, ``feeds add``)
+    and its ``options`` by name, each value exactly as typed (Discord's typed
+    options, or the words ``bot.core.command_text`` read from a Slack line).
+    Nothing downstream splits or unquotes a value again."""
+
+    name: str
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, option: str) -> str | None:
+        return self.options.get(option)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandReply:
+    """What to answer the user. ``text`` is plain text from our own templates plus
+    feed-provided strings: adapters escape it for their markup. ``ok`` is False
+    when the command was refused or failed. ``attachments`` go with the answer
+    (``show`` attaches the storyline's timeline picture)."""
+
+    text: str
+    ok: bool = True
+    attachments: tuple[Attachment, ...] = ()
