@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.core.decide import decide
+from bot.core.decide import Known, ReplyCap, decide
 from bot.core.match import Matcher
 from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.storage.audit_log import AuditLog
@@ -37,17 +37,15 @@ def _record(path: Path) -> None:
         Subscription(1, ChannelAddress("slack", "C1"), s.id, True),
         Subscription(2, ChannelAddress("slack", "C2"), s.id, True, digest=DigestSchedule("09:00")),
     ]
-    decision = decide(
-        entries,
+    known = Known(
         storylines=[s],
         matcher=Matcher([s]),
         claims={},
         states={},
         subscriptions=subscriptions,
-        recent=[],
         backlog_feeds=frozenset({3}),
-        max_replies_per_thread=1,
     )
+    decision = decide(entries, known, ReplyCap(per_thread=1))
     AuditLog(path).write(decision.audit)
 
 
