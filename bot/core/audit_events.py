@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
+from bot.core.commands import MAX_AUDITED_ANSWER, CommandReply, CommandRequest, Invoker
+from bot.core.feed_input import redact_url
 from bot.core.items import Entry
 from bot.core.posts import PostKind
 from bot.core.subscriptions import ChannelAddress
@@ -204,7 +206,7 @@ class PatternTimedOut(AuditEvent):
         }
 
 
-# --- polling, delivering, digests (``bot.service``) -----------------------------------------
+# --- polling, delivering, digests, commands (``bot.service``) -------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,4 +309,33 @@ class DigestProduced(AuditEvent):
             "day": self.day.isoformat(),
             "items": self.items,
             "posted": self.posted,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRun(AuditEvent):
+    """Who ran which command where, with what options (any password in a URL
+    masked), whether it succeeded (``ok``) and what they were told."""
+
+    name: ClassVar[str] = "command.run"
+    invoker: Invoker
+    request: CommandRequest
+    reply: CommandReply
+
+    def to_record(self) -> dict[str, Any]:
+        invoker = self.invoker
+        return {
+            "event": self.name,
+            "command": self.request.name,
+            "options": {k: redact_url(v) for k, v in self.request.options.items()},
+            "ok": self.reply.ok,
+            "answer": self.reply.text[:MAX_AUDITED_ANSWER],
+            "by": {
+                "platform": invoker.channel.platform,
+                "id": invoker.user_id,
+                "name": invoker.user_name,
+                "admin": invoker.is_admin,
+            },
+            "channel": invoker.channel.channel,
+            "workspace": invoker.channel.workspace,
         }

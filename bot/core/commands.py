@@ -8,6 +8,12 @@ from dataclasses import dataclass, field
 from bot.core.posts import Attachment
 from bot.core.subscriptions import ChannelAddress
 
+#: The commands that change what the bot watches or where it posts: each run of
+#: one, refused ones included, is a ``command.run`` line in the audit log.
+AUDITED = frozenset({"follow", "unfollow", "feeds add", "feeds remove"})
+#: An answer is kept in the audit log up to this many characters.
+MAX_AUDITED_ANSWER = 300
+
 
 @dataclass(frozen=True, slots=True)
 class Invoker:
@@ -18,6 +24,8 @@ class Invoker:
     user_id: str
     channel: ChannelAddress
     is_admin: bool
+    #: The platform's user name, recorded beside the id in the audit log (ids
+    #: alone mean nothing to whoever reviews who added or removed a feed).
     user_name: str | None = None
     #: The command came from a direct message (Slack DM or group DM): there is
     #: no channel there for a storyline thread.

@@ -10,12 +10,14 @@ from typing import Any
 
 from bot.core.audit_events import (
     AuditEvent,
+    CommandRun,
     DeliveryFailed,
     DeliverySent,
     DigestProduced,
     FeedDisabled,
     FeedFailed,
 )
+from bot.core.commands import CommandReply, CommandRequest, Invoker
 from bot.core.posts import PostKind
 from bot.core.subscriptions import ChannelAddress
 from bot.errors import ErrorCode
@@ -81,3 +83,25 @@ def test_a_failed_delivery_and_a_digest() -> None:
         ("items", 4),
         ("posted", True),
     ]
+
+
+def test_a_command_run_says_who_ran_what_where_and_masks_a_password() -> None:
+    invoker = Invoker("U1", C1, is_admin=True, user_name="ada")
+    request = CommandRequest("feeds add", {"url": "https://me:secret@w.example/feed"})
+    run = CommandRun(invoker, request, CommandReply("Feed added: " + "x" * 400))
+    record = line(run)
+    assert [k for k, _ in record] == [
+        "event",
+        "command",
+        "options",
+        "ok",
+        "answer",
+        "by",
+        "channel",
+        "workspace",
+    ]
+    values = dict(record)
+    assert values["event"] == "command.run" and values["ok"] is True
+    assert "secret" not in values["options"]["url"] and len(values["answer"]) == 300
+    assert values["by"] == {"platform": "slack", "id": "U1", "name": "ada", "admin": True}
+    assert (values["channel"], values["workspace"]) == ("C1", "T1")
