@@ -109,16 +109,10 @@ def _run_decide(
         ]
         matcher = Matcher(storylines)  # a fresh memo each time: no warm start
         wall, cpu = time.perf_counter(), time.process_time()
-        decision = decide_module.decide(
-            entries,
-            storylines=storylines,
-            matcher=matcher,
-            claims={},
-            states={},
-            subscriptions=subs,
-            recent=[],
-            backlog_feeds=frozenset(),
+        known = decide_module.Known(
+            storylines=storylines, matcher=matcher, claims={}, states={}, subscriptions=subs
         )
+        decision = decide_module.decide(entries, known)
         return decision, time.perf_counter() - wall, time.process_time() - cpu
     finally:
         decide_module.StoryIndex, decide_module.FactTracker = fast  # type: ignore[misc]

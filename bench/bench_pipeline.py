@@ -65,7 +65,7 @@ from bot.errors import ParseError  # noqa: E402
 from bot.feeds.feedparser_adapter import FeedparserParser  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
 from bot.feeds.formats import FastFeedParser  # noqa: E402
-from bot.feeds.parse_pool import ParsePool  # noqa: E402
+from bot.feeds.parse_pool import ParsePool, ThreadParse  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402
 from bot.service.poll_cycle import Poller  # noqa: E402
@@ -223,7 +223,7 @@ async def run_pipeline(
             store=app.store,
             ledger=app.poller.ledger,
             fetcher=fetcher,
-            parse_pool=pool,
+            parsing=pool or ThreadParse(),
             parser=parser.inner if pool is not None else parser,
             storylines=storylines,
             clock=app.clock,

@@ -60,7 +60,7 @@ sys.path.insert(0, str(REPO))
 from bot.config.corpus_file import load_corpus  # noqa: E402
 from bot.config.storylines import load_storylines  # noqa: E402
 from bot.core.amounts import canonical_amount, same_amount  # noqa: E402
-from bot.core.decide import decide  # noqa: E402
+from bot.core.decide import Known, decide  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
 
 # The true order of states of the required facts (../shared/corpus/FACTS.md).
@@ -269,17 +269,15 @@ def decide_in_core(corpora: list[Path], storylines: Path) -> list[dict[str, Any]
     the core, as a first cycle with no history and no channel would be."""
     known = load_storylines(storylines)
     entries = [entry for path in corpora for entry in load_corpus(path)]
-    decision = decide(
-        entries,
+    state = Known(
         storylines=[s for s in known if s.status == "open"],
         matcher=Matcher(known),
         claims={},
         states={},
         subscriptions=[],
-        recent=[],
-        backlog_feeds=frozenset(),
     )
-    return decision.audit
+    # As the audit log has them: the same dicts a replay reads back.
+    return [event.to_record() for event in decide(entries, state).audit]
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

@@ -25,7 +25,7 @@ from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.formats import FastFeedParser
-from bot.feeds.parse_pool import ParsePool
+from bot.feeds.parse_pool import ParsePool, ThreadParse
 from bot.platforms import registry
 from bot.platforms.plugin import Connection, Platform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
@@ -320,13 +320,13 @@ async def build(
             store=store,
             fetcher=fetcher,
             parser=parser,
+            parsing=parse_pool or ThreadParse(),
             storylines=storylines,
             clock=clock,
             audit=audit,
             owner=owner,
             ledger=ledger,
             concurrency=settings.fetch_concurrency,
-            parse_pool=parse_pool,
             lease=timedelta(seconds=settings.feed_lease),
             max_replies_per_thread=settings.max_replies_per_thread,
         ),

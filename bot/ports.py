@@ -1,20 +1,24 @@
 """The ports: what the application needs from the outside world.
 
 Each is a ``typing.Protocol``; adapters implement them and ``bot.app`` wires
-them. Datetimes crossing a port are aware UTC.
+them. Datetimes crossing a port are aware UTC. The record types the store's
+Protocols speak (declared beside each use case, in ``bot.service``) are here
+too, so a use case never imports the storage adapter, not even its types.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from bot.core.audit_events import AuditEvent
 from bot.core.commands import CommandReply, CommandRequest, Invoker
 from bot.core.items import ParsedFeed
-from bot.core.posts import Card, MessageRef, Reply
+from bot.core.posts import Card, MessageRef, PostKind, Reply
 from bot.core.status import StatusReport
+from bot.core.subscriptions import Subscription
 
 
 class Clock(Protocol):
@@ -79,6 +83,26 @@ class FeedParser(Protocol):
         """Parse a feed document. Synchronous and CPU-bound: callers run it off
         the event loop. Raises ``ParseError`` (with ``code`` ``not_a_feed``,
         ``unsafe_xml`` or ``parse``) and never anything else."""
+
+
+class ParseRunner(Protocol):
+    """Where ``FeedParser.parse`` runs, off the event loop: a worker thread or a
+    pool of processes. ``processes`` parses may run at once; the poll cycle
+    starts no more, so bodies do not pile up waiting."""
+
+    processes: int
+
+    async def parse(
+        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
+    ) -> ParsedFeed:
+        """``parser.parse(body, headers)``; raises what it raises (``ParseError``),
+        or ``ParseError`` when the worker running it died."""
+
+
+class AuditSink(Protocol):
+    def write(self, events: Iterable[AuditEvent]) -> None:
+        """Record ``events`` (each as its ``to_record()``), in order and together:
+        the lines of one call are never interleaved with another writer's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +190,55 @@ class StatusSource(Protocol):
         """The status page as ``admin`` may see it: feed health and the outbox
         only when ``admin`` (decided server-side by the caller), the storyline
         states for everyone. Reads only."""
+
+
+# --- what the store's Protocols speak ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """What a poll learned about one feed; written with the cycle's items."""
+
+    feed_id: int
+    status: str
+    polled_at: datetime
+    next_poll_at: datetime
+    success: bool
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    validators_changed: bool = False
+    backlog_done: bool = False
+    failures: int = 0
+    error_code: str | None = None
+    last_error: str | None = None
+    enabled: bool = True
+    redirect_url: str | None = None
+    redirect_count: int = 0
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A claimed outbox row: ``reply`` is set for ``PostKind.REPLY`` rows."""
+
+    id: int
+    subscription: Subscription
+    kind: PostKind
+    reply: Reply | None
+    attempts: int
+    status: str
+    unreachable: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """What an ``edit`` row edits: the coverage reply (outbox row ``row_id``,
+    ``status``, ``message_id`` once sent, the ``reply`` as sent) and the
+    ``outlets`` that reported its story since, newest first."""
+
+    row_id: int
+    status: str
+    message_id: str | None
+    reply: Reply
+    outlets: tuple[str, ...]

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from bot.core.posts import Attachment
 from bot.core.subscriptions import ChannelAddress
-from bot.core.urls import redact_url
 
 #: The commands that change what the bot watches or where it posts: each run of
 #: one, refused ones included, is a ``command.run`` line in the audit log.
@@ -58,24 +56,3 @@ class CommandReply:
     text: str
     ok: bool = True
     attachments: tuple[Attachment, ...] = ()
-
-
-def command_event(invoker: Invoker, request: CommandRequest, reply: CommandReply) -> dict[str, Any]:
-    """The ``command.run`` audit event: who ran which command where, with what
-    options (any password in a URL masked), whether it succeeded (``ok``) and
-    what they were told."""
-    return {
-        "event": "command.run",
-        "command": request.name,
-        "options": {k: redact_url(v) for k, v in request.options.items()},
-        "ok": reply.ok,
-        "answer": reply.text[:MAX_AUDITED_ANSWER],
-        "by": {
-            "platform": invoker.channel.platform,
-            "id": invoker.user_id,
-            "name": invoker.user_name,
-            "admin": invoker.is_admin,
-        },
-        "channel": invoker.channel.channel,
-        "workspace": invoker.channel.workspace,
-    }

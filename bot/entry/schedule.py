@@ -21,6 +21,10 @@ The poll loop's contract:
 Several processes on one PostgreSQL run this loop each; ``SELECT … FOR UPDATE
 SKIP LOCKED`` plus the lease make them claim disjoint feeds, and claiming a
 bounded number per turn lets the processes that wake together share the work.
+
+The schedule is handed what it runs (``bot.entry.serve`` wires it): a poller, the
+store's due times, a clock and a delivery call, as the Protocols below; it knows
+nothing of the app or of the use cases behind them.
 """
 
 from __future__ import annotations
@@ -31,15 +35,12 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.app import Threadline
 from bot.ports import Clock
-from bot.service.poll_cycle import CycleReport
-from bot.service.poll_pipeline import FetchPipeline
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,37 @@ IDLE_MIN = timedelta(seconds=1)
 DELIVERY_EVERY = 5
 
 
-class DuePoller(Protocol):
-    async def run_due(self, *, limit: int) -> CycleReport:
-        """Claim at most ``limit`` due feeds, poll them and record the outcome."""
+class TurnReport(Protocol):
+    @property
+    def feeds(self) -> int:
+        """How many feeds the turn claimed (none: nothing was due)."""
+
+
+Report = TypeVar("Report", bound=TurnReport)
+Report_co = TypeVar("Report_co", bound=TurnReport, covariant=True)
+
+
+class DuePoller(Protocol[Report_co]):
+    async def run_due(self, *, limit: int) -> Report_co:
+        """Claim at most ``limit`` due feeds and poll them (or start to)."""
+
+
+class SlotPoller(DuePoller[Report_co], Protocol[Report_co]):
+    """The poller of ``threadline run``: ``run_due`` starts fetches in free slots
+    and returns; ``listen``'s callback is called whenever a fetch ends."""
+
+    def listen(self, on_slot_free: Callable[[], None]) -> None: ...
+
+    async def close(self) -> None:
+        """Stop fetching and recording; what was not recorded stays unrecorded."""
+
+
+class DeliveryTurn(Protocol):
+    @property
+    def sent(self) -> int: ...
+
+    @property
+    def failed(self) -> int: ...
 
 
 class PollSchedule(Protocol):
@@ -94,15 +123,15 @@ class SchedulerAlarm:
         )
 
 
-class PollLoop:
+class PollLoop(Generic[Report]):
     def __init__(
         self,
         *,
-        poller: DuePoller,
+        poller: DuePoller[Report],
         schedule: PollSchedule,
         clock: Clock,
         alarm: Alarm,
-        after_turn: Callable[[CycleReport], Awaitable[None]],
+        after_turn: Callable[[Report], Awaitable[None]],
     ) -> None:
         self.poller = poller
         self.schedule = schedule
@@ -141,45 +170,40 @@ class PollLoop:
         return min(now + RECHECK, max(soonest, due))
 
 
-class BotScheduler:
-    """``threadline run``: the poll loop and the delivery loop until SIGINT/SIGTERM."""
+class BotScheduler(Generic[Report]):
+    """``threadline run``: the poll loop and the delivery loop until SIGINT/SIGTERM.
 
-    def __init__(self, app: Threadline, alarm: SchedulerAlarm | None = None) -> None:
-        self.app = app
+    ``poller`` polls what is due, ``schedule`` says when the next feed is, ``deliver``
+    sends what the outbox holds; ``after_turn`` gets each turn's report."""
+
+    def __init__(
+        self,
+        *,
+        poller: SlotPoller[Report],
+        schedule: PollSchedule,
+        clock: Clock,
+        deliver: Callable[[], Awaitable[DeliveryTurn]],
+        after_turn: Callable[[Report], Awaitable[None]],
+        alarm: SchedulerAlarm | None = None,
+    ) -> None:
         self.alarm = alarm or SchedulerAlarm()
-        self.pipeline = FetchPipeline(
-            app.poller,
-            concurrency=app.settings.fetch_concurrency,
-            batch=app.poller.batch,
-            on_recorded=self._after_poll,
-        )
+        self.poller = poller
+        self.deliver = deliver
         self.polling = PollLoop(
-            poller=self.pipeline,
-            schedule=app.store,
-            clock=app.clock,
-            alarm=self.alarm,
-            after_turn=self._after_poll,
+            poller=poller, schedule=schedule, clock=clock, alarm=self.alarm, after_turn=after_turn
         )
-        self.pipeline.listen(self.polling.wake)
+        poller.listen(self.polling.wake)
         self._stop = asyncio.Event()
         self._deliver_now = asyncio.Event()
-        app.wake_delivery.listen(self.wake_delivery)
-        app.wake_polling.listen(self.wake_polling)
 
     def wake_delivery(self) -> None:
-        """Deliver soon (a channel just followed a storyline from chat)."""
+        """Deliver soon (a channel just followed a storyline from chat; a poll
+        queued posts)."""
         self._deliver_now.set()
 
     def wake_polling(self) -> None:
         """Poll soon (a feed was just added from chat)."""
         self.polling.wake()
-
-    async def _after_poll(self, report: CycleReport) -> None:
-        for url, error in report.errors.items():
-            log.warning("could not poll %s: %s", url, error)
-        await self.app.notify_disabled(report.disabled)
-        if report.posts:
-            self._deliver_now.set()
 
     async def _delivery_loop(self) -> None:
         while not self._stop.is_set():
@@ -187,7 +211,7 @@ class BotScheduler:
             # while it sends is kept, and the loop goes round again at once.
             self._deliver_now.clear()
             try:
-                report = await self.app.deliver()
+                report = await self.deliver()
                 if report.sent or report.failed:
                     log.info("delivered %d, failed %d", report.sent, report.failed)
             except Exception:
@@ -218,7 +242,7 @@ class BotScheduler:
             # its claims are released or run out: stopping need not wait for it.
             # The delivery in flight is let finish, so a sent message is marked sent.
             polling.cancel()
-            await self.pipeline.close()
+            await self.poller.close()
             await asyncio.gather(polling, delivering, return_exceptions=True)
             self.alarm.shutdown()
             for sig in (signal.SIGINT, signal.SIGTERM):

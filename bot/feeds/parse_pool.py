@@ -1,4 +1,5 @@
-"""Parsing in worker processes, so a busy bot uses more than one core.
+"""Where feeds are parsed (the ``ParseRunner`` port): in worker processes, so a
+busy bot uses more than one core, or in a worker thread.
 
 feedparser is pure Python and holds the GIL: in threads, parses only take turns.
 A pool of processes parses several feeds at once while the event loop goes on
@@ -51,3 +52,15 @@ class ParsePool:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+class ThreadParse:
+    """Runs ``parser.parse`` in a worker thread, one at a time (parsing holds the
+    GIL, so parallel threads would only take turns): the event loop goes on."""
+
+    processes = 1
+
+    async def parse(
+        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
+    ) -> ParsedFeed:
+        return await asyncio.to_thread(parser.parse, body, headers)

@@ -15,12 +15,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.core.audit_events import DeliverySent
 from bot.core.posts import MessageRef
 from bot.core.render import with_outlets
 from bot.errors import MessageGone, ThreadGone
-from bot.ports import ChatPlatform
-from bot.storage.audit_log import AuditLog
-from bot.storage.records import EditTarget, OutboxRow
+from bot.ports import AuditSink, ChatPlatform, EditTarget, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,7 @@ async def edit_sent_reply(
     row: OutboxRow,
     root: MessageRef | None,
     now: datetime,
-    audit: AuditLog,
+    audit: AuditSink,
 ) -> None:
     """Send the ``edit`` row ``row`` (see the module docstring). Raises the
     platform's ``DeliveryError`` (other than a gone message) for the caller's
@@ -86,14 +85,8 @@ async def edit_sent_reply(
     await store.mark_sent(row.id, target.message_id, now)
     audit.write(
         [
-            {
-                "event": "delivery.sent",
-                "outbox": row.id,
-                "kind": row.kind.value,
-                "channel": str(sub.address),
-                "storyline": sub.storyline,
-                "edited": target.row_id,
-                "also": list(reply.also),
-            }
+            DeliverySent(
+                row.id, row.kind, sub.address, sub.storyline, edited=target.row_id, also=reply.also
+            )
         ]
     )

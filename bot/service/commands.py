@@ -13,8 +13,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.core.audit_events import CommandRun
 from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
-from bot.core.commands import AUDITED, CommandReply, CommandRequest, Invoker, command_event
+from bot.core.commands import AUDITED, CommandReply, CommandRequest, Invoker
 from bot.core.digest import DigestOptionError, parse_options
 from bot.core.feed_input import clean_name, feed_ref, unwrap_chat_link, unwrap_chat_links
 from bot.core.items import Feed, FeedSeed
@@ -24,11 +25,10 @@ from bot.core.storyline import Storyline
 from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.core.urls import feed_url, redact_url
 from bot.errors import CommandError, FeedError, PermissionDenied
-from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
+from bot.ports import AuditSink, Clock, FeedParser, Fetcher, FetchRequest
 from bot.service.ledger import FactLedger
 from bot.service.pictures import TimelinePictures
 from bot.service.status import StatusService
-from bot.storage.audit_log import AuditLog
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
@@ -103,7 +103,7 @@ class CommandService:
         on_feed_added: Callable[[], Any] | None = None,
         status: StatusService | None = None,
         pictures: TimelinePictures | None = None,
-        audit: AuditLog | None = None,
+        audit: AuditSink | None = None,
         feeds_list_commands: Mapping[str, str] | None = None,
     ) -> None:
         """``feeds_list_commands``: the command that lists every feed, by the
@@ -120,7 +120,7 @@ class CommandService:
         self.on_feed_added = on_feed_added
         self.status_page = status
         self.pictures = pictures
-        self.audit = audit or AuditLog(None)
+        self.audit = audit
         self.feeds_list_commands = dict(feeds_list_commands or {})
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
@@ -145,8 +145,8 @@ class CommandService:
             reply = answer if isinstance(answer, CommandReply) else CommandReply(answer)
         except CommandError as exc:
             reply = CommandReply(exc.message, ok=False)
-        if request.name in AUDITED:
-            self.audit.write([command_event(invoker, request, reply)])
+        if request.name in AUDITED and self.audit is not None:
+            self.audit.write([CommandRun(invoker, request, reply)])
         return reply
 
     def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:

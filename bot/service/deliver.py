@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.core.audit_events import DeliveryFailed, DeliverySent
 from bot.core.backlog import OutboxBacklog
 from bot.core.posts import Card, MessageRef, PostKind
 from bot.core.render import card
@@ -36,11 +37,9 @@ from bot.errors import (
     RetryLater,
     ThreadGone,
 )
-from bot.ports import ChatPlatform, Clock
+from bot.ports import AuditSink, ChatPlatform, Clock, EditTarget, OutboxRow
 from bot.service.absorb import edit_sent_reply
 from bot.service.ledger import FactLedger
-from bot.storage.audit_log import AuditLog
-from bot.storage.records import EditTarget, OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ class Deliverer:
         platforms: Mapping[str, ChatPlatform],
         storylines: Sequence[Storyline],
         clock: Clock,
-        audit: AuditLog,
+        audit: AuditSink,
         owner: str,
         lease: timedelta = timedelta(minutes=2),
         notify_admins: Callable[[str], Awaitable[None]] | None = None,
@@ -258,17 +257,7 @@ class Deliverer:
                 reply = row.reply
                 sent = await platform.post_reply(channel, root, reply, idempotency_key=key)
             await self.store.mark_sent(row.id, sent.message_id, self.clock.now())
-        self.audit.write(
-            [
-                {
-                    "event": "delivery.sent",
-                    "outbox": row.id,
-                    "kind": row.kind.value,
-                    "channel": str(sub.address),
-                    "storyline": sub.storyline,
-                }
-            ]
-        )
+        self.audit.write([DeliverySent(row.id, row.kind, sub.address, sub.storyline)])
         return root
 
     async def _pace(self, platform: ChatPlatform, channel: str) -> None:
@@ -328,15 +317,14 @@ class Deliverer:
         log.error(message)
         self.audit.write(
             [
-                {
-                    "event": "delivery.failed",
-                    "outbox": row.id,
-                    "channel": str(sub.address),
-                    "storyline": sub.storyline,
-                    "code": exc.code,
-                    "error": exc.message,
-                    "subscription_disabled": True,
-                }
+                DeliveryFailed(
+                    row.id,
+                    sub.address,
+                    sub.storyline,
+                    exc.code,
+                    exc.message,
+                    subscription_disabled=True,
+                )
             ]
         )
         if self.notify_admins is not None:

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
+from bot.core.audit_events import DigestProduced
 from bot.core.digest import Gathered, digest_reply, due
 from bot.core.posts import Reply
 from bot.core.storyline import Storyline
 from bot.core.subscriptions import Subscription
-from bot.ports import Clock
-from bot.storage.audit_log import AuditLog
+from bot.ports import AuditSink, Clock
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Digests:
         store: DigestStore,
         storylines: Sequence[Storyline],
         clock: Clock,
-        audit: AuditLog,
+        audit: AuditSink,
     ) -> None:
         self.store = store
         self.storylines = {s.id: s for s in storylines}
@@ -81,16 +81,7 @@ class Digests:
                 "digest of %s for %s on %s: %d items", sub.storyline, sub.address, day, len(rows)
             )
             self.audit.write(
-                [
-                    {
-                        "event": "digest.produced",
-                        "storyline": sub.storyline,
-                        "channel": str(sub.address),
-                        "day": day.isoformat(),
-                        "items": len(rows),
-                        "posted": reply is not None,
-                    }
-                ]
+                [DigestProduced(sub.storyline, sub.address, day, len(rows), reply is not None)]
             )
             queued += reply is not None
         return queued

@@ -13,21 +13,28 @@ from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.core import dedupe
-from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide
+from bot.core.audit_events import AuditEvent, FeedDisabled, FeedFailed, PatternTimedOut
+from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, Known, ReplyCap, decide
 from bot.core.items import Entry, Feed, RawEntry
 from bot.core.match import Matcher
 from bot.core.normalise import MAX_HTML_READ, document_keys, normalise
 from bot.core.storyline import Storyline
 from bot.core.subscriptions import Subscription
 from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
-from bot.feeds.parse_pool import ParsePool
-from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
+from bot.ports import (
+    AuditSink,
+    Clock,
+    FeedParser,
+    FeedUpdate,
+    Fetcher,
+    FetchRequest,
+    FetchResult,
+    ParseRunner,
+)
 from bot.service.ledger import FactLedger
-from bot.storage.audit_log import AuditLog
-from bot.storage.records import FeedUpdate
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +148,13 @@ class Poller:
         ledger: FactLedger,
         fetcher: Fetcher,
         parser: FeedParser,
+        parsing: ParseRunner,
         storylines: Sequence[Storyline],
         clock: Clock,
-        audit: AuditLog,
+        audit: AuditSink,
         owner: str,
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 16,
-        parse_pool: ParsePool | None = None,
         batch: int = 250,
         max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
     ) -> None:
@@ -163,9 +170,9 @@ class Poller:
         self.ledger = ledger
         self.lease = lease
         self._limit = asyncio.Semaphore(concurrency)
-        self.parse_pool = parse_pool
+        self.parsing = parsing
         self.batch = batch
-        self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
+        self._parse_slot = asyncio.Semaphore(parsing.processes)
         self.max_replies_per_thread = max_replies_per_thread
 
     async def run_due(self, *, all_feeds: bool = False, limit: int = 1000) -> CycleReport:
@@ -257,7 +264,7 @@ class Poller:
         updates: list[FeedUpdate] = []
         parsed: list[_Parsed] = []
         backlog: set[int] = set()
-        audit: list[dict[str, Any]] = []
+        audit: list[AuditEvent] = []
         for feed, outcome in results:
             if isinstance(outcome, FeedError):
                 update = self._failure(feed, outcome, now)
@@ -302,14 +309,14 @@ class Poller:
         # Audit after the commit, so the log never tells of what was not stored.
         self.audit.write(audit + (decision.audit if decision else []))
         for event in decision.audit if decision else ():
-            if event["event"] == "pattern.timeout":
+            if isinstance(event, PatternTimedOut):
                 log.warning(
                     "storyline %s: pattern %r ran past %gs on %r and was skipped for it%s",
-                    event["storyline"],
-                    event["pattern"],
-                    event["timeout"],
-                    event["item"]["title"][:80],
-                    " (and for the rest of this cycle)" if event["skipped_for_cycle"] else "",
+                    event.storyline,
+                    event.pattern,
+                    event.timeout,
+                    event.item.title[:80],
+                    " (and for the rest of this cycle)" if event.skipped_for_cycle else "",
                 )
         return report
 
@@ -322,13 +329,9 @@ class Poller:
                 result = await self.fetcher.fetch(request)
             if result.status != "ok":
                 return result, []
-            # One parse per slot: in a thread, one at a time (parsing holds the GIL,
-            # so parallel threads only take turns); with a pool, one per process.
+            # One parse per slot: a body waits here, not queued in the runner.
             async with self._parse_slot:
-                if self.parse_pool is not None:
-                    parsed = await self.parse_pool.parse(self.parser, result.body, result.headers)
-                else:
-                    parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
+                parsed = await self.parsing.parse(self.parser, result.body, result.headers)
         except FeedError as exc:
             return exc
         first_seen = self.clock.now()
@@ -363,9 +366,7 @@ class Poller:
         # the event loop keeps serving chat commands and other feeds meanwhile.
         # One decision at a time holds the decision lock, so the matcher's memo
         # is never used by two threads at once.
-        return await asyncio.to_thread(
-            decide,
-            entries,
+        known = Known(
             storylines=self.open_storylines,
             matcher=self.matcher,
             claims=facts.claims,
@@ -373,11 +374,9 @@ class Poller:
             subscriptions=subscriptions,
             recent=recent,
             backlog_feeds=backlog,
-            max_replies_per_thread=self.max_replies_per_thread,
-            replies_so_far=caps.replies,
-            capped_so_far=caps.capped,
-            summarise=last,
         )
+        cap = ReplyCap(self.max_replies_per_thread, caps.replies, caps.capped, summarise=last)
+        return await asyncio.to_thread(decide, entries, known, cap)
 
     async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:
         """Stored matched items a new entry may repeat: those of the dedupe
@@ -397,20 +396,12 @@ class Poller:
         code: str,
         message: str,
         report: CycleReport,
-        audit: list[dict[str, Any]],
+        audit: list[AuditEvent],
     ) -> None:
         """Audit a feed's failure; a feed it disabled is also reported for admins."""
         disabled = not update.enabled
-        audit.append(
-            {
-                "event": "feed.disabled" if disabled else "feed.error",
-                "feed": feed.name,
-                "url": feed.url,
-                "code": code,
-                "error": message,
-                "failures": update.failures,
-            }
-        )
+        event = FeedDisabled if disabled else FeedFailed
+        audit.append(event(feed.name, feed.url, code, message, update.failures))
         if disabled:
             report.disabled.append(
                 f"Feed {feed.name} ({feed.url}) was disabled: {update.last_error}"

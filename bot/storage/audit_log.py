@@ -1,7 +1,8 @@
-"""The audit log: one JSON object per line, appended, for every decision.
+"""The audit log (the ``AuditSink`` port): one JSON object per line, appended, for
+every decision.
 
-The event shapes are a contract other tools rely on (README, "Audit log"): keep
-``item.matched`` and ``fact.changed`` stable; new events may be added.
+Each line is an event's ``to_record()`` (``bot.core.audit_events``), whose shapes
+are a contract other tools rely on (README, "Audit log").
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+
+from bot.core.audit_events import AuditEvent
 
 
 class AuditLog:
     def __init__(self, path: Path | None) -> None:
         self.path = path
 
-    def write(self, events: Iterable[dict[str, Any]]) -> None:
+    def write(self, events: Iterable[AuditEvent]) -> None:
         if self.path is None:
             return
-        lines = [json.dumps(e, ensure_ascii=False, default=str) + "\n" for e in events]
+        lines = [json.dumps(e.to_record(), ensure_ascii=False, default=str) + "\n" for e in events]
         if not lines:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

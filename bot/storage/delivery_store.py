@@ -10,10 +10,10 @@ from sqlalchemy import and_, delete, func, or_, select, true, update
 from bot.core.backlog import OutboxBacklog, OutboxEntry, WaitReason
 from bot.core.posts import MessageRef, PostKind
 from bot.core.subscriptions import ChannelAddress, Subscription
+from bot.ports import OutboxRow
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import (
-    OutboxRow,
     decode_reply,
     encode_post,
     plain_text,

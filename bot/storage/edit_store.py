@@ -8,9 +8,10 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.posts import PostKind
+from bot.ports import EditTarget
 from bot.storage import tables as t
 from bot.storage.base import Part
-from bot.storage.records import EditTarget, decode_reply
+from bot.storage.records import decode_reply
 
 #: How far ``story_of`` links are followed (a repeat of a repeat of …).
 MAX_STORY_HOPS = 8

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.items import Feed, FeedSeed
 from bot.errors import ErrorCode
+from bot.ports import FeedUpdate
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, Part
 from bot.storage.records import (
-    FeedUpdate,
     feed_from_row,
     plain_text,
 )

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.core.facts import Claim, FactKey, FactView
 from bot.core.items import Entry
 from bot.core.posts import PostKind
+from bot.ports import FeedUpdate
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
 from bot.storage.feed_store import FeedRecords
 from bot.storage.records import (
-    FeedUpdate,
     encode_post,
     entry_from_row,
 )

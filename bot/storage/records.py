@@ -1,65 +1,14 @@
-"""Rows as the application sees them, and the conversions from database rows."""
+"""The conversions between database rows and the records the ports speak."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from datetime import datetime
+from dataclasses import asdict, fields
 from typing import Any
 
 from bot.core.items import Entry, Feed
 from bot.core.posts import DigestItem, MessageRef, PostKind, Reply
 from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.core.text import strip_controls
-
-
-@dataclass(frozen=True, slots=True)
-class FeedUpdate:
-    """What a poll learned about one feed; written with the cycle's items."""
-
-    feed_id: int
-    status: str
-    polled_at: datetime
-    next_poll_at: datetime
-    success: bool
-    etag: str | None = None
-    last_modified: str | None = None
-    body_hash: str | None = None
-    validators_changed: bool = False
-    backlog_done: bool = False
-    failures: int = 0
-    error_code: str | None = None
-    last_error: str | None = None
-    enabled: bool = True
-    redirect_url: str | None = None
-    redirect_count: int = 0
-    url: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxRow:
-    """A claimed outbox row: ``reply`` is set for ``PostKind.REPLY`` rows."""
-
-    id: int
-    subscription: Subscription
-    kind: PostKind
-    reply: Reply | None
-    attempts: int
-    status: str
-    unreachable: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class EditTarget:
-    """What an ``edit`` row edits: the coverage reply (outbox row ``row_id``,
-    ``status``, ``message_id`` once sent, the ``reply`` as sent) and the
-    ``outlets`` that reported its story since, newest first."""
-
-    row_id: int
-    status: str
-    message_id: str | None
-    reply: Reply
-    outlets: tuple[str, ...]
-
 
 # The outbox stores a message as JSON: these two are the only way in and out.
 _REPLY_FIELDS = frozenset(f.name for f in fields(Reply))

@@ -23,9 +23,6 @@ from bot.storage.digest_store import DigestRecords
 from bot.storage.edit_store import EditRecords
 from bot.storage.feed_store import FeedRecords
 from bot.storage.item_store import ItemRecords
-from bot.storage.records import FeedUpdate, OutboxRow
-
-__all__ = ["FeedUpdate", "OutboxRow", "Store"]
 
 _DECISION_LOCK = 0x74686463  # "thdc"; the migration lock is another key
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.core.decide import Decision, decide
+from bot.core.audit_events import FactClaimed
+from bot.core.decide import Decision, Known, decide
 from bot.core.facts import FactView
 from bot.core.items import Entry
 from bot.core.match import Matcher
@@ -44,13 +45,7 @@ def test_an_item_moves_only_the_facts_of_its_best_storyline() -> None:
 
     decision = decide(
         [item],
-        storylines=[widget, court],
-        matcher=matcher,
-        claims={},
-        states={},
-        subscriptions=[],
-        recent=[],
-        backlog_feeds=frozenset(),
+        Known(storylines=[widget, court], matcher=matcher, claims={}, states={}, subscriptions=[]),
     )
     moved = {(c.storyline, c.fact) for c in decision.changes}
     assert ("widget-ban", "access_status") in moved
@@ -59,14 +54,7 @@ def test_an_item_moves_only_the_facts_of_its_best_storyline() -> None:
 
 def _decide(items: list[Entry], s: Storyline) -> Decision:
     return decide(
-        items,
-        storylines=[s],
-        matcher=Matcher([s]),
-        claims={},
-        states={},
-        subscriptions=[],
-        recent=[],
-        backlog_feeds=frozenset(),
+        items, Known(storylines=[s], matcher=Matcher([s]), claims={}, states={}, subscriptions=[])
     )
 
 
@@ -79,13 +67,13 @@ def test_every_reading_is_audited_with_its_factuality_and_why_it_does_not_move()
         ],
         s,
     )
-    claimed = [e for e in decision.audit if e["event"] == "fact.claimed"]
-    hedged = next(e for e in claimed if e["item"]["title"].startswith("Acme Widget 5 could"))
-    assert (hedged["value"], hedged["claim"]) == ("suspended", False)
-    assert hedged["certainty"] == "possible" and "could" in hedged["why"]
-    current = next(e for e in claimed if e["item"]["title"].startswith("Export"))
-    assert current["claim"] is True and current["why"] == "current"
-    assert (current["polarity"], current["certainty"], current["time"]) == (
+    claimed = [e for e in decision.audit if isinstance(e, FactClaimed)]
+    hedged = next(e for e in claimed if e.item.title.startswith("Acme Widget 5 could"))
+    assert (hedged.value, hedged.claim) == ("suspended", False)
+    assert hedged.certainty == "possible" and "could" in hedged.why
+    current = next(e for e in claimed if e.item.title.startswith("Export"))
+    assert current.claim is True and current.why == "current"
+    assert (current.polarity, current.certainty, current.time) == (
         "positive",
         "certain",
         "current",
@@ -98,12 +86,10 @@ def test_a_copy_of_a_story_is_no_second_outlet() -> None:
     copy = entry("Export directive suspends Acme Widget 5", hours=1, source="b.example", feed_id=2)
     decision = _decide([first, copy], s)
     copied = [
-        e
-        for e in decision.audit
-        if e["event"] == "fact.claimed" and e["item"]["feed"] == copy.source
+        e for e in decision.audit if isinstance(e, FactClaimed) and e.item.source == copy.source
     ]
-    assert copied and not any(e["claim"] for e in copied)
-    assert "copy" in copied[0]["why"]
+    assert copied and not any(e.claim for e in copied)
+    assert "copy" in copied[0].why
     assert [c.value for i in decision.items for c in i.claims] == ["suspended"]
 
 
@@ -114,13 +100,13 @@ def test_an_explainer_never_takes_a_fact_back() -> None:
     item = entry("Explainer: why Acme Widget 5 was suspended by the export directive", hours=24)
     decision = decide(
         [item],
-        storylines=[s],
-        matcher=Matcher([s]),
-        claims={},
-        states={key: restored},
-        subscriptions=[],
-        recent=[],
-        backlog_feeds=frozenset(),
+        Known(
+            storylines=[s],
+            matcher=Matcher([s]),
+            claims={},
+            states={key: restored},
+            subscriptions=[],
+        ),
     )
     assert decision.changes == [] and decision.states[key].value == "restored"
     assert [c for i in decision.items for c in i.claims] == []
@@ -128,12 +114,12 @@ def test_an_explainer_never_takes_a_fact_back() -> None:
     suspended = FactView(s.id, "access_status", "suspended", since=T0, source="a.example")
     again = decide(
         [item],
-        storylines=[s],
-        matcher=Matcher([s]),
-        claims={},
-        states={key: suspended},
-        subscriptions=[],
-        recent=[],
-        backlog_feeds=frozenset(),
+        Known(
+            storylines=[s],
+            matcher=Matcher([s]),
+            claims={},
+            states={key: suspended},
+            subscriptions=[],
+        ),
     )
     assert [c.value for i in again.items for c in i.claims] == ["suspended"]

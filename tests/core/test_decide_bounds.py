@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.decide import Decision, decide
+from bot.core.audit_events import FactChanged, ItemMatched, PatternTimedOut
+from bot.core.decide import Decision, Known, ReplyCap, decide
 from bot.core.dedupe import StoryIndex, find_duplicate
 from bot.core.fact_tracker import FactTracker
 from bot.core.facts import Claim, FactView
@@ -99,19 +100,16 @@ def _follower(sub_id: int = 1) -> Subscription:
     )
 
 
-def _decide(entries: list[Entry], story: Storyline | None = None, **kwargs: Any) -> Decision:
+def _decide(entries: list[Entry], story: Storyline | None = None, **cap: Any) -> Decision:
     s = story or storyline()
-    return decide(
-        entries,
+    known = Known(
         storylines=[s],
         matcher=Matcher([s]),
         claims={},
         states={},
         subscriptions=[_follower(1), _follower(2)],
-        recent=[],
-        backlog_feeds=frozenset(),
-        **kwargs,
     )
+    return decide(entries, known, ReplyCap(**cap))
 
 
 def _flood(n: int) -> list[Entry]:
@@ -138,16 +136,16 @@ def test_a_flood_gives_each_thread_ten_replies_and_one_summary() -> None:
         assert [r["kind"] for r in replies] == ["coverage"] * 10 + ["summary"]
         assert replies[-1]["title"] == "and 20 more matched items"
         assert replies[-1]["text"] == "threadline storylines show widget-ban"
-    matched = [a for a in decision.audit if a["event"] == "item.matched"]
+    matched = [a for a in decision.audit if isinstance(a, ItemMatched)]
     assert len(matched) == 30
-    assert [a["posted"] for a in matched] == [True] * 10 + [False] * 20
-    assert all(a.get("capped") for a in matched[10:])
+    assert [a.posted for a in matched] == [True] * 10 + [False] * 20
+    assert all(a.capped for a in matched[10:])
     assert len(decision.items) == 30
 
 
 def test_the_cap_holds_across_a_cycles_batches_and_is_configurable() -> None:
-    first = _decide(_flood(3), max_replies_per_thread=4)
-    second = _decide(_flood(30)[3:], max_replies_per_thread=4, replies_so_far=first.replies)
+    first = _decide(_flood(3), per_thread=4)
+    second = _decide(_flood(30)[3:], per_thread=4, replies_so_far=first.replies)
     kinds = [p.reply.kind for p in second.posts if p.subscription_id == 1 and p.kind == "reply"]
     assert kinds == ["coverage", "summary"]
     summary = [asdict(p.reply) for p in second.posts if p.reply and p.reply.kind == "summary"]
@@ -175,7 +173,7 @@ def test_a_flood_of_fact_changes_is_capped_and_counted_in_the_summary() -> None:
         entry("Acme restores Widget 5 only to vetted partners", hours=2, source="acme.com"),
         entry("Acme restores Widget 5 for every customer", hours=3, source="acme.com"),
     ]
-    decision = _decide(steps, max_replies_per_thread=1)
+    decision = _decide(steps, per_thread=1)
     assert [c.new.value for c in decision.changes] == [
         "suspended",
         "partially-restored",
@@ -186,8 +184,8 @@ def test_a_flood_of_fact_changes_is_capped_and_counted_in_the_summary() -> None:
     ]
     assert [r["kind"] for r in replies] == ["coverage", "fact_change", "summary"]
     assert replies[-1]["title"] == "and 2 more matched items and 2 more fact changes"
-    changed = [a for a in decision.audit if a["event"] == "fact.changed"]
-    assert [bool(a.get("capped")) for a in changed] == [False, True, True]
+    changed = [a for a in decision.audit if isinstance(a, FactChanged)]
+    assert [a.capped for a in changed] == [False, True, True]
     # The root card is still edited to the current state.
     assert [p.storyline for p in decision.posts if p.kind == "edit_root"] == ["widget-ban"] * 2
 
@@ -200,8 +198,8 @@ def test_a_runaway_pattern_is_skipped_for_the_item_and_the_rest_still_counts() -
     s = storyline(facts=(ACCESS, days))
     item = entry("Acme Widget 5 suspended by directive; " + "a" * 40, source="acme.com")
     decision = _decide([item], story=s)
-    timeouts = [a for a in decision.audit if a["event"] == "pattern.timeout"]
-    assert [(t["pattern"], t["item"]["title"]) for t in timeouts] == [(HOSTILE, item.title)]
+    timeouts = [a for a in decision.audit if isinstance(a, PatternTimedOut)]
+    assert [(t.pattern, t.item.title) for t in timeouts] == [(HOSTILE, item.title)]
     stored = decision.items[0]
     assert stored.matches and [c.value for c in stored.claims] == ["suspended"]
 
@@ -214,8 +212,8 @@ def test_a_pattern_that_keeps_running_away_is_skipped_for_the_rest_of_the_cycle(
         for i in range(6)
     ]
     decision = _decide(items, story=s)
-    timeouts = [a for a in decision.audit if a["event"] == "pattern.timeout"]
-    assert [t["skipped_for_cycle"] for t in timeouts] == [False, False, True]
+    timeouts = [a for a in decision.audit if isinstance(a, PatternTimedOut)]
+    assert [t.skipped_for_cycle for t in timeouts] == [False, False, True]
     assert len(decision.items) == 6
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.core.decide import decide
+from bot.core.decide import Known, decide
 from bot.core.digest import (
     DigestOptionError,
     Gathered,
@@ -133,13 +133,13 @@ def test_a_digest_channel_has_coverage_held_and_fact_changes_posted() -> None:
     s = storyline()
     decision = decide(
         [entry(BAN, "Acme said Widget 5 was suspended.", source="wire.example")],
-        storylines=[s],
-        matcher=Matcher([s]),
-        claims={},
-        states={},
-        subscriptions=subs(None, NINE_UTC),
-        recent=[],
-        backlog_feeds=frozenset(),
+        Known(
+            storylines=[s],
+            matcher=Matcher([s]),
+            claims={},
+            states={},
+            subscriptions=subs(None, NINE_UTC),
+        ),
     )
     kinds = {(p.subscription_id, p.kind, p.reply.kind if p.reply else None) for p in decision.posts}
     assert (1, PostKind.REPLY, "coverage") in kinds
@@ -161,13 +161,14 @@ def test_a_later_outlet_edits_the_reply_of_an_earlier_cycle_once() -> None:
     ]
     decision = decide(
         repeats,
-        storylines=[s],
-        matcher=Matcher([s]),
-        claims={},
-        states={},
-        subscriptions=subs(None, NINE_UTC),
-        recent=[first],
-        backlog_feeds=frozenset(),
+        Known(
+            storylines=[s],
+            matcher=Matcher([s]),
+            claims={},
+            states={},
+            subscriptions=subs(None, NINE_UTC),
+            recent=[first],
+        ),
     )
     edits = [p for p in decision.posts if p.kind is PostKind.EDIT_REPLY]
     # one edit per story and cycle, for the channel that got the reply; never a new post

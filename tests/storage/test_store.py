@@ -9,9 +9,10 @@ import pytest
 
 from bot.core.items import FeedSeed
 from bot.core.subscriptions import ChannelAddress
+from bot.ports import FeedUpdate
 from bot.storage import migrate
 from bot.storage.engine import make_engine
-from bot.storage.store import FeedUpdate, Store
+from bot.storage.store import Store
 from tests.support.store_rows import outbox_statuses
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -111,7 +112,7 @@ async def test_outbox_rows_come_back_after_a_crash_marked_sending(store: Store) 
 async def test_a_feed_moved_by_a_permanent_redirect_is_not_re_added_from_the_file(
     store: Store,
 ) -> None:
-    from bot.storage.store import FeedUpdate
+    from bot.ports import FeedUpdate
 
     await store.sync_feeds([seed(1)], T0)
     [feed] = await store.feeds()
@@ -125,7 +126,7 @@ async def test_a_feed_moved_by_a_permanent_redirect_is_not_re_added_from_the_fil
 async def test_an_error_message_with_nul_and_control_characters_is_stored_plain(
     store: Store,
 ) -> None:
-    from bot.storage.store import FeedUpdate
+    from bot.ports import FeedUpdate
 
     await store.sync_feeds([seed(1)], T0)
     [feed] = await store.feeds()

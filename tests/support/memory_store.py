@@ -23,7 +23,8 @@ from bot.core.items import Feed, FeedSeed
 from bot.core.posts import MessageRef, PostKind, Reply
 from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.errors import ErrorCode
-from bot.storage.records import EditTarget, OutboxRow, decode_reply, encode_post, plain_text
+from bot.ports import EditTarget, OutboxRow
+from bot.storage.records import decode_reply, encode_post, plain_text
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """``threadline run`` in the test's own event loop: the app, its scheduler and the
 chat front ends the settings have tokens for, assembled as ``bot.entry.serve.serve``
-does (``build``, ``start``, ``BotScheduler``, ``front_ends``), so tests can drive
+does (``build``, ``start``, ``scheduler_for``, ``front_ends``), so tests can drive
 the live protocols (Socket Mode, the Discord gateway) from local doubles and
 stop the bot when they are done, without signals.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 from bot.app import Threadline, build
 from bot.config.settings import load_settings
 from bot.entry.schedule import BotScheduler
-from bot.entry.serve import front_ends
+from bot.entry.serve import front_ends, scheduler_for
+from bot.service.poll_cycle import CycleReport
 
 REPO = Path(__file__).resolve().parents[2]
 STOP_WITHIN = 30.0
@@ -25,7 +26,7 @@ STOP_WITHIN = 30.0
 @dataclass(frozen=True, slots=True)
 class RunningBot:
     app: Threadline
-    scheduler: BotScheduler
+    scheduler: BotScheduler[CycleReport]
 
 
 @asynccontextmanager
@@ -46,7 +47,7 @@ async def running_bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
     app = await build(settings)
     try:
         await app.start()
-        scheduler = BotScheduler(app)
+        scheduler = scheduler_for(app)
         listeners = [asyncio.create_task(c) for c in front_ends(app)]
         running = asyncio.create_task(scheduler.run())
         try:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from bot.core.items import FeedSeed
 from bot.core.subscriptions import ChannelAddress
-from bot.storage.records import FeedUpdate
+from bot.ports import FeedUpdate
 from bot.storage.store import Store
 
 OK_URL = "https://ok.example/feed.xml"
