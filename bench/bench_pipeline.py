@@ -69,6 +69,7 @@ from bot.feeds.parse_pool import ParsePool  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402
 from bot.service.poll_cycle import Poller  # noqa: E402
+from tests.support.store_rows import item_count  # noqa: E402
 
 STORE_METHODS = (
     "claim_feeds",
@@ -250,7 +251,7 @@ async def run_pipeline(
             wall = time.perf_counter() - began
             cpu = time.process_time() - cpu
             served = server.stats()
-            stored = await app.store.item_count()
+            stored = await item_count(app.store)
             cycles[name] = _cycle_result(
                 name, wall, report, stages, fetched, served, args.items, stored
             )

@@ -309,6 +309,7 @@ async def build(
             on_feed_added=wake_polling,
             status=status,
             pictures=pictures,
+            audit=audit,
         ),
         notify=notify,
         ledger=ledger,

@@ -26,6 +26,7 @@ from bot.service.poll_cycle import CycleReport
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
 from tests.support.feedserver import FeedServer, rss
+from tests.support.store_rows import item_count
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ADMIN = Invoker("UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
@@ -304,7 +305,7 @@ async def test_a_feed_added_from_chat_is_polled_at_once_by_the_running_loop(
         [feed] = await app.store.feeds()
         assert feed.last_polled_at == T0 and feed.backlog_done
         assert feed.next_poll_at == T0 + timedelta(seconds=feed.interval_seconds)
-        assert await app.store.item_count() == 1
+        assert await item_count(app.store) == 1
     finally:
         loop.stop()
         await asyncio.wait_for(task, 10)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from bot.core.feed_input import redact_url
 from bot.core.posts import Attachment
 from bot.core.subscriptions import ChannelAddress
+
+#: The commands that change what the bot watches or where it posts: each run of
+#: one, refused ones included, is a ``command.run`` line in the audit log.
+AUDITED = frozenset({"follow", "unfollow", "feeds add", "feeds remove"})
+#: An answer is kept in the audit log up to this many characters.
+MAX_AUDITED_ANSWER = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +26,8 @@ class Invoker:
     user_id: str
     channel: ChannelAddress
     is_admin: bool
+    #: The platform's user name, recorded beside the id in the audit log (ids
+    #: alone mean nothing to whoever reviews who added or removed a feed).
     user_name: str | None = None
     #: The command came from a direct message (Slack DM or group DM): there is
     #: no channel there for a storyline thread.
@@ -48,3 +58,24 @@ class CommandReply:
     text: str
     ok: bool = True
     attachments: tuple[Attachment, ...] = ()
+
+
+def command_event(invoker: Invoker, request: CommandRequest, reply: CommandReply) -> dict[str, Any]:
+    """The ``command.run`` audit event: who ran which command where, with what
+    options (any password in a URL masked), whether it succeeded (``ok``) and
+    what they were told."""
+    return {
+        "event": "command.run",
+        "command": request.name,
+        "options": {k: redact_url(v) for k, v in request.options.items()},
+        "ok": reply.ok,
+        "answer": reply.text[:MAX_AUDITED_ANSWER],
+        "by": {
+            "platform": invoker.channel.platform,
+            "id": invoker.user_id,
+            "name": invoker.user_name,
+            "admin": invoker.is_admin,
+        },
+        "channel": invoker.channel.channel,
+        "workspace": invoker.channel.workspace,
+    }

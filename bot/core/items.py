@@ -39,8 +39,10 @@ class Entry:
     ``key`` is stable across polls (guid → canonical link → hash of title+date) and
     unique within the feed. ``published`` is what ordering uses: the feed's date,
     or ``first_seen`` when the feed gave none or a future one (``published_text``
-    keeps the original). ``title`` and ``summary`` are plain text with no control
-    characters; ``url`` is canonical (no tracking parameters, no fragment).
+    keeps the original; ``date_was_replaced`` is set, stored with the item, and
+    replies show "first seen …" rather than a day the outlet never gave).
+    ``title`` and ``summary`` are plain text with no control characters; ``url``
+    is canonical (no tracking parameters, no fragment).
     ``title_made`` is set when the feed gave no headline and ``title`` was made
     from the summary or the link (``bot.core.titles``): shown marked, never matched.
     """

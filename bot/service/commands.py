@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
-from bot.core.commands import CommandReply, CommandRequest, Invoker
+from bot.core.commands import AUDITED, CommandReply, CommandRequest, Invoker, command_event
 from bot.core.digest import DigestOptionError, parse_options
 from bot.core.feed_input import (
     clean_name,
@@ -34,6 +34,7 @@ from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
 from bot.service.ledger import FactLedger
 from bot.service.pictures import TimelinePictures
 from bot.service.status import StatusService
+from bot.storage.audit_log import AuditLog
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
@@ -112,6 +113,7 @@ class CommandService:
         on_feed_added: Callable[[], Any] | None = None,
         status: StatusService | None = None,
         pictures: TimelinePictures | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.storylines = {s.id: s for s in storylines}
@@ -124,6 +126,7 @@ class CommandService:
         self.on_feed_added = on_feed_added
         self.status_page = status
         self.pictures = pictures
+        self.audit = audit or AuditLog(None)
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         """Run a command typed as one line (Slack, the CLI): read by
@@ -139,12 +142,17 @@ class CommandService:
 
     async def run(self, invoker: Invoker, request: CommandRequest) -> CommandReply:
         """Run one command whose values are already known (Discord's typed
-        options). Never raises for a refused command: ``ok=False``."""
+        options). Never raises for a refused command: ``ok=False``. A command
+        that changes what is watched or followed (``AUDITED``) is audit-logged,
+        whoever ran it and whether or not it was refused."""
         try:
             answer = await self._dispatch(invoker, request)
+            reply = answer if isinstance(answer, CommandReply) else CommandReply(answer)
         except CommandError as exc:
-            return CommandReply(exc.message, ok=False)
-        return answer if isinstance(answer, CommandReply) else CommandReply(answer)
+            reply = CommandReply(exc.message, ok=False)
+        if request.name in AUDITED:
+            self.audit.write([command_event(invoker, request, reply)])
+        return reply
 
     def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:
         """Storylines (id, title) for autocomplete: those whose id or title

@@ -248,13 +248,6 @@ class DeliveryRecords(Part):
                 )
             )
 
-    async def outbox_counts(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)
-            )
-            return {r[0]: int(r[1]) for r in rows}
-
     # --- what waits, and why ------------------------------------------------------------------
 
     async def outbox_backlog(self, now: datetime, owner: str | None = None) -> OutboxBacklog:

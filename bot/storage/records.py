@@ -154,5 +154,6 @@ def entry_from_row(row: Any) -> Entry:
         first_seen=row.first_seen,
         source=row.source,
         published_text=row.published_text,
+        date_was_replaced=row.date_was_replaced,
         title_made=row.title_made,
     )

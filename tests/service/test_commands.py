@@ -22,6 +22,7 @@ from bot.storage.audit_log import AuditLog
 from tests.conftest import REPO
 from tests.support.feedserver import FeedServer, rss
 from tests.support.memory_store import MemoryStore
+from tests.support.store_rows import outbox_statuses
 
 CHANNEL = ChannelAddress("slack", "C1", "T1")
 ADMIN = Invoker("UADMIN", CHANNEL, is_admin=True)
@@ -176,7 +177,7 @@ async def test_follow_with_a_digest_changes_only_the_mode_of_a_followed_storylin
     assert again.ok and "digest daily at 09:00 Asia/Tokyo" in again.text
     [sub] = await app.store.subscriptions()
     assert str(sub.digest) == "daily at 09:00 Asia/Tokyo"
-    assert await app.store.outbox_counts() == {"pending": 1}  # one root card, not two
+    assert await outbox_statuses(app.store) == {"pending": 1}  # one root card, not two
     listing = await app.commands.execute(MEMBER, "storylines")
     assert "this channel: follows, digest daily at 09:00 Asia/Tokyo" in listing.text
     other = Invoker("U2", ChannelAddress("slack", "C2", "T1"), is_admin=False)

@@ -12,6 +12,7 @@ from bot.core.subscriptions import ChannelAddress
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.store import FeedUpdate, Store
+from tests.support.store_rows import outbox_statuses
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -104,7 +105,7 @@ async def test_outbox_rows_come_back_after_a_crash_marked_sending(store: Store) 
     assert again.id == row.id and again.status == "sending" and again.attempts == 0
     await store.mark_sent(again.id, "m1", T0)
     assert await store.claim_outbox("w3", T0 + LEASE * 4, LEASE, ["discord"]) == []
-    assert (await store.outbox_counts())["sent"] == 1
+    assert (await outbox_statuses(store))["sent"] == 1
 
 
 async def test_a_feed_moved_by_a_permanent_redirect_is_not_re_added_from_the_file(

@@ -268,12 +268,6 @@ class MemoryStore:
             reasons=tuple(reasons),
         )
 
-    async def outbox_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self._outbox.values():
-            counts[r.status] = counts.get(r.status, 0) + 1
-        return counts
-
     async def recover_leases(self, owner: str | None) -> None:
         """The outbox half of ``Store.recover_leases`` (no feed is leased here)."""
         for r in self._outbox.values():
