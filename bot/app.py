@@ -36,7 +36,7 @@ from bot.service.notify import AdminNotifier
 from bot.service.pictures import PicturedCards, TimelinePictures
 from bot.service.poll_cycle import Poller
 from bot.service.status import StatusService
-from bot.service.storyline_review import commonness
+from bot.service.storyline_review import WORDFREQ, optional_commonness
 from bot.storage import migrate
 from bot.storage.audit_log import AuditLog
 from bot.storage.engine import make_engine
@@ -120,6 +120,8 @@ class Threadline:
             # instances' claims run out by themselves and are taken over then.
             await self.store.recover_leases(self.owner)
         self.started = True
+        if self.drafts.commonness is None:
+            log.warning("storyline drafts keep very common words as topics without %s", WORDFREQ)
         now = self.clock.now()
         await self.store.sync_feeds(self.feed_seeds, now)
         if "console" in self.platforms:
@@ -315,7 +317,7 @@ async def build(
         ledger=ledger,
         status=status,
         pictures=pictures,
-        drafts=StorylineDrafts(store, storylines, clock, commonness=commonness),
+        drafts=StorylineDrafts(store, storylines, clock, commonness=optional_commonness()),
         digests=Digests(store=store, storylines=storylines, clock=clock, audit=audit),
         parse_pool=parse_pool,
         platforms=dict(platforms),

@@ -452,10 +452,11 @@ async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.config.drafts import draft_line, write_drafts
     from bot.config.storylines import live_storylines
     from bot.core.suggest import Suggestion, suggest
-    from bot.service.storyline_review import commonness
+    from bot.service.storyline_review import required_commonness
 
     if args.since is not None and args.since <= 0:
         raise ConfigError(f"--since: {args.since:g} is not a positive number of days")
+    commonness = required_commonness("storylines suggest")
     found: list[Suggestion] = []
     if args.corpus is not None:
         entries = load_corpus(args.corpus)

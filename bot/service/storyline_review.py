@@ -15,6 +15,12 @@ from collections.abc import Callable, Sequence
 from bot.core.items import Entry
 from bot.core.review import Finding, format_findings, review
 from bot.core.storyline import Storyline
+from bot.errors import ConfigError
+
+#: What brings wordfreq, an optional extra: only the storyline review and drafts use it.
+WORDFREQ = (
+    "the optional 'wordfreq' extra (English word frequencies): pip install 'threadline[wordfreq]'"
+)
 
 
 def commonness(word: str) -> float:
@@ -23,6 +29,24 @@ def commonness(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return float(zipf_frequency(word, "en"))
+
+
+def optional_commonness() -> Callable[[str], float] | None:
+    """:func:`commonness` when wordfreq is installed, else None (the running bot's
+    drafts then keep very common words as topics)."""
+    try:
+        import wordfreq  # noqa: F401
+    except ImportError:
+        return None
+    return commonness
+
+
+def required_commonness(command: str) -> Callable[[str], float]:
+    """:func:`commonness`, or a ConfigError that names what ``command`` needs installed."""
+    found = optional_commonness()
+    if found is None:
+        raise ConfigError(f"{command} needs {WORDFREQ}")
+    return found
 
 
 def check(
@@ -35,7 +59,8 @@ def check(
 ) -> str:
     """The check report of ``storyline`` (read from ``where``); ``line_of`` finds
     a field path's line in the file."""
-    findings: list[Finding] = review(storyline, others, commonness=commonness, sample=sample)
+    common = required_commonness("storylines check")
+    findings: list[Finding] = review(storyline, others, commonness=common, sample=sample)
     head = (
         f"{where}: valid storyline {storyline.id!r} ({storyline.status}), "
         f"{len(storyline.facts)} facts; compared with {len(others)} live storylines"
