@@ -58,3 +58,16 @@ def test_building_the_app_loads_no_plotting_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_platform_registry_loads_no_chat_sdk() -> None:
+    # Every CLI command imports the registry: a platform's SDK (discord.py takes
+    # half a second) loads only when that platform is configured.
+    code = (
+        "import sys, bot.entry.cli, bot.platforms.registry;"
+        " print(sorted({'discord', 'slack_sdk', 'slack_bolt'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.strip() == "[]"

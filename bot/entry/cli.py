@@ -17,15 +17,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import Threadline, build, open_store
+from bot.app import Threadline, build, check_settings, open_store
 from bot.config.settings import Settings, load_settings
 from bot.config.storylines import load_storyline
 from bot.core.digest import DigestOptionError
 from bot.core.digest import schedule as digest_schedule
 from bot.core.feed_input import feed_ref, redact_url
 from bot.core.status import format_status, status_json
-from bot.core.subscriptions import ChannelAddress, DigestSchedule
+from bot.core.subscriptions import DigestSchedule
 from bot.errors import CommandError, ConfigError, ThreadlineError
+from bot.platforms import registry
 from bot.service.commands import delivery_mode, format_feeds
 from bot.storage import migrate
 from bot.storage.problems import describe, is_database_error
@@ -169,7 +170,7 @@ def make_parser() -> argparse.ArgumentParser:
             "--channel",
             required=True,
             metavar="PLATFORM:ID",
-            help="slack:CHANNEL_ID, discord:CHANNEL_ID or console:NAME",
+            help=registry.channel_help(),
         )
         if name == "follow":
             p.add_argument(
@@ -214,12 +215,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(
+    settings = load_settings(
         database_url=getattr(args, "database", None),
         feeds_file=getattr(args, "feeds", None),
         storylines_dir=getattr(args, "storylines", None),
         audit_log=getattr(args, "audit_log", None),
     )
+    check_settings(settings)
+    return settings
 
 
 async def _with_app(
@@ -482,7 +485,7 @@ async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _follow(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        address = ChannelAddress.parse(args.channel)
+        address = registry.parse_channel(args.channel)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     digest: DigestSchedule | bool | None = False
@@ -577,13 +580,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "asyncpg",
         "urllib3",
         "websockets",
-        "slack_sdk",
-        "slack_bolt",
-        "discord",
         "aiohttp",
         "apscheduler",
         "asyncio",
         "alembic",
+        *(name for platform in registry.platforms() for name in platform.quiet_loggers),
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:

@@ -10,48 +10,19 @@ from typing import Any
 from bot.app import Threadline, build
 from bot.config.settings import Settings
 from bot.entry.schedule import BotScheduler
+from bot.platforms.plugin import FrontEndServices
 
 log = logging.getLogger(__name__)
 
 
 def front_ends(app: Threadline) -> list[Coroutine[Any, Any, None]]:
-    """The chat listeners the environment has tokens for (slash commands, gateway)."""
-    settings = app.settings
-    tasks: list[Coroutine[Any, Any, None]] = []
-    from bot.platforms.slack.platform import SlackPlatform
-
-    slack = app.platforms.get("slack")
-    if settings.slack_bot_token and isinstance(slack, SlackPlatform):
-        from bot.platforms.slack.app import build_slack_app, run_http, run_socket_mode
-
-        secret = (
-            settings.slack_signing_secret.get_secret_value()
-            if settings.slack_signing_secret
-            else ""
-        )
-        slack_app = build_slack_app(
-            token=settings.slack_bot_token.get_secret_value(),
-            signing_secret=secret,
-            handler=app.commands,
-            admins=settings.admins,
-            client=slack.client,  # one Slack client for delivery and commands
-            status=app.status,
-        )
-        if settings.slack_app_token:
-            tasks.append(run_socket_mode(slack_app, settings.slack_app_token.get_secret_value()))
-        else:
-            tasks.append(run_http(slack_app, settings.http_port))
-    if settings.discord_token:
-        from bot.platforms.discord.commands import run_gateway
-
-        tasks.append(
-            run_gateway(
-                settings.discord_token.get_secret_value(),
-                handler=app.commands,
-                api_base=settings.discord_api_url,
-            )
-        )
-    return tasks
+    """The command listeners of the connected platforms (Slack Socket Mode or
+    HTTP, the Discord gateway): each platform says what it runs."""
+    services = FrontEndServices(
+        commands=app.commands, status=app.status, admins=app.settings.admins
+    )
+    listeners = (connection.front_end(services) for connection in app.connections)
+    return [listener for listener in listeners if listener is not None]
 
 
 async def serve(settings: Settings) -> int:

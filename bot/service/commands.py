@@ -8,7 +8,7 @@ methods below it are what the CLI calls directly. Admin-only commands check
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -50,12 +50,8 @@ admins only (on Discord: /threadline-admin feeds …):
   feeds add <url> [name]  add a feed (it is fetched once to check it)
   feeds remove <id|url>   remove a feed"""
 
-#: The command that lists every feed, by the platform an admin types it on (the
-#: status page in chat counts the feeds it leaves out and points here).
-FEEDS_LIST = {
-    "discord": "/threadline-admin feeds list",
-    "slack": "/threadline feeds list",
-}
+#: The command that lists every feed where no platform names its own.
+FEEDS_LIST = "threadline feeds list"
 
 #: Discord shows at most 25 autocomplete choices.
 MAX_CHOICES = 25
@@ -114,7 +110,11 @@ class CommandService:
         status: StatusService | None = None,
         pictures: TimelinePictures | None = None,
         audit: AuditLog | None = None,
+        feeds_list_commands: Mapping[str, str] | None = None,
     ) -> None:
+        """``feeds_list_commands``: the command that lists every feed, by the
+        platform an admin types it on (the status page in chat counts the feeds
+        it leaves out and points there)."""
         self.store = store
         self.storylines = {s.id: s for s in storylines}
         self.fetcher = fetcher
@@ -127,6 +127,7 @@ class CommandService:
         self.status_page = status
         self.pictures = pictures
         self.audit = audit or AuditLog(None)
+        self.feeds_list_commands = dict(feeds_list_commands or {})
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         """Run a command typed as one line (Slack, the CLI): read by
@@ -339,7 +340,7 @@ class CommandService:
             raise CommandError("Status is not available here.")
         report = await self.status_page.report(admin=admin)
         return format_status(
-            report, compact=True, feeds_list=FEEDS_LIST.get(platform, "threadline feeds list")
+            report, compact=True, feeds_list=self.feeds_list_commands.get(platform, FEEDS_LIST)
         )
 
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:

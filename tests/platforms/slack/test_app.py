@@ -360,15 +360,20 @@ async def test_the_audit_log_names_who_changed_feeds_and_follows_and_what_was_re
         app = build_slack_app(
             token=TOKEN, signing_secret=SECRET, handler=service, admins=frozenset(), client=client
         )
-        for user, text in (
-            ("UBOSS", f"feeds add {feeds.url('/feed.xml')} Court desk"),
-            ("UPLAIN", "feeds remove 1"),
-            ("UPLAIN", "follow dod-dispute"),
-            ("UPLAIN", "storylines"),  # reads only: not audited
+        # One after another, each answered before the next is typed: Bolt acks a
+        # command before running it, so commands sent at once may finish in any order.
+        for answered, (user, text) in enumerate(
+            (
+                ("UBOSS", f"feeds add {feeds.url('/feed.xml')} Court desk"),
+                ("UPLAIN", "feeds remove 1"),
+                ("UPLAIN", "follow dod-dispute"),
+                ("UPLAIN", "storylines"),  # reads only: not audited
+            ),
+            start=1,
         ):
             body = command_body(slack, user, text)
             assert await dispatch(app, body, signed(body)) == 200
-        await slack.wait_for_responses(4)
+            await slack.wait_for_responses(answered)
         assert [f.name for f in await store.feeds()] == ["Court desk"]
 
     events = [json.loads(line) for line in audit.read_text().splitlines()]
