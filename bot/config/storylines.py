@@ -10,7 +10,6 @@ problem is (the line for YAML syntax errors; the field path such as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from pydantic import (
 
 from bot.config.files import load_yaml
 from bot.config.messages import line_of, location_path, validation_problems
+from bot.core.fact_kinds import fact_kind
 from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
 from bot.core.reader import LexiconError, default_lexicon
 from bot.core.storyline import (
@@ -154,7 +154,7 @@ class HistoryModel(_Model):
 class FactModel(_Model):
     id: FactId
     label: str = Field(min_length=1)
-    kind: Literal["enum", "integer", "text"]
+    kind: str
     description: str = ""
     required: bool = False
     values: list[ValueModel] = []
@@ -162,6 +162,15 @@ class FactModel(_Model):
     history: list[HistoryModel] = []
     subject: list[Phrase] = []
     qualifiers: list[Phrase] = []
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, name: str) -> str:
+        try:
+            fact_kind(name)
+        except LookupError as exc:
+            raise ValueError(str(exc)) from None
+        return name
 
     @field_validator("patterns")
     @classmethod
@@ -179,10 +188,10 @@ class FactModel(_Model):
 
     @model_validator(mode="after")
     def _vocabulary_fits_kind(self) -> FactModel:
-        if self.kind == "enum" and not self.values:
-            raise ValueError("an enum fact needs at least one entry in 'values'")
-        if self.kind != "enum" and not self.patterns and not self.values:
-            raise ValueError(f"a {self.kind} fact needs 'patterns' (or 'values' with cues)")
+        kind, spec = fact_kind(self.kind), _fact(self)
+        problem = kind.problem(spec)
+        if problem is not None:
+            raise ValueError(problem)
         seen: set[str] = set()
         for v in self.values:
             if v.value in seen:
@@ -194,12 +203,9 @@ class FactModel(_Model):
                     f"value {v.value!r}: partial_of {v.partial_of!r} is not another value"
                 )
         for i, h in enumerate(self.history):
-            text = str(h.value)
-            if self.kind == "enum" and text not in seen:
-                allowed = ", ".join(sorted(seen))
-                raise ValueError(f"history[{i}].value {text!r} is not one of the values: {allowed}")
-            if self.kind == "integer" and not re.fullmatch(r"-?\d+", text):
-                raise ValueError(f"history[{i}].value {text!r} is not an integer")
+            problem = kind.value_problem(str(h.value), spec)
+            if problem is not None:
+                raise ValueError(f"history[{i}].value {problem}")
         return self
 
 

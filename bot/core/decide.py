@@ -28,6 +28,7 @@ from bot.core.audit_events import (
     PatternTimedOut,
 )
 from bot.core.dedupe import StoryIndex
+from bot.core.fact_kinds import fact_kind
 from bot.core.fact_tracker import FactTracker
 from bot.core.facts import Claim, FactChange, FactKey, FactView
 from bot.core.items import Entry
@@ -369,12 +370,12 @@ def _takes_back(storyline: Storyline, claim: Claim, states: Mapping[FactKey, Fac
     current value."""
     spec = storyline.fact(claim.fact)
     current = states.get((storyline.id, claim.fact))
-    if spec.kind != "enum" or current is None or current.value is None:
+    rank = fact_kind(spec.kind).rank(spec)
+    if current is None or current.value is None:
         return False
-    order = [v.value for v in spec.values]
-    if claim.value not in order or current.value not in order:
+    if claim.value not in rank or current.value not in rank:
         return False
-    return order.index(claim.value) < order.index(current.value)
+    return rank[claim.value] < rank[current.value]
 
 
 def claimed_event(storyline: str, reading: Reading, entry: Entry, copied: bool) -> FactClaimed:

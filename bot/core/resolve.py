@@ -6,7 +6,8 @@ becomes current when it is corroborated: asserted by an authoritative source
 (the storyline's ``authoritative_sources``, or the storyline file's seeded
 history) or by at least two independent outlets whose latest word on the fact it
 is, all published after the current value was established and within
-:data:`CORROBORATION_WINDOW`. Going *back* to an earlier value of an enum needs
+:data:`CORROBORATION_WINDOW`. Going *back* to an earlier value (in the order of
+its kind's rank, an enum's listed order) needs
 the same two outlets, published after the last change, presenting the earlier
 state as current: recaps never reach this far (the reader never makes a claim
 of a retelling, see :mod:`bot.core.reader`), and an official source is enough
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from bot.core import amounts
+from bot.core.fact_kinds import fact_kind
 from bot.core.facts import Claim, FactKey, FactView
 from bot.core.reader.claims import partial_of
 from bot.core.storyline import FactSpec, Storyline
@@ -107,6 +108,7 @@ class FactReplay:
     __slots__ = (
         "_current",
         "_fact",
+        "_kind",
         "_latest",
         "_newest",
         "_rank",
@@ -118,7 +120,8 @@ class FactReplay:
     def __init__(self, fact: FactSpec, *, storyline: Storyline) -> None:
         self._fact = fact
         self._storyline = storyline
-        self._rank = {v.value: i for i, v in enumerate(fact.values)} if fact.kind == "enum" else {}
+        self._kind = fact_kind(fact.kind)
+        self._rank = self._kind.rank(fact)
         self._still = _still_partly(fact)
         self._current: Claim | None = None
         self._latest: dict[str, Claim] = {}
@@ -159,8 +162,7 @@ class FactReplay:
             self._current = claim
 
     def _same(self, a: str, b: str) -> bool:
-        # "15 million" and "€15 million" are one fine, told with and without its currency.
-        return a == b or (self._fact.kind == "text" and amounts.same_amount(a, b))
+        return self._kind.same(a, b)
 
     def view(self) -> FactView:
         storyline, fact, current, latest = self._storyline, self._fact, self._current, self._latest

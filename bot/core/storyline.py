@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot.core.fact_kinds import fact_kind
+
 
 @dataclass(frozen=True, slots=True)
 class TermGroup:
@@ -104,8 +106,9 @@ class FactValueSpec:
 class FactSpec:
     """A disputed fact of a storyline.
 
-    ``kind`` is ``enum`` (one of ``values``), ``integer`` or ``text`` (the value is
-    captured from the text by the cue patterns). ``subject`` phrases name what
+    ``kind`` names its :class:`~bot.core.fact_kinds.FactKind`: ``enum`` (one of
+    ``values``), ``integer`` or ``text`` (the value is captured from the text by
+    the cue patterns), or one registered beside them. ``subject`` phrases name what
     the fact is about ("designation", "label"): a value is claimed only from a
     clause that names one of them beside the event (values may narrow it).
     ``qualifiers`` add to the general restrictive qualifiers ("only", "for
@@ -114,7 +117,7 @@ class FactSpec:
 
     id: str
     label: str
-    kind: Literal["enum", "integer", "text"]
+    kind: str
     values: tuple[FactValueSpec, ...]
     history: tuple[SeededClaim, ...] = ()
     required: bool = False
@@ -126,10 +129,7 @@ class FactSpec:
     def value_label(self, value: str | None) -> str:
         if value is None:
             return "unknown"
-        for v in self.values:
-            if v.value == value:
-                return v.label
-        return value
+        return fact_kind(self.kind).label(self, value)
 
 
 @dataclass(frozen=True, slots=True)

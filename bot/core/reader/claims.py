@@ -33,7 +33,8 @@ from functools import lru_cache
 
 import regex
 
-from bot.core import amounts, patterns
+from bot.core import patterns
+from bot.core.fact_kinds import fact_kind
 from bot.core.facts import Claim
 from bot.core.items import Entry
 from bot.core.reader.context import CURRENT, Factuality, Scene, triggers_of
@@ -386,14 +387,14 @@ def read_item(storyline: Storyline, entry: Entry, lexicon: Lexicon | None = None
 
 def _best(spec: FactSpec, readings: Sequence[Reading]) -> Reading | None:
     """The reading that speaks for the item: of the current ones (a party's
-    stance only when nothing else), the one furthest along (enum) or the first."""
+    stance only when nothing else), the one furthest along (by the kind's rank) or the first."""
     usable = [r for r in readings if r.factuality.moves and not r.background]
     if not usable:
         return None
     reports = [r for r in usable if not r.stance] or usable
-    if spec.kind != "enum":
+    rank = fact_kind(spec.kind).rank(spec)
+    if not rank:
         return reports[0]
-    rank = {v.value: i for i, v in enumerate(spec.values)}
     return max(enumerate(reports), key=lambda p: (rank.get(p[1].value, -1), -p[0]))[1]
 
 
@@ -516,7 +517,7 @@ def first_state(spec: FactSpec, lexicon: Lexicon | None = None) -> str | None:
     """The fact's launch value: its first value when that value's events are a
     launch ("available"); reports that the thing is in use claim it."""
     lexicon = lexicon or default_lexicon()
-    if spec.kind != "enum" or not spec.values:
+    if not fact_kind(spec.kind).states or not spec.values:
         return None
     first = spec.values[0]
     launch = lexicon.expand("launch")
@@ -577,23 +578,23 @@ def _read_fact(
     reader: _Reader, spec: FactSpec, clauses: Sequence[_Clause], names: tuple[str, ...]
 ) -> list[Reading]:
     lexicon = reader.lexicon
-    enum = spec.kind == "enum"
+    states = fact_kind(spec.kind).states
     partials = {p: v.value for v in spec.values if (p := partial_of(spec, v))}
     out: list[Reading] = []
     for clause in clauses:
         plain = clause.text.plain
         stance = any(h.category == "stances" for h in clause.hits)
-        background = clause.background or (enum and clause.stale)
+        background = clause.background or (states and clause.stale)
         here: list[Reading] = []
         for value in spec.values:
-            rules = _rules(value, lexicon) if enum else ()
+            rules = _rules(value, lexicon) if states else ()
             subjects = _subjects_regex(_subjects(spec, value, names))
             spans = [m.span() for m in subjects.finditer(plain)] if subjects else []
             if subjects is not None and not spans and clause.lead and subjects.search(clause.lead):
                 spans = [(-1, -1)]  # named in the act-less clause before it
             reading = _event_reading(rules, clause.events, spans, subjects is not None, lexicon)
             if reading is None or not reading[0].moves:
-                cue = _cue_reading(reader, value, clause, enum)
+                cue = _cue_reading(reader, value, clause, states)
                 if cue is not None and (reading is None or cue[0].moves):
                     reading = cue
             if reading is None:
@@ -613,7 +614,7 @@ def _read_fact(
             ):
                 name = partials[name]  # "access returns for vetted organisations"
             here.append(Reading(spec.id, name, factuality, clause.sentence, by, background, stance))
-        if not enum:
+        if not states:
             found = _pattern_reading(reader, spec, clause)
             if found is not None:
                 here.append(replace(found, background=clause.background, stance=stance))
@@ -626,13 +627,13 @@ def _read_fact(
             and not any(v != r.value and v.endswith("-" + r.value) for v in moving)
         ]
         out.extend(here)
-    if enum and not any(r.claims for r in out):
+    if states and not any(r.claims for r in out):
         first = first_state(spec, lexicon)
         if first is not None:
             use = _in_use(reader, spec, clauses, names, first)
             if use is not None:
                 out.append(use)
-    if enum:
+    if states:
         # One act told twice ("back … for about 100 organisations"): where any
         # clause qualifies it, the item claims the partial value.
         qualified = {r.value for r in out if r.factuality.moves}
@@ -669,7 +670,7 @@ def _event_reading(
 
 
 def _cue_reading(
-    reader: _Reader, value: FactValueSpec, clause: _Clause, enum: bool
+    reader: _Reader, value: FactValueSpec, clause: _Clause, states: bool
 ) -> tuple[Factuality, str] | None:
     """A cue of the value found in the clause, with the factuality of its place.
     Cues pass the same factuality rules as events; a cue that is the object of
@@ -691,7 +692,7 @@ def _cue_reading(
         first = clause.text.token_at(m.start())
         last = max(first, clause.text.token_at(max(m.start(), m.end() - 1)))
         factuality = clause.scene.factuality(first, last, own_phrase=m.span())
-        if not _penalty_free(reader, clause, first, enum):
+        if not _penalty_free(reader, clause, first, near=states):
             factuality = replace(
                 factuality, certainty="possible", cues=(*factuality.cues, "ceiling")
             )
@@ -699,11 +700,11 @@ def _cue_reading(
     return None
 
 
-def _penalty_free(reader: _Reader, clause: _Clause, first: int, enum: bool) -> bool:
+def _penalty_free(reader: _Reader, clause: _Clause, first: int, *, near: bool) -> bool:
     """A ceiling or a threat ("fines of up to", "on pain of") or an avoided act
     before it make a cue or a captured value no report: near it for a cue, across
-    the clause before it for a captured amount."""
-    reach = 5 if enum else 10_000
+    the clause before it for a captured amount (``near``: a cue of a state)."""
+    reach = 5 if near else 10_000
     for hit in clause.hits:
         if (
             hit.category in ("ceilings", "avoided")
@@ -767,7 +768,7 @@ def _pattern_reading(reader: _Reader, spec: FactSpec, clause: _Clause) -> Readin
     # Durations are told with "after" ("after an 18-day pause"): only a negation
     # or a hedge keeps a captured value from being a report.
     factuality = replace(factuality, time="current")
-    if not _penalty_free(reader, clause, clause.text.token_at(pm.start()), enum=False):
+    if not _penalty_free(reader, clause, clause.text.token_at(pm.start()), near=False):
         factuality = replace(factuality, certainty="possible", cues=(*factuality.cues, "ceiling"))
     return Reading(spec.id, captured, factuality, clause.sentence, "pattern")
 
@@ -781,16 +782,8 @@ def _pattern_in(spec: FactSpec, text: Text) -> regex.Match[str] | None:
 
 
 def _canonical(spec: FactSpec, raw: str, lexicon: Lexicon) -> str | None:
-    text = normalise_text(with_digits(normalise_text(raw), lexicon))
-    if spec.kind == "integer":
-        digits = re.search(r"\d+", text)
-        return str(int(digits.group())) if digits else None
-    text = re.sub(r"\b(\d+) (month|day|week|year)\b(?!s)", r"\1 \2s", text)
-    for value in spec.values:
-        if normalise_text(value.value) == text:
-            return value.value
-    # "20 milioni di euro", "EUR 20m" and "€20 million" are one value.
-    return amounts.canonical_amount(raw) or text or None
+    said = normalise_text(with_digits(normalise_text(raw), lexicon))
+    return fact_kind(spec.kind).canonical(said, raw, spec)
 
 
 def _in_use(
