@@ -9,9 +9,9 @@ ignore what they do not know. A field is named as its key in the record.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from bot.core.commands import MAX_AUDITED_ANSWER, CommandReply, CommandRequest, Invoker
@@ -21,14 +21,49 @@ from bot.core.subscriptions import ChannelAddress
 from bot.core.urls import redact_url
 
 
-class AuditEvent(ABC):
+class AuditEvent:
+    """An event's record is its ``name`` then its fields in the order they are
+    declared, each as JSON (an item as :func:`item_record`, a channel as
+    ``platform:id``, a tuple as a list, a day in ISO form). A field declared with
+    ``ROUNDED`` is rounded to two places; one declared with ``ONLY_WHEN_SET`` is
+    left out while it keeps its default. An event whose record is not its
+    fields says so by overriding ``to_record``."""
+
     __slots__ = ()
 
     name: ClassVar[str]
 
-    @abstractmethod
     def to_record(self) -> dict[str, Any]:
         """The line written to the audit log, as a JSON object."""
+        record: dict[str, Any] = {"event": self.name}
+        for spec in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, spec.name)
+            if spec.metadata.get("only_when_set") and value == spec.default:
+                continue
+            if spec.metadata.get("rounded"):
+                value = round(value, 2)
+            record[spec.name] = _json(value)
+        return record
+
+
+#: Field metadata: rounded to two places in the record.
+ROUNDED = {"rounded": True}
+#: Field metadata: left out of the record while it has its default value.
+ONLY_WHEN_SET = {"only_when_set": True}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Entry):
+        return item_record(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, ChannelAddress):
+        return str(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def item_record(entry: Entry) -> dict[str, Any]:
@@ -52,24 +87,11 @@ class ItemMatched(AuditEvent):
 
     name: ClassVar[str] = "item.matched"
     storyline: str
-    score: float
+    score: float = field(metadata=ROUNDED)
     reasons: tuple[str, ...]
     posted: bool
     item: Entry
-    capped: bool = False
-
-    def to_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "event": self.name,
-            "storyline": self.storyline,
-            "score": round(self.score, 2),
-            "reasons": list(self.reasons),
-            "posted": self.posted,
-            "item": item_record(self.item),
-        }
-        if self.capped:
-            record["capped"] = True
-        return record
+    capped: bool = field(default=False, metadata=ONLY_WHEN_SET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +100,8 @@ class ItemUnmatched(AuditEvent):
 
     name: ClassVar[str] = "item.unmatched"
     best: str | None
-    score: float
+    score: float = field(metadata=ROUNDED)
     item: Entry
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "best": self.best,
-            "score": round(self.score, 2),
-            "item": item_record(self.item),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +114,6 @@ class FactPosition(AuditEvent):
     value: str
     who: str
     item: Entry
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "storyline": self.storyline,
-            "fact": self.fact,
-            "value": self.value,
-            "who": self.who,
-            "item": item_record(self.item),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,23 +135,6 @@ class FactClaimed(AuditEvent):
     evidence: str
     item: Entry
 
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "storyline": self.storyline,
-            "fact": self.fact,
-            "value": self.value,
-            "polarity": self.polarity,
-            "certainty": self.certainty,
-            "time": self.time,
-            "cues": list(self.cues),
-            "by": self.by,
-            "claim": self.claim,
-            "why": self.why,
-            "evidence": self.evidence,
-            "item": item_record(self.item),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class FactChanged(AuditEvent):
@@ -164,23 +151,7 @@ class FactChanged(AuditEvent):
     item: Entry
     claimed: str
     source: str
-    capped: bool = False
-
-    def to_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "event": self.name,
-            "storyline": self.storyline,
-            "fact": self.fact,
-            "old": self.old,
-            "new": self.new,
-            "disputed": self.disputed,
-            "item": item_record(self.item),
-            "claimed": self.claimed,
-            "source": self.source,
-        }
-        if self.capped:
-            record["capped"] = True
-        return record
+    capped: bool = field(default=False, metadata=ONLY_WHEN_SET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,16 +165,6 @@ class PatternTimedOut(AuditEvent):
     timeout: float
     skipped_for_cycle: bool
     item: Entry
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "storyline": self.storyline,
-            "pattern": self.pattern,
-            "timeout": self.timeout,
-            "skipped_for_cycle": self.skipped_for_cycle,
-            "item": item_record(self.item),
-        }
 
 
 # --- polling, delivering, digests, commands (``bot.service``) -------------------------------
@@ -219,16 +180,6 @@ class FeedFailed(AuditEvent):
     code: str
     error: str
     failures: int
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "feed": self.feed,
-            "url": self.url,
-            "code": self.code,
-            "error": self.error,
-            "failures": self.failures,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,17 +228,6 @@ class DeliveryFailed(AuditEvent):
     error: str
     subscription_disabled: bool
 
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "outbox": self.outbox,
-            "channel": str(self.channel),
-            "storyline": self.storyline,
-            "code": self.code,
-            "error": self.error,
-            "subscription_disabled": self.subscription_disabled,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class DigestProduced(AuditEvent):
@@ -300,16 +240,6 @@ class DigestProduced(AuditEvent):
     day: date
     items: int
     posted: bool
-
-    def to_record(self) -> dict[str, Any]:
-        return {
-            "event": self.name,
-            "storyline": self.storyline,
-            "channel": str(self.channel),
-            "day": self.day.isoformat(),
-            "items": self.items,
-            "posted": self.posted,
-        }
 
 
 @dataclass(frozen=True, slots=True)
