@@ -6,7 +6,7 @@ escaping; nothing here is markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -174,3 +174,19 @@ def summary_reply(storyline: Storyline, items: int, changes: int = 0) -> Reply:
         title="and " + " and ".join(parts),
         text=f"threadline storylines show {storyline.id}",
     )
+
+
+def fact_text(fact: FactLine, *, escape: Callable[[str], str] = str, source: str = "({})") -> str:
+    """A root card's fact as chat text: ``value — since DATE (source)``, the value
+    prefixed ``disputed:`` and followed by who says what when it is disputed.
+    ``escape`` makes feed text inert for the platform's markup; ``source`` is how
+    the platform sets the source apart (``{}`` stands for it)."""
+    value = escape(fact.value)
+    line = f"disputed: {value}" if fact.disputed else value
+    if fact.since:
+        line += f" — since {escape(fact.since)}"
+    if fact.source:
+        line += " " + source.format(escape(fact.source))
+    for contender in fact.contenders:
+        line += f"\n• {escape(contender)}"
+    return line

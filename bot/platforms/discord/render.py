@@ -27,7 +27,7 @@ from discord.utils import escape_markdown, escape_mentions
 
 from bot.core.commands import CommandReply
 from bot.core.posts import Card, DigestItem, FactLine, Reply
-from bot.core.render import outlets_text
+from bot.core.render import fact_text, outlets_text
 from bot.core.text import CONTROL, strip_controls
 from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
@@ -207,16 +207,9 @@ def _assemble(
 
 
 def fact_value(fact: FactLine) -> str:
-    """``value — since DATE · source``; a disputed fact lists who says what."""
-    value = f"disputed: {fact.value}" if fact.disputed else fact.value
-    line = value
-    if fact.since:
-        line += f" — since {fact.since}"
-    if fact.source:
-        line += f" · {fact.source}"
-    for contender in fact.contenders:
-        line += f"\n• {contender}"
-    return line
+    """``value — since DATE · source``; a disputed fact lists who says what (escaped
+    when the embed field is fitted)."""
+    return fact_text(fact, source="· {}")
 
 
 def render_card(card: Card, *, ref: str | None = None) -> EmbedDict:

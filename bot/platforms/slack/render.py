@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from bot.core.commands import CommandReply
 from bot.core.posts import Card, FactLine, Reply
-from bot.core.render import outlets_text
+from bot.core.render import fact_text, outlets_text
 from bot.core.text import strip_controls
 from bot.core.titles import MADE_TITLE_NOTE
 from bot.ports import PlatformLimits
@@ -174,17 +174,7 @@ def fallback(parts: Iterable[str]) -> str:
 def fact_mrkdwn(fact: FactLine) -> str:
     """``*Label*: value — since DATE (source)``; a disputed fact reads
     ``*Label*: disputed: value …`` followed by who says what."""
-    value = escape(fact.value)
-    if fact.disputed:
-        value = f"disputed: {value}"
-    line = f"*{escape(fact.label)}*: {value}"
-    if fact.since:
-        line += f" — since {escape(fact.since)}"
-    if fact.source:
-        line += f" ({escape(fact.source)})"
-    for contender in fact.contenders:
-        line += f"\n• {escape(contender)}"
-    return line
+    return f"*{escape(fact.label)}*: " + fact_text(fact, escape=escape)
 
 
 def render_card(card: Card, *, picture_file: str | None = None) -> SlackMessage:
