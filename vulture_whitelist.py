@@ -7,7 +7,7 @@ fields and methods that bot/ itself never reads. Keep it short: anything new
 here needs a reason.
 """
 
-from bot.core import normalise, patterns
+from bot.core import patterns
 from bot.core.models import CommandReply, Entry, Invoker
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
@@ -15,7 +15,6 @@ from bot.service.deliver import DeliveryReport
 from bot.service.poll_cycle import CycleReport
 from bot.storage.store import Store
 
-normalise.keep_apart  # the reference document_keys is tested against (tests/feeds, tests/core)
 Entry.date_was_replaced  # why the published time is first-seen: tests and fixtures check it
 Invoker.user_name  # the chat user's display name, given by both adapters
 CommandReply.ok  # whether a command succeeded: tests check it

@@ -57,7 +57,7 @@ import bot.service.poll_cycle as poll_module  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
 from bot.core.models import ChannelAddress, FeedSeed, ParsedFeed  # noqa: E402
-from bot.core.normalise import keep_apart, normalise  # noqa: E402
+from bot.core.normalise import document_keys  # noqa: E402
 from bot.errors import ParseError  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
 from bot.feeds.parse import FeedparserParser  # noqa: E402
@@ -494,7 +494,6 @@ def corpus_keys(corpus: Path) -> dict[str, Any]:
     """Item keys from both parsers on feedparser's test corpus (XML files:
     feedparser reads no JSON Feed). Switching parsers must change none."""
     fast, slow = FastFeedParser(), FeedparserParser()
-    seen = datetime(2026, 1, 1, tzinfo=UTC)
     headers = {"content-location": "https://feeds.example/dir/feed.xml"}
 
     def keys(parser: FeedParser, body: bytes) -> list[str] | str:
@@ -502,8 +501,7 @@ def corpus_keys(corpus: Path) -> dict[str, Any]:
             feed = parser.parse(body, headers)
         except ParseError as error:
             return f"ParseError({error.code})"
-        entries = [normalise(r, feed_id=1, source="s", first_seen=seen) for r in feed.entries]
-        return [e.key for e in keep_apart(entries)]
+        return document_keys(feed.entries)  # as the poll cycle keys them
 
     files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix != ".json")
     different = [

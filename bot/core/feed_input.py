@@ -13,7 +13,7 @@ import ipaddress
 import re
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from bot.core.normalise import clean_text
+from bot.core.html_text import clean_text
 
 MAX_NAME = 200
 MAX_URL = 2048
