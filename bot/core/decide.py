@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any
 
 from bot.core.dedupe import StoryIndex
@@ -39,6 +40,7 @@ DEFAULT_MAX_REPLIES_PER_THREAD = 10
 #: A storyline pattern that runs past its time limit on this many items in one
 #: decision is skipped for the rest of it (each time-out costs its time limit).
 MAX_PATTERN_TIMEOUTS = 3
+_SCORE = attrgetter("score")
 
 
 @dataclass(slots=True)
@@ -207,7 +209,7 @@ def decide(
             seen.add(entry)
         item_claims: list[Claim] = []
         if not matched:
-            best = max(results, key=lambda r: r.score, default=None)
+            best = max(results, key=_SCORE, default=None)
             decision.audit.append(
                 {
                     "event": "item.unmatched",

@@ -144,7 +144,8 @@ def html_to_text(html: str) -> str:
     else:
         # A numeric reference too long to be a character would make the
         # decoder raise (int() refuses over 4300 digits): it is no character.
-        html = HUGE_CHARREF.sub("\ufffd", html)
+        if "&#" in html:
+            html = HUGE_CHARREF.sub("\ufffd", html)
         simple = _simple_html_to_text(html)
         if simple is not None:
             text = simple
@@ -154,5 +155,11 @@ def html_to_text(html: str) -> str:
             extractor.close()
             text = "".join(extractor.parts)
     text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
+    # The substitutions cost more than the rest together: skipped where they
+    # would change nothing (cleaned ASCII text has no whitespace but space, tab
+    # and newline; single spaces stay as they are).
+    if not text.isascii() or "\t" in text or "  " in text:
+        text = _SPACES.sub(" ", text)
+    if "\n" in text:
+        text = _NEWLINES.sub("\n", text)
+    return text.strip()

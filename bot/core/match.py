@@ -170,6 +170,7 @@ class Matcher:
         self._fuzzy_terms = fuzzy_words
         self._fuzzy_choices = sorted(fuzzy_words)
         self._fuzzy_memo: dict[str, tuple[str, float, str] | None] = {}
+        self._misses: set[str] = set()  # the words the memo answers None for
         self._nothing = tuple(MatchResult(s.id, 0.0, False, ()) for s in self._storylines)
 
     @property
@@ -260,8 +261,12 @@ class Matcher:
                 named |= anchors
         if not self._fuzzy_choices:
             return
+        words = _WORD.findall(text)
+        # Most words are known misses: a set difference (in C) skips the loop.
+        if not words or not set(words).difference(self._misses):
+            return
         memo = self._fuzzy_memo
-        for word in _WORD.findall(text):
+        for word in words:
             # Words already found exactly are known vocabulary, so they need no
             # separate check: the memo answers None for them.
             best = memo.get(word, _MISSING)
@@ -292,7 +297,10 @@ class Matcher:
                 result = (found[0], round(float(found[1]), 1), word)
         if len(self._fuzzy_memo) >= _CACHE_LIMIT:
             self._fuzzy_memo.clear()
+            self._misses.clear()
         self._fuzzy_memo[raw] = result
+        if result is None:
+            self._misses.add(raw)
         return result
 
 
