@@ -6,6 +6,7 @@ replacements (a fake clock, a fetcher that allows loopback, a platform double).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -17,6 +18,7 @@ from typing import TextIO
 from bot.audit import AuditLog
 from bot.clock import SystemClock
 from bot.core.models import ChannelAddress, FeedSeed, Storyline
+from bot.core.reader import prepare_reader
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
@@ -112,6 +114,8 @@ class Threadline:
             # instances' claims run out by themselves and are taken over then.
             await self.store.recover_leases(self.owner)
         self.started = True
+        # The fact reader's lexicon, compiled now: the first poll would pay for it.
+        await asyncio.to_thread(prepare_reader)
         now = self.clock.now()
         await self.store.sync_feeds(self.feed_seeds, now)
         if "console" in self.platforms:

@@ -7,6 +7,7 @@ the cycle goes on; anything else is a bug and propagates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -20,9 +21,9 @@ from bot.core import dedupe
 from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide
 from bot.core.match import Matcher
 from bot.core.models import Entry, Feed, RawEntry, Storyline, Subscription
-from bot.core.normalise import MAX_HTML_READ, document_keys, normalise
+from bot.core.normalise import MAX_HTML_READ, normalise
 from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
-from bot.feeds.parse_pool import ParsePool
+from bot.feeds.parse_pool import ParsePool, parse_keyed
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
 from bot.service.ledger import FactLedger
 from bot.storage.records import FeedUpdate
@@ -177,13 +178,9 @@ class Poller:
         feeds = await self.store.claim_feeds(
             self.owner, now, self.lease, due_only=not all_feeds, limit=limit
         )
-        report = CycleReport()
         caps = ThreadCaps()  # the per-thread cap counts over the cycle's batches
         try:
-            for start in range(0, len(feeds), self.batch):
-                last = start + self.batch >= len(feeds)
-                report.add(await self.poll(feeds[start : start + self.batch], caps, last=last))
-            return report
+            return await self._poll_batches(feeds, caps, last=True)
         finally:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
@@ -212,8 +209,7 @@ class Poller:
                 # A feed whose poll recorded nothing (a bug that propagated) must
                 # not be claimed round and round: each feed is polled once per run.
                 seen.update(f.id for f in fresh)
-                for start in range(0, len(fresh), self.batch):
-                    report.add(await self.poll(fresh[start : start + self.batch], caps, last=False))
+                report.add(await self._poll_batches(fresh, caps, last=False))
             finally:
                 await self.store.release_feeds(self.owner, [f.id for f in feeds])
             if not fresh:
@@ -230,6 +226,37 @@ class Poller:
         batches and is updated; the ``last`` batch posts the summary replies."""
         outcomes = await asyncio.gather(*(self.fetch(f) for f in feeds))
         return await self.record(list(zip(feeds, outcomes, strict=True)), caps, last=last)
+
+    async def _poll_batches(
+        self, feeds: Sequence[Feed], caps: ThreadCaps, *, last: bool
+    ) -> CycleReport:
+        """Poll ``feeds`` ``batch`` at a time, one transaction each; the next
+        batch is fetched (and parsed, in the pool's processes when there is one)
+        while this one is decided and recorded. ``last``: the final batch is the
+        cycle's last (it posts the summary replies)."""
+        report = CycleReport()
+        batches = [feeds[i : i + self.batch] for i in range(0, len(feeds), self.batch)]
+        if not batches:
+            return report
+        fetching = asyncio.ensure_future(self._fetch_all(batches[0]))
+        try:
+            for i, batch in enumerate(batches):
+                outcomes = await fetching
+                if i + 1 < len(batches):
+                    fetching = asyncio.ensure_future(self._fetch_all(batches[i + 1]))
+                final = last and i + 1 == len(batches)
+                report.add(
+                    await self.record(list(zip(batch, outcomes, strict=True)), caps, last=final)
+                )
+        finally:
+            if not fetching.done():  # recording failed: the next batch is not wanted
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fetching
+        return report
+
+    async def _fetch_all(self, feeds: Sequence[Feed]) -> list[Fetched]:
+        return list(await asyncio.gather(*(self.fetch(f) for f in feeds)))
 
     async def claim_due(self, *, limit: int) -> list[Feed]:
         """Claim at most ``limit`` due feeds for this process (the poll pipeline
@@ -322,19 +349,23 @@ class Poller:
                 return result, []
             # One parse per slot: in a thread, one at a time (parsing holds the GIL,
             # so parallel threads only take turns); with a pool, one per process.
+            # Items are keyed where they are parsed (in the worker, with a pool).
             async with self._parse_slot:
                 if self.parse_pool is not None:
-                    parsed = await self.parse_pool.parse(self.parser, result.body, result.headers)
+                    raws, keys = await self.parse_pool.parse_keyed(
+                        self.parser, result.body, result.headers
+                    )
                 else:
-                    parsed = await asyncio.to_thread(self.parser.parse, result.body, result.headers)
+                    raws, keys = await asyncio.to_thread(
+                        parse_keyed, self.parser, result.body, result.headers
+                    )
         except FeedError as exc:
             return exc
         first_seen = self.clock.now()
-        raws = parsed.entries
         items = [
             # Only what normalise reads is kept until the commit.
             _Parsed(feed, _bounded(raw), key, first_seen)
-            for raw, key in zip(raws, document_keys(raws), strict=True)
+            for raw, key in zip(raws, keys, strict=True)
         ]
         # The body is no longer needed: do not hold every body until the commit.
         return replace(result, body=b""), items
