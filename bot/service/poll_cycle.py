@@ -165,6 +165,12 @@ class Poller:
         self.parse_pool = parse_pool
         self.batch = batch
         self._parse_slot = asyncio.Semaphore(parse_pool.processes if parse_pool else 1)
+        # Per feed, the keys of its last recorded document: every one is stored
+        # (items are never deleted while their feed is polled), so a poll asks
+        # the database only about the others; a changed feed has a few new items
+        # among fifty, and asking about all of them was the changed cycle's
+        # largest cost. Per process and exact (keys, not hashes).
+        self._recorded_keys: dict[int, frozenset[str]] = {}
         self.max_replies_per_thread = max_replies_per_thread
 
     async def run_due(self, *, all_feeds: bool = False, limit: int = 1000) -> CycleReport:
@@ -318,7 +324,8 @@ class Poller:
                     counts = await self.store.record_cycle(decision, updates, now)
         if decision is None:
             await self.store.record_feed_updates(updates)
-        else:
+        self._remember(results)
+        if decision is not None:
             caps.replies.update(decision.replies)
             caps.capped.update(decision.capped)
             report.new_items = counts["items"]
@@ -372,12 +379,23 @@ class Poller:
 
     async def _unseen(self, items: list[_Parsed]) -> list[_Parsed]:
         """The items not stored yet, each (feed, key) once: one look-up for
-        the whole cycle, not one round trip per feed."""
+        the whole cycle (not one round trip per feed), of the keys that were
+        not in their feed's last recorded document."""
         unique: dict[tuple[int, str], _Parsed] = {}
+        recorded = self._recorded_keys
+        nothing: frozenset[str] = frozenset()
         for item in items:
-            unique.setdefault((item.feed.id, item.key), item)
-        known = await self.store.known_item_keys(list(unique))
+            if item.key not in recorded.get(item.feed.id, nothing):
+                unique.setdefault((item.feed.id, item.key), item)
+        known = await self.store.known_item_keys(list(unique)) if unique else set()
         return [item for k, item in unique.items() if k not in known]
+
+    def _remember(self, results: Sequence[tuple[Feed, Fetched]]) -> None:
+        """After a commit: each read document's keys, all stored now."""
+        for feed, outcome in results:
+            if isinstance(outcome, FeedError) or outcome[0].status != "ok":
+                continue  # not read: what was remembered still holds
+            self._recorded_keys[feed.id] = frozenset(item.key for item in outcome[1])
 
     async def _decide(
         self, entries: list[Entry], backlog: frozenset[int], caps: ThreadCaps, last: bool
