@@ -147,7 +147,7 @@ class Poller:
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 16,
         parse_pool: ParsePool | None = None,
-        batch: int = 250,
+        batch: int = 80,
         max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
     ) -> None:
         self.store = store
