@@ -78,8 +78,6 @@ def test_both_parsers_give_every_item_the_same_key(name: str) -> None:
     assert len(set(fast)) == len(fast) - expected(name).get("reposts", 0)
 
 
-
-
 def test_a_date_that_cannot_be_read_is_flagged_and_kept_as_text() -> None:
     entries = {e.key: e for e in read(FastFeedParser(), "dates.rss.xml")}
     for key in ("unreadable", "impossible", "time-only", "future"):
