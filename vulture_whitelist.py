@@ -8,6 +8,7 @@ here needs a reason.
 """
 
 from bot.core import patterns
+from bot.core.reader import dictionaries
 from bot.core.models import CommandReply, Entry, Invoker
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
@@ -39,3 +40,8 @@ RenderedPicture.layout
 # Set on regex's parser objects as regex.compile sets them; read by regex's own parser.
 patterns._regex_core.Info.guess_encoding
 patterns._regex_core.Source.ignore_space
+# Read by simplemma's StreamMap and its factory, which bot/core/reader/dictionaries.py subclasses.
+dictionaries.low_memory_factory()._rev
+dictionaries.low_memory_factory()._firsts
+dictionaries.low_memory_factory()._blocks
+dictionaries.low_memory_factory()._get_dictionary_uncached
