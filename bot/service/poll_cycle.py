@@ -147,7 +147,7 @@ class Poller:
         lease: timedelta = timedelta(minutes=5),
         concurrency: int = 16,
         parse_pool: ParsePool | None = None,
-        batch: int = 80,
+        batch: int = 250,
         max_replies_per_thread: int = DEFAULT_MAX_REPLIES_PER_THREAD,
     ) -> None:
         self.store = store
@@ -236,10 +236,14 @@ class Poller:
     async def _poll_batches(
         self, feeds: Sequence[Feed], caps: ThreadCaps, *, last: bool
     ) -> CycleReport:
-        """Poll ``feeds`` ``batch`` at a time, one transaction each; the next
-        batch is fetched (and parsed, in the pool's processes when there is one)
-        while this one is decided and recorded. ``last``: the final batch is the
-        cycle's last (it posts the summary replies)."""
+        """Poll ``feeds`` ``batch`` at a time, one transaction each. With a
+        parse pool the next batch is fetched and parsed (in the pool's
+        processes) while this one is decided and recorded; in a thread the
+        parses would only take turns with deciding for the GIL, and the batch
+        held meanwhile costs memory, so batches then follow one another.
+        ``last``: the final batch is the cycle's last (it posts the summary
+        replies). Batch boundaries are not free: the eval corpus decides its
+        facts differently with batches of 80 feeds, so the size is kept."""
         report = CycleReport()
         batches = [feeds[i : i + self.batch] for i in range(0, len(feeds), self.batch)]
         if not batches:
@@ -248,12 +252,15 @@ class Poller:
         try:
             for i, batch in enumerate(batches):
                 outcomes = await fetching
-                if i + 1 < len(batches):
+                ahead = i + 1 < len(batches)
+                if ahead and self.parse_pool is not None:
                     fetching = asyncio.ensure_future(self._fetch_all(batches[i + 1]))
-                final = last and i + 1 == len(batches)
+                final = last and not ahead
                 report.add(
                     await self.record(list(zip(batch, outcomes, strict=True)), caps, last=final)
                 )
+                if ahead and self.parse_pool is None:
+                    fetching = asyncio.ensure_future(self._fetch_all(batches[i + 1]))
         finally:
             if not fetching.done():  # recording failed: the next batch is not wanted
                 fetching.cancel()
