@@ -3,18 +3,32 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 # Test processes (pytest-xdist): most tests wait on sockets and subprocesses, so even
 # two cores keep four busy. WORKERS=0 runs in one process.
 WORKERS ?= 4
 
-.PHONY: run once test test-all lint types eval bench clean
+.PHONY: run once test test-all lint types eval bench clean lock
 
-$(STAMP): pyproject.toml
+# The venv installs exactly what requirements.lock pins (every package, dev tools
+# included, with hashes), then Threadline itself; `make lock` regenerates the lock.
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PY=/path/to/python3.11)"; exit 1; }
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+	  echo "$(LOCK) does not satisfy pyproject.toml: run make lock"; exit 1; }
 	@touch $(STAMP)
+
+## lock: pin every dependency, the dev extra's included, for this Python (3.11) in
+## requirements.lock (pip-tools, installed into the venv for this only)
+lock:
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --generate-hashes --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --output-file $(LOCK) pyproject.toml
 
 ## run: the bot on the embedded default (SQLite under ./data/, console output without chat tokens)
 run: $(STAMP)

@@ -9,25 +9,17 @@ here needs a reason.
 
 from bot.core import patterns
 from bot.core.reader import dictionaries
-from bot.core.models import CommandReply, Entry, Invoker
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport
 from bot.service.poll_cycle import CycleReport
-from bot.storage.store import Store
 
-Entry.date_was_replaced  # why the published time is first-seen: tests and fixtures check it
-Invoker.user_name  # the chat user's display name, given by both adapters
-CommandReply.ok  # whether a command succeeded: tests check it
 FetchResult.final_url  # where redirects ended: fetch tests check it
 # Counters of a cycle or a drain, for tests and bench/bench_pipeline.py.
 CycleReport.fetched
 CycleReport.not_modified
 CycleReport.unchanged
 DeliveryReport.retried
-# Read-only views of the store that tests and benches assert with.
-Store.outbox_counts
-Store.item_count
 # What the picture painter says it drew where: tests/render_png read it back.
 DrawnBand.box
 DrawnBand.caption_box

@@ -54,21 +54,16 @@ from bench_match import entries as corpus_entries  # noqa: E402
 
 import bot.core.decide as decide_module  # noqa: E402
 from bot.app import build  # noqa: E402
+from bot.config.settings import load_settings  # noqa: E402
+from bot.config.storylines import load_storylines  # noqa: E402
 from bot.core.dedupe import find_duplicate  # noqa: E402
+from bot.core.facts import Claim, FactView  # noqa: E402
+from bot.core.items import Entry  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import (  # noqa: E402
-    ChannelAddress,
-    Claim,
-    Entry,
-    FactSpec,
-    FactView,
-    Storyline,
-    Subscription,
-)
 from bot.core.resolve import resolve  # noqa: E402
+from bot.core.storyline import FactSpec, Storyline  # noqa: E402
+from bot.core.subscriptions import ChannelAddress, Subscription  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
 
 CYCLE_TARGET = 10.0
 _TAKES = ["update", "analysis", "explainer", "live", "brief", "recap", "opinion", "report"]

@@ -50,11 +50,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 from pipeline_feeds import ChildServers  # noqa: E402
 
 from bot.app import Threadline, build  # noqa: E402
+from bot.config.settings import load_settings  # noqa: E402
+from bot.entry.schedule import CLAIM_AT_MOST, PollLoop, SchedulerAlarm  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
-from bot.schedule import CLAIM_AT_MOST, PollLoop, SchedulerAlarm  # noqa: E402
 from bot.service.poll_cycle import CycleReport  # noqa: E402
 from bot.service.poll_pipeline import FetchPipeline  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 
 KINDS = ("drip", "silent", "bomb", "oversize")
 MARKS = (10, 30, 60, 120)

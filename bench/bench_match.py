@@ -24,13 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
-from core_eval import load_items, to_entry  # noqa: E402
 
+from bot.config.corpus_file import load_corpus  # noqa: E402
+from bot.config.storylines import load_storylines  # noqa: E402
+from bot.core.items import Entry  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import Entry, Storyline, TermGroup  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
+from bot.core.storyline import Storyline, TermGroup  # noqa: E402
 
 _SAMPLE = [
     ("Judge blocks Pentagon's Anthropic blacklist", "Judge Rita Lin granted an injunction."),
@@ -94,8 +94,7 @@ def _letters(n: int) -> str:
 
 def entries(corpus: Path | None) -> list[Entry]:
     if corpus is not None and corpus.exists():
-        feed_ids: dict[str, int] = {}
-        return [to_entry(item, feed_ids) for item in load_items(corpus)]
+        return sorted(load_corpus(corpus), key=lambda e: e.published)
     now = datetime(2026, 6, 13, tzinfo=UTC)
     return [
         Entry(1, f"s{i}", None, None, t, s, now, now, "sample") for i, (t, s) in enumerate(_SAMPLE)

@@ -56,9 +56,12 @@ from sqlalchemy import select  # noqa: E402
 import bot.core.decide as decide_module  # noqa: E402
 import bot.service.poll_cycle as poll_module  # noqa: E402
 from bot.app import build  # noqa: E402
+from bot.config.settings import load_settings  # noqa: E402
+from bot.config.storylines import load_storylines  # noqa: E402
+from bot.core.items import FeedSeed, ParsedFeed  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.core.models import ChannelAddress, FeedSeed, ParsedFeed  # noqa: E402
 from bot.core.normalise import document_keys, normalise  # noqa: E402
+from bot.core.subscriptions import ChannelAddress  # noqa: E402
 from bot.core.titles import as_published  # noqa: E402
 from bot.errors import ParseError  # noqa: E402
 from bot.feeds.fetch import HttpFetcher  # noqa: E402
@@ -68,9 +71,8 @@ from bot.feeds.parse_pool import ParsePool  # noqa: E402
 from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402
 from bot.service.poll_cycle import Poller  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
 from bot.storage import tables  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
+from tests.support.store_rows import item_count  # noqa: E402
 
 STORE_METHODS = (
     "claim_feeds",
@@ -252,7 +254,7 @@ async def run_pipeline(
             wall = time.perf_counter() - began
             cpu = time.process_time() - cpu
             served = server.stats()
-            stored = await app.store.item_count()
+            stored = await item_count(app.store)
             cycles[name] = _cycle_result(
                 name, wall, report, stages, fetched, served, args.items, stored
             )

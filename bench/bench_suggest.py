@@ -33,9 +33,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 from eval_corpus import evaluate, load, relabel, replay  # noqa: E402
 
+from bot.config.corpus_file import load_corpus  # noqa: E402
+from bot.config.storylines import load_storyline  # noqa: E402
 from bot.core.match import Matcher  # noqa: E402
-from bot.storyline_review import load_corpus  # noqa: E402
-from bot.storylines import load_storyline  # noqa: E402
 
 CORPORA = [
     REPO.parent / "shared" / "corpus" / "dev.jsonl",

@@ -17,6 +17,14 @@ values is FACTS.md's for the two shipped storylines, else the order in which
 labelled items first report each value (values only one item reports are lone
 reports, never transitions).
 
+``--core`` scores the core alone, in seconds rather than a minute: every item
+read by the product's corpus reader (``bot.config.corpus_file``) and decided at
+once, in publication order, by ``bot.core.decide.decide`` (what each poll cycle
+runs), with no feed server, parser, database or seeded history; the same audit
+events are scored the same way. A replay decides feed by feed as the feeds
+answer, so its numbers may differ a little: the thresholds of CI apply to the
+replay (the default), and the test suite holds the core to them with ``--core``.
+
 Time-ordered folds (``--folds K``, default 3): the corpus is cut by publication
 time into K parts; the bot replays everything in order (later items need the
 earlier ones as context) and each part is scored on its own. Storyline rules
@@ -24,7 +32,7 @@ and phrases may be decided only while looking at the first part; the later
 parts are the honest numbers, reported beside the whole-corpus ones.
 
     python bench/eval_corpus.py ../shared/corpus/dev.jsonl [corpus/extra.jsonl]
-        [--storylines DIR_OR_FILE ...] [--folds 3] [--json-out results.json]
+        [--storylines DIR_OR_FILE ...] [--core] [--folds 3] [--json-out results.json]
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import shutil
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -48,8 +57,11 @@ from aiohttp import web
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bot.config.corpus_file import load_corpus  # noqa: E402
+from bot.config.storylines import load_storylines  # noqa: E402
 from bot.core.amounts import canonical_amount, same_amount  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
+from bot.core.decide import decide  # noqa: E402
+from bot.core.match import Matcher  # noqa: E402
 
 # The true order of states of the required facts (../shared/corpus/FACTS.md).
 KNOWN_TIMELINES = {
@@ -250,6 +262,24 @@ async def replay(
             return [json.loads(line) for line in audit.read_text().splitlines()]
     finally:
         await server.close()
+
+
+def decide_in_core(corpora: list[Path], storylines: Path) -> list[dict[str, Any]]:
+    """The audit events of ``--core``: the corpora's items decided at once by
+    the core, as a first cycle with no history and no channel would be."""
+    known = load_storylines(storylines)
+    entries = [entry for path in corpora for entry in load_corpus(path)]
+    decision = decide(
+        entries,
+        storylines=[s for s in known if s.status == "open"],
+        matcher=Matcher(known),
+        claims={},
+        states={},
+        subscriptions=[],
+        recent=[],
+        backlog_feeds=frozenset(),
+    )
+    return decision.audit
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -502,6 +532,32 @@ def failures(
     return bad
 
 
+def replays(
+    rows: list[dict[str, Any]], storylines: Path, cutoff_text: str | None, seed: int
+) -> list[tuple[str, Callable[[], list[dict[str, Any]]]]]:
+    """The two replays through the real pipeline, each as (name, run): all at
+    once, then in two phases around ``cutoff_text`` (default: the median item's
+    day) with a random 15 % of the earlier items held back to the second."""
+    cutoff = (
+        datetime.fromisoformat(cutoff_text).date()
+        if cutoff_text
+        else datetime.fromisoformat(rows[len(rows) // 2]["published"]).date()
+    )
+    before = [r for r in rows if datetime.fromisoformat(r["published"]).date() < cutoff]
+    rng = random.Random(seed)
+    held_back = set(rng.sample([r["id"] for r in before], k=round(len(before) * 0.15)))
+    return [
+        (name, lambda phases=phases: asyncio.run(replay(rows, phases, storylines)))
+        for name, phases in (
+            ("one cycle", [rows]),
+            (
+                f"two phases (cut-off {cutoff}, {len(held_back)} items late)",
+                [[r for r in before if r["id"] not in held_back], rows],
+            ),
+        )
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -530,6 +586,11 @@ def main() -> int:
         default=1_000_000,
         help="reports a transition may wait for (1 = the first or the next)",
     )
+    parser.add_argument(
+        "--core",
+        action="store_true",
+        help="score the core alone (one decision, no feeds or database): seconds, not a minute",
+    )
     parser.add_argument("--cutoff", help="two-phase replay cut-off date (default: the median item)")
     parser.add_argument("--folds", type=int, default=3, help="time-ordered parts scored apart")
     parser.add_argument("--seed", type=int, default=7)
@@ -540,25 +601,14 @@ def main() -> int:
         chosen = Path(tmp) / "storylines"
         required = gather_storylines(args.storylines or [REPO / "storylines"], chosen)
         timelines = true_timelines(rows, required)
-        cutoff = (
-            datetime.fromisoformat(args.cutoff).date()
-            if args.cutoff
-            else datetime.fromisoformat(rows[len(rows) // 2]["published"]).date()
-        )
-        before = [r for r in rows if datetime.fromisoformat(r["published"]).date() < cutoff]
-        rng = random.Random(args.seed)
-        held_back = set(rng.sample([r["id"] for r in before], k=round(len(before) * 0.15)))
+        runs = [("core, one decision", lambda: decide_in_core(args.corpus, chosen))]
+        if not args.core:
+            runs = replays(rows, chosen, args.cutoff, args.seed)
         results: dict[str, Any] = {}
         lines = []
-        for name, phases in (
-            ("one cycle", [rows]),
-            (
-                f"two phases (cut-off {cutoff}, {len(held_back)} items late)",
-                [[r for r in before if r["id"] not in held_back], rows],
-            ),
-        ):
+        for name, run in runs:
+            events = run()
             short = name.split(" (")[0]
-            events = asyncio.run(replay(rows, phases, chosen))
             results[name] = evaluate(rows, events, timelines)
             report(name, results[name])
             lines.append(summary(f"{short}: all", results[name], timelines))

@@ -29,10 +29,10 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from bot.config.storylines import load_storylines  # noqa: E402
 from bot.core.amounts import same_amount  # noqa: E402
-from bot.core.models import Entry  # noqa: E402
+from bot.core.items import Entry  # noqa: E402
 from bot.core.reader import read_item  # noqa: E402
-from bot.storylines import load_storylines  # noqa: E402
 
 
 def _entry(row: dict[str, Any]) -> Entry:

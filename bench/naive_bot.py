@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import ForeignKey, String, Text, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from bot.core.models import Storyline
+from bot.core.storyline import Storyline
 
 FUZZY_THRESHOLD = 90
 

@@ -12,19 +12,24 @@ import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TextIO
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from bot.audit import AuditLog
-from bot.clock import SystemClock
-from bot.core.models import ChannelAddress, FeedSeed, Storyline
+from pydantic_settings import BaseSettings
+
+from bot.config.feeds_file import load_feeds_file
+from bot.config.settings import Settings, load_section
+from bot.config.storylines import load_storylines
+from bot.core.items import FeedSeed
 from bot.core.reader import prepare_reader
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.feeds.parse_pool import ParsePool
-from bot.feeds_file import load_feeds_file
-from bot.platforms.console import ConsolePlatform
+from bot.platforms import registry
+from bot.platforms.plugin import Connection, Platform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
 from bot.render_png.timeline import MatplotlibTimelinePainter
 from bot.service.commands import CommandService
@@ -36,19 +41,23 @@ from bot.service.notify import AdminNotifier
 from bot.service.pictures import PicturedCards, TimelinePictures
 from bot.service.poll_cycle import Poller
 from bot.service.status import StatusService
-from bot.settings import Settings
+from bot.service.storyline_review import WORDFREQ, optional_commonness
 from bot.storage import migrate
+from bot.storage.audit_log import AuditLog
 from bot.storage.engine import make_engine
 from bot.storage.problems import check_sqlite_path, describe, is_database_error
 from bot.storage.process_lock import ProcessLock, database_file
 from bot.storage.read_only import read_only_url
 from bot.storage.store import Store
-from bot.storyline_review import commonness
-from bot.storylines import load_storylines
 
 log = logging.getLogger(__name__)
 
-CONSOLE_CHANNEL = ChannelAddress("console", "terminal")
+
+class SystemClock:
+    """The real clock (the ``Clock`` port)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 class Wakeup:
@@ -86,6 +95,9 @@ class Threadline:
     digests: Digests
     parse_pool: ParsePool | None = None
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
+    # The platforms ``build`` connected itself, with their settings: what
+    # ``threadline run`` starts front ends for (none when handed platforms).
+    connections: list[Connection] = field(default_factory=list)
     owner: str = ""
     feed_seeds: list[FeedSeed] = field(default_factory=list)
     # What the commands wake in a running bot: delivery (a channel followed a
@@ -100,8 +112,8 @@ class Threadline:
         ``build`` only constructs, so every other command starts nothing):
         on SQLite take the database's process lock (waiting up to
         THREADLINE_LOCK_WAIT for another process) and recover the leases a
-        dead process left; sync the feeds file; follow every open storyline on
-        the console when it is the platform."""
+        dead process left; sync the feeds file; follow every open storyline in
+        each platform's home channel (the console's terminal)."""
         path = database_file(self.settings.database_url)
         if path is not None:
             # Kept before it is taken: ``close`` lets go of it after the database closes.
@@ -114,14 +126,16 @@ class Threadline:
             # instances' claims run out by themselves and are taken over then.
             await self.store.recover_leases(self.owner)
         self.started = True
+        if self.drafts.commonness is None:
+            log.warning("storyline drafts keep very common words as topics without %s", WORDFREQ)
         # The fact reader's lexicon, compiled now: the first poll would pay for it.
         await asyncio.to_thread(prepare_reader)
         now = self.clock.now()
         await self.store.sync_feeds(self.feed_seeds, now)
-        if "console" in self.platforms:
+        for home in home_channels(self.platforms):
             for s in self.storylines:
                 if s.status == "open":
-                    await self.store.follow(CONSOLE_CHANNEL, s.id, now)
+                    await self.store.follow(home, s.id, now)
 
     async def deliver(self) -> DeliveryReport:
         """Queue the digests that are due, then send what the outbox holds."""
@@ -186,25 +200,55 @@ async def open_store(settings: Settings, *, auto_upgrade: bool, read_only: bool 
     return Store(engine)
 
 
-async def chat_platforms(settings: Settings) -> dict[str, ChatPlatform]:
-    """The chat platforms the environment has tokens for (none: the console)."""
-    platforms: dict[str, ChatPlatform] = {}
-    if settings.slack_bot_token:
-        from bot.platforms.slack.platform import SlackPlatform, make_client
+def home_channels(platforms: Mapping[str, ChatPlatform]) -> list[ChannelAddress]:
+    """The home channels (``Platform.home_channel``) of ``platforms``."""
+    homes = []
+    for name in platforms:
+        platform = registry.find(name)
+        if platform is not None and platform.home_channel is not None:
+            homes.append(ChannelAddress(name, platform.home_channel))
+    return homes
 
-        platforms["slack"] = SlackPlatform(
-            make_client(
-                settings.slack_bot_token.get_secret_value(),
-                settings.slack_api_url or "https://slack.com/api/",
-            )
-        )
-    if settings.discord_token:
-        from bot.platforms.discord.platform import DiscordPlatform
 
-        platforms["discord"] = await DiscordPlatform.login(
-            settings.discord_token.get_secret_value(), api_base=settings.discord_api_url
-        )
-    return platforms
+def configured_admin_channel(settings: Settings) -> ChannelAddress | None:
+    """THREADLINE_ADMIN_CHANNEL read with the registered platforms' id rules.
+    Raises ``ConfigError`` naming the variable when it is not one of their
+    channels."""
+    if not settings.admin_channel:
+        return None
+    try:
+        return registry.parse_channel(settings.admin_channel)
+    except ValueError as exc:
+        raise ConfigError(f"invalid configuration: THREADLINE_ADMIN_CHANNEL: {exc}") from None
+
+
+def check_settings(settings: Settings) -> None:
+    """What ``load_settings`` cannot check alone, checked at start: the admin
+    channel against the registered platforms, and every platform's own
+    variables. Raises ``ConfigError`` naming the variable."""
+    configured_admin_channel(settings)
+    for platform in registry.platforms():
+        load_section(platform.settings)
+
+
+async def chat_platforms() -> list[Connection]:
+    """The chat platforms the environment configures (its tokens), connected;
+    none configured: the fallback (the console)."""
+    sections: list[tuple[Platform[Any], BaseSettings]] = [
+        (p, load_section(p.settings)) for p in registry.platforms()
+    ]
+    chosen = [(p, s) for p, s in sections if p.configured(s)] or [
+        (p, s) for p, s in sections if p.fallback
+    ]
+    connections: list[Connection] = []
+    try:
+        for platform, section in chosen:
+            connections.append(Connection(platform, section, await platform.connect(section)))
+    except BaseException:
+        for connection in connections:
+            await connection.adapter.close()
+        raise
+    return connections
 
 
 async def build(
@@ -215,12 +259,12 @@ async def build(
     parser: FeedParser | None = None,
     platforms: Mapping[str, ChatPlatform] | None = None,
     use_seeded_history: bool = True,
-    console_out: TextIO | None = None,
     sync_feeds: bool = True,
     auto_upgrade: bool = True,
     read_only: bool = False,
 ) -> Threadline:
     clock = clock or SystemClock()
+    admin_channel = configured_admin_channel(settings)
     storylines = load_storylines(settings.storylines_dir)
     # Read before the database opens: a bad file must not leave a database behind.
     # Only checked here; ``start`` writes it to the database.
@@ -232,24 +276,20 @@ async def build(
         max_bytes=settings.max_feed_bytes,
     )
     parser = parser or FastFeedParser(max_bytes=settings.max_feed_bytes)
+    connections: list[Connection] = []
     if platforms is None:
         try:
-            platforms = await chat_platforms(settings) or {"console": ConsolePlatform(console_out)}
+            connections = await chat_platforms()
         except BaseException:
             await store.close()
             raise
+        platforms = {c.platform.name: c.adapter for c in connections}
     owner = settings.instance_id or f"{os.uname().nodename}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     audit = AuditLog(settings.audit_log)
     ledger = FactLedger(store, storylines, clock, use_seeded_history=use_seeded_history)
     wake_delivery, wake_polling = Wakeup(), Wakeup()
-    admin_channel = (
-        ChannelAddress.parse(settings.admin_channel)
-        if settings.admin_channel
-        else CONSOLE_CHANNEL
-        if "console" in platforms
-        else None
-    )
-    notify = AdminNotifier(platforms, admin_channel)
+    # Unset: the first home channel (the console's), else notices go to the log only.
+    notify = AdminNotifier(platforms, admin_channel or next(iter(home_channels(platforms)), None))
     parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
     status = StatusService(store, ledger, storylines, clock, owner)
     pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
@@ -305,15 +345,22 @@ async def build(
             on_feed_added=wake_polling,
             status=status,
             pictures=pictures,
+            audit=audit,
+            feeds_list_commands={
+                p.name: p.feeds_list_command
+                for p in registry.platforms()
+                if p.feeds_list_command is not None
+            },
         ),
         notify=notify,
         ledger=ledger,
         status=status,
         pictures=pictures,
-        drafts=StorylineDrafts(store, storylines, clock, commonness=commonness),
+        drafts=StorylineDrafts(store, storylines, clock, commonness=optional_commonness()),
         digests=Digests(store=store, storylines=storylines, clock=clock, audit=audit),
         parse_pool=parse_pool,
         platforms=dict(platforms),
+        connections=connections,
         owner=owner,
         feed_seeds=seeds,
         wake_delivery=wake_delivery,

@@ -11,15 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from bot.core.models import (
-    Card,
-    CommandReply,
-    CommandRequest,
-    Invoker,
-    MessageRef,
-    ParsedFeed,
-    Reply,
-)
+from bot.core.commands import CommandReply, CommandRequest, Invoker
+from bot.core.items import ParsedFeed
+from bot.core.posts import Card, MessageRef, Reply
 from bot.core.status import StatusReport
 
 

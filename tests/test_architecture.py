@@ -51,9 +51,23 @@ def test_building_the_app_loads_no_plotting_library() -> None:
     # The painter imports matplotlib when it first draws, so the commands that
     # never draw (and the bot until someone asks for a picture) do not pay for it.
     code = (
-        "import sys, bot.app, bot.cli, bot.render_png.timeline; print('matplotlib' in sys.modules)"
+        "import sys, bot.app, bot.entry.cli, bot.render_png.timeline;"
+        " print('matplotlib' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_platform_registry_loads_no_chat_sdk() -> None:
+    # Every CLI command imports the registry: a platform's SDK (discord.py takes
+    # half a second) loads only when that platform is configured.
+    code = (
+        "import sys, bot.entry.cli, bot.platforms.registry;"
+        " print(sorted({'discord', 'slack_sdk', 'slack_bolt'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.models import FeedSeed
+from bot.core.items import FeedSeed
 from bot.storage.engine import make_engine
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store

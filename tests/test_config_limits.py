@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import feeds_file, storylines
+from bot.config import feeds_file, storylines
+from bot.config.feeds_file import load_feeds_file
+from bot.config.storylines import load_storyline
 from bot.errors import ConfigError
-from bot.feeds_file import load_feeds_file
-from bot.storylines import load_storyline
 from tests.conftest import REPO
 from tests.support.cli import threadline
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.storylines import load_storylines
+from bot.config.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.cli import threadline
 from tests.support.clock import ago

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from bot.app import Threadline, build
+from bot.config.settings import load_settings
+from bot.config.storylines import load_storylines
+from bot.core.commands import Invoker
+from bot.core.items import FeedSeed, RawEntry
 from bot.core.match import Matcher
-from bot.core.models import ChannelAddress, FeedSeed, Invoker, RawEntry
 from bot.core.normalise import normalise
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
-from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.support.cli import threadline
 from tests.support.clock import T0, ago

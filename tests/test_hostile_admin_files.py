@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import feeds_file, storyline_review, storylines
+from bot.config import corpus_file, feeds_file, storylines
+from bot.config.corpus_file import load_corpus
+from bot.config.feeds_file import load_feeds_file
+from bot.config.storylines import load_storyline, load_storylines
 from bot.errors import ConfigError
-from bot.feeds_file import load_feeds_file
-from bot.storyline_review import load_corpus
-from bot.storylines import load_storyline, load_storylines
 from tests.conftest import REPO
 from tests.support.cli import threadline
 
@@ -231,10 +231,10 @@ def test_a_corpus_line_longer_than_the_limit_is_refused_as_it_is_read(tmp_path: 
     path = tmp_path / "long.jsonl"
     with path.open("w") as fh:
         fh.write(good * 3)
-        fh.write('{"title": "' + "x" * (storyline_review.MAX_CORPUS_LINE_BYTES + 10) + '"}\n')
+        fh.write('{"title": "' + "x" * (corpus_file.MAX_CORPUS_LINE_BYTES + 10) + '"}\n')
     message, peak = refused(lambda: load_corpus(path))
     assert message == f"{path}: line 4: longer than the limit of 1 MB for one corpus item"
-    assert peak < 3 * storyline_review.MAX_CORPUS_LINE_BYTES
+    assert peak < 3 * corpus_file.MAX_CORPUS_LINE_BYTES
 
 
 def test_a_corpus_growing_past_the_limit_while_read_is_refused(
@@ -244,7 +244,7 @@ def test_a_corpus_growing_past_the_limit_while_read_is_refused(
     path = tmp_path / "many.jsonl"
     path.write_text(line * 100)
     assert len(load_corpus(path)) == 100
-    monkeypatch.setattr(storyline_review, "MAX_CORPUS_BYTES", len(line) * 50)
+    monkeypatch.setattr(corpus_file, "MAX_CORPUS_BYTES", len(line) * 50)
     assert "larger than the limit" in refused(lambda: load_corpus(path))[0]
 
 

@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 from bot.app import build
+from bot.config.settings import load_settings
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import ago
 from tests.support.feeds_file import write_feeds

@@ -7,12 +7,13 @@ import io
 from pathlib import Path
 
 from bot.app import build
+from bot.config.settings import load_settings
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import ago
 from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
+from tests.support.store_rows import item_count
 
 
 async def test_batches_store_everything_and_decide_facts_as_one_batch(tmp_path: Path) -> None:
@@ -86,7 +87,7 @@ async def test_batches_store_everything_and_decide_facts_as_one_batch(tmp_path: 
                 app.poller.batch = batch
                 report = await app.poller.run_due(all_feeds=True)
                 assert report.feeds == 5 and not report.errors
-                assert await app.store.item_count() == 1 + 3 * 3 + 1
+                assert await item_count(app.store) == 1 + 3 * 3 + 1
                 states = await app.store.fact_states()
                 outcomes.append({k: (v.value, v.disputed) for k, v in states.items()})
             finally:

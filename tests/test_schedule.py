@@ -17,14 +17,16 @@ from pathlib import Path
 import pytest
 
 from bot.app import build
-from bot.core.models import ChannelAddress, Invoker
+from bot.config.settings import load_settings
+from bot.core.commands import Invoker
+from bot.core.subscriptions import ChannelAddress
+from bot.entry.schedule import CLAIM_AT_MOST, IDLE_MIN, RECHECK, RETRY, PollLoop, SchedulerAlarm
 from bot.platforms.console import ConsolePlatform
-from bot.schedule import CLAIM_AT_MOST, IDLE_MIN, RECHECK, RETRY, PollLoop, SchedulerAlarm
 from bot.service.poll_cycle import CycleReport
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
 from tests.support.feedserver import FeedServer, rss
+from tests.support.store_rows import item_count
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 ADMIN = Invoker("UADMIN", ChannelAddress("slack", "C1", "T1"), is_admin=True)
@@ -188,7 +190,7 @@ async def test_a_failed_turn_is_logged_and_retried_and_the_loop_goes_on(
 ) -> None:
     feeds.add("due", T0)
     feeds.fail_next = True
-    with caplog.at_level(logging.ERROR, logger="bot.schedule"):
+    with caplog.at_level(logging.ERROR, logger="bot.entry.schedule"):
         async with running(feeds) as r:
             assert await r.alarm.next() == T0 + RETRY
             assert feeds.polls == []
@@ -303,7 +305,7 @@ async def test_a_feed_added_from_chat_is_polled_at_once_by_the_running_loop(
         [feed] = await app.store.feeds()
         assert feed.last_polled_at == T0 and feed.backlog_done
         assert feed.next_poll_at == T0 + timedelta(seconds=feed.interval_seconds)
-        assert await app.store.item_count() == 1
+        assert await item_count(app.store) == 1
     finally:
         loop.stop()
         await asyncio.wait_for(task, 10)

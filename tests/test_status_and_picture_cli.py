@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.entry.cli import main
 from bot.storage.engine import make_engine
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store

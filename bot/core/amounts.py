@@ -10,12 +10,21 @@ German), a scale (million, milioni, Mio., mln, m, bn, 万, 亿, …) and a curre
 "€20 million"; a sum written without its currency but with a spelled-out scale
 ("la multa da 15 milioni") is "15 million", which :func:`same_amount` takes as
 equal to "€15 million". Other text is left alone (a duration, a name).
+
+Digits go through ``price-parser`` (either decimal convention, thousands
+separators) and number words through ``text2num``; the scales and the currency
+words of six languages and CJK are tables here, since neither library reads
+"milioni", "Mio." or "万" as a multiplier, and price-parser knows no "dollari",
+"sterline" or "美元" (and "Euro" only in lower case).
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from price_parser import Price
+from text_to_num import text2num
 
 _CURRENCIES = {
     "€": "€",
@@ -80,43 +89,16 @@ _SCALES = {
     "亿": 10**8,
     "億": 10**8,
 }
-# Number words up to twenty and the round tens, in the languages news about a
-# European dispute is written in.
-_WORDS = {
-    word: n
-    for n, words in {
-        1: "one uno una un eins ein eine um",
-        2: "two due dos deux zwei dois",
-        3: "three tre tres trois drei três",
-        4: "four quattro cuatro quatre vier quatro",
-        5: "five cinque cinco cinq fünf",
-        6: "six sei seis sechs",
-        7: "seven sette siete sept sieben sete",
-        8: "eight otto ocho huit acht oito",
-        9: "nine nove nueve neuf neun",
-        10: "ten dieci diez dix zehn dez",
-        11: "eleven undici once onze elf",
-        12: "twelve dodici doce douze zwölf",
-        13: "thirteen tredici trece treize dreizehn treze",
-        14: "fourteen quattordici catorce quatorze vierzehn",
-        15: "fifteen quindici quince quinze fünfzehn",
-        16: "sixteen sedici dieciséis seize sechzehn dezesseis",
-        17: "seventeen diciassette diecisiete dix-sept siebzehn dezessete",
-        18: "eighteen diciotto dieciocho dix-huit achtzehn dezoito",
-        19: "nineteen diciannove diecinueve dix-neuf neunzehn dezenove",
-        20: "twenty venti veinte vingt zwanzig vinte",
-        30: "thirty trenta treinta trente dreißig",
-        40: "forty quaranta cuarenta quarante vierzig",
-        50: "fifty cinquanta cincuenta cinquante fünfzig",
-        100: "hundred cento cien cent hundert",
-    }.items()
-    for word in words.split()
-}
+# Number words go through text2num in these languages ("veinte", "dix-sept",
+# "twenty-one"); it does not read the German article "eine" as one.
+_LANGUAGES = ("en", "it", "fr", "es", "pt", "de")
+_ONE = "eine"
 
 _NUMBER = r"\d{1,3}(?:[.,\s]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
-_WORD = "|".join(sorted((re.escape(w) for w in _WORDS), key=len, reverse=True))
 _SCALE = "|".join(sorted((re.escape(s) for s in _SCALES), key=len, reverse=True))
 _CURRENCY = "|".join(sorted((re.escape(c) for c in _CURRENCIES), key=len, reverse=True))
+# A word that may be a number: not a scale or a currency itself ("millones de euros").
+_WORD = rf"(?!(?:{_SCALE}|{_CURRENCY})(?![^\W\d_]))[^\W\d_]+(?:-[^\W\d_]+)*"
 # Joining words: "20 milioni di euro", "20 millions d'euros", "20 millones de euros".
 _OF = r"(?:\s?(?:di|de|d'|d’|of)\s?)?"
 _AMOUNT = re.compile(
@@ -127,22 +109,20 @@ _AMOUNT = re.compile(
 
 
 def _number(text: str) -> Decimal | None:
-    word = _WORDS.get(text.lower())
-    if word is not None:
-        return Decimal(word)
-    digits = text.replace(" ", "")
-    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", digits) and not re.fullmatch(r"\d[.,]\d{3}", digits):
-        digits = re.sub(r"[.,]", "", digits)  # thousands separators: 15.000.000, 15,000,000
-    elif re.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d+", digits):
-        digits = digits.replace(",", "")
-    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d+", digits):
-        digits = digits.replace(".", "").replace(",", ".")
-    else:
-        digits = digits.replace(",", ".")
-    try:
-        return Decimal(digits)
-    except InvalidOperation:
-        return None
+    if text[0].isdigit():
+        # One group of three after one digit is a decimal here ("1.500 miliardi"
+        # is 1.5 billion); price-parser would read a thousands separator.
+        single = re.fullmatch(r"\d([.,])\d{3}", text)
+        return Price.fromstring(text, decimal_separator=single and single.group(1)).amount
+    word = text.lower()
+    if word == _ONE:
+        return Decimal(1)
+    for lang in _LANGUAGES:
+        try:
+            return Decimal(text2num(word, lang))
+        except ValueError:
+            continue
+    return None
 
 
 def _words(value: Decimal) -> str:
@@ -155,7 +135,11 @@ def _words(value: Decimal) -> str:
 def canonical_amount(text: str) -> str | None:
     """``text`` as "€20 million" when it states one sum of money, else None."""
     bare = None
-    for m in _AMOUNT.finditer(text):
+    pos = 0
+    while m := _AMOUNT.search(text, pos):
+        # A sum not taken here resumes the search right after its number: the
+        # currency a word took ("worth $", "a $") may begin the next sum.
+        pos = m.end("n")
         symbol = m.group("c1") or m.group("c2")
         scale = m.group("s")
         # Without a currency only a spelled-out scale says it is a sum ("a 15

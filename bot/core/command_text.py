@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.models import CommandRequest
+from bot.core.commands import CommandRequest
 
 # An opening quote and the closing quotes that may match it (phones and Slack's
 # editor turn straight quotes into curly ones, often only one side of them).

@@ -16,22 +16,16 @@ from typing import Any
 
 from bot.core.dedupe import StoryIndex
 from bot.core.fact_tracker import FactTracker
+from bot.core.facts import Claim, FactChange, FactKey, FactView
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import (
-    Claim,
-    Entry,
-    FactChange,
-    FactKey,
-    FactView,
-    MatchResult,
-    PostKind,
-    Reply,
-    Storyline,
-    Subscription,
-)
+from bot.core.match_result import MatchResult
 from bot.core.patterns import PatternTimeout
+from bot.core.posts import PostKind, Reply
 from bot.core.reader import ItemFacts, Reading, read_item
 from bot.core.render import change_reply, coverage_reply, summary_reply
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import Subscription
 from bot.core.titles import as_published
 
 #: Replies of each kind (coverage, fact change) per thread (channel, storyline) in

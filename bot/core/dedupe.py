@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from bot.core.models import Entry
+from bot.core.items import Entry
 from bot.core.text import word_tokens
 
 DEFAULT_WINDOW = timedelta(hours=36)

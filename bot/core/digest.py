@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.core.models import DigestItem, DigestSchedule, Reply, Storyline
+from bot.core.posts import DigestItem, Reply
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import DigestSchedule
 
 #: Items listed in one digest; the rest are counted.
 MAX_DIGEST_ITEMS = 10

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.core.models import Claim, FactSpec, FactView, Storyline
+from bot.core.facts import Claim, FactView
+from bot.core.storyline import FactSpec, Storyline
 
 # Marks beyond this many per lane are left out (the newest are kept): a flood of
 # reports must not turn a lane into a smear of labels.

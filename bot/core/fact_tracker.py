@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.core.models import Claim, FactSpec, FactView, Storyline
+from bot.core.facts import Claim, FactView
 from bot.core.resolve import FactReplay, replay_order
+from bot.core.storyline import FactSpec, Storyline
 
 
 class FactTracker:

@@ -48,6 +48,8 @@ from typing import Any
 import ahocorasick
 from rapidfuzz import fuzz, process
 
+from bot.core.items import Entry
+from bot.core.match_result import MatchResult, Reason
 from bot.core.match_score import prefer_closer, score
 from bot.core.match_terms import (
     ACTOR,
@@ -63,7 +65,7 @@ from bot.core.match_terms import (
     make_term,
     roles,
 )
-from bot.core.models import Entry, MatchResult, Reason, Storyline
+from bot.core.storyline import Storyline
 from bot.core.text import normalise_text, unspaced
 
 #: rapidfuzz ratio (0–100) a word needs to count as a misspelling of a term.

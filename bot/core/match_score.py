@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from bot.core.match_result import MatchResult, Reason
 from bot.core.match_terms import (
     ACTOR,
     AUTHORITY,
@@ -26,7 +27,7 @@ from bot.core.match_terms import (
     Hit,
     Plan,
 )
-from bot.core.models import MatchResult, Reason, Storyline
+from bot.core.storyline import Storyline
 
 #: A storyline scoring this much below the best match, without its subject in
 #: the title, gives the item to the closer storyline.

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from bot.core.models import Reason, Sibling, Storyline, TermGroup
+from bot.core.match_result import Reason
+from bot.core.storyline import Sibling, Storyline, TermGroup
 
 Role = Literal["actor", "topic", "booster", "exclude", "subject", "party", "sibling", "authority"]
 Where = Literal["title", "summary"]

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from bot.core.html_text import clean_text, html_to_text, single_line, truncate
-from bot.core.models import Entry, RawEntry
+from bot.core.items import Entry, RawEntry
 from bot.core.titles import made_title
 
 MAX_TITLE = 500

@@ -8,20 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
-from bot.core.models import (
-    Card,
-    Claim,
-    Entry,
-    FactChange,
-    FactLine,
-    FactSpec,
-    FactView,
-    MatchResult,
-    Reply,
-    Storyline,
-)
+from bot.core.facts import Claim, FactChange, FactView
+from bot.core.items import Entry
+from bot.core.match_result import MatchResult
+from bot.core.posts import Card, FactLine, Reply
+from bot.core.storyline import FactSpec, Storyline
 
 #: Outlets named in a reply's "also reported by"; the rest are counted.
 MAX_OUTLETS_SHOWN = 5
@@ -46,6 +39,17 @@ def with_outlets(reply: Reply, outlets: Sequence[str]) -> Reply:
 
 def day(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d") if when else "date unknown"
+
+
+def published_label(entry: Entry) -> str:
+    """The date shown for an item: the day its feed says it was published or,
+    when the feed gave no usable date (none, unreadable, more than a day ahead)
+    and ``published`` is when the bot first saw it, that time, said so: the
+    reader must not take it for the outlet's date."""
+    if entry.date_was_replaced:
+        seen = entry.first_seen.astimezone(UTC)
+        return f"first seen {seen:%Y-%m-%d %H:%M} UTC (no usable date in the feed)"
+    return day(entry.published)
 
 
 def _said(view: FactView) -> str:
@@ -149,7 +153,7 @@ def coverage_reply(
         text=entry.summary,
         url=entry.url,
         source=entry.source,
-        published=day(entry.published),
+        published=published_label(entry),
         also=tuple(also),
         why=f"score {match.score:.0f}: {why}" if why else f"score {match.score:.0f}",
         title_made=entry.title_made,

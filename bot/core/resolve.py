@@ -25,8 +25,9 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from bot.core import amounts
-from bot.core.models import Claim, FactKey, FactSpec, FactView, Storyline
+from bot.core.facts import Claim, FactKey, FactView
 from bot.core.reader.claims import partial_of
+from bot.core.storyline import FactSpec, Storyline
 
 CORROBORATION_WINDOW = timedelta(days=14)
 DISPUTE_WINDOW = timedelta(days=14)

@@ -21,18 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.core.facts import Claim, FactView
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import (
-    Claim,
-    Entry,
-    FactView,
-    MatchResult,
-    MatchRules,
-    Storyline,
-    TermGroup,
-)
+from bot.core.match_result import MatchResult
 from bot.core.reader import Reading, read_item
+from bot.core.render import published_label
 from bot.core.resolve import resolve
+from bot.core.storyline import MatchRules, Storyline, TermGroup
 from bot.core.text import normalise_text
 
 #: Zipf frequency from which a one-word phrase is "very common" (English "court"
@@ -342,6 +338,7 @@ def trial_json(report: Trial) -> dict[str, object]:
             "url": e.url,
             "source": e.source,
             "published": e.published.isoformat(),
+            "date_was_replaced": e.date_was_replaced,
             "matched": i.result.matched,
             "score": round(i.result.score, 2),
             "reasons": [r.describe() for r in i.result.reasons if r.weight or r.note],
@@ -385,9 +382,13 @@ def trial_json(report: Trial) -> dict[str, object]:
 
 def _item_line(item: TrialItem) -> str:
     e = item.entry
-    return f"  {e.published:%Y-%m-%d} [{item.result.score:5.1f}] {e.title} — {e.source}" + (
+    line = f"  {e.published:%Y-%m-%d} [{item.result.score:5.1f}] {e.title} — {e.source}" + (
         f"  {e.url}" if e.url else ""
     )
+    if e.date_was_replaced:
+        # Its place in the timeline is when the bot first saw it, not the outlet's date.
+        line += f"\n    date: {published_label(e)}"
+    return line
 
 
 def format_findings(

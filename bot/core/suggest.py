@@ -29,12 +29,13 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import Entry, Storyline
 from bot.core.names import Name, is_company, is_government, lowercase_words, mentions_government
 from bot.core.names import names_in as _names_in
 from bot.core.reader import default_lexicon, find_events
 from bot.core.review import COMMON_TOPIC_ZIPF
+from bot.core.storyline import Storyline
 from bot.core.text import normalise_text
 
 ItemKey = tuple[int, str]

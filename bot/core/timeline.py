@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.core.fact_tracker import FactTracker
-from bot.core.models import Claim, FactSpec, FactView, Storyline
+from bot.core.facts import Claim, FactView
+from bot.core.storyline import FactSpec, Storyline
 
 
 def timeline(storyline: Storyline, spec: FactSpec, claims: Sequence[Claim]) -> list[FactView]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.models import Entry
+from bot.core.items import Entry
 
 #: About how many words of the summary make a headline.
 MADE_TITLE_WORDS = 12

@@ -34,7 +34,7 @@ import feedparser
 import feedparser.encodings
 import feedparser.sanitizer
 
-from bot.core.models import ParsedFeed, RawEntry
+from bot.core.items import ParsedFeed, RawEntry
 from bot.core.text import CONTROL_CHARACTERS, HUGE_CHARREF
 from bot.errors import ErrorCode, ParseError
 from bot.feeds.dates import FallbackBudget, parse_date

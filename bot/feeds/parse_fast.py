@@ -40,7 +40,7 @@ from typing import Any
 
 import feedparser_rs
 
-from bot.core.models import ParsedFeed, RawEntry
+from bot.core.items import ParsedFeed, RawEntry
 from bot.errors import ErrorCode, ParseError
 from bot.feeds.dates import FallbackBudget, parse_date
 from bot.feeds.parse import (

@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from bot.core.models import ParsedFeed, RawEntry
+from bot.core.items import ParsedFeed, RawEntry
 from bot.core.normalise import document_keys
 from bot.errors import ErrorCode, ParseError
 from bot.ports import FeedParser

@@ -7,14 +7,19 @@ Each message names its thread; the root card is reprinted when it changes.
 from __future__ import annotations
 
 import itertools
+import re
 import sys
 from typing import TextIO
 
-from bot.core.models import Card, MessageRef, Reply
+from pydantic_settings import BaseSettings
+
+from bot.core.channel_ids import ChannelIds
+from bot.core.posts import Card, MessageRef, Reply
 from bot.core.render import outlets_text
 from bot.core.text import strip_controls
 from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE
-from bot.ports import PlatformLimits
+from bot.platforms.plugin import Platform
+from bot.ports import ChatPlatform, PlatformLimits
 
 #: What ``ConsolePlatform`` declares: titles and whole messages are cut to it.
 LIMITS = PlatformLimits(max_text=100_000, max_title=1000, per_channel_interval=0.0)
@@ -120,3 +125,27 @@ class ConsolePlatform:
     ) -> MessageRef | None:
         # A terminal keeps no history we can read back.
         return None
+
+
+class ConsoleSettings(BaseSettings):
+    """The console needs no token: nothing to read from the environment."""
+
+
+async def _connect(settings: ConsoleSettings) -> ChatPlatform:
+    return ConsolePlatform()
+
+
+#: The console as the registry knows it: the fallback when no chat platform is
+#: configured; its one channel follows every open storyline, and commands come
+#: from the CLI.
+CONSOLE = Platform(
+    name="console",
+    channel_ids=ChannelIds(
+        re.compile(r"[\w.-]{1,80}"), "expected a short name of letters and digits", form="NAME"
+    ),
+    settings=ConsoleSettings,
+    configured=lambda settings: False,
+    connect=_connect,
+    fallback=True,
+    home_channel="terminal",
+)

@@ -15,11 +15,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.audit import AuditLog
-from bot.core.models import MessageRef
+from bot.core.posts import MessageRef
 from bot.core.render import with_outlets
 from bot.errors import MessageGone, ThreadGone
 from bot.ports import ChatPlatform
+from bot.storage.audit_log import AuditLog
 from bot.storage.records import EditTarget, OutboxRow
 
 log = logging.getLogger(__name__)

@@ -8,12 +8,13 @@ methods below it are what the CLI calls directly. Admin-only commands check
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.command_text import CommandTextError, UnknownCommand, read_command, usage
+from bot.core.commands import AUDITED, CommandReply, CommandRequest, Invoker, command_event
 from bot.core.digest import DigestOptionError, parse_options
 from bot.core.feed_input import (
     clean_name,
@@ -23,24 +24,17 @@ from bot.core.feed_input import (
     unwrap_chat_link,
     unwrap_chat_links,
 )
-from bot.core.models import (
-    ChannelAddress,
-    CommandReply,
-    CommandRequest,
-    DigestSchedule,
-    Feed,
-    FeedSeed,
-    Invoker,
-    Storyline,
-    Subscription,
-)
+from bot.core.items import Feed, FeedSeed
 from bot.core.render import day, fact_line
 from bot.core.status import format_status
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.errors import CommandError, FeedError, PermissionDenied
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest
 from bot.service.ledger import FactLedger
 from bot.service.pictures import TimelinePictures
 from bot.service.status import StatusService
+from bot.storage.audit_log import AuditLog
 
 HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
@@ -56,12 +50,8 @@ admins only (on Discord: /threadline-admin feeds …):
   feeds add <url> [name]  add a feed (it is fetched once to check it)
   feeds remove <id|url>   remove a feed"""
 
-#: The command that lists every feed, by the platform an admin types it on (the
-#: status page in chat counts the feeds it leaves out and points here).
-FEEDS_LIST = {
-    "discord": "/threadline-admin feeds list",
-    "slack": "/threadline feeds list",
-}
+#: The command that lists every feed where no platform names its own.
+FEEDS_LIST = "threadline feeds list"
 
 #: Discord shows at most 25 autocomplete choices.
 MAX_CHOICES = 25
@@ -119,7 +109,12 @@ class CommandService:
         on_feed_added: Callable[[], Any] | None = None,
         status: StatusService | None = None,
         pictures: TimelinePictures | None = None,
+        audit: AuditLog | None = None,
+        feeds_list_commands: Mapping[str, str] | None = None,
     ) -> None:
+        """``feeds_list_commands``: the command that lists every feed, by the
+        platform an admin types it on (the status page in chat counts the feeds
+        it leaves out and points there)."""
         self.store = store
         self.storylines = {s.id: s for s in storylines}
         self.fetcher = fetcher
@@ -131,6 +126,8 @@ class CommandService:
         self.on_feed_added = on_feed_added
         self.status_page = status
         self.pictures = pictures
+        self.audit = audit or AuditLog(None)
+        self.feeds_list_commands = dict(feeds_list_commands or {})
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         """Run a command typed as one line (Slack, the CLI): read by
@@ -146,12 +143,17 @@ class CommandService:
 
     async def run(self, invoker: Invoker, request: CommandRequest) -> CommandReply:
         """Run one command whose values are already known (Discord's typed
-        options). Never raises for a refused command: ``ok=False``."""
+        options). Never raises for a refused command: ``ok=False``. A command
+        that changes what is watched or followed (``AUDITED``) is audit-logged,
+        whoever ran it and whether or not it was refused."""
         try:
             answer = await self._dispatch(invoker, request)
+            reply = answer if isinstance(answer, CommandReply) else CommandReply(answer)
         except CommandError as exc:
-            return CommandReply(exc.message, ok=False)
-        return answer if isinstance(answer, CommandReply) else CommandReply(answer)
+            reply = CommandReply(exc.message, ok=False)
+        if request.name in AUDITED:
+            self.audit.write([command_event(invoker, request, reply)])
+        return reply
 
     def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:
         """Storylines (id, title) for autocomplete: those whose id or title
@@ -338,7 +340,7 @@ class CommandService:
             raise CommandError("Status is not available here.")
         report = await self.status_page.report(admin=admin)
         return format_status(
-            report, compact=True, feeds_list=FEEDS_LIST.get(platform, "threadline feeds list")
+            report, compact=True, feeds_list=self.feeds_list_commands.get(platform, FEEDS_LIST)
         )
 
     async def add_feed(self, url: str, name: str | None, *, origin: str) -> Feed:

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.audit import AuditLog
 from bot.core.backlog import OutboxBacklog
-from bot.core.models import Card, MessageRef, PostKind, Storyline
+from bot.core.posts import Card, MessageRef, PostKind
 from bot.core.render import card
+from bot.core.storyline import Storyline
 from bot.errors import (
     ChannelUnavailable,
     DeliveryError,
@@ -39,6 +39,7 @@ from bot.errors import (
 from bot.ports import ChatPlatform, Clock
 from bot.service.absorb import edit_sent_reply
 from bot.service.ledger import FactLedger
+from bot.storage.audit_log import AuditLog
 from bot.storage.records import EditTarget, OutboxRow
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,12 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from bot.audit import AuditLog
 from bot.core.digest import Gathered, digest_reply, due
-from bot.core.models import Reply, Storyline, Subscription
+from bot.core.posts import Reply
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import Subscription
 from bot.ports import Clock
+from bot.storage.audit_log import AuditLog
 
 log = logging.getLogger(__name__)
 

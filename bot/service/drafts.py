@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.core.models import Entry, Storyline
+from bot.core.items import Entry
+from bot.core.storyline import Storyline
 from bot.core.suggest import Suggestion, SuggestSettings, suggest
 from bot.ports import Clock
 

@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core import resolve as facts
-from bot.core.models import Claim, FactKey, FactSpec, FactView, Storyline
+from bot.core.facts import Claim, FactKey, FactView
+from bot.core.storyline import FactSpec, Storyline
 from bot.core.timeline import timeline
 from bot.ports import Clock
 

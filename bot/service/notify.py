@@ -12,7 +12,8 @@ import logging
 import time
 from collections.abc import Mapping
 
-from bot.core.models import ChannelAddress, Reply
+from bot.core.posts import Reply
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import DeliveryError
 from bot.ports import ChatPlatform
 

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.core.fact_lanes import TimelinePicture, storyline_picture
-from bot.core.models import Attachment, Card, FactLine, MessageRef, Reply, Storyline
+from bot.core.posts import Attachment, Card, FactLine, MessageRef, Reply
+from bot.core.storyline import Storyline
 from bot.ports import ChatPlatform, Clock
 from bot.service.ledger import FactLedger
 

@@ -16,16 +16,18 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.audit import AuditLog
 from bot.core import dedupe
 from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, decide
+from bot.core.items import Entry, Feed, RawEntry
 from bot.core.match import Matcher
-from bot.core.models import Entry, Feed, RawEntry, Storyline, Subscription
 from bot.core.normalise import MAX_HTML_READ, normalise
+from bot.core.storyline import Storyline
+from bot.core.subscriptions import Subscription
 from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
 from bot.feeds.parse_pool import ParsePool, parse_keyed
 from bot.ports import Clock, FeedParser, Fetcher, FetchRequest, FetchResult
 from bot.service.ledger import FactLedger
+from bot.storage.audit_log import AuditLog
 from bot.storage.records import FeedUpdate
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The daemon's poller: a fixed number of fetches in flight, decisions in batches.
 
-A poll loop turn (``bot.schedule.PollLoop``) asks ``run_due``; the pipeline claims
+A poll loop turn (``bot.entry.schedule.PollLoop``) asks ``run_due``; the pipeline claims
 only as many due feeds as it has free fetch slots and starts their fetches, then
 returns at once. Each fetch that ends frees its slot and wakes the loop, which
 claims the next due feed: a slow feed (a silent or dripping server, waited on up
@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from bot.core.models import Feed
+from bot.core.items import Feed
 from bot.service.poll_cycle import CycleReport, Fetched
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.backlog import OutboxBacklog
-from bot.core.models import Feed, Storyline
+from bot.core.items import Feed
 from bot.core.render import fact_line
 from bot.core.status import (
     HEALTH_ORDER,
@@ -21,6 +21,7 @@ from bot.core.status import (
     StatusReport,
     StorylineState,
 )
+from bot.core.storyline import Storyline
 from bot.ports import Clock
 from bot.service.ledger import FactLedger
 

@@ -8,12 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, true, update
 
 from bot.core.backlog import OutboxBacklog, OutboxEntry, WaitReason
-from bot.core.models import (
-    ChannelAddress,
-    MessageRef,
-    PostKind,
-    Subscription,
-)
+from bot.core.posts import MessageRef, PostKind
+from bot.core.subscriptions import ChannelAddress, Subscription
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import (
@@ -251,13 +247,6 @@ class DeliveryRecords(Part):
                     status=status, last_error=plain_text(error), lease_owner=None, lease_until=None
                 )
             )
-
-    async def outbox_counts(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)
-            )
-            return {r[0]: int(r[1]) for r in rows}
 
     # --- what waits, and why ------------------------------------------------------------------
 

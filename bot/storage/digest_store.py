@@ -10,7 +10,8 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, select, update
 
 from bot.core.digest import Gathered
-from bot.core.models import DigestSchedule, PostKind, Reply
+from bot.core.posts import PostKind, Reply
+from bot.core.subscriptions import DigestSchedule
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import encode_post

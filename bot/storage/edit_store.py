@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import PostKind
+from bot.core.posts import PostKind
 from bot.storage import tables as t
 from bot.storage.base import Part
 from bot.storage.records import EditTarget, decode_reply

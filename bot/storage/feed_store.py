@@ -11,10 +11,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.core.models import (
-    Feed,
-    FeedSeed,
-)
+from bot.core.items import Feed, FeedSeed
 from bot.errors import ErrorCode
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, Part

@@ -8,16 +8,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import TextClause, bindparam, func, select, text, update
+from sqlalchemy import TextClause, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.core.models import (
-    Claim,
-    Entry,
-    FactKey,
-    FactView,
-    PostKind,
-)
+from bot.core.facts import Claim, FactKey, FactView
+from bot.core.items import Entry
+from bot.core.posts import PostKind
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
 from bot.storage.feed_store import FeedRecords
@@ -292,6 +288,7 @@ class ItemRecords(Part):
             "published": e.published,
             "published_text": e.published_text,
             "first_seen": e.first_seen,
+            "date_was_replaced": e.date_was_replaced,
             "title_made": e.title_made,
         }
 
@@ -342,10 +339,6 @@ class ItemRecords(Part):
             ],
             "updated_at": now,
         }
-
-    async def item_count(self) -> int:
-        async with self.engine.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(t.items)) or 0)
 
 
 @functools.lru_cache(maxsize=8)

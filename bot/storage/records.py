@@ -6,17 +6,9 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from bot.core.models import (
-    ChannelAddress,
-    DigestItem,
-    DigestSchedule,
-    Entry,
-    Feed,
-    MessageRef,
-    PostKind,
-    Reply,
-    Subscription,
-)
+from bot.core.items import Entry, Feed
+from bot.core.posts import DigestItem, MessageRef, PostKind, Reply
+from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.core.text import strip_controls
 
 
@@ -162,5 +154,6 @@ def entry_from_row(row: Any) -> Entry:
         first_seen=row.first_seen,
         source=row.source,
         published_text=row.published_text,
+        date_was_replaced=row.date_was_replaced,
         title_made=row.title_made,
     )

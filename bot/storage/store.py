@@ -59,7 +59,6 @@ class Store:
         self.fact_states = items.fact_states
         self.save_first_states = items.save_first_states
         self.record_cycle = items.record_cycle
-        self.item_count = items.item_count
         # subscriptions and the outbox
         self.subscriptions = delivery.subscriptions
         self.follow = delivery.follow
@@ -71,7 +70,6 @@ class Store:
         self.mark_sent = delivery.mark_sent
         self.mark_retry = delivery.mark_retry
         self.mark_failed = delivery.mark_failed
-        self.outbox_counts = delivery.outbox_counts
         self.outbox_backlog = delivery.outbox_backlog
         self.outbox_entries = delivery.outbox_entries
         self.requeue_outbox = delivery.requeue_outbox

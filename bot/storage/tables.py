@@ -103,6 +103,9 @@ items = Table(
     Column("published", UTC, nullable=False),
     Column("published_text", Text),
     Column("first_seen", UTC, nullable=False),
+    # The feed gave no usable date (none, unreadable, or more than a day ahead):
+    # ``published`` is ``first_seen``, and replies say so.
+    Column("date_was_replaced", Boolean, nullable=False, default=False, server_default=false()),
     # The feed gave no headline: ``title`` was made from the summary or link.
     Column("title_made", Boolean, nullable=False, default=False, server_default=false()),
     # The first item of the same story (another outlet, same event); NULL for originals.

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.core.models import (
-    Claim,
-    Entry,
-    FactSpec,
-    FactValueSpec,
-    MatchRules,
-    Storyline,
-    TermGroup,
-)
+from bot.core.facts import Claim
+from bot.core.items import Entry
+from bot.core.storyline import FactSpec, FactValueSpec, MatchRules, Storyline, TermGroup
 
 T0 = datetime(2026, 6, 12, 12, 0, tzinfo=UTC)
 

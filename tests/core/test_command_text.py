@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.command_text import CommandTextError, read_command
-from bot.core.models import CommandRequest
+from bot.core.commands import CommandRequest
 
 URL = "https://feeds.example/rss"
 

@@ -5,16 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 from bot.core.decide import Decision, decide
+from bot.core.facts import FactView
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import (
-    Entry,
-    FactSpec,
-    FactValueSpec,
-    FactView,
-    MatchRules,
-    Storyline,
-    TermGroup,
-)
+from bot.core.storyline import FactSpec, FactValueSpec, MatchRules, Storyline, TermGroup
 from tests.core.builders import T0, entry, storyline
 
 

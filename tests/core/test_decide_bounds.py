@@ -15,17 +15,12 @@ from hypothesis import strategies as st
 from bot.core.decide import Decision, decide
 from bot.core.dedupe import StoryIndex, find_duplicate
 from bot.core.fact_tracker import FactTracker
+from bot.core.facts import Claim, FactView
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import (
-    ChannelAddress,
-    Claim,
-    Entry,
-    FactSpec,
-    FactView,
-    Storyline,
-    Subscription,
-)
 from bot.core.resolve import resolve
+from bot.core.storyline import FactSpec, Storyline
+from bot.core.subscriptions import ChannelAddress, Subscription
 from bot.core.timeline import timeline
 from tests.core.builders import ACCESS, claim, entry, storyline
 

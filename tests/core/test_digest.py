@@ -16,8 +16,9 @@ from bot.core.digest import (
     parse_options,
 )
 from bot.core.match import Matcher
-from bot.core.models import ChannelAddress, DigestSchedule, PostKind, Reply, Subscription
+from bot.core.posts import PostKind, Reply
 from bot.core.render import outlets_text, with_outlets
+from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from tests.core.builders import entry, storyline
 
 NINE_UTC = DigestSchedule("09:00", "UTC")

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.models import FactSpec, FactValueSpec, SeededClaim, Sibling, TermGroup
 from bot.core.reader import extract_claims, read_item
 from bot.core.resolve import resolve, seeded_claims
+from bot.core.storyline import FactSpec, FactValueSpec, SeededClaim, Sibling, TermGroup
 from tests.core.builders import ACCESS, T0, claim, entry, storyline
 
 

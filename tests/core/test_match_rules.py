@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.core.match import Matcher, normalise_text
-from bot.core.models import MatchResult, MatchRules, Sibling, Storyline, TermGroup
+from bot.core.match_result import MatchResult
+from bot.core.storyline import MatchRules, Sibling, Storyline, TermGroup
 from tests.core.builders import T0, entry, storyline
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.models import RawEntry
+from bot.core.items import RawEntry
 from bot.core.normalise import canonical_url, document_keys, normalise
 
 SEEN = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from bot.core.models import Entry, FactSpec, Storyline
+from bot.config.storylines import load_storylines
+from bot.core.items import Entry
 from bot.core.reader import read_item
-from bot.storylines import load_storylines
+from bot.core.storyline import FactSpec, Storyline
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
 LANGUAGES = ("en", "fr", "es", "pt", "it", "de", "zh", "ja", "ko", "id")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.models import Claim, FactChange, FactSpec, FactValueSpec, FactView
+from bot.core.facts import Claim, FactChange, FactView
 from bot.core.render import change_text
+from bot.core.storyline import FactSpec, FactValueSpec
 
 SPEC = FactSpec(
     id="status",

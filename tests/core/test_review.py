@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.core.models import FactSpec, FactValueSpec, MatchRules, Sibling, TermGroup
-from bot.core.review import format_trial, review, trial
-from bot.storyline_review import commonness
+from bot.core.review import format_trial, review, trial, trial_json
+from bot.core.storyline import FactSpec, FactValueSpec, MatchRules, Sibling, TermGroup
+from bot.service.storyline_review import commonness
 from tests.core.builders import entry, storyline
 
 STATUS = FactSpec(
@@ -128,6 +128,29 @@ def test_trial_lists_matches_with_reasons_and_the_fact_timeline() -> None:
     assert "subject:drone: 'Kestrel X'" in text
     assert "claims status = grounded" in text
     assert "Cleared — " in text.split("Fact timelines")[1]
+
+
+def test_trial_says_which_items_are_placed_at_first_seen() -> None:
+    """An item whose feed gave no usable date sits in the timeline at the time
+    the bot first saw it: the trial says so under its line, and in its JSON."""
+    undated = dataclasses.replace(
+        entry("Kestrel X grounded nationwide", "The drone was banned.", hours=25),
+        date_was_replaced=True,
+    )
+    dated = entry("Kestrel X ban lifted; drone cleared to fly", "", hours=72)
+    report = trial(drone(), [undated, dated])
+    lines = format_trial(report).splitlines()
+    at = next(i for i, line in enumerate(lines) if undated.title in line)
+    assert lines[at + 1] == (
+        f"    date: first seen {undated.first_seen:%Y-%m-%d %H:%M} UTC (no usable date in the feed)"
+    )
+    assert not any("first seen" in line for line in lines if dated.title in line)
+    items = trial_json(report)["items"]
+    assert isinstance(items, list)
+    assert {i["title"]: i["date_was_replaced"] for i in items} == {
+        undated.title: True,
+        dated.title: False,
+    }
 
 
 def test_trial_shows_near_misses_and_what_other_storylines_took() -> None:

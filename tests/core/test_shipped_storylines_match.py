@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.storylines import load_storylines
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import Entry
-from bot.storylines import load_storylines
 
 REPO = Path(__file__).resolve().parents[2]
 MATCHER = Matcher(load_storylines(REPO / "storylines"))

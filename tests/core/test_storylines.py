@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.storylines import load_storyline, load_storylines
 from bot.errors import ConfigError
-from bot.storylines import load_storyline, load_storylines
 
 REPO = Path(__file__).resolve().parents[2]
 BROKEN = REPO / "tests" / "data" / "storylines"

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.config.drafts import write_drafts
+from bot.config.storylines import load_storyline
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import Entry, MatchRules, TermGroup
 from bot.core.names import is_government, names_in
+from bot.core.storyline import MatchRules, TermGroup
 from bot.core.suggest import Suggestion, SuggestSettings, acts_in, suggest
-from bot.draft_files import write_drafts
-from bot.storylines import load_storyline
 from tests.core.builders import storyline
 from tests.support.made_up_dispute import DISPUTE, LONE, OTHER, T0, rows
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from bot.app import Threadline, build
-from bot.core.models import Feed
+from bot.config.settings import load_settings
+from bot.core.items import Feed
 from bot.platforms.console import ConsolePlatform
 from bot.ports import Fetcher
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.cli import threadline
 from tests.support.clock import FakeClock

@@ -17,6 +17,7 @@ from tests.faults.conftest import Rig, feeds_json, minutes
 from tests.support.cli import threadline
 from tests.support.feedserver import FeedServer, atom, rss
 from tests.support.hostile import AtOnce, drip, silent
+from tests.support.store_rows import item_count
 
 
 def items(prefix: str, count: int) -> list[dict[str, str]]:
@@ -212,7 +213,7 @@ async def test_permanent_redirects_are_adopted_after_three_sightings_temporary_n
     assert (bad.failures, bad.error_code) == (5, "unsafe_url")
     assert "unusual spelling of 127.0.0.1" in str(bad.last_error)
     # Items came through every kind of redirect, once each.
-    assert await rig.threadline.store.item_count() == 2 * 6
+    assert await item_count(rig.threadline.store) == 2 * 6
 
 
 async def test_two_feeds_redirected_to_one_url_do_not_break_the_cycle(

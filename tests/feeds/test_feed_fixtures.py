@@ -14,8 +14,9 @@ from typing import Any
 import feedparser_rs
 import pytest
 
-from bot.core.models import Entry, Reply
+from bot.core.items import Entry
 from bot.core.normalise import document_keys, normalise
+from bot.core.posts import Reply
 from bot.errors import ParseError
 from bot.feeds.parse import FeedparserParser
 from bot.feeds.parse_fast import FastFeedParser

@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.app import build
+from bot.config.settings import load_settings
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from bot.core.models import ParsedFeed
+from bot.core.items import ParsedFeed
 from bot.errors import ParseError
 from bot.feeds.parse import FeedparserParser
 from bot.feeds.parse_pool import ParsePool

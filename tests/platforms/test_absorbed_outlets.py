@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.models import ChannelAddress
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.slack.platform import SlackPlatform, make_client
 from tests.support.chat_app import chat_app
@@ -23,6 +23,7 @@ from tests.support.fake_discord import fake_discord
 from tests.support.fake_slack import FakeSlack, fake_slack
 from tests.support.feeds_file import write_feeds
 from tests.support.feedserver import FeedServer, rss
+from tests.support.store_rows import outbox_statuses
 
 TOKEN = "xoxb-absorb"
 STORY = "Judge blocks Pentagon's supply-chain risk designation of Anthropic"
@@ -207,7 +208,7 @@ async def test_slack_reply_deleted_in_chat_drops_the_edit_not_the_channel(
         assert "not editing reply" in caplog.text and "gone" in caplog.text
         [sub] = await app.store.subscriptions(enabled_only=False)
         assert sub.enabled
-        assert (await app.store.outbox_counts()).get("skipped") == 1
+        assert (await outbox_statuses(app.store)).get("skipped") == 1
         await cycle(app)  # dropped, not retried
         assert len(edits_of(slack, reply)) == 1
         # the channel goes on: the next story is posted there

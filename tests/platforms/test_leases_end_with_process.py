@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import build
+from bot.config.settings import load_settings
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.store import Store

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.models import Claim, FactView
+from bot.core.facts import Claim, FactView
 from bot.core.render import card
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.slack.platform import SlackPlatform, make_client

@@ -14,7 +14,7 @@ import zlib
 from datetime import timedelta
 
 from bot.core.fact_lanes import TimelinePicture, fact_lane
-from bot.core.models import FactView
+from bot.core.facts import FactView
 from bot.render_png.timeline import (
     MIN_FONT_PT,
     PALETTE,

@@ -8,19 +8,21 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.audit import AuditLog
-from bot.clock import SystemClock
-from bot.core.models import ChannelAddress, Invoker
+from bot.app import SystemClock
+from bot.config.storylines import load_storylines
+from bot.core.commands import Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.platforms.console import ConsolePlatform
 from bot.service.commands import CommandService
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
-from bot.storylines import load_storylines
+from bot.storage.audit_log import AuditLog
 from tests.conftest import REPO
 from tests.support.feedserver import FeedServer, rss
 from tests.support.memory_store import MemoryStore
+from tests.support.store_rows import outbox_statuses
 
 CHANNEL = ChannelAddress("slack", "C1", "T1")
 ADMIN = Invoker("UADMIN", CHANNEL, is_admin=True)
@@ -175,7 +177,7 @@ async def test_follow_with_a_digest_changes_only_the_mode_of_a_followed_storylin
     assert again.ok and "digest daily at 09:00 Asia/Tokyo" in again.text
     [sub] = await app.store.subscriptions()
     assert str(sub.digest) == "daily at 09:00 Asia/Tokyo"
-    assert await app.store.outbox_counts() == {"pending": 1}  # one root card, not two
+    assert await outbox_statuses(app.store) == {"pending": 1}  # one root card, not two
     listing = await app.commands.execute(MEMBER, "storylines")
     assert "this channel: follows, digest daily at 09:00 Asia/Tokyo" in listing.text
     other = Invoker("U2", ChannelAddress("slack", "C2", "T1"), is_admin=False)

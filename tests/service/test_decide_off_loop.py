@@ -9,10 +9,13 @@ import threading
 from pathlib import Path
 
 from bot.app import build
+from bot.config.settings import load_settings
+from bot.core.commands import Invoker
+from bot.core.items import Entry
 from bot.core.match import Matcher
-from bot.core.models import ChannelAddress, Entry, Invoker, MatchResult
+from bot.core.match_result import MatchResult
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import ago
 from tests.support.feeds_file import write_feeds

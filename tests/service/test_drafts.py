@@ -8,7 +8,8 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.core.models import Entry, Storyline
+from bot.core.items import Entry
+from bot.core.storyline import Storyline
 from bot.service.drafts import Candidate, StorylineDrafts
 from tests.core.builders import storyline
 from tests.core.test_suggest import entries

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.config.storylines import load_storylines
 from bot.core import resolve as facts
-from bot.core.models import Claim, FactKey, FactView
+from bot.core.facts import Claim, FactKey, FactView
 from bot.service.ledger import FactLedger
-from bot.storylines import load_storylines
 from tests.conftest import REPO
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

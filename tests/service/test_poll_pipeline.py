@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.app import build
+from bot.config.settings import load_settings
+from bot.entry.schedule import CLAIM_AT_MOST, PollLoop
 from bot.platforms.console import ConsolePlatform
-from bot.schedule import CLAIM_AT_MOST, PollLoop
 from bot.service.poll_cycle import CycleReport
 from bot.service.poll_pipeline import FetchPipeline
-from bot.settings import load_settings
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
 from tests.support.feeds_file import write_feeds

@@ -10,16 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.core.models import (
-    ChannelAddress,
-    Claim,
-    DigestSchedule,
-    FactView,
-    FeedSeed,
-    MessageRef,
-    PostKind,
-    Reply,
-)
+from bot.core.facts import Claim, FactView
+from bot.core.items import FeedSeed
+from bot.core.posts import MessageRef, PostKind, Reply
+from bot.core.subscriptions import ChannelAddress, DigestSchedule
 from bot.service.commands import CommandStore
 from bot.service.deliver import DeliveryStore
 from bot.service.ledger import LedgerStore
@@ -30,7 +24,7 @@ from bot.storage.store import Store
 from tests.conftest import fresh_postgres
 from tests.support.clock import T0
 from tests.support.memory_store import MemoryStore
-from tests.support.store_rows import add_claims, queue_reply
+from tests.support.store_rows import add_claims, outbox_statuses, queue_reply
 
 # The static half of the contract: mypy checks that both stores are each Protocol.
 _delivery: DeliveryStore = MemoryStore()
@@ -88,7 +82,7 @@ async def test_follow_queues_the_root_once_and_unfollow_drops_the_thread(
     assert await store.unfollow(C1, "demo")
     assert not await store.unfollow(C1, "demo")
     assert [s.id for s in await store.subscriptions()] == [other.id]
-    assert await store.outbox_counts() == {"pending": 1}  # the unfollowed root went with it
+    assert await outbox_statuses(store) == {"pending": 1}  # the unfollowed root went with it
 
 
 async def test_a_disabled_subscription_is_hidden_and_following_again_revives_it(
@@ -102,7 +96,7 @@ async def test_a_disabled_subscription_is_hidden_and_following_again_revives_it(
     assert not off.enabled and off.disabled_reason == "channel_not_found: gone"
     back, created = await store.follow(C1, "demo", T0)
     assert created and back.id == sub.id and back.enabled and back.disabled_reason is None
-    assert await store.outbox_counts() == {"pending": 3}  # a fresh root card
+    assert await outbox_statuses(store) == {"pending": 3}  # a fresh root card
 
 
 async def test_set_root_is_what_later_claims_and_listings_see(store: Store | MemoryStore) -> None:
@@ -141,7 +135,7 @@ async def test_a_row_is_sent_at_most_once(store: Store | MemoryStore) -> None:
     await store.mark_sending(row.id)
     await store.mark_sent(row.id, "m1", T0)
     assert await store.claim_outbox("a", T0 + 10 * LEASE, LEASE, ["slack"]) == []
-    assert await store.outbox_counts() == {"sent": 1}
+    assert await outbox_statuses(store) == {"sent": 1}
 
 
 async def test_a_row_left_sending_by_a_crash_comes_back_marked_sending(
@@ -193,7 +187,7 @@ async def test_a_retry_waits_until_its_time_and_a_failure_is_final(
     assert (due.id, due.status, due.attempts) == (later.id, "pending", 1)
     await store.mark_failed(due.id, "forbidden")
     assert await store.claim_outbox("a", T0 + timedelta(days=1), LEASE, ["slack"]) == []
-    assert await store.outbox_counts() == {"skipped": 1, "failed": 1}
+    assert await outbox_statuses(store) == {"skipped": 1, "failed": 1}
 
 
 async def test_feeds_are_added_once_removed_aside_and_brought_back_fresh(

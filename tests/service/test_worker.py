@@ -10,23 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.audit import AuditLog
-from bot.core.models import (
-    Card,
-    ChannelAddress,
-    FactSpec,
-    FactValueSpec,
-    MatchRules,
-    MessageRef,
-    Reply,
-    Storyline,
-    TermGroup,
-)
+from bot.core.posts import Card, MessageRef, Reply
+from bot.core.storyline import FactSpec, FactValueSpec, MatchRules, Storyline, TermGroup
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ChannelUnavailable, DeliveryError, DeliveryRetryLater, ThreadGone
 from bot.ports import PlatformLimits
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
 from bot.storage import migrate
+from bot.storage.audit_log import AuditLog
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
 from tests.support.clock import FakeClock

@@ -124,3 +124,47 @@ async def test_0003_removes_duplicate_posts_then_refuses_them(db_url: str) -> No
                 )
     finally:
         await engine.dispose()
+
+
+async def test_0008_flags_no_item_stored_before_it(db_url: str) -> None:
+    """Items stored before 0008 were never checked: they read as dated by their
+    feed (no "first seen" note), and new items may carry the flag."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    try:
+        await migrate.upgrade(engine, "outbox_unreachable")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO feeds (id, url, name, interval_seconds, tags, origin, enabled, "
+                    "removed, status, failures, backlog_done, redirect_count, created_at) VALUES "
+                    "(1, 'https://a.example/feed', 'A', 600, '[]', 'file', true, false, 'ok', "
+                    "0, true, 0, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO items (id, feed_id, key, title, summary, source, published, "
+                    "first_seen) VALUES (1, 1, 'old', 'T', '', 'A', :now, :now)"
+                ),
+                {"now": now},
+            )
+        await migrate.upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO items (id, feed_id, key, title, summary, source, published, "
+                    "first_seen, date_was_replaced) VALUES (2, 1, 'new', 'T', '', 'A', :now, "
+                    ":now, true)"
+                ),
+                {"now": now},
+            )
+            flags = await conn.execute(text("SELECT key, date_was_replaced FROM items"))
+            assert {key: bool(flag) for key, flag in flags} == {"old": False, "new": True}
+    finally:
+        await engine.dispose()

@@ -8,6 +8,9 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,3 +116,49 @@ async def test_a_file_system_that_refuses_locks_is_one_clear_line(
 )
 def test_which_file_is_locked(url: str, path: str | None) -> None:
     assert database_file(url) == (None if path is None else Path(path))
+
+
+async def test_a_busy_lock_keeps_sqlites_own_locks(database: Path) -> None:
+    # Closing any descriptor of the file drops every POSIX lock this process holds
+    # on it, SQLite's included: a busy attempt must keep its descriptor open (the
+    # reason the filelock library does not fit, see the module docstring). The
+    # descriptor is closed by ``release``, after the database (``App.close``).
+    database.unlink()
+    writing = sqlite3.connect(database, isolation_level=None)
+    writing.execute("CREATE TABLE t (x)")
+    writing.execute("BEGIN IMMEDIATE")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FLOCK, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    lock = ProcessLock(database)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        with pytest.raises(AlreadyRunning):
+            await lock.acquire(wait=0)
+        other = subprocess.run(
+            [sys.executable, "-c", TRY_WRITE, str(database)], capture_output=True, text=True
+        )
+        assert other.stdout == "database is locked\n"
+    finally:
+        holder.communicate(b"")
+        writing.close()
+        lock.release()
+
+
+HOLD_FLOCK = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+TRY_WRITE = """
+import sqlite3, sys
+try:
+    sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None).execute("BEGIN IMMEDIATE")
+    print("took the write lock")
+except sqlite3.OperationalError as exc:
+    print(exc)
+"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.models import PostKind, Reply
+from bot.core.posts import PostKind, Reply
 from bot.storage.records import decode_reply, encode_post
 
 

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.models import ChannelAddress, FeedSeed
+from bot.core.items import FeedSeed
+from bot.core.subscriptions import ChannelAddress
 from bot.storage import migrate
 from bot.storage.engine import make_engine
 from bot.storage.store import FeedUpdate, Store
+from tests.support.store_rows import outbox_statuses
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -103,7 +105,7 @@ async def test_outbox_rows_come_back_after_a_crash_marked_sending(store: Store) 
     assert again.id == row.id and again.status == "sending" and again.attempts == 0
     await store.mark_sent(again.id, "m1", T0)
     assert await store.claim_outbox("w3", T0 + LEASE * 4, LEASE, ["discord"]) == []
-    assert (await store.outbox_counts())["sent"] == 1
+    assert (await outbox_statuses(store))["sent"] == 1
 
 
 async def test_a_feed_moved_by_a_permanent_redirect_is_not_re_added_from_the_file(
@@ -151,7 +153,7 @@ async def test_a_repeat_is_linked_to_its_original_stored_in_an_earlier_cycle(
     from sqlalchemy import select
 
     from bot.core.decide import Decision, NewItem
-    from bot.core.models import Entry
+    from bot.core.items import Entry
     from bot.storage import tables as t
 
     await store.sync_feeds([seed(1), seed(2), seed(3)], T0)

@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.app import Threadline, build
+from bot.config.settings import load_settings
 from bot.ports import ChatPlatform, Clock
-from bot.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from bot.core.models import Storyline
+from bot.config.storylines import load_storylines
+from bot.core.storyline import Storyline
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.parse_fast import FastFeedParser
 from bot.service.commands import CommandService
 from bot.service.ledger import FactLedger
-from bot.storylines import load_storylines
+from bot.storage.audit_log import AuditLog
 from tests.conftest import REPO
 from tests.support.clock import FakeClock
 from tests.support.feedserver import FeedServer
@@ -27,9 +29,12 @@ from tests.support.memory_store import MemoryStore
 @asynccontextmanager
 async def command_service(
     storylines: Sequence[Storyline] | None = None,
+    *,
+    audit_log: Path | None = None,
 ) -> AsyncIterator[tuple[CommandService, MemoryStore, FeedServer]]:
     """A ``CommandService`` over a ``MemoryStore`` with the repository's
-    storylines (or ``storylines``), fetching from a local feed server."""
+    storylines (or ``storylines``), fetching from a local feed server, writing
+    its audit events to ``audit_log`` when given."""
     store, clock = MemoryStore(), FakeClock()
     known = list(storylines) if storylines is not None else load_storylines(REPO / "storylines")
     server = FeedServer()
@@ -45,6 +50,7 @@ async def command_service(
                 parser=FastFeedParser(),
                 clock=clock,
                 default_interval=600,
+                audit=AuditLog(audit_log),
             ),
             store,
             server,

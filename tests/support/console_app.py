@@ -13,8 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.app import Threadline, build
+from bot.config.settings import load_settings
 from bot.platforms.console import ConsolePlatform
-from bot.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

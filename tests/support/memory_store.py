@@ -18,19 +18,10 @@ from itertools import count
 from typing import Any
 
 from bot.core.backlog import OutboxBacklog, WaitReason
-from bot.core.models import (
-    ChannelAddress,
-    Claim,
-    DigestSchedule,
-    FactKey,
-    FactView,
-    Feed,
-    FeedSeed,
-    MessageRef,
-    PostKind,
-    Reply,
-    Subscription,
-)
+from bot.core.facts import Claim, FactKey, FactView
+from bot.core.items import Feed, FeedSeed
+from bot.core.posts import MessageRef, PostKind, Reply
+from bot.core.subscriptions import ChannelAddress, DigestSchedule, Subscription
 from bot.errors import ErrorCode
 from bot.storage.records import EditTarget, OutboxRow, decode_reply, encode_post, plain_text
 
@@ -276,12 +267,6 @@ class MemoryStore:
             oldest=min((r.created_at for r in waiting if r.created_at), default=None),
             reasons=tuple(reasons),
         )
-
-    async def outbox_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for r in self._outbox.values():
-            counts[r.status] = counts.get(r.status, 0) + 1
-        return counts
 
     async def recover_leases(self, owner: str | None) -> None:
         """The outbox half of ``Store.recover_leases`` (no feed is leased here)."""

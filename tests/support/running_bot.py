@@ -1,5 +1,5 @@
 """``threadline run`` in the test's own event loop: the app, its scheduler and the
-chat front ends the settings have tokens for, assembled as ``bot.serve.serve``
+chat front ends the settings have tokens for, assembled as ``bot.entry.serve.serve``
 does (``build``, ``start``, ``BotScheduler``, ``front_ends``), so tests can drive
 the live protocols (Socket Mode, the Discord gateway) from local doubles and
 stop the bot when they are done, without signals.
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import Threadline, build
-from bot.schedule import BotScheduler
-from bot.serve import front_ends
-from bot.settings import load_settings
+from bot.config.settings import load_settings
+from bot.entry.schedule import BotScheduler
+from bot.entry.serve import front_ends
 
 REPO = Path(__file__).resolve().parents[2]
 STOP_WITHIN = 30.0

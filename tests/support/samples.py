@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.models import Card, FactLine, Reply
+from bot.core.posts import Card, FactLine, Reply
 
 
 def fact(label: str = "Access", value: str = "suspended", **kw: Any) -> FactLine:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.core.models import ChannelAddress, FeedSeed
+from bot.core.items import FeedSeed
+from bot.core.subscriptions import ChannelAddress
 from bot.storage.records import FeedUpdate
 from bot.storage.store import Store
 

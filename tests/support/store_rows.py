@@ -1,12 +1,19 @@
 """Rows a poll cycle would write (outbox replies, claims), put straight into a
-store, SQLite or in-memory, so a service test can start from them."""
+store, SQLite or in-memory, so a service test can start from them; and counts
+read straight from the rows, which the product has no query for (people see
+the outbox's backlog in ``status`` and its rows in ``threadline outbox list``)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.core.models import Claim, FeedSeed, PostKind, Reply
+from sqlalchemy import func, select
+
+from bot.core.facts import Claim
+from bot.core.items import FeedSeed
+from bot.core.posts import PostKind, Reply
 from bot.storage import tables as t
 from bot.storage.records import encode_post
 from bot.storage.store import Store
@@ -72,3 +79,20 @@ async def add_claims(store: Store | MemoryStore, claims: Sequence[Claim]) -> Non
                 for c in claims
             ],
         )
+
+
+async def outbox_statuses(store: Store | MemoryStore) -> dict[str, int]:
+    """How many outbox rows are in each status (``pending``, ``sent`` …)."""
+    if isinstance(store, MemoryStore):
+        return dict(Counter(r.status for r in store._outbox.values()))
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(
+            select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)
+        )
+        return {status: int(count) for status, count in rows}
+
+
+async def item_count(store: Store) -> int:
+    """How many items are stored, in every feed."""
+    async with store.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(t.items)) or 0)

@@ -34,13 +34,15 @@ from functools import lru_cache
 import regex
 
 from bot.core import amounts, patterns
-from bot.core.models import Claim, Entry, FactSpec, FactValueSpec, Storyline
+from bot.core.facts import Claim
+from bot.core.items import Entry
 from bot.core.reader.context import CURRENT, Factuality, Scene, triggers_of
 from bot.core.reader.events import Event, find_events
 from bot.core.reader.language import guess
 from bot.core.reader.lexicon import Language, Lexicon, default_lexicon
 from bot.core.reader.numbers import with_digits
 from bot.core.reader.phrases import Hit, Mode, PhraseIndex, Text, build_indexes
+from bot.core.storyline import FactSpec, FactValueSpec, Storyline
 from bot.core.text import normalise_text, unspaced
 
 STALE_DATE = timedelta(days=7)

@@ -9,7 +9,11 @@ something else elsewhere ("se" is "if" in Italian, a pronoun in Spanish).
 
 A statistical identifier (py3langid) was tried first: it reads short headlines
 better, but its model costs 105 MB of memory at load, a third of what a whole
-poll cycle may use.
+poll cycle may use. lingua (2.1, low-accuracy mode, the ten lexicon languages)
+costs 28 MB once its models load and 0.8 ms an item (these counts: 0.2 ms,
+tokens included), and the reader then gets 227 of the 239 probes right
+(tests/core/test_probes.py) against 231: a wrong guess reads the right language
+as foreign, where "unknown" reads every language.
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bot.core.models import ChannelAddress, CommandReply, CommandRequest, Invoker
+from bot.core.commands import CommandReply, CommandRequest, Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.discord.api import ApiBaseHTTPClient, use_api_base_for_interactions
 from bot.platforms.discord.render import render_command_reply
 from bot.ports import CommandHandler

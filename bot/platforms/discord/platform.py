@@ -38,7 +38,7 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, handle_message_parameters
 
-from bot.core.models import Attachment, Card, MessageRef, Reply
+from bot.core.posts import Attachment, Card, MessageRef, Reply
 from bot.errors import (
     ChannelUnavailable,
     DeliveryError,

@@ -25,7 +25,8 @@ from urllib.parse import urlsplit
 
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.core.models import Card, CommandReply, DigestItem, FactLine, Reply
+from bot.core.commands import CommandReply
+from bot.core.posts import Card, DigestItem, FactLine, Reply
 from bot.core.render import outlets_text
 from bot.core.text import CONTROL, strip_controls
 from bot.core.titles import MADE_TITLE_MARK, MADE_TITLE_NOTE
@@ -65,8 +66,20 @@ def escape(text: str) -> str:
     # Line by line: on a whole text, escape_markdown's ``^\s*-`` lets ``\s``
     # swallow a newline, putting the backslash before it and leaving the next
     # line's list marker ("\n- item") live.
-    lines = (escape_markdown(line) for line in clean(text).split("\n"))
+    lines = (_escape_line(line) for line in clean(text).split("\n"))
     return escape_mentions("\n".join(lines)).replace("<", "<" + ZWSP)
+
+
+# escape_markdown leaves ``<scheme:/…>`` autolinks as they are; every "<" is then
+# broken, so what was inside one is plain text again and is escaped like the rest.
+_AUTOLINK = re.compile(r"<([^: >]+:/[^ >]+)>")
+
+
+def _escape_line(line: str) -> str:
+    parts = _AUTOLINK.split(line)
+    parts[1::2] = ["<" + escape_markdown(inside) + ">" for inside in parts[1::2]]
+    parts[::2] = [escape_markdown(text) for text in parts[::2]]
+    return "".join(parts)
 
 
 def fit(raw: str, limit: int, *, escaper: Callable[[str], str] = escape) -> str:

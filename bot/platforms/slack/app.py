@@ -27,7 +27,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.command_text import CommandTextError, read_command
-from bot.core.models import Attachment, ChannelAddress, CommandReply, Invoker
+from bot.core.commands import CommandReply, Invoker
+from bot.core.posts import Attachment
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.platforms.slack.home import home_view
 from bot.platforms.slack.render import render_command_reply

@@ -26,7 +26,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.core.models import Card, MessageRef, Reply
+from bot.core.posts import Card, MessageRef, Reply
 from bot.errors import (
     ChannelUnavailable,
     DeliveryError,

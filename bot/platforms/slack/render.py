@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from bot.core.models import Card, CommandReply, FactLine, Reply
+from bot.core.commands import CommandReply
+from bot.core.posts import Card, FactLine, Reply
 from bot.core.render import outlets_text
 from bot.core.text import strip_controls
 from bot.core.titles import MADE_TITLE_NOTE

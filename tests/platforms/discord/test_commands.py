@@ -4,16 +4,19 @@ real command tree, answered at the fake's interaction routes."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from bot.config.storylines import load_storylines
 from bot.core.command_text import read_command
-from bot.core.models import ChannelAddress, CommandReply, CommandRequest, Invoker
+from bot.core.commands import CommandReply, CommandRequest, Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.discord.commands import NOT_IN_GUILD, ThreadlineDiscordClient
 from bot.ports import CommandHandler
-from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.platforms.discord.samples import (
     ADMIN_COMMAND,
@@ -255,6 +258,40 @@ async def test_a_member_who_reaches_the_admin_group_is_still_refused(
             [response] = await dispatch(client, discord_api, interaction(data))
         assert "admins" in response["data"]["content"]
         assert await store.feeds() == [] and sum(feeds.hits.values()) == 0
+
+
+async def test_the_audit_log_names_who_added_a_feed_and_who_was_refused(
+    discord_api: FakeDiscord, tmp_path: Path
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    async with command_service(audit_log=audit) as (service, store, feeds):
+        feeds.set("/radar.xml", rss([], title="Radar"))
+        async with gateway_client(discord_api, service) as client:
+            data = admin_data("feeds", "add", url=feeds.url("/radar.xml"))
+            await dispatch(client, discord_api, interaction(data, permissions=MANAGE_GUILD))
+            data = admin_data("feeds", "remove", feed="1")
+            await dispatch(client, discord_api, interaction(data, user_id="1600000000000000002"))
+        assert [f.name for f in await store.feeds()] == ["Radar"]
+
+    added, refused = (json.loads(line) for line in audit.read_text().splitlines())
+    assert (added["command"], added["ok"], added["options"]) == (
+        "feeds add",
+        True,
+        {"url": feeds.url("/radar.xml")},
+    )
+    assert added["by"] == {
+        "platform": "discord",
+        "id": "1600000000000000001",
+        "name": "ann",
+        "admin": True,
+    }
+    assert (refused["command"], refused["ok"], refused["by"]["id"]) == (
+        "feeds remove",
+        False,
+        "1600000000000000002",
+    )
+    assert not refused["by"]["admin"] and "admins" in refused["answer"]
+    assert (added["channel"], added["workspace"]) == (CHANNEL, GUILD_ID)
 
 
 async def test_storyline_ids_autocomplete_from_what_was_typed(discord_api: FakeDiscord) -> None:

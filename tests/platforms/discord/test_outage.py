@@ -9,16 +9,17 @@ from datetime import timedelta
 
 import pytest
 
-from bot.audit import AuditLog
-from bot.core.models import ChannelAddress, Reply
+from bot.config.storylines import load_storylines
+from bot.core.posts import Reply
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
 from bot.storage import migrate
 from bot.storage import tables as t
+from bot.storage.audit_log import AuditLog
 from bot.storage.engine import make_engine
 from bot.storage.store import Store
-from bot.storylines import load_storylines
 from tests.conftest import REPO
 from tests.platforms.discord.samples import CHANNEL
 from tests.support.clock import FakeClock

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.core.models import MessageRef
+from bot.core.posts import MessageRef
 from bot.errors import ChannelUnavailable, DeliveryError
 from bot.platforms.discord.platform import DiscordPlatform, nonce_for
 from tests.platforms.discord.samples import CHANNEL, TOKEN, card, coverage, fact, fact_change

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.core.models import CommandReply
+from bot.core.commands import CommandReply
 from bot.core.render import summary_reply
 from bot.platforms.discord.platform import DiscordPlatform
 from bot.platforms.discord.render import (
@@ -86,6 +86,7 @@ def test_feed_text_is_shown_not_interpreted(raw: str, shown: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("@everyonhr<>#&!/:.*_~|`\\-[]() \n0123456789tps"))))
+@example("<*:/0>")  # escape_markdown leaves an autolink's inside alone; we break the link
 def test_escaped_text_never_mentions_and_never_formats(raw: str) -> None:
     out = escape(raw)
     assert not MENTION.search(out)

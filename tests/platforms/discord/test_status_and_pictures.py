@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from bot.app import Threadline, build
+from bot.config.settings import load_settings
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.discord.commands import ThreadlineDiscordClient
-from bot.settings import load_settings
 from tests.platforms.discord.samples import MANAGE_GUILD, command_data, interaction
 from tests.platforms.discord.test_commands import EPHEMERAL, gateway_client
 from tests.support.clock import FakeClock

@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
@@ -19,7 +21,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.command_text import read_command
-from bot.core.models import ChannelAddress, CommandReply, CommandRequest, Invoker
+from bot.core.commands import CommandReply, CommandRequest, Invoker
+from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.platforms.slack.app import build_slack_app, run_http
 from tests.platforms.slack.samples import TOKEN
@@ -344,6 +347,53 @@ async def test_feeds_add_stores_the_name_as_the_admin_typed_it(
         [answer] = await slack.wait_for_responses(1)
         assert answer["text"].startswith("Added feed #1"), answer["text"]
         assert [f.name for f in await store.feeds()] == [name]
+
+
+async def test_the_audit_log_names_who_changed_feeds_and_follows_and_what_was_refused(
+    slack: FakeSlack, client: AsyncWebClient, tmp_path: Path
+) -> None:
+    slack.add_user("UBOSS", is_admin=True)
+    slack.add_user("UPLAIN")
+    audit = tmp_path / "audit.jsonl"
+    async with command_service(audit_log=audit) as (service, store, feeds):
+        feeds.set("/feed.xml", rss([], title="Feed title"))
+        app = build_slack_app(
+            token=TOKEN, signing_secret=SECRET, handler=service, admins=frozenset(), client=client
+        )
+        # One after another, each answered before the next is typed: Bolt acks a
+        # command before running it, so commands sent at once may finish in any order.
+        for answered, (user, text) in enumerate(
+            (
+                ("UBOSS", f"feeds add {feeds.url('/feed.xml')} Court desk"),
+                ("UPLAIN", "feeds remove 1"),
+                ("UPLAIN", "follow dod-dispute"),
+                ("UPLAIN", "storylines"),  # reads only: not audited
+            ),
+            start=1,
+        ):
+            body = command_body(slack, user, text)
+            assert await dispatch(app, body, signed(body)) == 200
+            await slack.wait_for_responses(answered)
+        assert [f.name for f in await store.feeds()] == ["Court desk"]
+
+    events = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [(e["event"], e["command"], e["ok"]) for e in events] == [
+        ("command.run", "feeds add", True),
+        ("command.run", "feeds remove", False),
+        ("command.run", "follow", True),
+    ]
+    assert [(e["by"]["id"], e["by"]["name"], e["by"]["admin"]) for e in events] == [
+        ("UBOSS", "uboss", True),
+        ("UPLAIN", "uplain", False),
+        ("UPLAIN", "uplain", False),
+    ]
+    added, refused, _ = events
+    assert added["options"] == {"url": feeds.url("/feed.xml"), "name": "Court desk"}
+    assert added["answer"].startswith("Added feed #1 Court desk")
+    assert "admins" in refused["answer"]
+    assert {(e["by"]["platform"], e["channel"], e["workspace"]) for e in events} == {
+        ("slack", "C0123", slack.team_id)
+    }
 
 
 async def test_an_unbalanced_quote_in_a_storyline_id_is_read_not_refused(

@@ -18,13 +18,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Threadline, build
+from bot.config.settings import load_settings
 from bot.core.backlog import OutboxBacklog
-from bot.core.models import ChannelAddress, MessageRef
+from bot.core.posts import MessageRef
 from bot.core.status import FactState, FeedHealth, StatusReport, StorylineState
+from bot.core.subscriptions import ChannelAddress
 from bot.platforms.console import ConsolePlatform
 from bot.platforms.slack.app import build_slack_app
 from bot.platforms.slack.home import home_view
-from bot.settings import load_settings
 from tests.platforms.slack.samples import TOKEN
 from tests.platforms.slack.test_app import SECRET, command_body, dispatch, signed
 from tests.support.clock import FakeClock

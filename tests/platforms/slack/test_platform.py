@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.models import MessageRef
+from bot.core.posts import MessageRef
 from bot.errors import ChannelUnavailable, DeliveryError
 from bot.platforms.slack.platform import SlackPlatform, make_client
 from tests.platforms.slack.samples import TOKEN, card, coverage, fact, fact_change

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.models import Card, CommandReply, FactLine, Reply
+from bot.core.commands import CommandReply
+from bot.core.posts import Card, FactLine, Reply
 from bot.core.render import summary_reply
 from bot.platforms.slack.platform import SlackPlatform
 from bot.platforms.slack.render import (

@@ -152,7 +152,7 @@ async def test_a_stop_asked_while_a_delivery_is_in_flight_is_not_lost(
     """SIGTERM while the delivery loop waits for Slack: the send in flight is let
     finish, then the bot stops, without waiting for the periodic delivery tick
     (made to never come here). ``running_bot`` fails when the bot does not stop."""
-    monkeypatch.setattr("bot.schedule.DELIVERY_EVERY", 3600)
+    monkeypatch.setattr("bot.entry.schedule.DELIVERY_EVERY", 3600)
     async with fake_slack(token=BOT) as slack, fake_socket_mode(slack) as socket:
         slack.add_user("UMEMBER")
         monkeypatch.setenv("SLACK_BOT_TOKEN", BOT)

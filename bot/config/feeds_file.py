@@ -12,10 +12,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.config_files import load_yaml
-from bot.config_messages import summarise, validation_problems
+from bot.config.files import load_yaml
+from bot.config.messages import summarise, validation_problems
 from bot.core.feed_input import clean_name, feed_url
-from bot.core.models import FeedSeed
+from bot.core.items import FeedSeed
 from bot.errors import ConfigError
 
 MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -1,19 +1,20 @@
 """Settings from the environment (``THREADLINE_*``, an optional ``.env``) and CLI flags.
 
 Validated once at start; an invalid value is a ``ConfigError`` that names the
-variable. Chat tokens are ``SecretStr`` so they never reach a log or a repr.
+variable. Each chat platform declares its own variables (tokens as ``SecretStr``,
+so they never reach a log or a repr) and they are read the same way
+(``load_section``).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AliasChoices,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
 )
@@ -22,8 +23,7 @@ from pydantic_settings.exceptions import SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config_messages import validation_problems
-from bot.core.models import ChannelAddress
+from bot.config.messages import validation_problems
 from bot.errors import ConfigError
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///data/threadline.db"
@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     # Comma-separated chat user ids treated as admins besides the platform's own.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
     # Where notices to admins go (a disabled feed or subscription): slack:C… or discord:…
+    # Its form is checked against the registered platforms by the composition root.
     admin_channel: str | None = None
     instance_id: str | None = None
     # On SQLite one process polls and delivers at a time: another `run` waits this
@@ -63,23 +64,8 @@ class Settings(BaseSettings):
     # Coverage replies per thread (channel, storyline) per poll cycle; the rest of
     # the cycle's coverage there becomes one "and N more matched items" reply.
     max_replies_per_thread: int = Field(10, ge=1, le=1000)
-    slack_api_url: str | None = None
-    discord_api_url: str | None = None
-    http_port: int = Field(3000, ge=1, le=65535)
-
-    slack_bot_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "THREADLINE_SLACK_BOT_TOKEN")
-    )
-    slack_app_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "THREADLINE_SLACK_APP_TOKEN")
-    )
-    slack_signing_secret: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "THREADLINE_SLACK_SIGNING_SECRET"),
-    )
-    discord_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("DISCORD_TOKEN", "THREADLINE_DISCORD_TOKEN")
-    )
+    # Besides these, each chat platform declares its own variables (tokens and the
+    # like: SLACK_*, DISCORD_*), read by the composition root with ``load_section``.
 
     @field_validator("database_url")
     @classmethod
@@ -111,9 +97,7 @@ class Settings(BaseSettings):
 
     @field_validator("admin_channel")
     @classmethod
-    def _channel_address(cls, value: str | None) -> str | None:
-        if value:
-            ChannelAddress.parse(value)
+    def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None
 
 
@@ -153,29 +137,39 @@ def async_database_url(value: str) -> str:
     return url
 
 
-_ENV_NAMES = {
-    "slack_bot_token": "SLACK_BOT_TOKEN",
-    "slack_app_token": "SLACK_APP_TOKEN",
-    "slack_signing_secret": "SLACK_SIGNING_SECRET",
-    "discord_token": "DISCORD_TOKEN",
-}
+SectionT = TypeVar("SectionT", bound=BaseSettings)
 
 
-def _variable(loc: tuple[Any, ...]) -> str:
-    """The environment variable of a settings field ("" for the settings as a whole)."""
+def _variable(section: type[BaseSettings], loc: tuple[Any, ...]) -> str:
+    """The environment variable of a settings field ("" for the settings as a
+    whole): its first alias (``SLACK_BOT_TOKEN``), else prefix and name."""
     if not loc:
         return ""
-    field = str(loc[0])
-    return _ENV_NAMES.get(field, f"THREADLINE_{field.upper()}")
+    name = str(loc[0])
+    field = section.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    if isinstance(alias, str):
+        return alias
+    return f"{section.model_config.get('env_prefix', '')}{name}".upper()
+
+
+def load_section(section: type[SectionT], **overrides: Any) -> SectionT:
+    """Read ``section`` (a ``BaseSettings`` class: these settings, or a chat
+    platform's own) from the environment and ``.env``, then apply
+    ``overrides`` (None = not given). Raises ``ConfigError`` naming each
+    variable that is wrong."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return section(**given)
+    except ValidationError as exc:
+        problems = validation_problems(exc, place=lambda loc: _variable(section, loc))
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    except SettingsError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from None
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Read the environment, then apply ``overrides`` (CLI flags; None = not given)."""
-    given = {k: v for k, v in overrides.items() if v is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
-        problems = validation_problems(exc, place=_variable)
-        raise ConfigError(f"invalid configuration: {problems}") from None
-    except SettingsError as exc:
-        raise ConfigError(f"invalid configuration: {exc}") from None
+    return load_section(Settings, **overrides)

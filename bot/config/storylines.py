@@ -1,6 +1,6 @@
-"""Load storyline files (``storylines/<id>.yaml``) into :class:`bot.core.models.Storyline`.
+"""Load storyline files (``storylines/<id>.yaml``) into :class:`bot.core.storyline.Storyline`.
 
-Each file is read by :mod:`bot.config_files` (UTF-8, a size limit, no key given
+Each file is read by :mod:`bot.config.files` (UTF-8, a size limit, no key given
 twice), validated by the pydantic schema
 below and converted to the frozen core dataclasses. Every problem becomes a
 :class:`~bot.errors.ConfigError` whose message names the file, where the
@@ -27,9 +27,11 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config_files import load_yaml
-from bot.config_messages import _line_of, location_path, validation_problems
-from bot.core.models import (
+from bot.config.files import load_yaml
+from bot.config.messages import line_of, location_path, validation_problems
+from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
+from bot.core.reader import LexiconError, default_lexicon
+from bot.core.storyline import (
     FactSpec,
     FactValueSpec,
     MatchRules,
@@ -38,8 +40,6 @@ from bot.core.models import (
     Storyline,
     TermGroup,
 )
-from bot.core.patterns import PatternTooLarge, check_pattern, compile_pattern
-from bot.core.reader import LexiconError, default_lexicon
 from bot.core.text import unspaced
 from bot.errors import ConfigError
 
@@ -279,7 +279,7 @@ def load_storyline(path: Path | str, *, now: datetime | None = None) -> Storylin
         for j, h in enumerate(fact.history):
             if _as_utc(h.date) > latest:
                 loc = ("facts", i, "history", j, "date")
-                line = _line_of(text, loc)
+                line = line_of(text, loc)
                 at = f" (line {line})" if line else ""
                 raise ConfigError(
                     f"{path}: facts[{i}].history[{j}].date{at}: {_as_utc(h.date):%Y-%m-%d} "
@@ -329,7 +329,7 @@ def _check_pattern_sizes(path: Path, data: dict[Any, Any], text: str) -> None:
                     f"{MAX_PATTERN_TOTAL:,} characters together once their repeats are "
                     "written out, the limit"
                 )
-            line = _line_of(text, loc)
+            line = line_of(text, loc)
             at = f" (line {line})" if line else ""
             raise ConfigError(f"{path}: {location_path(loc)}{at}: {problem}")
 
@@ -412,3 +412,11 @@ def _as_utc(value: datetime | date, *, end_of_day: bool = False) -> datetime:
 
 def _place(loc: tuple[Any, ...]) -> str:
     return location_path(loc) or "(top level)"
+
+
+def live_storylines(directory: Path | None) -> list[Storyline]:
+    """The storylines of ``directory`` (none when there is no such directory), to
+    review a new storyline file against."""
+    if directory is None or not directory.is_dir():
+        return []
+    return load_storylines(directory)

@@ -7,7 +7,7 @@ exhaust memory), UTF-8, valid YAML without aliases (``*name``: a few hundred
 bytes of aliases can stand for billions of values) and without a key given
 twice in one mapping (YAML would keep the last one silently). Every refusal is
 a ``ConfigError`` naming the file, the line when there is one, and what is
-wrong (worded by :mod:`bot.config_messages`).
+wrong (worded by :mod:`bot.config.messages`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import yaml
 
-from bot.config_messages import yaml_problem
+from bot.config.messages import yaml_problem
 from bot.errors import ConfigError
 
 # libyaml's parser when PyYAML was built with it: several times faster on a big file.

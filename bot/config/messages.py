@@ -100,7 +100,7 @@ def _compose(text: str) -> yaml.Node | None:
         return None
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+def line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the node that ``loc`` points to (or its nearest parent)."""
     return _line_in(_compose(text), loc)
 

@@ -1,12 +1,8 @@
-"""``threadline storylines check FILE`` and ``try FILE``: what an admin runs before
-dropping a new storyline file into ``storylines/``.
+"""A labelled-corpus JSONL file read as entries (``storylines check/try/suggest --corpus``).
 
-``check`` loads the file with the same validation as the bot (errors name the
-file, line and field) and prints warnings from :func:`bot.core.review.review`:
-very common words (Zipf frequencies from ``wordfreq``), phrases shared with the
-live storylines, phrases frequent in unrelated sample items. ``try`` runs the
-file over a labelled-corpus JSONL file or the stored items and prints what it
-would match, why, and the fact timeline it would produce.
+The format is the labelled corpus's (``../shared/corpus/README.md``): one object per
+line with ``title``, ``published`` and optionally ``summary``, ``url``, ``id``,
+``source``/``source_domain``.
 """
 
 from __future__ import annotations
@@ -16,16 +12,12 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config_files import open_regular_file, read_text
-from bot.config_messages import _line_of
-from bot.core.models import Entry, Storyline
-from bot.core.review import Finding, format_findings, review
+from bot.config.files import open_regular_file
+from bot.core.items import Entry
 from bot.errors import ConfigError
-from bot.storylines import MAX_FILE_BYTES, load_storyline, load_storylines
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -33,41 +25,6 @@ _TAG = re.compile(r"<[^>]+>")
 MAX_CORPUS_LINE_BYTES = 1024 * 1024
 #: The whole corpus file: about 100,000 items of 1 KB, as many as a trial can show.
 MAX_CORPUS_BYTES = 100 * 1024 * 1024
-
-
-def commonness(word: str) -> float:
-    """The word's Zipf frequency in English (0 unknown … 7 "the"), from wordfreq's
-    bundled lists (no network)."""
-    from wordfreq import zipf_frequency
-
-    return float(zipf_frequency(word, "en"))
-
-
-def live_storylines(directory: Path | None) -> list[Storyline]:
-    """The storylines of ``directory`` (none when there is no such directory). A
-    file with the reviewed storyline's id is its previous version: the review
-    and the trial leave it out."""
-    if directory is None or not directory.is_dir():
-        return []
-    return load_storylines(directory)
-
-
-def check(path: Path, storylines_dir: Path | None, sample: Sequence[Entry] = ()) -> str:
-    """The check report: raises ConfigError when the file is invalid."""
-    storyline = load_storyline(path)
-    others = live_storylines(storylines_dir)
-    findings: list[Finding] = review(storyline, others, commonness=commonness, sample=sample)
-    text = read_text(path, max_bytes=MAX_FILE_BYTES, what="storyline file")
-    head = (
-        f"{path}: valid storyline {storyline.id!r} ({storyline.status}), "
-        f"{len(storyline.facts)} facts; compared with {len(others)} live storylines"
-        + (f" and {len(sample)} sample items" if sample else "")
-    )
-    if not findings:
-        return head + "\nno warnings"
-    body = format_findings(findings, lambda where: _line_of(text, where))
-    noun = "warning" if len(findings) == 1 else "warnings"
-    return f"{head}\n{len(findings)} {noun}:\n{body}"
 
 
 def load_corpus(path: Path) -> list[Entry]:

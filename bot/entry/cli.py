@@ -17,18 +17,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app import Threadline, build, open_store
+from bot.app import Threadline, build, check_settings, open_store
+from bot.config.settings import Settings, load_settings
+from bot.config.storylines import load_storyline
 from bot.core.digest import DigestOptionError
 from bot.core.digest import schedule as digest_schedule
 from bot.core.feed_input import feed_ref, redact_url
-from bot.core.models import ChannelAddress, DigestSchedule
 from bot.core.status import format_status, status_json
+from bot.core.subscriptions import DigestSchedule
 from bot.errors import CommandError, ConfigError, ThreadlineError
+from bot.platforms import registry
 from bot.service.commands import delivery_mode, format_feeds
-from bot.settings import Settings, load_settings
 from bot.storage import migrate
 from bot.storage.problems import describe, is_database_error
-from bot.storylines import load_storyline
 
 log = logging.getLogger("bot")
 
@@ -169,7 +170,7 @@ def make_parser() -> argparse.ArgumentParser:
             "--channel",
             required=True,
             metavar="PLATFORM:ID",
-            help="slack:CHANNEL_ID, discord:CHANNEL_ID or console:NAME",
+            help=registry.channel_help(),
         )
         if name == "follow":
             p.add_argument(
@@ -214,12 +215,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(
+    settings = load_settings(
         database_url=getattr(args, "database", None),
         feeds_file=getattr(args, "feeds", None),
         storylines_dir=getattr(args, "storylines", None),
         audit_log=getattr(args, "audit_log", None),
     )
+    check_settings(settings)
+    return settings
 
 
 async def _with_app(
@@ -234,7 +237,7 @@ async def _with_app(
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.once:
-        from bot.serve import serve
+        from bot.entry.serve import serve
 
         return await serve(settings)
 
@@ -413,15 +416,22 @@ async def _storylines(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _review(args: argparse.Namespace, settings: Settings) -> int:
     """``storylines check`` / ``try``: a file under review, beside the live storylines."""
+    from bot.config.corpus_file import load_corpus
+    from bot.config.files import read_text
+    from bot.config.messages import line_of
+    from bot.config.storylines import MAX_FILE_BYTES, live_storylines
     from bot.core.review import format_trial, trial, trial_json
-    from bot.storyline_review import check, live_storylines, load_corpus
+    from bot.service.storyline_review import check
 
     sample = load_corpus(args.corpus) if args.corpus else []
-    if args.action == "check":
-        print(check(args.file, settings.storylines_dir, sample))
-        return 0
     storyline = load_storyline(args.file)
     others = live_storylines(settings.storylines_dir)
+    if args.action == "check":
+        text = read_text(args.file, max_bytes=MAX_FILE_BYTES, what="storyline file")
+        print(
+            check(storyline, str(args.file), others, sample, line_of=lambda at: line_of(text, at))
+        )
+        return 0
     if args.corpus is None:
         since = datetime.now(UTC) - timedelta(days=args.since)
 
@@ -440,13 +450,16 @@ async def _review(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
     """``storylines suggest``: draft files for the candidate stories."""
-    from bot.clock import SystemClock
+    from bot.app import SystemClock
+    from bot.config.corpus_file import load_corpus
+    from bot.config.drafts import draft_line, write_drafts
+    from bot.config.storylines import live_storylines
     from bot.core.suggest import Suggestion, suggest
-    from bot.draft_files import draft_line, write_drafts
-    from bot.storyline_review import commonness, live_storylines, load_corpus
+    from bot.service.storyline_review import required_commonness
 
     if args.since is not None and args.since <= 0:
         raise ConfigError(f"--since: {args.since:g} is not a positive number of days")
+    commonness = required_commonness("storylines suggest")
     found: list[Suggestion] = []
     if args.corpus is not None:
         entries = load_corpus(args.corpus)
@@ -472,7 +485,7 @@ async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _follow(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        address = ChannelAddress.parse(args.channel)
+        address = registry.parse_channel(args.channel)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     digest: DigestSchedule | bool | None = False
@@ -567,13 +580,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "asyncpg",
         "urllib3",
         "websockets",
-        "slack_sdk",
-        "slack_bolt",
-        "discord",
         "aiohttp",
         "apscheduler",
         "asyncio",
         "alembic",
+        *(name for platform in registry.platforms() for name in platform.quiet_loggers),
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
