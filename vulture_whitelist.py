@@ -7,13 +7,16 @@ fields and methods that bot/ itself never reads. Keep it short: anything new
 here needs a reason.
 """
 
-from bot.core import normalise, patterns
+from bot.core import patterns
+from bot.core.audit_events import DeliveryFailed
+from bot.core.reader import dictionaries
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport
 from bot.service.poll_cycle import CycleReport
 
-normalise.keep_apart  # the reference document_keys is tested against (tests/feeds, tests/core)
+# Written to the audit log by AuditEvent.to_record, which reads every field.
+DeliveryFailed.subscription_disabled
 FetchResult.final_url  # where redirects ended: fetch tests check it
 # Counters of a cycle or a drain, for tests and bench/bench_pipeline.py.
 CycleReport.fetched
@@ -32,3 +35,8 @@ RenderedPicture.layout
 # Set on regex's parser objects as regex.compile sets them; read by regex's own parser.
 patterns._regex_core.Info.guess_encoding
 patterns._regex_core.Source.ignore_space
+# Read by simplemma's StreamMap and its factory, which bot/core/reader/dictionaries.py subclasses.
+dictionaries.low_memory_factory()._rev
+dictionaries.low_memory_factory()._firsts
+dictionaries.low_memory_factory()._blocks
+dictionaries.low_memory_factory()._get_dictionary_uncached

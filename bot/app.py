@@ -6,6 +6,7 @@ replacements (a fake clock, a fetcher that allows loopback, a platform double).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -20,6 +21,7 @@ from bot.config.feeds_file import load_feeds_file
 from bot.config.settings import Settings, load_section
 from bot.config.storylines import load_storylines
 from bot.core.items import FeedSeed
+from bot.core.reader import prepare_reader
 from bot.core.storyline import Storyline
 from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
@@ -126,6 +128,8 @@ class Threadline:
         self.started = True
         if self.drafts.commonness is None:
             log.warning("storyline drafts keep very common words as topics without %s", WORDFREQ)
+        # The fact reader's lexicon, compiled now: the first poll would pay for it.
+        await asyncio.to_thread(prepare_reader)
         now = self.clock.now()
         await self.store.sync_feeds(self.feed_seeds, now)
         for home in home_channels(self.platforms):

@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 from bot.core.audit_events import AuditEvent
 from bot.core.commands import CommandReply, CommandRequest, Invoker
-from bot.core.items import ParsedFeed
+from bot.core.items import ParsedFeed, RawEntry
 from bot.core.posts import Card, MessageRef, PostKind, Reply
 from bot.core.status import StatusReport
 from bot.core.subscriptions import Subscription
@@ -92,11 +92,13 @@ class ParseRunner(Protocol):
 
     processes: int
 
-    async def parse(
+    async def parse_keyed(
         self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> ParsedFeed:
-        """``parser.parse(body, headers)``; raises what it raises (``ParseError``),
-        or ``ParseError`` when the worker running it died."""
+    ) -> tuple[tuple[RawEntry, ...], list[str]]:
+        """The items of ``parser.parse(body, headers)`` and the key of each
+        (``bot.core.normalise.document_keys``), made where the parse runs; raises
+        what the parser raises (``ParseError``), or ``ParseError`` when the worker
+        running it died."""
 
 
 class AuditSink(Protocol):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from bot.core.audit_events import (
     AuditEvent,
@@ -48,6 +49,7 @@ DEFAULT_MAX_REPLIES_PER_THREAD = 10
 #: A storyline pattern that runs past its time limit on this many items in one
 #: decision is skipped for the rest of it (each time-out costs its time limit).
 MAX_PATTERN_TIMEOUTS = 3
+_SCORE = attrgetter("score")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +188,7 @@ class _Deciding:
             duplicate = self.seen.find(entry)
             self.seen.add(entry)
         else:
-            best = max(results, key=lambda r: r.score, default=None)
+            best = max(results, key=_SCORE, default=None)
             self.decision.audit.append(
                 ItemUnmatched(best.storyline if best else None, best.score if best else 0.0, entry)
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core.normalise import clean_text
+from bot.core.html_text import clean_text
 from bot.core.urls import feed_url
 
 MAX_NAME = 200

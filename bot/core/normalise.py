@@ -3,13 +3,13 @@
 * key: the guid, else the canonical link, else ``sha256:`` of title + date text;
   within one document, items that share a guid but have distinct links are
   told apart by the link, and items that share a guid and have no link but
-  differ in title or summary by a digest of those (``keep_apart``); an
+  differ in title or summary by a digest of those (``document_keys``); an
   identical re-post keeps one key, so it is still stored once;
 * title: plain text stays as written (``<int>`` is text); an HTML title and
   the summary: HTML to plain text, entities decoded, whitespace
   collapsed, control characters removed, absurd lengths cut at a word; no
   title at all: one made from the summary or link, flagged (``bot.core.titles``);
-* url: canonical (``bot.core.urls.canonical_url``), and only http(s);
+* url: canonical (see ``canonical_url``), and only http(s);
 * published: the feed's date unless it is missing, unreadable, in the future
   (more than ``future_slack``, a day, ahead) or the epoch-zero placeholder of broken feeds;
   then ``first_seen``, with ``date_was_replaced`` set and the text kept.
@@ -18,16 +18,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from html import unescape
-from html.parser import HTMLParser
 
+from bot.core.html_text import clean_text, html_to_text, single_line, truncate
 from bot.core.items import Entry, RawEntry
-from bot.core.text import HUGE_CHARREF, UNWANTED
 from bot.core.titles import made_title
 from bot.core.urls import canonical_url
 
@@ -41,37 +37,6 @@ EARLIEST_PLAUSIBLE = datetime(1970, 1, 2, tzinfo=UTC)
 # A date further ahead than this is a feed's mistake (a wrong zone, a
 # scheduled post), not a publication time: the item is dated when first seen.
 FUTURE_SLACK = timedelta(days=1)
-
-_BLOCK_TAGS = frozenset(
-    {
-        "p",
-        "div",
-        "br",
-        "li",
-        "ul",
-        "ol",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "tr",
-        "table",
-        "pre",
-        "hr",
-        "section",
-        "article",
-        "figure",
-        "figcaption",
-        "header",
-        "footer",
-    }
-)
-_INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
-_SPACES = re.compile(r"[^\S\n]+")
-_NEWLINES = re.compile(r"\s*\n\s*")
 
 
 def normalise(
@@ -110,10 +75,14 @@ def normalise(
 
 
 def document_keys(raws: Sequence[RawEntry]) -> list[str]:
-    """The key of each of one document's entries, as ``normalise`` and then
-    ``keep_apart`` give them, without reading the summaries: a poll finds
-    most items already stored, and only the new ones need normalising (the
-    summaries of items sharing a guid are read, to tell them apart)."""
+    """The key of each of one document's entries (what ``normalise`` is then
+    given), without reading the summaries: a poll finds most items already
+    stored, and only the new ones need normalising. Items that share a guid
+    but have distinct links are keyed by guid and link (a real feed reuses one
+    guid for every item); items that share a guid, have no link and differ in
+    title or summary, by those too (their summaries are read), so none is lost
+    as a duplicate. A unique guid alone is the key; identical re-posts keep one
+    key."""
     guids = [_guid(raw) for raw in raws]
     counts = Counter(guid for guid in guids if guid)
     parts: list[tuple[str, str | None, str]] = []
@@ -139,29 +108,6 @@ def document_keys(raws: Sequence[RawEntry]) -> list[str]:
 
     linkless = [bool(guid) and url is None for guid, url, _ in parts]
     return _apart_by_text(keys, linkless, text)
-
-
-def keep_apart(entries: Sequence[Entry]) -> list[Entry]:
-    """``entries`` (one document's), where items share a guid but have
-    distinct links (a real feed reuses one guid for every item), each keyed
-    by guid and link, and where items share a guid, have no link and differ
-    in title or summary, each keyed by those too, so none is lost as a
-    duplicate. Items with a unique guid keep the guid alone as their key;
-    identical re-posts keep one key."""
-    shared = _shared_guids((e.guid, e.url) for e in entries)
-    if shared:
-        entries = [
-            replace(e, key=_bounded(f"{e.guid} {e.url or ''}")) if e.guid in shared else e
-            for e in entries
-        ]
-
-    def text(i: int) -> str:
-        e = entries[i]
-        return _identity_text("" if e.title_made else e.title, e.summary)
-
-    linkless = [bool(e.guid) and e.url is None for e in entries]
-    keys = _apart_by_text([e.key for e in entries], linkless, text)
-    return [e if e.key == k else replace(e, key=k) for e, k in zip(entries, keys, strict=True)]
 
 
 def _apart_by_text(
@@ -254,112 +200,4 @@ def _entry_url(link: str | None) -> str | None:
     return url
 
 
-# --- text -----------------------------------------------------------------------------------
-
-
-def clean_text(text: str) -> str:
-    """``text`` without NUL and other control characters (tab and newline
-    kept), bidi overrides, line/paragraph separators, noncharacters and lone
-    surrogates."""
-    return UNWANTED.sub("", text)
-
-
-def single_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def truncate(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, at a word boundary when
-    one is near, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit * 0.8:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden += 1
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-# A start, end or self-closing tag whose attributes hold no quotes or angle
-# brackets but simple quoted values: the markup the fast path reads.
-_SIMPLE_TAG = re.compile(
-    r"</?([a-zA-Z][a-zA-Z0-9]*)"
-    r"(?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'<>=`]+))?)*"
-    r"\s*/?>"
-)
-
-
-def _simple_html_to_text(html: str) -> str | None:
-    """What ``_TextExtractor`` gives, for the plain markup most feeds send
-    (tags with simple attributes, entities, no comments, scripts or stray
-    ``<``), several times faster; None for anything else."""
-    parts: list[str] = []
-    at = 0
-    for tag in _SIMPLE_TAG.finditer(html):
-        segment = html[at : tag.start()]
-        if "<" in segment or ">" in segment:
-            return None
-        parts.append(unescape(segment))
-        name = tag.group(1).lower()
-        if name in _INVISIBLE_TAGS:
-            return None
-        if name in _BLOCK_TAGS:
-            parts.append("\n")
-        at = tag.end()
-    rest = html[at:]
-    if "<" in rest or ">" in rest:
-        return None
-    parts.append(unescape(rest))
-    return "".join(parts)
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of an HTML fragment: tags dropped (script/style content too),
-    entities decoded, a newline between blocks, spaces collapsed, control
-    characters removed."""
-    if not html:
-        return ""
-    if "<" not in html and "&" not in html:
-        text = html
-    else:
-        # A numeric reference too long to be a character would make the
-        # decoder raise (int() refuses over 4300 digits): it is no character.
-        html = HUGE_CHARREF.sub("\ufffd", html)
-        simple = _simple_html_to_text(html)
-        if simple is not None:
-            text = simple
-        else:
-            extractor = _TextExtractor()
-            extractor.feed(html)
-            extractor.close()
-            text = "".join(extractor.parts)
-    text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
+# --- URLs -----------------------------------------------------------------------------------

@@ -10,14 +10,30 @@ only the feed it was parsing; the pool is rebuilt for the next one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 
-from bot.core.items import ParsedFeed
+from bot.core.items import RawEntry
+from bot.core.normalise import document_keys
 from bot.errors import ErrorCode, ParseError
 from bot.ports import FeedParser
+
+_T = TypeVar("_T")
+
+#: A document's items as parsed, and the key of each (``document_keys``).
+Keyed = tuple[tuple[RawEntry, ...], list[str]]
+
+
+def parse_keyed(parser: FeedParser, body: bytes, headers: Mapping[str, str] | None) -> Keyed:
+    """The document's items and their keys: what a poll needs of a body, made
+    where the parse runs (a worker process, or a thread), so the keying costs
+    the event loop's process nothing when there is a pool."""
+    entries = parser.parse(body, headers).entries
+    return entries, document_keys(entries)
 
 
 class ParsePool:
@@ -36,12 +52,21 @@ class ParsePool:
             self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
         return self._executor
 
-    async def parse(
+    async def parse_keyed(
         self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> ParsedFeed:
+    ) -> Keyed:
+        """``parse_keyed`` in a worker."""
+        return await self._run(functools.partial(parse_keyed, parser), body, headers)
+
+    async def _run(
+        self,
+        work: Callable[[bytes, Mapping[str, str] | None], _T],
+        body: bytes,
+        headers: Mapping[str, str] | None,
+    ) -> _T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool(), parser.parse, body, dict(headers or {}))
+            return await loop.run_in_executor(self._pool(), work, body, dict(headers or {}))
         except BrokenProcessPool:
             self.close()
             raise ParseError(
@@ -60,7 +85,7 @@ class ThreadParse:
 
     processes = 1
 
-    async def parse(
+    async def parse_keyed(
         self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> ParsedFeed:
-        return await asyncio.to_thread(parser.parse, body, headers)
+    ) -> Keyed:
+        return await asyncio.to_thread(parse_keyed, parser, body, headers)

@@ -20,7 +20,7 @@ from bot.core.audit_events import AuditEvent, FeedDisabled, FeedFailed, PatternT
 from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, Known, ReplyCap, decide
 from bot.core.items import Entry, Feed, RawEntry
 from bot.core.match import Matcher
-from bot.core.normalise import MAX_HTML_READ, document_keys, normalise
+from bot.core.normalise import MAX_HTML_READ, normalise
 from bot.core.storyline import Storyline
 from bot.core.subscriptions import Subscription
 from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
@@ -173,6 +173,12 @@ class Poller:
         self.parsing = parsing
         self.batch = batch
         self._parse_slot = asyncio.Semaphore(parsing.processes)
+        # Per feed, the keys of its last recorded document: every one is stored
+        # (items are never deleted while their feed is polled), so a poll asks
+        # the database only about the others; a changed feed has a few new items
+        # among fifty, and asking about all of them was the changed cycle's
+        # largest cost. Per process and exact (keys, not hashes).
+        self._recorded_keys: dict[int, frozenset[str]] = {}
         self.max_replies_per_thread = max_replies_per_thread
 
     async def run_due(self, *, all_feeds: bool = False, limit: int = 1000) -> CycleReport:
@@ -186,13 +192,9 @@ class Poller:
         feeds = await self.store.claim_feeds(
             self.owner, now, self.lease, due_only=not all_feeds, limit=limit
         )
-        report = CycleReport()
         caps = ThreadCaps()  # the per-thread cap counts over the cycle's batches
         try:
-            for start in range(0, len(feeds), self.batch):
-                last = start + self.batch >= len(feeds)
-                report.add(await self.poll(feeds[start : start + self.batch], caps, last=last))
-            return report
+            return await self._poll_batches(feeds, caps, last=True)
         finally:
             # Normally the cycle's transaction released them; this covers a failure.
             await self.store.release_feeds(self.owner, [f.id for f in feeds])
@@ -221,8 +223,7 @@ class Poller:
                 # A feed whose poll recorded nothing (a bug that propagated) must
                 # not be claimed round and round: each feed is polled once per run.
                 seen.update(f.id for f in fresh)
-                for start in range(0, len(fresh), self.batch):
-                    report.add(await self.poll(fresh[start : start + self.batch], caps, last=False))
+                report.add(await self._poll_batches(fresh, caps, last=False))
             finally:
                 await self.store.release_feeds(self.owner, [f.id for f in feeds])
             if not fresh:
@@ -239,6 +240,24 @@ class Poller:
         batches and is updated; the ``last`` batch posts the summary replies."""
         outcomes = await asyncio.gather(*(self.fetch(f) for f in feeds))
         return await self.record(list(zip(feeds, outcomes, strict=True)), caps, last=last)
+
+    async def _poll_batches(
+        self, feeds: Sequence[Feed], caps: ThreadCaps, *, last: bool
+    ) -> CycleReport:
+        """Poll ``feeds`` ``batch`` at a time, one transaction each.
+        ``last``: the final batch is the cycle's last (it posts the summary
+        replies). Batch boundaries are not free: the eval corpus decides its
+        facts differently with batches of 80 feeds, so the size is kept."""
+        report = CycleReport()
+        batches = [feeds[i : i + self.batch] for i in range(0, len(feeds), self.batch)]
+        for i, batch in enumerate(batches):
+            outcomes = await self._fetch_all(batch)
+            final = last and i + 1 == len(batches)
+            report.add(await self.record(list(zip(batch, outcomes, strict=True)), caps, last=final))
+        return report
+
+    async def _fetch_all(self, feeds: Sequence[Feed]) -> list[Fetched]:
+        return list(await asyncio.gather(*(self.fetch(f) for f in feeds)))
 
     async def claim_due(self, *, limit: int) -> list[Feed]:
         """Claim at most ``limit`` due feeds for this process (the poll pipeline
@@ -300,7 +319,8 @@ class Poller:
                     counts = await self.store.record_cycle(decision, updates, now)
         if decision is None:
             await self.store.record_feed_updates(updates)
-        else:
+        self._remember(results)
+        if decision is not None:
             caps.replies.update(decision.replies)
             caps.capped.update(decision.capped)
             report.new_items = counts["items"]
@@ -329,29 +349,42 @@ class Poller:
                 result = await self.fetcher.fetch(request)
             if result.status != "ok":
                 return result, []
-            # One parse per slot: a body waits here, not queued in the runner.
+            # One parse per slot: a body waits here, not queued in the runner. Items
+            # are keyed where they are parsed (in the worker, with a pool).
             async with self._parse_slot:
-                parsed = await self.parsing.parse(self.parser, result.body, result.headers)
+                raws, keys = await self.parsing.parse_keyed(
+                    self.parser, result.body, result.headers
+                )
         except FeedError as exc:
             return exc
         first_seen = self.clock.now()
-        raws = parsed.entries
         items = [
             # Only what normalise reads is kept until the commit.
             _Parsed(feed, _bounded(raw), key, first_seen)
-            for raw, key in zip(raws, document_keys(raws), strict=True)
+            for raw, key in zip(raws, keys, strict=True)
         ]
         # The body is no longer needed: do not hold every body until the commit.
         return replace(result, body=b""), items
 
     async def _unseen(self, items: list[_Parsed]) -> list[_Parsed]:
         """The items not stored yet, each (feed, key) once: one look-up for
-        the whole cycle, not one round trip per feed."""
+        the whole cycle (not one round trip per feed), of the keys that were
+        not in their feed's last recorded document."""
         unique: dict[tuple[int, str], _Parsed] = {}
+        recorded = self._recorded_keys
+        nothing: frozenset[str] = frozenset()
         for item in items:
-            unique.setdefault((item.feed.id, item.key), item)
-        known = await self.store.known_item_keys(list(unique))
+            if item.key not in recorded.get(item.feed.id, nothing):
+                unique.setdefault((item.feed.id, item.key), item)
+        known = await self.store.known_item_keys(list(unique)) if unique else set()
         return [item for k, item in unique.items() if k not in known]
+
+    def _remember(self, results: Sequence[tuple[Feed, Fetched]]) -> None:
+        """After a commit: each read document's keys, all stored now."""
+        for feed, outcome in results:
+            if isinstance(outcome, FeedError) or outcome[0].status != "ok":
+                continue  # not read: what was remembered still holds
+            self._recorded_keys[feed.id] = frozenset(item.key for item in outcome[1])
 
     async def _decide(
         self, entries: list[Entry], backlog: frozenset[int], caps: ThreadCaps, last: bool

@@ -12,7 +12,7 @@ import pytest
 from bot.core.items import ParsedFeed
 from bot.errors import ParseError
 from bot.feeds.feedparser_adapter import FeedparserParser
-from bot.feeds.parse_pool import ParsePool
+from bot.feeds.parse_pool import ParsePool, parse_keyed
 from tests.support.feedserver import atom, rss
 
 ITEMS = [
@@ -40,11 +40,11 @@ async def test_the_pool_parses_like_the_thread_and_survives_a_dead_worker() -> N
     parser = FeedparserParser()
     try:
         for body in (rss(ITEMS), atom(ITEMS)):
-            assert await pool.parse(parser, body, {}) == parser.parse(body, {})
+            assert await pool.parse_keyed(parser, body, {}) == parse_keyed(parser, body, {})
         with pytest.raises(ParseError, match="died"):
-            await pool.parse(DyingParser(), rss(ITEMS), {})
-        assert await pool.parse(parser, rss(ITEMS), {}) == parser.parse(rss(ITEMS), {})
+            await pool.parse_keyed(DyingParser(), rss(ITEMS), {})
+        assert await pool.parse_keyed(parser, rss(ITEMS), {}) == parse_keyed(parser, rss(ITEMS), {})
         with pytest.raises(ParseError):
-            await pool.parse(parser, b"<html><body>no feed</body></html>", {})
+            await pool.parse_keyed(parser, b"<html><body>no feed</body></html>", {})
     finally:
         pool.close()

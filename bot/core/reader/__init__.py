@@ -21,6 +21,7 @@ from bot.core.reader.claims import (
     first_state,
     lede_text,
     partial_of,
+    prepare_reader,
     read_item,
 )
 from bot.core.reader.context import Factuality
@@ -42,5 +43,6 @@ __all__ = [
     "lede_text",
     "load_lexicon",
     "partial_of",
+    "prepare_reader",
     "read_item",
 ]

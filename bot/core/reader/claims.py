@@ -187,6 +187,13 @@ def _reader(lexicon: Lexicon) -> _Reader:
     return _Reader(lexicon)
 
 
+def prepare_reader(lexicon: Lexicon | None = None) -> None:
+    """Load, check and compile the lexicon for reading now, not at the first
+    item read: it takes seconds (the lemmatiser's dictionaries), which a
+    running bot pays once at start rather than in its first poll."""
+    _reader(lexicon or default_lexicon())
+
+
 def lede_text(entry: Entry) -> list[str]:
     """The headline and the first :data:`LEDE_SENTENCES` sentences of the summary."""
     sentences = [entry.title.strip()] if entry.title.strip() else []
