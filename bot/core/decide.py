@@ -142,7 +142,9 @@ def decide(entries: Sequence[Entry], known: Known, cap: ReplyCap | None = None) 
     (:class:`FactTracker`) rather than by replaying every claim for every new one.
     """
     deciding = _Deciding(entries, known, cap or ReplyCap())
-    for entry in sorted(entries, key=lambda e: (e.published, e.first_seen, e.key)):
+    # Items published at the same time are taken in key order, not in the order
+    # their fetches ended: the same batch is decided the same way on every run.
+    for entry in sorted(entries, key=lambda e: (e.published, e.key, e.first_seen)):
         deciding.entry(entry)
     deciding.summarise()
     deciding.edit_roots()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 from bot.core.audit_events import FactClaimed
 from bot.core.decide import Decision, Known, decide
@@ -123,3 +124,20 @@ def test_an_explainer_never_takes_a_fact_back() -> None:
         ),
     )
     assert [c.value for i in again.items for c in i.claims] == ["suspended"]
+
+
+def test_items_published_at_the_same_time_are_decided_the_same_whichever_was_fetched_first() -> (
+    None
+):
+    s = storyline()
+    suspended = entry("Export directive suspends Acme Widget 5", source="a.example")
+    restored = entry(
+        "Acme Widget 5 restored as court lifts export directive", source="b.example", feed_id=2
+    )
+    later = dataclasses.replace(restored, first_seen=T0 + timedelta(seconds=1))
+    one = _decide([suspended, later], s)
+    other = _decide([dataclasses.replace(suspended, first_seen=later.first_seen), restored], s)
+    assert [e.to_record() for e in one.audit] == [e.to_record() for e in other.audit]
+    assert [(c.fact, c.new.value) for c in one.changes] == [
+        (c.fact, c.new.value) for c in other.changes
+    ]
