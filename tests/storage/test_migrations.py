@@ -3,12 +3,14 @@ match the migrated schema."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage import migrate
 from bot.storage.engine import make_engine
@@ -69,22 +71,7 @@ async def test_0003_removes_duplicate_posts_then_refuses_them(db_url: str) -> No
     try:
         await migrate.upgrade(engine, "0002")
         async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO feeds (id, url, name, interval_seconds, tags, origin, enabled, "
-                    "removed, status, failures, backlog_done, redirect_count, created_at) VALUES "
-                    "(1, 'https://a.example/feed', 'A', 600, '[]', 'file', true, false, 'ok', "
-                    "0, true, 0, :now)"
-                ),
-                {"now": now},
-            )
-            await conn.execute(
-                text(
-                    "INSERT INTO items (id, feed_id, key, title, summary, source, published, "
-                    "first_seen) VALUES (1, 1, 'k', 'T', '', 'A', :now, :now)"
-                ),
-                {"now": now},
-            )
+            await _feed_and_item(conn, now, key="k")
             await conn.execute(
                 text(
                     "INSERT INTO subscriptions (id, platform, channel, storyline, enabled, "
@@ -138,22 +125,7 @@ async def test_0008_flags_no_item_stored_before_it(db_url: str) -> None:
     try:
         await migrate.upgrade(engine, "outbox_unreachable")
         async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO feeds (id, url, name, interval_seconds, tags, origin, enabled, "
-                    "removed, status, failures, backlog_done, redirect_count, created_at) VALUES "
-                    "(1, 'https://a.example/feed', 'A', 600, '[]', 'file', true, false, 'ok', "
-                    "0, true, 0, :now)"
-                ),
-                {"now": now},
-            )
-            await conn.execute(
-                text(
-                    "INSERT INTO items (id, feed_id, key, title, summary, source, published, "
-                    "first_seen) VALUES (1, 1, 'old', 'T', '', 'A', :now, :now)"
-                ),
-                {"now": now},
-            )
+            await _feed_and_item(conn, now, key="old")
         await migrate.upgrade(engine)
         async with engine.begin() as conn:
             await conn.execute(
@@ -168,3 +140,23 @@ async def test_0008_flags_no_item_stored_before_it(db_url: str) -> None:
             assert {key: bool(flag) for key, flag in flags} == {"old": False, "new": True}
     finally:
         await engine.dispose()
+
+
+async def _feed_and_item(conn: AsyncConnection, now: datetime, *, key: str) -> None:
+    """Feed 1 and its item 1 (``key``), written with the columns every migration has."""
+    await conn.execute(
+        text(
+            "INSERT INTO feeds (id, url, name, interval_seconds, tags, origin, enabled, "
+            "removed, status, failures, backlog_done, redirect_count, created_at) VALUES "
+            "(1, 'https://a.example/feed', 'A', 600, '[]', 'file', true, false, 'ok', "
+            "0, true, 0, :now)"
+        ),
+        {"now": now},
+    )
+    await conn.execute(
+        text(
+            "INSERT INTO items (id, feed_id, key, title, summary, source, published, "
+            "first_seen) VALUES (1, 1, :key, 'T', '', 'A', :now, :now)"
+        ),
+        {"now": now, "key": key},
+    )
