@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from typing import Literal, NamedTuple
+
+import yaml
 
 from bot.core.match_result import Reason
 from bot.core.storyline import Sibling, Storyline, TermGroup
@@ -57,89 +60,13 @@ ROLE_CAP: dict[Role, float] = {
 SUMMARY_FACTOR = 0.6
 
 #: Who acts in any dispute: courts, judges, governments, regulators. They count
-#: as a storyline's actor only together with its subject ("a judge's order stops
-#: the department enforcing the label" names neither company). General
-#: vocabulary, not any storyline's: English plus the commonest forms in Spanish,
-#: French, German, Italian, Portuguese, Chinese, Japanese and Korean.
-AUTHORITIES: tuple[str, ...] = (
-    # en
-    "judge",
-    "judges",
-    "court",
-    "courts",
-    "appeals court",
-    "appellate court",
-    "circuit",
-    "supreme court",
-    "justices",
-    "tribunal",
-    "regulator",
-    "regulators",
-    "watchdog",
-    "authority",
-    "authorities",
-    "ministry",
-    "minister",
-    "department",
-    "agency",
-    "agencies",
-    "government",
-    "administration",
-    "official",
-    "officials",
-    "secretary",
-    "commission",
-    "lawmakers",
-    "senators",
-    "congress",
-    "parliament",
-    "white house",
-    "prosecutors",
-    "attorney general",
-    # es / pt / it / fr / de
-    "juez",
-    "jueza",
-    "tribunal supremo",
-    "gobierno",
-    "governo",
-    "ministerio",
-    "ministério",
-    "ministero",
-    "regulador",
-    "autoridad",
-    "autorità",
-    "autoridade",
-    "garante",
-    "juge",
-    "cour",
-    "gouvernement",
-    "ministère",
-    "régulateur",
-    "autorité",
-    "richter",
-    "gericht",
-    "regierung",
-    "ministerium",
-    "behörde",
-    "aufsichtsbehörde",
-    # zh / ja / ko
-    "法院",
-    "法官",
-    "政府",
-    "监管机构",
-    "監管機構",
-    "监管部门",
-    "部门",
-    "裁判所",
-    "裁判官",
-    "当局",
-    "規制当局",
-    "省庁",
-    "법원",
-    "판사",
-    "정부",
-    "당국",
-    "규제",
+#: as a storyline's actor only together with its subject. General vocabulary, kept
+#: as data in ``lexicon/authorities.yaml``.
+AUTHORITIES: tuple[str, ...] = tuple(
+    str(word)
+    for word in yaml.safe_load(
+        resources.files("bot.core").joinpath("lexicon/authorities.yaml").read_text("utf-8")
+    )["authorities"]
 )
 
 
