@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Threadline, build
+from bot.config.settings import load_settings
+from bot.platforms.console import ConsolePlatform
 from tests.conftest import REPO
-from tests.support.clock import ago
+from tests.support.clock import FakeClock, ago
 from tests.support.feedserver import FeedServer, rss
+from tests.support.status_rows import seed_status
 
 FABLE = {
     "guid": "f1",
@@ -70,3 +74,23 @@ def cli_args(tmp_path: Path, feeds: FeedServer) -> list[str]:
         "--audit-log",
         str(tmp_path / "audit.jsonl"),
     ]
+
+
+@pytest.fixture
+async def threadline(tmp_path: Path) -> AsyncIterator[Threadline]:
+    """The bot on SQLite with the shipped storylines, no feeds, and the status
+    page's sample rows (feeds in each health, outbox rows waiting)."""
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds: []\n")
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        feeds_file=feeds,
+        storylines_dir=REPO / "storylines",
+    )
+    clock = FakeClock()
+    app = await build(settings, platforms={"console": ConsolePlatform()}, clock=clock)
+    await seed_status(app.store, clock.now())
+    try:
+        yield app
+    finally:
+        await app.close()

@@ -7,22 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bot.app import Threadline, build
-from bot.config.settings import load_settings
-from bot.platforms.console import ConsolePlatform
+from bot.app import Threadline
 from bot.platforms.discord.commands import ThreadlineDiscordClient
 from tests.platforms.discord.samples import MANAGE_GUILD, command_data, interaction
 from tests.platforms.discord.test_commands import EPHEMERAL, gateway_client
-from tests.support.clock import FakeClock
-from tests.support.console_app import REPO
 from tests.support.fake_discord import FakeDiscord
-from tests.support.status_rows import seed_status
 
 # A guard, not a measure: drawing the picture is CPU work, slow on a loaded machine.
 DRAWING = 120.0
@@ -37,24 +28,6 @@ async def dispatch(
     client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
     await completed
     return discord_api.interaction_responses[payload["id"]]
-
-
-@pytest.fixture
-async def threadline(tmp_path: Path) -> AsyncIterator[Threadline]:
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text("feeds: []\n")
-    settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        feeds_file=feeds,
-        storylines_dir=REPO / "storylines",
-    )
-    clock = FakeClock()
-    app = await build(settings, platforms={"console": ConsolePlatform()}, clock=clock)
-    await seed_status(app.store, clock.now())
-    try:
-        yield app
-    finally:
-        await app.close()
 
 
 async def test_status_shows_feed_health_to_manage_server_only(

@@ -9,7 +9,6 @@ import json
 import struct
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,43 +16,22 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Threadline, build
-from bot.config.settings import load_settings
+from bot.app import Threadline
 from bot.core.backlog import OutboxBacklog
 from bot.core.posts import MessageRef
 from bot.core.status import FactState, FeedHealth, StatusReport, StorylineState
 from bot.core.subscriptions import ChannelAddress
-from bot.platforms.console import ConsolePlatform
 from bot.platforms.slack.app import build_slack_app
 from bot.platforms.slack.home import home_view
 from tests.platforms.slack.samples import TOKEN
 from tests.platforms.slack.test_app import SECRET, command_body, dispatch, signed
 from tests.support.clock import FakeClock
-from tests.support.console_app import REPO
 from tests.support.fake_slack import VIEW_BLOCKS_LIMIT, FakeSlack, check_blocks
 from tests.support.fake_socket_mode import FakeSocketMode, fake_socket_mode
-from tests.support.status_rows import seed_status
 
 NOW = FakeClock().now()
 # A guard, not a measure: drawing the picture is CPU work, slow on a loaded machine.
 DRAWING = 120.0
-
-
-@pytest.fixture
-async def threadline(tmp_path: Path) -> AsyncIterator[Threadline]:
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text("feeds: []\n")
-    settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        feeds_file=feeds,
-        storylines_dir=REPO / "storylines",
-    )
-    app = await build(settings, platforms={"console": ConsolePlatform()}, clock=FakeClock())
-    await seed_status(app.store, NOW)
-    try:
-        yield app
-    finally:
-        await app.close()
 
 
 @pytest.fixture
