@@ -1,7 +1,8 @@
 """Text rules used in more than one place, each defined once. Pure.
 
 * :func:`fold` — the comparable form of a text for phrase and cue matching
-  (lower case, straight quotes, dashes and slashes as spaces, single spaces);
+  (lower case, straight quotes, dashes and slashes as spaces, single spaces),
+  and :func:`fold_words`, its words;
 * :func:`normalise_text` — that, after NFKC and with accents dropped from Latin,
   Greek and Cyrillic letters: the one form the matcher and the fact reader
   compare text in (:func:`drop_accents` keeps every character's position);
@@ -55,6 +56,11 @@ def fold(text: str, *, keep_dashes: bool = False) -> str:
     """Lower case, curly quotes straight, hyphens and slashes as spaces, single
     spaces; unless ``keep_dashes``, also en/em dashes and underscores as spaces
     and the backtick as an apostrophe."""
+    return " ".join(fold_words(text, keep_dashes=keep_dashes))
+
+
+def fold_words(text: str, *, keep_dashes: bool = False) -> list[str]:
+    """The space-separated words of ``fold(text)``."""
     lower = text.lower()
     if lower.isascii():
         for a, b in _ASCII_KEEP_DASHES if keep_dashes else _ASCII_ALL:
@@ -63,9 +69,9 @@ def fold(text: str, *, keep_dashes: bool = False) -> str:
     else:
         lower = lower.translate(_FOLD_KEEP_DASHES if keep_dashes else _FOLD_ALL)
     # str.split() and the regex \s agree on what whitespace is (both use
-    # Py_UNICODE_ISSPACE); splitting and joining is several times faster than
-    # a regex substitution and a strip.
-    return " ".join(lower.split())
+    # Py_UNICODE_ISSPACE); splitting is several times faster than a regex
+    # substitution and a strip.
+    return lower.split()
 
 
 def word_tokens(text: str) -> list[str]:
