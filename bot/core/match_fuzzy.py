@@ -40,6 +40,7 @@ class FuzzyWords:
         self._known = known
         self._longest = max(map(len, self._choices), default=0)
         self._by_length: dict[int, list[str]] = {}
+        self._by_letter: dict[tuple[str, int], list[str]] = {}
         self._memo: dict[str, Misspelling | None] = {}
         #: The words the memo answers None for: most words of an item are.
         self.misses: set[str] = set()
@@ -59,13 +60,16 @@ class FuzzyWords:
         word = raw.removesuffix("'s").strip("'")
         result: Misspelling | None = None
         if len(word) >= FUZZY_MIN_LENGTH and word not in self._known:
-            found = process.extractOne(
-                word, self._choices_of(len(word)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
-            )
             # Misspellings rarely change the first letter; requiring it avoids
-            # accidents between ordinary words.
-            if found is not None and found[0][0] == word[0]:
-                result = Misspelling(found[0], round(float(found[1]), 1), word)
+            # accidents between ordinary words. The answer is the closest
+            # phrase when that one starts with the same letter, so when no
+            # such phrase is close enough there is none: that is most words,
+            # and they are told among a few phrases, not all.
+            same, fitting = self._choices_of(word)
+            if _closest(word, same) is not None:
+                found = _closest(word, fitting)
+                if found is not None and found[0][0] == word[0]:
+                    result = Misspelling(found[0], round(float(found[1]), 1), word)
         if len(self._memo) >= _CACHE_LIMIT:
             self._memo.clear()
             self.misses.clear()
@@ -74,19 +78,35 @@ class FuzzyWords:
             self.misses.add(raw)
         return result
 
-    def _choices_of(self, length: int) -> list[str]:
-        """The phrases a word of ``length`` letters could reach the cutoff
-        with, in their order: a ratio is at most 200 * shorter / (sum of the
-        lengths), so the others cannot be the answer (a point of slack keeps
-        rounding out of it), and fewer choices make a faster look-up."""
+    def _choices_of(self, word: str) -> tuple[list[str], list[str]]:
+        """The phrases ``word`` could reach the cutoff with (in their order),
+        those with its first letter and all: a ratio is at most
+        200 * shorter / (sum of the lengths), so the others cannot be the
+        answer (a point of slack keeps rounding out of it)."""
+        length = len(word)
         if length > 2 * self._longest:
-            return []
-        choices = self._by_length.get(length)
-        if choices is None:
-            choices = [
+            return [], []
+        fitting = self._by_length.get(length)
+        if fitting is None:
+            fitting = [
                 c
                 for c in self._choices
                 if 200.0 * min(length, len(c)) / (length + len(c)) >= FUZZY_CUTOFF - 1.0
             ]
-            self._by_length[length] = choices
-        return choices
+            self._by_length[length] = fitting
+        key = (word[0], length)
+        same = self._by_letter.get(key)
+        if same is None:
+            same = [c for c in fitting if c[0] == word[0]]
+            self._by_letter[key] = same
+        return same, fitting
+
+
+def _closest(word: str, choices: list[str]) -> tuple[str, float, int] | None:
+    """The first of ``choices`` most like ``word``, if it reaches the cutoff."""
+    if not choices:
+        return None
+    found: tuple[str, float, int] | None = process.extractOne(
+        word, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+    )
+    return found

@@ -6,11 +6,12 @@ boundaries) or a misspelling of one of its fuzzy phrases; this gate rules
 both out from the item's words, so such items skip the scan.
 
 Why it is safe: when the normalised text is ASCII, a phrase counts only on word
-boundaries, so each run of letters and digits in the phrase (its first, say) is
-a whole run of the text, inside one space-separated word; a misspelling is
-inside one word too. So a word that holds no phrase's first run and no
-misspelling cannot be part of a hit, and an item of such words names nothing.
-Whether a word is clean is memoised (bounded): words recur.
+boundaries, so each run of letters and digits in the phrase is a whole run of
+the text, inside one space-separated word; a misspelling is inside one word
+too. So a word that holds no phrase's longest run (the most telling: "3252"
+of "10 USC 3252", not "10") and no misspelling cannot be part of a hit, and an
+item of such words names nothing. Whether a word is clean is memoised
+(bounded): words recur.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class WordGate:
     storyline) and the storylines' ``fuzzy`` words."""
 
     def __init__(self, anchors: Iterable[str], fuzzy: FuzzyWords) -> None:
-        self._heads = _first_runs(anchors)
+        self._runs = _longest_runs(anchors)
         self._fuzzy = fuzzy
         self._memo: dict[str, bool] = {}
         self._clean: set[str] = set()  # the words the memo answers True for
@@ -38,7 +39,7 @@ class WordGate:
     def names_nothing(self, title: str, summary: str) -> bool:
         """True when an item with this ``title`` and ``summary`` (as the entry
         has them) cannot name a storyline; False when it may."""
-        if self._heads is None:
+        if self._runs is None:
             return False
         text = f"{title}\n{summary}"
         # ASCII is normalised character by character (folded), so the joined
@@ -60,10 +61,10 @@ class WordGate:
         return True
 
     def _is_clean(self, word: str) -> bool:
-        """Whether ``word`` (normalised) is ASCII and holds neither the first
+        """Whether ``word`` (normalised) is ASCII and holds neither the longest
         run of an anchor phrase nor a misspelling; memoised."""
-        assert self._heads is not None
-        clean = word.isascii() and self._heads.isdisjoint(_ALNUM_RUN.findall(word))
+        assert self._runs is not None
+        clean = word.isascii() and self._runs.isdisjoint(_ALNUM_RUN.findall(word))
         if clean and self._fuzzy:
             clean = all(self._fuzzy.closest(part) is None for part in WORD.findall(word))
         if len(self._memo) >= _CACHE_LIMIT:
@@ -75,15 +76,15 @@ class WordGate:
         return clean
 
 
-def _first_runs(phrases: Iterable[str]) -> frozenset[str] | None:
-    """The first run of ASCII letters and digits of each phrase that could be
+def _longest_runs(phrases: Iterable[str]) -> frozenset[str] | None:
+    """The longest run of ASCII letters and digits of each phrase that could be
     found in ASCII text; None when one has no such run (the gate cannot tell)."""
-    heads: set[str] = set()
+    runs: set[str] = set()
     for phrase in phrases:
         if not phrase.isascii():
             continue  # never inside ASCII text
-        run = _ALNUM_RUN.search(phrase)
-        if run is None:
+        found = _ALNUM_RUN.findall(phrase)
+        if not found:
             return None
-        heads.add(run.group())
-    return frozenset(heads)
+        runs.add(max(found, key=len))
+    return frozenset(runs)

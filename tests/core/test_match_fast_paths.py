@@ -26,7 +26,7 @@ def _storylines() -> list[Storyline]:
         match=dataclasses.replace(
             plain.match,
             actors=(TermGroup("lab", ("Anthropic", "アクメ", "Mythos 5")),),
-            subjects=(TermGroup("label", ("supply chain risk", "designation")),),
+            subjects=(TermGroup("label", ("supply chain risk", "designation", "10 USC 3252")),),
             parties=(TermGroup("court", ("D.C. Circuit", "Judge Rita Lin"), False),),
             topics=(TermGroup("ban", ("blacklist", "injunction")),),
         ),
@@ -35,7 +35,7 @@ def _storylines() -> list[Storyline]:
 
 
 _PHRASES = [p for s in _storylines() for g in s.match.actors + s.match.subjects for p in g.phrases]
-_OTHER = ["the", "court", "Officials", "said", "budget", "meeting", "item 49.", "(0-49)"]
+_OTHER = ["the", "court", "Officials", "said", "budget", "item 10.", "(0-49)", "USC", "chain"]
 
 
 def _typo(word: str, where: int) -> str:
