@@ -31,12 +31,16 @@ _HYPHENS = {"-": " ", "‐": " ", "‑": " ", "/": " "}
 # dashes ("X said — Y") after folding, so it keeps these as they are.
 _DASHES = {"`": "'", "–": " ", "—": " ", "_": " "}
 
-_FOLD_ALL = str.maketrans(_QUOTES | _HYPHENS | _DASHES)
-_FOLD_KEEP_DASHES = str.maketrans(_QUOTES | _HYPHENS)
-# The same foldings for ASCII text, as replacements: str.translate with a dict
-# looks every character up, several times slower than a few str.replace scans.
-_ASCII_ALL = tuple((a, b) for a, b in (_QUOTES | _HYPHENS | _DASHES).items() if a.isascii())
-_ASCII_KEEP_DASHES = tuple((a, b) for a, b in (_QUOTES | _HYPHENS).items() if a.isascii())
+# The foldings as replacements: str.translate with a dict looks every character
+# up, several times slower than a few str.replace scans. One after another they
+# fold as one translation would, since no replacement is itself replaced.
+_FOLD_ALL = tuple((_QUOTES | _HYPHENS | _DASHES).items())
+_FOLD_KEEP_DASHES = tuple((_QUOTES | _HYPHENS).items())
+# ASCII text needs only the ASCII ones.
+_ASCII_ALL = tuple((a, b) for a, b in _FOLD_ALL if a.isascii())
+_ASCII_KEEP_DASHES = tuple((a, b) for a, b in _FOLD_KEEP_DASHES if a.isascii())
+# The Latin, Greek and Cyrillic letters drop_accents looks at.
+_ACCENTED = re.compile("[\x80-\u052f]")
 _WORD_TOKEN = re.compile(r"\w+")
 
 #: C0 and C1 control characters and DEL; tab (\x09) and newline (\x0a) are kept.
@@ -63,11 +67,12 @@ def fold_words(text: str, *, keep_dashes: bool = False) -> list[str]:
     """The space-separated words of ``fold(text)``."""
     lower = text.lower()
     if lower.isascii():
-        for a, b in _ASCII_KEEP_DASHES if keep_dashes else _ASCII_ALL:
-            if a in lower:
-                lower = lower.replace(a, b)
+        pairs = _ASCII_KEEP_DASHES if keep_dashes else _ASCII_ALL
     else:
-        lower = lower.translate(_FOLD_KEEP_DASHES if keep_dashes else _FOLD_ALL)
+        pairs = _FOLD_KEEP_DASHES if keep_dashes else _FOLD_ALL
+    for a, b in pairs:
+        if a in lower:
+            lower = lower.replace(a, b)
     # str.split() and the regex \s agree on what whitespace is (both use
     # Py_UNICODE_ISSPACE); splitting is several times faster than a regex
     # substitution and a strip.
@@ -99,7 +104,11 @@ def drop_accents(text: str) -> str:
     one character for one, so positions in it are positions in ``text``."""
     if text.isascii():
         return text
-    return "".join(_base(c) if "\x7f" < c < "\u0530" else c for c in text)
+    return _ACCENTED.sub(_base_of, text)
+
+
+def _base_of(match: re.Match[str]) -> str:
+    return _base(match.group())
 
 
 @lru_cache(maxsize=2048)

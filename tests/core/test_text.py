@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.text import fold
+from bot.core.text import drop_accents, fold, fold_words
 
 # fold() collapses whitespace by splitting and joining; this is the rule it
 # replaced, a regex substitution and a strip, kept here as the reference.
@@ -34,3 +35,34 @@ def test_fold() -> None:
         "anthropic's supply chain risk ruling"
     )
     assert fold("a — b", keep_dashes=True) == "a — b"
+
+
+# The rules fold() and drop_accents() replaced (one str.translate, a character
+# loop), kept here as the reference they must agree with.
+_TRANSLATE_ALL = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "-": " ", "‐": " ", "‑": " ", "/": " "}
+    | {"`": "'", "–": " ", "—": " ", "_": " "}
+)
+_TRANSLATE_KEEP_DASHES = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "-": " ", "‐": " ", "‑": " ", "/": " "}
+)
+_UNICODE_TEXT = st.lists(
+    st.one_of(st.characters(), _SPACE_LIKE, st.sampled_from("-‐‑–—/_’‘“”`éÅçøΆйЁ"))
+).map("".join)
+
+
+@given(_UNICODE_TEXT, st.booleans())
+def test_fold_is_one_translation(text: str, keep_dashes: bool) -> None:
+    table = _TRANSLATE_KEEP_DASHES if keep_dashes else _TRANSLATE_ALL
+    assert fold(text, keep_dashes=keep_dashes) == " ".join(text.lower().translate(table).split())
+    assert fold_words(text, keep_dashes=keep_dashes) == fold(text, keep_dashes=keep_dashes).split()
+
+
+@given(_UNICODE_TEXT)
+def test_drop_accents_maps_character_by_character(text: str) -> None:
+    def base(char: str) -> str:
+        letters = [c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)]
+        return letters[0] if len(letters) == 1 else char
+
+    expected = "".join(base(c) if "\x7f" < c < "\u0530" else c for c in text)
+    assert drop_accents(text) == expected
