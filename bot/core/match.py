@@ -51,7 +51,7 @@ import ahocorasick
 
 from bot.core.items import Entry
 from bot.core.match_fuzzy import FUZZY_MIN_LENGTH, WORD, FuzzyWords
-from bot.core.match_gate import WordGate
+from bot.core.match_gate import Screen, WordGate
 from bot.core.match_result import MatchResult, Reason
 from bot.core.match_score import prefer_closer, score
 from bot.core.match_terms import (
@@ -197,16 +197,20 @@ class Matcher:
         # cannot match: it keeps score 0 and no reasons, which keeps the cost
         # proportional to the relevant storylines, not to all that share a topic.
         # Most items name none: the gate tells them from their words, unscanned.
-        if self._gate.names_nothing(entry.title, entry.summary):
+        screen = self._gate.screen(entry.title, entry.summary)
+        if screen is Screen.NOTHING:
             return list(self._nothing)
+        misspelt = screen is Screen.ANY
         found: list[tuple[_Ready, int]] = []
         fuzzy: list[Hit] = []
         named: set[int] = set()
         authorities: list[Hit] = []
         if entry.title:
-            self._scan(normalise_text(entry.title), TITLE, found, fuzzy, named, authorities)
+            title = normalise_text(entry.title)
+            self._scan(title, TITLE, misspelt, found, fuzzy, named, authorities)
         if entry.summary:
-            self._scan(normalise_text(entry.summary), SUMMARY, found, fuzzy, named, authorities)
+            summary = normalise_text(entry.summary)
+            self._scan(summary, SUMMARY, misspelt, found, fuzzy, named, authorities)
         if not named:
             return list(self._nothing)
         results = list(self._nothing)
@@ -258,6 +262,7 @@ class Matcher:
         self,
         text: str,
         where: int,
+        misspelt: bool,
         found: list[tuple[_Ready, int]],
         fuzzy: list[Hit],
         named: set[int],
@@ -283,7 +288,7 @@ class Matcher:
             if ready:
                 found.append((ready, where))
                 named |= anchors
-        if not self._fuzzy:
+        if not misspelt or not self._fuzzy:
             return
         words = WORD.findall(text)
         # Most words are known misses: a set difference (in C) skips the loop.

@@ -13,7 +13,7 @@ from rapidfuzz import fuzz, process
 
 from bot.core.match import Matcher
 from bot.core.match_fuzzy import FUZZY_CUTOFF, FuzzyWords, Misspelling
-from bot.core.match_gate import WordGate
+from bot.core.match_gate import Screen, WordGate
 from bot.core.storyline import Storyline, TermGroup
 from tests.core.builders import entry, storyline
 
@@ -61,19 +61,18 @@ _TEXT = st.lists(st.tuples(_PIECE, _SEPARATOR), max_size=8).map(
 @example("Officials: the designation", "")
 def test_the_word_gate_changes_no_result(title: str, summary: str) -> None:
     item = entry(title, summary)
-    with patch.object(WordGate, "names_nothing", return_value=False):
+    with patch.object(WordGate, "screen", return_value=Screen.ANY):
         reference = Matcher(_storylines()).match(item)
     assert Matcher(_storylines()).match(item) == reference
 
 
 def test_the_word_gate_passes_everyday_items_and_stops_named_ones() -> None:
-    matcher = Matcher(_storylines())
-    gate = matcher._gate
-    assert gate.names_nothing("School board reviews budget plan", "Officials said (0-49).")
-    assert gate.names_nothing("Café owners’ meeting — again", "")
-    assert not gate.names_nothing("Budget plan", "Anthropic's lawyers said")
-    assert not gate.names_nothing("Antropic appeals", "")  # a misspelling
-    assert not gate.names_nothing("アクメ", "")  # not ASCII: the gate cannot tell
+    screen = Matcher(_storylines())._gate.screen
+    assert screen("School board reviews budget plan", "Officials said (0-49).") == Screen.NOTHING
+    assert screen("Café owners’ meeting — again", "") == Screen.NOTHING
+    assert screen("Budget plan", "Anthropic's lawyers said") == Screen.NO_MISSPELLING
+    assert screen("Antropic appeals", "") == Screen.ANY  # a misspelling
+    assert screen("アクメ", "") == Screen.ANY  # not ASCII: the gate cannot tell
 
 
 _CHOICES = ["anthropic", "ministry", "designation", "blacklist", "pentagon", "acmelabs"]

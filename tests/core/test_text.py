@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.text import drop_accents, fold, fold_words
+from bot.core.text import ascii_fold_words, drop_accents, fold, fold_words
 
 # fold() collapses whitespace by splitting and joining; this is the rule it
 # replaced, a regex substitution and a strip, kept here as the reference.
@@ -66,3 +66,8 @@ def test_drop_accents_maps_character_by_character(text: str) -> None:
 
     expected = "".join(base(c) if "\x7f" < c < "\u0530" else c for c in text)
     assert drop_accents(text) == expected
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_ascii_fold_words_are_the_words_of_fold(text: str) -> None:
+    assert [w.decode() for w in ascii_fold_words(text)] == fold_words(text)
