@@ -88,10 +88,10 @@ class FeedParser(Protocol):
 
 class ParseRunner(Protocol):
     """Where a fetched document is read, off the event loop: a worker thread or
-    a pool of processes. ``processes`` documents may be read at once; the poll
-    cycle starts no more, so bodies do not pile up waiting."""
+    a pool of processes. The poll cycle hands it at most ``slots`` documents at
+    once, so bodies do not pile up waiting."""
 
-    processes: int
+    slots: int
 
     async def read(
         self,

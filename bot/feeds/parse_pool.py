@@ -37,21 +37,42 @@ def read_document(
     return document_items(parser.parse(body, headers).entries, origin, known)
 
 
+#: What a worker loads before its first document (see ``ParsePool._pool``).
+_WORKER_MODULES = ("bot.feeds.parse_pool", "bot.feeds.formats")
+
+
+def _ready() -> None:
+    """A worker's first task: its modules are loaded by then."""
+
+
 class ParsePool:
     """Runs ``parser.parse`` in ``processes`` worker processes (``parser`` must be
     picklable). ``parse`` raises what the parser raises (``ParseError``)."""
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
+        # Two documents per worker: one read, the next already waiting, so a
+        # worker never idles while the event loop sends it the next body.
+        self.slots = 2 * processes
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             # forkserver: forking a process that runs an event loop and holds
-            # database connections would copy them into the workers.
+            # database connections would copy them into the workers. The server
+            # loads only what reading needs (by default it would load the whole
+            # bot, as ``__main__``), and each worker forks from it with that loaded.
             context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(list(_WORKER_MODULES))
             self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
         return self._executor
+
+    async def start(self) -> None:
+        """Start every worker now: the first poll would wait for them (seconds
+        on a busy machine, to start the processes and load the parsers)."""
+        loop = asyncio.get_running_loop()
+        pool = self._pool()
+        await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.processes)))
 
     async def read(
         self,
@@ -90,7 +111,7 @@ class ThreadParse:
     """Runs ``parser.parse`` in a worker thread, one at a time (parsing holds the
     GIL, so parallel threads would only take turns): the event loop goes on."""
 
-    processes = 1
+    slots = 1
 
     async def read(
         self,

@@ -153,7 +153,7 @@ class Poller:
         self._limit = asyncio.Semaphore(concurrency)
         self.parsing = parsing
         self.batch = batch
-        self._parse_slot = asyncio.Semaphore(parsing.processes)
+        self._parse_slot = asyncio.Semaphore(parsing.slots)
         # Per feed, the keys of its last recorded document: every one is stored
         # (items are never deleted while their feed is polled), so a poll asks
         # the database only about the others; a changed feed has a few new items
@@ -331,10 +331,10 @@ class Poller:
                 result = await self.fetcher.fetch(request)
             if result.status != "ok":
                 return result, None
-            # One document read per slot: a body waits here, not queued in the
-            # runner. Its items are keyed and the new ones normalised where it is
-            # parsed (in a worker, with a pool); the keys of its last recorded
-            # document are stored, so they are not normalised again.
+            # A body waits here for a slot, not queued in the runner. Its items
+            # are keyed and the new ones normalised where it is parsed (in a
+            # worker, with a pool); the keys of its last recorded document are
+            # stored, so those items are not normalised again.
             origin = Origin(feed.id, feed.name, self.clock.now())
             known = self._recorded_keys.get(feed.id, frozenset())
             async with self._parse_slot:

@@ -16,6 +16,7 @@ from bot.errors import ParseError
 from bot.feeds.feedparser_adapter import FeedparserParser
 from bot.feeds.parse_pool import ParsePool, ThreadParse, read_document
 from tests.support.feedserver import atom, rss
+from tests.support.parse_workers import running_workers
 
 ITEMS = [
     {
@@ -67,3 +68,16 @@ async def test_items_known_from_the_last_document_are_keyed_but_not_normalised()
     assert {(e.feed_id, e.source, e.first_seen) for e in read.new} == {
         (7, "Example News", ORIGIN.first_seen)
     }
+
+
+async def test_a_started_pool_has_its_workers_running_before_the_first_document() -> None:
+    pool = ParsePool(2)
+    try:
+        await pool.start()
+        workers = running_workers(pool)
+        assert len(workers) == 2 and os.getpid() not in workers
+        read = await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert len(read.new) == len(ITEMS)
+        assert running_workers(pool) == workers  # the same processes read it
+    finally:
+        pool.close()
