@@ -54,6 +54,7 @@ from pipeline_feeds import HEADERS, ServerProcess, feed_body, texts  # noqa: E40
 from sqlalchemy import select  # noqa: E402
 
 import bot.core.decide as decide_module  # noqa: E402
+import bot.core.document as document_module  # noqa: E402
 import bot.service.poll_cycle as poll_module  # noqa: E402
 from bot.app import build  # noqa: E402
 from bot.config.settings import load_settings  # noqa: E402
@@ -220,8 +221,9 @@ async def run_pipeline(
         await app.store.sync_feeds(seeds, now)
         pool = ParsePool(args.parse_processes) if args.parse_processes else None
         if pool is not None:
-            # Parses happen in the workers: count and time them (wall) from here.
-            pool.parse_keyed = stages.timed_async("parse", pool.parse_keyed)  # type: ignore[method-assign]
+            # Documents are read (parsed, keyed, normalised) in the workers:
+            # count and time them (wall) from here, as "parse".
+            pool.read = stages.timed_async("parse", pool.read)  # type: ignore[method-assign]
         poller = Poller(
             store=app.store,
             ledger=app.poller.ledger,
@@ -342,7 +344,7 @@ def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     tracker = decide_module.FactTracker
     index = decide_module.StoryIndex
     saved = (
-        poll_module.normalise,
+        document_module.normalise,
         poll_module.decide,
         decide_module.read_item,
         tracker.add,
@@ -350,14 +352,15 @@ def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     )
 
     def restore() -> None:
-        (poll_module.normalise, poll_module.decide, decide_module.read_item) = saved[:3]
+        (document_module.normalise, poll_module.decide, decide_module.read_item) = saved[:3]
         tracker.add, index.find = saved[3:]  # type: ignore[method-assign]
 
     store = poller.store
     for name in STORE_METHODS:
         setattr(store, name, stages.timed_async(f"store.{name}", getattr(store, name)))
     poller.matcher.match = stages.timed("match", poller.matcher.match)  # type: ignore[method-assign]
-    poll_module.normalise = stages.timed("normalise", poll_module.normalise)  # type: ignore[assignment]
+    # In the thread that reads documents (with a pool, inside "parse").
+    document_module.normalise = stages.timed("normalise", document_module.normalise)  # type: ignore[assignment]
     decide_module.read_item = stages.timed("facts", decide_module.read_item)  # type: ignore[assignment]
     tracker.add = stages.timed("facts", tracker.add)  # type: ignore[method-assign]
     index.find = stages.timed("dedupe", index.find)  # type: ignore[method-assign]

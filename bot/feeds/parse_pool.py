@@ -17,23 +17,24 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from bot.core.items import RawEntry
-from bot.core.normalise import document_keys
+from bot.core.document import DocumentItems, Origin, document_items
 from bot.errors import ErrorCode, ParseError
 from bot.ports import FeedParser
 
 _T = TypeVar("_T")
 
-#: A document's items as parsed, and the key of each (``document_keys``).
-Keyed = tuple[tuple[RawEntry, ...], list[str]]
 
-
-def parse_keyed(parser: FeedParser, body: bytes, headers: Mapping[str, str] | None) -> Keyed:
-    """The document's items and their keys: what a poll needs of a body, made
-    where the parse runs (a worker process, or a thread), so the keying costs
-    the event loop's process nothing when there is a pool."""
-    entries = parser.parse(body, headers).entries
-    return entries, document_keys(entries)
+def read_document(
+    parser: FeedParser,
+    body: bytes,
+    headers: Mapping[str, str] | None,
+    origin: Origin,
+    known: frozenset[str],
+) -> DocumentItems:
+    """What a poll keeps of a body: its items' keys and its new items
+    normalised, made where the parse runs (a worker process, or a thread), so
+    a pool's workers key and normalise too and raw items never leave them."""
+    return document_items(parser.parse(body, headers).entries, origin, known)
 
 
 class ParsePool:
@@ -52,11 +53,17 @@ class ParsePool:
             self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
         return self._executor
 
-    async def parse_keyed(
-        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> Keyed:
-        """``parse_keyed`` in a worker."""
-        return await self._run(functools.partial(parse_keyed, parser), body, headers)
+    async def read(
+        self,
+        parser: FeedParser,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        origin: Origin,
+        known: frozenset[str],
+    ) -> DocumentItems:
+        """``read_document`` in a worker."""
+        work = functools.partial(read_document, parser, origin=origin, known=known)
+        return await self._run(work, body, headers)
 
     async def _run(
         self,
@@ -85,7 +92,12 @@ class ThreadParse:
 
     processes = 1
 
-    async def parse_keyed(
-        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> Keyed:
-        return await asyncio.to_thread(parse_keyed, parser, body, headers)
+    async def read(
+        self,
+        parser: FeedParser,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        origin: Origin,
+        known: frozenset[str],
+    ) -> DocumentItems:
+        return await asyncio.to_thread(read_document, parser, body, headers, origin, known)
