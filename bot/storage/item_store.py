@@ -17,6 +17,7 @@ from bot.core.posts import PostKind
 from bot.ports import FeedUpdate
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
+from bot.storage.bulk import BulkInsert
 from bot.storage.feed_store import FeedRecords
 from bot.storage.records import (
     encode_post,
@@ -34,6 +35,7 @@ class ItemRecords(Part):
     def __init__(self, engine: AsyncEngine, feeds: FeedRecords) -> None:
         super().__init__(engine)
         self.feeds = feeds
+        self._bulk_items: BulkInsert | None = None
 
     async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (feed_id, key) pairs are stored: one query per chunk for a whole
@@ -173,21 +175,11 @@ class ItemRecords(Part):
         written, so the validators do not advance and the items come back."""
         async with self.engine.begin() as conn:
             ids: dict[tuple[int, str], int] = {}
-            rows = [self._item_values(n.entry) for n in decision.items]
-            # In chunks: one VALUES list must stay under the bound-parameter limit
-            # (SQLite 32,766, asyncpg 32,767); a 1,000-feed first poll needs 500,000.
-            # executemany: SQLAlchemy batches the rows into multi-row INSERTs
-            # ("insertmanyvalues") from one cached compilation; a .values(list)
-            # statement is compiled afresh, row by row, and cost more than the
-            # database work (seconds per 5,000 items).
-            stmt = (
-                self._insert(t.items)
-                .on_conflict_do_nothing(index_elements=["feed_id", "key"])
-                .returning(t.items.c.id, t.items.c.feed_id, t.items.c.key)
+            inserted = await self._items_insert(conn).run(
+                conn, [_item_row(n.entry) for n in decision.items]
             )
-            for start in range(0, len(rows), ROWS_PER_INSERT):
-                for r in await conn.execute(stmt, rows[start : start + ROWS_PER_INSERT]):
-                    ids[(r.feed_id, r.key)] = r.id
+            for r in inserted:
+                ids[(r.feed_id, r.key)] = r.id
             # Rows of all items gathered first, then written in a few statements:
             # one round trip per item and table made a 5,000-item cycle take 20 s.
             story_of: list[dict[str, int]] = []
@@ -275,22 +267,17 @@ class ItemRecords(Part):
             await self.feeds.write_feed_updates(conn, updates)
             return {"items": len(ids), "posts": posts}
 
-    @staticmethod
-    def _item_values(e: Entry) -> dict[str, Any]:
-        return {
-            "feed_id": e.feed_id,
-            "key": e.key,
-            "guid": e.guid,
-            "url": e.url,
-            "title": e.title,
-            "summary": e.summary,
-            "source": e.source,
-            "published": e.published,
-            "published_text": e.published_text,
-            "first_seen": e.first_seen,
-            "date_was_replaced": e.date_was_replaced,
-            "title_made": e.title_made,
-        }
+    def _items_insert(self, conn: AsyncConnection) -> BulkInsert:
+        if self._bulk_items is None:
+            # Conflict-do-nothing on (feed_id, key): an item a concurrent cycle
+            # stored first is theirs, and RETURNING leaves it out.
+            self._bulk_items = BulkInsert(
+                conn.dialect,
+                t.items,
+                _ITEM_COLUMNS,
+                "ON CONFLICT (feed_id, key) DO NOTHING RETURNING id, feed_id, key",
+            )
+        return self._bulk_items
 
     async def save_first_states(self, views: Sequence[FactView], now: datetime) -> None:
         """Record states resolved for the first time; a state already recorded
@@ -339,6 +326,40 @@ class ItemRecords(Part):
             ],
             "updated_at": now,
         }
+
+
+_ITEM_COLUMNS = (
+    "feed_id",
+    "key",
+    "guid",
+    "url",
+    "title",
+    "summary",
+    "source",
+    "published",
+    "published_text",
+    "first_seen",
+    "date_was_replaced",
+    "title_made",
+)
+
+
+def _item_row(e: Entry) -> tuple[Any, ...]:
+    """An item's values in ``_ITEM_COLUMNS`` order."""
+    return (
+        e.feed_id,
+        e.key,
+        e.guid,
+        e.url,
+        e.title,
+        e.summary,
+        e.source,
+        e.published,
+        e.published_text,
+        e.first_seen,
+        e.date_was_replaced,
+        e.title_made,
+    )
 
 
 @functools.lru_cache(maxsize=8)
