@@ -178,8 +178,8 @@ class ItemRecords(Part):
             inserted = await self._items_insert(conn).run(
                 conn, [_item_row(n.entry) for n in decision.items]
             )
-            for r in inserted:
-                ids[(r.feed_id, r.key)] = r.id
+            for item_id, feed_id, key in inserted:
+                ids[(feed_id, key)] = item_id
             # Rows of all items gathered first, then written in a few statements:
             # one round trip per item and table made a 5,000-item cycle take 20 s.
             story_of: list[dict[str, int]] = []
@@ -194,6 +194,8 @@ class ItemRecords(Part):
             }
             stored = await self._item_ids(conn, list(earlier))
             for n in decision.items:
+                if n.duplicate_of is None and not n.matches and not n.claims:
+                    continue  # most of a poll's items: nothing but the item itself
                 item_id = ids.get((n.entry.feed_id, n.entry.key))
                 if item_id is None:
                     continue  # stored by a concurrent cycle: theirs wins
