@@ -68,15 +68,19 @@ class BulkInsert:
 
     @functools.lru_cache(maxsize=4)  # noqa: B019 - a few row counts per statement
     def _sql(self, rows: int) -> str:
+        marks = placeholders(self.dialect, rows * len(self.columns))
         width = len(self.columns)
-        if self.dialect.paramstyle == "qmark":
-            group = "(" + ", ".join("?" * width) + ")"
-            values = ", ".join([group] * rows)
-        elif self.dialect.paramstyle == "numeric_dollar":  # asyncpg: $1, $2, …
-            values = ", ".join(
-                "(" + ", ".join(f"${r * width + c + 1}" for c in range(width)) + ")"
-                for r in range(rows)
-            )
-        else:
-            raise NotImplementedError(f"paramstyle {self.dialect.paramstyle}")
+        values = ", ".join(
+            "(" + ", ".join(marks[start : start + width]) + ")"
+            for start in range(0, len(marks), width)
+        )
         return self._head + values + " " + self._tail
+
+
+def placeholders(dialect: Dialect, count: int) -> list[str]:
+    """The driver's own markers for ``count`` positional parameters, in order."""
+    if dialect.paramstyle == "qmark":  # sqlite3
+        return ["?"] * count
+    if dialect.paramstyle == "numeric_dollar":  # asyncpg
+        return [f"${i}" for i in range(1, count + 1)]
+    raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
