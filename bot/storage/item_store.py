@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -177,11 +177,14 @@ class ItemRecords(Part):
         written, so the validators do not advance and the items come back."""
         async with self.engine.begin() as conn:
             ids: dict[tuple[int, str], int] = {}
-            inserted = await self._items_insert(conn).run(
-                conn, [_item_row(n.entry) for n in decision.items]
-            )
-            for item_id, feed_id, key in inserted:
+
+            def remember(row: Row[Any]) -> None:
+                item_id, feed_id, key = row
                 ids[(feed_id, key)] = item_id
+
+            await self._items_insert(conn).run(
+                conn, (_item_row(n.entry) for n in decision.items), remember
+            )
             # Rows of all items gathered first, then written in a few statements:
             # one round trip per item and table made a 5,000-item cycle take 20 s.
             story_of: list[dict[str, int]] = []

@@ -65,9 +65,11 @@ async def test_bulk_rows_are_stored_as_core_stores_them(store: Store) -> None:
             COLUMNS,
             "ON CONFLICT (feed_id, key) DO NOTHING RETURNING id, feed_id, key",
         )
-        first = await insert.run(conn, rows[:3])
+        first: list[Any] = []
+        again: list[Any] = []
+        await insert.run(conn, rows[:3], first.append)
         # A row already stored is skipped and not returned; the others are.
-        again = await insert.run(conn, rows[2:])
+        await insert.run(conn, iter(rows[2:]), again.append)
         await conn.execute(
             t.items.insert(), [dict(zip(COLUMNS, (core_feed, *r[1:]), strict=True)) for r in rows]
         )
