@@ -37,7 +37,14 @@ class ItemRecords(Part):
     def __init__(self, engine: AsyncEngine, feeds: FeedRecords) -> None:
         super().__init__(engine)
         self.feeds = feeds
-        self._bulk_items: BulkInsert | None = None
+        # Conflict-do-nothing on (feed_id, key): an item a concurrent cycle
+        # stored first is theirs, and RETURNING leaves it out.
+        self._insert_items = BulkInsert(
+            engine.dialect,
+            t.items,
+            _ITEM_COLUMNS,
+            "ON CONFLICT (feed_id, key) DO NOTHING RETURNING id, feed_id, key",
+        )
 
     async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (feed_id, key) pairs are stored: one query per chunk for a whole
@@ -182,7 +189,7 @@ class ItemRecords(Part):
                 item_id, feed_id, key = row
                 ids[(feed_id, key)] = item_id
 
-            await self._items_insert(conn).run(
+            await self._insert_items.run(
                 conn, (_item_row(n.entry) for n in decision.items), remember
             )
             # Rows of all items gathered first, then written in a few statements:
@@ -274,18 +281,6 @@ class ItemRecords(Part):
             await self.feeds.write_feed_updates(conn, updates)
             return {"items": len(ids), "posts": posts}
 
-    def _items_insert(self, conn: AsyncConnection) -> BulkInsert:
-        if self._bulk_items is None:
-            # Conflict-do-nothing on (feed_id, key): an item a concurrent cycle
-            # stored first is theirs, and RETURNING leaves it out.
-            self._bulk_items = BulkInsert(
-                conn.dialect,
-                t.items,
-                _ITEM_COLUMNS,
-                "ON CONFLICT (feed_id, key) DO NOTHING RETURNING id, feed_id, key",
-            )
-        return self._bulk_items
-
     async def save_first_states(self, views: Sequence[FactView], now: datetime) -> None:
         """Record states resolved for the first time; a state already recorded
         (by a cycle, or by another process just now) is left as it is."""
@@ -372,11 +367,11 @@ def _item_row(e: Entry) -> tuple[Any, ...]:
 @functools.lru_cache(maxsize=8)
 def _stored_pairs_query(dialect: Dialect, pairs: int) -> str:
     """The stored items (id, feed_id, key) among ``pairs`` (feed_id, key)
-    pairs, bound positionally in that order. The pairs are joined to the items' unique index, one
-    index search each: ``feed_id IN (…) AND key IN (…)`` searched every feed
-    of a chunk for every key of it (40 × 2,000 look-ups), and SQLite reads
-    ``(feed_id, key) IN (VALUES …)`` by scanning the whole index. The first
-    row's casts type the columns for PostgreSQL."""
+    pairs, bound positionally in that order. The pairs are joined to the
+    items' unique index, one index search each: ``feed_id IN (…) AND key IN
+    (…)`` searched every feed of a chunk for every key of it (40 × 2,000
+    look-ups), and SQLite reads ``(feed_id, key) IN (VALUES …)`` by scanning
+    the whole index. The first row's casts type the columns for PostgreSQL."""
     marks = placeholders(dialect, 2 * pairs)
     rows = ", ".join(
         f"(CAST({marks[0]} AS INTEGER), CAST({marks[1]} AS TEXT))"
