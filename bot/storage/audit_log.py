@@ -13,6 +13,11 @@ from pathlib import Path
 
 from bot.core.audit_events import AuditEvent
 
+# One encoder for every line: ``json.dumps`` with options builds a new one per
+# call, a fifth of the cost of a line (a first poll writes 50,000). The same
+# options, so the same bytes.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
 
 class AuditLog:
     def __init__(self, path: Path | None) -> None:
@@ -21,7 +26,8 @@ class AuditLog:
     def write(self, events: Iterable[AuditEvent]) -> None:
         if self.path is None:
             return
-        lines = [json.dumps(e.to_record(), ensure_ascii=False, default=str) + "\n" for e in events]
+        encode = _ENCODER.encode
+        lines = [encode(e.to_record()) + "\n" for e in events]
         if not lines:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)

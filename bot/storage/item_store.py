@@ -6,9 +6,11 @@ import functools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import TextClause, bindparam, select, text, update
+from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.facts import Claim, FactKey, FactView
@@ -17,6 +19,7 @@ from bot.core.posts import PostKind
 from bot.ports import FeedUpdate
 from bot.storage import tables as t
 from bot.storage.base import KEYS_PER_QUERY, ROWS_PER_INSERT, Part
+from bot.storage.bulk import BulkInsert, placeholders
 from bot.storage.feed_store import FeedRecords
 from bot.storage.records import (
     encode_post,
@@ -34,6 +37,14 @@ class ItemRecords(Part):
     def __init__(self, engine: AsyncEngine, feeds: FeedRecords) -> None:
         super().__init__(engine)
         self.feeds = feeds
+        # Conflict-do-nothing on (feed_id, key): an item a concurrent cycle
+        # stored first is theirs, and RETURNING leaves it out.
+        self._insert_items = BulkInsert(
+            engine.dialect,
+            t.items,
+            _ITEM_COLUMNS,
+            "ON CONFLICT (feed_id, key) DO NOTHING RETURNING id, feed_id, key",
+        )
 
     async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which (feed_id, key) pairs are stored: one query per chunk for a whole
@@ -49,15 +60,15 @@ class ItemRecords(Part):
     ) -> dict[tuple[int, str], int]:
         """The row ids of the stored items among (feed_id, key) ``keys``."""
         found: dict[tuple[int, str], int] = {}
-        # Chunked so one statement stays under the bound-parameter limit.
+        # Chunked so one statement stays under the bound-parameter limit. Bound
+        # by the driver alone (positional, no types to process): named binds
+        # cost more than the query, 4,000 per chunk.
         for start in range(0, len(keys), KEYS_PER_QUERY):
             chunk = keys[start : start + KEYS_PER_QUERY]
-            params: dict[str, Any] = {}
-            for i, (feed_id, key) in enumerate(chunk):
-                params[f"f{i}"] = feed_id
-                params[f"k{i}"] = key
-            for r in await conn.execute(_stored_pairs_query(len(chunk)), params):
-                found[(r.feed_id, r.key)] = r.id
+            sql = _stored_pairs_query(conn.dialect, len(chunk))
+            result = await conn.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
+            for item_id, feed_id, key in result:
+                found[(feed_id, key)] = item_id
         return found
 
     async def recent_entries(self, since: datetime, limit: int = 2000) -> list[Entry]:
@@ -173,21 +184,14 @@ class ItemRecords(Part):
         written, so the validators do not advance and the items come back."""
         async with self.engine.begin() as conn:
             ids: dict[tuple[int, str], int] = {}
-            rows = [self._item_values(n.entry) for n in decision.items]
-            # In chunks: one VALUES list must stay under the bound-parameter limit
-            # (SQLite 32,766, asyncpg 32,767); a 1,000-feed first poll needs 500,000.
-            # executemany: SQLAlchemy batches the rows into multi-row INSERTs
-            # ("insertmanyvalues") from one cached compilation; a .values(list)
-            # statement is compiled afresh, row by row, and cost more than the
-            # database work (seconds per 5,000 items).
-            stmt = (
-                self._insert(t.items)
-                .on_conflict_do_nothing(index_elements=["feed_id", "key"])
-                .returning(t.items.c.id, t.items.c.feed_id, t.items.c.key)
+
+            def remember(row: Row[Any]) -> None:
+                item_id, feed_id, key = row
+                ids[(feed_id, key)] = item_id
+
+            await self._insert_items.run(
+                conn, (_item_row(n.entry) for n in decision.items), remember
             )
-            for start in range(0, len(rows), ROWS_PER_INSERT):
-                for r in await conn.execute(stmt, rows[start : start + ROWS_PER_INSERT]):
-                    ids[(r.feed_id, r.key)] = r.id
             # Rows of all items gathered first, then written in a few statements:
             # one round trip per item and table made a 5,000-item cycle take 20 s.
             story_of: list[dict[str, int]] = []
@@ -202,6 +206,8 @@ class ItemRecords(Part):
             }
             stored = await self._item_ids(conn, list(earlier))
             for n in decision.items:
+                if n.duplicate_of is None and not n.matches and not n.claims:
+                    continue  # most of a poll's items: nothing but the item itself
                 item_id = ids.get((n.entry.feed_id, n.entry.key))
                 if item_id is None:
                     continue  # stored by a concurrent cycle: theirs wins
@@ -275,23 +281,6 @@ class ItemRecords(Part):
             await self.feeds.write_feed_updates(conn, updates)
             return {"items": len(ids), "posts": posts}
 
-    @staticmethod
-    def _item_values(e: Entry) -> dict[str, Any]:
-        return {
-            "feed_id": e.feed_id,
-            "key": e.key,
-            "guid": e.guid,
-            "url": e.url,
-            "title": e.title,
-            "summary": e.summary,
-            "source": e.source,
-            "published": e.published,
-            "published_text": e.published_text,
-            "first_seen": e.first_seen,
-            "date_was_replaced": e.date_was_replaced,
-            "title_made": e.title_made,
-        }
-
     async def save_first_states(self, views: Sequence[FactView], now: datetime) -> None:
         """Record states resolved for the first time; a state already recorded
         (by a cycle, or by another process just now) is left as it is."""
@@ -341,20 +330,57 @@ class ItemRecords(Part):
         }
 
 
+_ITEM_COLUMNS = (
+    "feed_id",
+    "key",
+    "guid",
+    "url",
+    "title",
+    "summary",
+    "source",
+    "published",
+    "published_text",
+    "first_seen",
+    "date_was_replaced",
+    "title_made",
+)
+
+
+def _item_row(e: Entry) -> tuple[Any, ...]:
+    """An item's values in ``_ITEM_COLUMNS`` order."""
+    return (
+        e.feed_id,
+        e.key,
+        e.guid,
+        e.url,
+        e.title,
+        e.summary,
+        e.source,
+        e.published,
+        e.published_text,
+        e.first_seen,
+        e.date_was_replaced,
+        e.title_made,
+    )
+
+
 @functools.lru_cache(maxsize=8)
-def _stored_pairs_query(pairs: int) -> TextClause:
+def _stored_pairs_query(dialect: Dialect, pairs: int) -> str:
     """The stored items (id, feed_id, key) among ``pairs`` (feed_id, key)
-    pairs, bound as ``f0``, ``k0``, ``f1`` … . The pairs are joined to the items' unique index, one
-    index search each: ``feed_id IN (…) AND key IN (…)`` searched every feed
-    of a chunk for every key of it (40 × 2,000 look-ups), and SQLite reads
-    ``(feed_id, key) IN (VALUES …)`` by scanning the whole index. The first
-    row's casts type the columns for PostgreSQL."""
+    pairs, bound positionally in that order. The pairs are joined to the
+    items' unique index, one index search each: ``feed_id IN (…) AND key IN
+    (…)`` searched every feed of a chunk for every key of it (40 × 2,000
+    look-ups), and SQLite reads ``(feed_id, key) IN (VALUES …)`` by scanning
+    the whole index. The first row's casts type the columns for PostgreSQL."""
+    marks = placeholders(dialect, 2 * pairs)
     rows = ", ".join(
-        "(CAST(:f0 AS INTEGER), CAST(:k0 AS TEXT))" if i == 0 else f"(:f{i}, :k{i})"
+        f"(CAST({marks[0]} AS INTEGER), CAST({marks[1]} AS TEXT))"
+        if i == 0
+        else f"({marks[2 * i]}, {marks[2 * i + 1]})"
         for i in range(pairs)
     )
-    return text(
-        # Only placeholder names are formatted in: the values are bound.
+    return (
+        # Only placeholders are formatted in: the values are bound.
         f"WITH wanted (feed_id, key) AS (VALUES {rows}) "  # noqa: S608 - placeholders only
         "SELECT items.id, items.feed_id, items.key FROM wanted "
         "JOIN items ON items.feed_id = wanted.feed_id AND items.key = wanted.key"

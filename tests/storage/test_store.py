@@ -186,3 +186,30 @@ async def test_a_repeat_is_linked_to_its_original_stored_in_an_earlier_cycle(
     assert rows["b"].story_of == rows["a"].id  # stored by the earlier cycle
     assert rows["c"].story_of == rows["b"].id  # stored by this one
     assert rows["a"].story_of is None
+
+
+async def test_known_item_keys_are_the_stored_pairs_among_those_asked(store: Store) -> None:
+    from bot.core.decide import Decision, NewItem
+    from bot.core.items import Entry
+
+    await store.sync_feeds([seed(1), seed(2)], T0)
+    first, second = await store.feeds()
+    keys = ["a", "b'; --", "ключ"]
+    entries = [
+        Entry(
+            feed_id=first.id,
+            key=k,
+            guid=k,
+            url=None,
+            title=k,
+            summary="",
+            published=T0,
+            first_seen=T0,
+            source="Feed",
+        )
+        for k in keys
+    ]
+    await store.record_cycle(Decision(items=[NewItem(e, (), (), None) for e in entries]), [], T0)
+    asked = [(first.id, k) for k in [*keys, "c"]] + [(second.id, k) for k in keys]
+    assert await store.known_item_keys(asked) == {(first.id, k) for k in keys}
+    assert await store.known_item_keys([]) == set()
