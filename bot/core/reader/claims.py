@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -135,6 +135,19 @@ class _Clause:
     lang: str | None  # the item's language, when it is clear
     sentence_no: int  # which sentence of the headline and lede
     lead: str = ""  # the clause before it in its sentence, when that one tells no act
+    # Where each subjects pattern is found in the clause: many values (and facts)
+    # of a storyline share their subjects, so each is searched once per clause.
+    _spans: dict[re.Pattern[str], tuple[tuple[int, int], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def spans(self, subjects: re.Pattern[str]) -> tuple[tuple[int, int], ...]:
+        """Where ``subjects`` is found in the clause (each match's span)."""
+        found = self._spans.get(subjects)
+        if found is None:
+            found = tuple(m.span() for m in subjects.finditer(self.text.plain))
+            self._spans[subjects] = found
+        return found
 
 
 class _Reader:
@@ -429,6 +442,24 @@ def _names_regex(phrases: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in found)) if found else None
 
 
+def find_cue(cue: str, plain: str) -> re.Match[str] | None:
+    """The first place the phrase ``cue`` stands in the normalised ``plain``."""
+    pattern, needed = _cue(cue)
+    # Most cues are in no clause: the words the pattern cannot match without
+    # are looked for first, far faster than the pattern's own search.
+    if not all(words in plain for words in needed):
+        return None
+    return pattern.search(plain)
+
+
+@lru_cache(maxsize=4096)
+def _cue(cue: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """The cue's pattern and the literal runs of words every match of it holds."""
+    words = " ".join(w for w in normalise_text(cue, keep_dashes=True).split(" ") if w)
+    # Between its stars a cue is its words as written, spaced or not.
+    return cue_regex(cue), tuple(run for piece in words.split("*") if (run := piece.strip()))
+
+
 @lru_cache(maxsize=4096)
 def cue_regex(cue: str) -> re.Pattern[str]:
     """A storyline phrase as written (``*`` = up to four words), in the one
@@ -589,16 +620,15 @@ def _read_fact(
     partials = {p: v.value for v in spec.values if (p := partial_of(spec, v))}
     out: list[Reading] = []
     for clause in clauses:
-        plain = clause.text.plain
         stance = any(h.category == "stances" for h in clause.hits)
         background = clause.background or (states and clause.stale)
         here: list[Reading] = []
         for value in spec.values:
             rules = _rules(value, lexicon) if states else ()
             subjects = _subjects_regex(_subjects(spec, value, names))
-            spans = [m.span() for m in subjects.finditer(plain)] if subjects else []
+            spans = clause.spans(subjects) if subjects else ()
             if subjects is not None and not spans and clause.lead and subjects.search(clause.lead):
-                spans = [(-1, -1)]  # named in the act-less clause before it
+                spans = ((-1, -1),)  # named in the act-less clause before it
             reading = _event_reading(rules, clause.events, spans, subjects is not None, lexicon)
             if reading is None or not reading[0].moves:
                 cue = _cue_reading(reader, value, clause, states)
@@ -684,7 +714,7 @@ def _cue_reading(
     an act on a restriction is read through that act instead."""
     plain = clause.text.plain
     for cue in value.cues:
-        m = cue_regex(cue).search(plain)
+        m = find_cue(cue, plain)
         if m is None or _false_friend(reader, m.group(), clause):
             continue
         if any(
@@ -758,7 +788,7 @@ def _qualified(spec: FactSpec, clause: _Clause) -> bool:
         for h in hits
     ):
         return True
-    return any(cue_regex(q).search(clause.text.plain) for q in spec.qualifiers)
+    return any(find_cue(q, clause.text.plain) for q in spec.qualifiers)
 
 
 def _pattern_reading(reader: _Reader, spec: FactSpec, clause: _Clause) -> Reading | None:
@@ -804,7 +834,7 @@ def _in_use(
     "more popular than Wikipedia") is its launch state."""
     value = spec.values[0]
     subjects = _subjects_regex(_subjects(spec, value, names))
-    if subjects is not None and not any(subjects.search(c.text.plain) for c in clauses):
+    if subjects is not None and not any(c.spans(subjects) for c in clauses):
         return None
     for clause in clauses:
         if clause.background:
