@@ -137,16 +137,15 @@ class _Clause:
     lead: str = ""  # the clause before it in its sentence, when that one tells no act
     # Where each subjects pattern is found in the clause: many values (and facts)
     # of a storyline share their subjects, so each is searched once per clause.
-    _spans: dict[re.Pattern[str], tuple[tuple[int, int], ...]] = field(
+    _spans: dict[_Phrases, tuple[tuple[int, int], ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
-    def spans(self, subjects: re.Pattern[str]) -> tuple[tuple[int, int], ...]:
+    def spans(self, subjects: _Phrases) -> tuple[tuple[int, int], ...]:
         """Where ``subjects`` is found in the clause (each match's span)."""
         found = self._spans.get(subjects)
         if found is None:
-            found = tuple(m.span() for m in subjects.finditer(self.text.plain))
-            self._spans[subjects] = found
+            found = self._spans[subjects] = subjects.spans(self.text.plain)
         return found
 
 
@@ -418,10 +417,10 @@ def _best(spec: FactSpec, readings: Sequence[Reading]) -> Reading | None:
     return max(enumerate(reports), key=lambda p: (rank.get(p[1].value, -1), -p[0]))[1]
 
 
-_OTHERS: dict[str, tuple[object, re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+_OTHERS: dict[str, tuple[object, _Phrases | None, _Phrases | None]] = {}
 
 
-def _others_and_own(storyline: Storyline) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+def _others_and_own(storyline: Storyline) -> tuple[_Phrases | None, _Phrases | None]:
     """A clause naming a sibling story or an excluded name is about that other
     story, unless it names this storyline's own subject too."""
     cached = _OTHERS.get(storyline.id)
@@ -437,38 +436,67 @@ def _others_and_own(storyline: Storyline) -> tuple[re.Pattern[str] | None, re.Pa
     return others, own
 
 
-def _names_regex(phrases: Sequence[str]) -> re.Pattern[str] | None:
-    found = [cue_regex(p).pattern for p in phrases if normalise_text(p).strip()]
-    return re.compile("|".join(f"(?:{p})" for p in found)) if found else None
+def _names_regex(phrases: Sequence[str]) -> _Phrases | None:
+    found = [p for p in phrases if normalise_text(p).strip()]
+    if not found:
+        return None
+    pattern = re.compile("|".join(f"(?:{_cue_pattern(p)})" for p in found))
+    return _Phrases(pattern, tuple(_needed(p) for p in found))
+
+
+class _Phrases:
+    """Storyline phrases found as one pattern (the first that matches at each
+    place), and for each the words a match of it cannot be without: most
+    clauses hold none of them, and ``in`` tells that far faster than the
+    pattern's own search."""
+
+    __slots__ = ("_needed", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str], needed: Sequence[str]) -> None:
+        self.pattern = pattern
+        self._needed = tuple(needed)
+
+    def _may_be_in(self, plain: str) -> bool:
+        return any(words in plain for words in self._needed)
+
+    def search(self, plain: str) -> re.Match[str] | None:
+        return self.pattern.search(plain) if self._may_be_in(plain) else None
+
+    def spans(self, plain: str) -> tuple[tuple[int, int], ...]:
+        if not self._may_be_in(plain):
+            return ()
+        return tuple(m.span() for m in self.pattern.finditer(plain))
 
 
 def find_cue(cue: str, plain: str) -> re.Match[str] | None:
     """The first place the phrase ``cue`` stands in the normalised ``plain``."""
-    pattern, needed = _cue(cue)
     # Most cues are in no clause: the words the pattern cannot match without
     # are looked for first, far faster than the pattern's own search.
-    if not all(words in plain for words in needed):
-        return None
-    return pattern.search(plain)
+    return cue_regex(cue).search(plain) if _needed(cue) in plain else None
 
 
 @lru_cache(maxsize=4096)
-def _cue(cue: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """The cue's pattern and the literal runs of words every match of it holds."""
+def _needed(cue: str) -> str:
+    """The longest run of words every match of the cue holds as written
+    (between its stars, a cue is its words, spaced or not)."""
     words = " ".join(w for w in normalise_text(cue, keep_dashes=True).split(" ") if w)
-    # Between its stars a cue is its words as written, spaced or not.
-    return cue_regex(cue), tuple(run for piece in words.split("*") if (run := piece.strip()))
+    return max((piece.strip() for piece in words.split("*")), key=len)
 
 
 @lru_cache(maxsize=4096)
 def cue_regex(cue: str) -> re.Pattern[str]:
     """A storyline phrase as written (``*`` = up to four words), in the one
     normalised form (accents folded, so "désignation" meets "designation")."""
+    return re.compile(_cue_pattern(cue))
+
+
+@lru_cache(maxsize=4096)
+def _cue_pattern(cue: str) -> str:
     words = [w for w in normalise_text(cue, keep_dashes=True).split(" ") if w]
     if "*" in words and any(unspaced(c) for c in cue):
         # Text without spaces: "*" is up to eight characters ("暂停*服务").
         pieces = " ".join(words).split("*")
-        return re.compile(".{0,8}?".join(re.escape(p.strip()) for p in pieces if p.strip()))
+        return ".{0,8}?".join(re.escape(p.strip()) for p in pieces if p.strip())
     parts = [r"(?:\S+ ){0,4}" if w == "*" else re.escape(w) + " " for w in words]
     body = "".join(parts).rstrip(" ")
     if body.endswith(r"(?:\S+ ){0,4}"):
@@ -477,7 +505,7 @@ def cue_regex(cue: str) -> re.Pattern[str]:
     # against Chinese or Korean ("Pellora恢复服务", "Pellora는") is still the name.
     head = _NOT_AFTER_WORD if body[:1].isalnum() and not unspaced(body[:1]) else ""
     tail = _NOT_BEFORE_WORD if body[-1:] and not unspaced(body[-1:]) else ""
-    return re.compile(head + body + tail)
+    return head + body + tail
 
 
 # A letter of a spaced script (text is lower case by now). Written as a small
@@ -487,13 +515,12 @@ _NOT_AFTER_WORD = f"(?<!{_SPACED_LETTER})"
 _NOT_BEFORE_WORD = f"(?!{_SPACED_LETTER})"
 
 
-@lru_cache(maxsize=4096)
-def _subject_regex(subject: str) -> re.Pattern[str]:
+def _subject_pattern(subject: str) -> str:
     # A subject matches its plural too: "designation" in "both designations".
-    base = cue_regex(subject).pattern
+    base = _cue_pattern(subject)
     if base.endswith(_NOT_BEFORE_WORD) and subject[-1:].isalnum():
         base = base[: -len(_NOT_BEFORE_WORD)] + "s?" + _NOT_BEFORE_WORD
-    return re.compile(base)
+    return base
 
 
 def _storyline_names(storyline: Storyline) -> tuple[str, ...]:
@@ -583,10 +610,12 @@ def _subjects(spec: FactSpec, value: FactValueSpec, names: tuple[str, ...]) -> t
 
 
 @lru_cache(maxsize=4096)
-def _subjects_regex(subjects: tuple[str, ...]) -> re.Pattern[str] | None:
+def _subjects_regex(subjects: tuple[str, ...]) -> _Phrases | None:
     if not subjects:
         return None
-    return re.compile("|".join(f"(?:{_subject_regex(s).pattern})" for s in subjects))
+    pattern = re.compile("|".join(f"(?:{_subject_pattern(s)})" for s in subjects))
+    # A subject's plural adds to its words: its own words stand in every match.
+    return _Phrases(pattern, tuple(_needed(s) for s in subjects))
 
 
 def _beside(span: tuple[int, int], event: Event) -> bool:
