@@ -135,6 +135,7 @@ class _Clause:
     lang: str | None  # the item's language, when it is clear
     sentence_no: int  # which sentence of the headline and lede
     lead: str = ""  # the clause before it in its sentence, when that one tells no act
+    categories: frozenset[str] = frozenset()  # of its hits
     # Where each subjects pattern is found in the clause: many values (and facts)
     # of a storyline share their subjects, so each is searched once per clause.
     _spans: dict[_Phrases, tuple[tuple[int, int], ...]] = field(
@@ -264,6 +265,7 @@ def _clauses(
                     langs[0] if len(langs) == 1 else None,
                     number,
                     lead,
+                    frozenset(h.category for h in hits),
                 )
             )
             # "Pellora, bloqueada", "Aus für Pellora:": a short clause naming the
@@ -457,7 +459,7 @@ class _Phrases:
         self._needed = tuple(needed)
 
     def _may_be_in(self, plain: str) -> bool:
-        return any(words in plain for words in self._needed)
+        return any(map(plain.__contains__, self._needed))
 
     def search(self, plain: str) -> re.Match[str] | None:
         return self.pattern.search(plain) if self._may_be_in(plain) else None
@@ -648,18 +650,26 @@ def _read_fact(
     states = fact_kind(spec.kind).states
     partials = {p: v.value for v in spec.values if (p := partial_of(spec, v))}
     out: list[Reading] = []
+    values = [
+        (
+            value,
+            _rules(value, lexicon) if states else (),
+            _subjects_regex(_subjects(spec, value, names)),
+        )
+        for value in spec.values
+    ]
     for clause in clauses:
-        stance = any(h.category == "stances" for h in clause.hits)
+        stance = "stances" in clause.categories
         background = clause.background or (states and clause.stale)
         here: list[Reading] = []
-        for value in spec.values:
-            rules = _rules(value, lexicon) if states else ()
-            subjects = _subjects_regex(_subjects(spec, value, names))
-            spans = clause.spans(subjects) if subjects else ()
-            if subjects is not None and not spans and clause.lead and subjects.search(clause.lead):
-                spans = ((-1, -1),)  # named in the act-less clause before it
-            reading = _event_reading(rules, clause.events, spans, subjects is not None, lexicon)
-            if reading is None or not reading[0].moves:
+        for value, rules, subjects in values:
+            reading = None
+            if clause.events:
+                spans = clause.spans(subjects) if subjects else ()
+                if subjects and not spans and clause.lead and subjects.search(clause.lead):
+                    spans = ((-1, -1),)  # named in the act-less clause before it
+                reading = _event_reading(rules, clause.events, spans, subjects is not None, lexicon)
+            if (reading is None or not reading[0].moves) and value.cues:
                 cue = _cue_reading(reader, value, clause, states)
                 if cue is not None and (reading is None or cue[0].moves):
                     reading = cue
@@ -670,7 +680,7 @@ def _read_fact(
             if name in partials and (
                 _qualified(spec, clause)
                 or (
-                    not any(h.category == "unrestricted" for h in clause.hits)
+                    "unrestricted" not in clause.categories
                     and any(
                         _qualified(spec, c)
                         for c in clauses
