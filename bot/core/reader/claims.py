@@ -38,13 +38,14 @@ from bot.core.fact_kinds import fact_kind
 from bot.core.facts import Claim
 from bot.core.items import Entry
 from bot.core.reader.context import CURRENT, Factuality, Scene, triggers_of
+from bot.core.reader.cues import Phrases, find_cue, names_pattern, subjects_pattern
 from bot.core.reader.events import Event, find_events
 from bot.core.reader.language import guess
 from bot.core.reader.lexicon import Language, Lexicon, default_lexicon
 from bot.core.reader.numbers import with_digits
 from bot.core.reader.phrases import Hit, Mode, PhraseIndex, Text, build_indexes
 from bot.core.storyline import FactSpec, FactValueSpec, Storyline
-from bot.core.text import normalise_text, unspaced
+from bot.core.text import normalise_text
 
 STALE_DATE = timedelta(days=7)
 _LEAD_WORDS = 4  # a headline fragment that only names the subject
@@ -138,11 +139,11 @@ class _Clause:
     categories: frozenset[str] = frozenset()  # of its hits
     # Where each subjects pattern is found in the clause: many values (and facts)
     # of a storyline share their subjects, so each is searched once per clause.
-    _spans: dict[_Phrases, tuple[tuple[int, int], ...]] = field(
+    _spans: dict[Phrases, tuple[tuple[int, int], ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
-    def spans(self, subjects: _Phrases) -> tuple[tuple[int, int], ...]:
+    def spans(self, subjects: Phrases) -> tuple[tuple[int, int], ...]:
         """Where ``subjects`` is found in the clause (each match's span)."""
         found = self._spans.get(subjects)
         if found is None:
@@ -419,110 +420,23 @@ def _best(spec: FactSpec, readings: Sequence[Reading]) -> Reading | None:
     return max(enumerate(reports), key=lambda p: (rank.get(p[1].value, -1), -p[0]))[1]
 
 
-_OTHERS: dict[str, tuple[object, _Phrases | None, _Phrases | None]] = {}
+_OTHERS: dict[str, tuple[object, Phrases | None, Phrases | None]] = {}
 
 
-def _others_and_own(storyline: Storyline) -> tuple[_Phrases | None, _Phrases | None]:
+def _others_and_own(storyline: Storyline) -> tuple[Phrases | None, Phrases | None]:
     """A clause naming a sibling story or an excluded name is about that other
     story, unless it names this storyline's own subject too."""
     cached = _OTHERS.get(storyline.id)
     if cached is not None and cached[0] is storyline.match:
         return cached[1], cached[2]
     rules = storyline.match
-    others = _names_regex(
+    others = names_pattern(
         [p for g in rules.exclude for p in g.phrases]
         + [p for s in rules.siblings for p in s.phrases]
     )
-    own = _names_regex([p for g in rules.subjects for p in g.phrases])
+    own = names_pattern([p for g in rules.subjects for p in g.phrases])
     _OTHERS[storyline.id] = (rules, others, own)
     return others, own
-
-
-def _names_regex(phrases: Sequence[str]) -> _Phrases | None:
-    found = [p for p in phrases if normalise_text(p).strip()]
-    if not found:
-        return None
-    pattern = re.compile("|".join(f"(?:{_cue_pattern(p)})" for p in found))
-    return _Phrases(pattern, tuple(_needed(p) for p in found))
-
-
-class _Phrases:
-    """Storyline phrases found as one pattern (the first that matches at each
-    place), and for each the words a match of it cannot be without: most
-    clauses hold none of them, and ``in`` tells that far faster than the
-    pattern's own search."""
-
-    __slots__ = ("_needed", "pattern")
-
-    def __init__(self, pattern: re.Pattern[str], needed: Sequence[str]) -> None:
-        self.pattern = pattern
-        self._needed = tuple(needed)
-
-    def _may_be_in(self, plain: str) -> bool:
-        return any(map(plain.__contains__, self._needed))
-
-    def search(self, plain: str) -> re.Match[str] | None:
-        return self.pattern.search(plain) if self._may_be_in(plain) else None
-
-    def spans(self, plain: str) -> tuple[tuple[int, int], ...]:
-        if not self._may_be_in(plain):
-            return ()
-        return tuple(m.span() for m in self.pattern.finditer(plain))
-
-
-def find_cue(cue: str, plain: str) -> re.Match[str] | None:
-    """The first place the phrase ``cue`` stands in the normalised ``plain``."""
-    # Most cues are in no clause: the words the pattern cannot match without
-    # are looked for first, far faster than the pattern's own search.
-    return cue_regex(cue).search(plain) if _needed(cue) in plain else None
-
-
-@lru_cache(maxsize=4096)
-def _needed(cue: str) -> str:
-    """The longest run of words every match of the cue holds as written
-    (between its stars, a cue is its words, spaced or not)."""
-    words = " ".join(w for w in normalise_text(cue, keep_dashes=True).split(" ") if w)
-    return max((piece.strip() for piece in words.split("*")), key=len)
-
-
-@lru_cache(maxsize=4096)
-def cue_regex(cue: str) -> re.Pattern[str]:
-    """A storyline phrase as written (``*`` = up to four words), in the one
-    normalised form (accents folded, so "désignation" meets "designation")."""
-    return re.compile(_cue_pattern(cue))
-
-
-@lru_cache(maxsize=4096)
-def _cue_pattern(cue: str) -> str:
-    words = [w for w in normalise_text(cue, keep_dashes=True).split(" ") if w]
-    if "*" in words and any(unspaced(c) for c in cue):
-        # Text without spaces: "*" is up to eight characters ("暂停*服务").
-        pieces = " ".join(words).split("*")
-        return ".{0,8}?".join(re.escape(p.strip()) for p in pieces if p.strip())
-    parts = [r"(?:\S+ ){0,4}" if w == "*" else re.escape(w) + " " for w in words]
-    body = "".join(parts).rstrip(" ")
-    if body.endswith(r"(?:\S+ ){0,4}"):
-        body = body[: -len(r"(?:\S+ ){0,4}")].rstrip(" ")
-    # Word boundaries for words of spaced scripts only: a Latin name written
-    # against Chinese or Korean ("Pellora恢复服务", "Pellora는") is still the name.
-    head = _NOT_AFTER_WORD if body[:1].isalnum() and not unspaced(body[:1]) else ""
-    tail = _NOT_BEFORE_WORD if body[-1:] and not unspaced(body[-1:]) else ""
-    return head + body + tail
-
-
-# A letter of a spaced script (text is lower case by now). Written as a small
-# class: one with the CJK ranges costs Python's compiler 20 ms per pattern.
-_SPACED_LETTER = "[0-9a-z_\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]"
-_NOT_AFTER_WORD = f"(?<!{_SPACED_LETTER})"
-_NOT_BEFORE_WORD = f"(?!{_SPACED_LETTER})"
-
-
-def _subject_pattern(subject: str) -> str:
-    # A subject matches its plural too: "designation" in "both designations".
-    base = _cue_pattern(subject)
-    if base.endswith(_NOT_BEFORE_WORD) and subject[-1:].isalnum():
-        base = base[: -len(_NOT_BEFORE_WORD)] + "s?" + _NOT_BEFORE_WORD
-    return base
 
 
 def _storyline_names(storyline: Storyline) -> tuple[str, ...]:
@@ -611,15 +525,6 @@ def _subjects(spec: FactSpec, value: FactValueSpec, names: tuple[str, ...]) -> t
     return value.subject or spec.subject or (names if value.events is None else ())
 
 
-@lru_cache(maxsize=4096)
-def _subjects_regex(subjects: tuple[str, ...]) -> _Phrases | None:
-    if not subjects:
-        return None
-    pattern = re.compile("|".join(f"(?:{_subject_pattern(s)})" for s in subjects))
-    # A subject's plural adds to its words: its own words stand in every match.
-    return _Phrases(pattern, tuple(_needed(s) for s in subjects))
-
-
 def _beside(span: tuple[int, int], event: Event) -> bool:
     """The subject at ``span`` is named beside the event: outside it, or inside a
     split phrasal verb ("shut Widget 5 down"), never by the event's own words."""
@@ -654,7 +559,7 @@ def _read_fact(
         (
             value,
             _rules(value, lexicon) if states else (),
-            _subjects_regex(_subjects(spec, value, names)),
+            subjects_pattern(_subjects(spec, value, names)),
         )
         for value in spec.values
     ]
@@ -872,7 +777,7 @@ def _in_use(
     """Before any event, a report that many use the thing ("1.4 million users",
     "more popular than Wikipedia") is its launch state."""
     value = spec.values[0]
-    subjects = _subjects_regex(_subjects(spec, value, names))
+    subjects = subjects_pattern(_subjects(spec, value, names))
     if subjects is not None and not any(c.spans(subjects) for c in clauses):
         return None
     for clause in clauses:
