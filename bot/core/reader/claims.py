@@ -43,7 +43,7 @@ from bot.core.reader.events import Event, find_events
 from bot.core.reader.language import guess
 from bot.core.reader.lexicon import Language, Lexicon, default_lexicon
 from bot.core.reader.numbers import with_digits
-from bot.core.reader.phrases import Hit, Mode, PhraseIndex, Text, build_indexes
+from bot.core.reader.phrases import Hit, Mode, PhraseIndex, Text, build_indexes, token_texts
 from bot.core.storyline import FactSpec, FactValueSpec, Storyline
 from bot.core.text import normalise_text
 
@@ -184,8 +184,7 @@ class _Reader:
         return found
 
     def language_of(self, sentences: Sequence[str]) -> tuple[str, ...]:
-        words = (t.text for s in sentences for t in Text(s).tokens)
-        return guess(words, self.lexicon)
+        return guess((w for s in sentences for w in token_texts(s)), self.lexicon)
 
 
 def _reading(language: Language, langs: tuple[str, ...]) -> Mode:

@@ -77,7 +77,7 @@ class Text:
     __slots__ = ("_keys", "plain", "tokens")
 
     def __init__(self, raw: str) -> None:
-        lower = fold(unicodedata.normalize("NFKC", raw), keep_dashes=True) if raw else ""
+        lower = _lower(raw)
         self.plain = drop_accents(lower)
         self.tokens = tuple(
             Token(m.group(), m.start(), m.end(), lower[m.start() : m.end()])
@@ -100,6 +100,15 @@ class Text:
             if token.end > char:
                 return i
         return len(self.tokens)
+
+
+def token_texts(raw: str) -> list[str]:
+    """The folded words (and signs) of ``raw``: the texts of ``Text(raw).tokens``."""
+    return _TOKEN.findall(drop_accents(_lower(raw)))
+
+
+def _lower(raw: str) -> str:
+    return fold(unicodedata.normalize("NFKC", raw), keep_dashes=True) if raw else ""
 
 
 @lru_cache(maxsize=65536)
