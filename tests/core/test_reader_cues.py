@@ -13,6 +13,7 @@ from bot.config.storylines import load_storylines
 from bot.core.reader.cues import (
     cue_parts,
     cue_regex,
+    cues_of,
     find_cue,
     names_pattern,
     subjects_pattern,
@@ -84,6 +85,8 @@ def test_phrases_find_what_each_phrase_in_turn_finds(
         hit = find_cue(cue, plain)
         expected = cue_regex(cue).search(plain)
         assert (hit and hit.span()) == (expected and expected.span())
+    every = [(c, m.span()) for c in phrases if (m := cue_regex(c).search(plain))]
+    assert [(c, m.span()) for c, m in cues_of(phrases).found(plain)] == every
 
 
 def test_phrases_that_share_their_boundaries_share_them_in_the_pattern() -> None:

@@ -38,7 +38,7 @@ from bot.core.fact_kinds import fact_kind
 from bot.core.facts import Claim
 from bot.core.items import Entry
 from bot.core.reader.context import CURRENT, Factuality, Scene, triggers_of
-from bot.core.reader.cues import Phrases, find_cue, names_pattern, subjects_pattern
+from bot.core.reader.cues import Phrases, cues_of, find_cue, names_pattern, subjects_pattern
 from bot.core.reader.events import Event, find_events
 from bot.core.reader.language import guess
 from bot.core.reader.lexicon import Language, Lexicon, default_lexicon
@@ -559,6 +559,7 @@ def _read_fact(
             value,
             _rules(value, lexicon) if states else (),
             subjects_pattern(_subjects(spec, value, names)),
+            cues_of(value.cues),
         )
         for value in spec.values
     ]
@@ -566,15 +567,16 @@ def _read_fact(
         stance = "stances" in clause.categories
         background = clause.background or (states and clause.stale)
         here: list[Reading] = []
-        for value, rules, subjects in values:
+        for value, rules, subjects, cues in values:
             reading = None
             if clause.events:
                 spans = clause.spans(subjects) if subjects else ()
                 if subjects and not spans and clause.lead and subjects.search(clause.lead):
                     spans = ((-1, -1),)  # named in the act-less clause before it
                 reading = _event_reading(rules, clause.events, spans, subjects is not None, lexicon)
-            if (reading is None or not reading[0].moves) and value.cues:
-                cue = _cue_reading(reader, value, clause, states)
+            if reading is None or not reading[0].moves:
+                places = cues.found(clause.text.plain)
+                cue = _cue_reading(reader, places, clause, states) if places else None
                 if cue is not None and (reading is None or cue[0].moves):
                     reading = cue
             if reading is None:
@@ -650,15 +652,14 @@ def _event_reading(
 
 
 def _cue_reading(
-    reader: _Reader, value: FactValueSpec, clause: _Clause, states: bool
+    reader: _Reader, found: Sequence[tuple[str, re.Match[str]]], clause: _Clause, states: bool
 ) -> tuple[Factuality, str] | None:
-    """A cue of the value found in the clause, with the factuality of its place.
-    Cues pass the same factuality rules as events; a cue that is the object of
-    an act on a restriction is read through that act instead."""
-    plain = clause.text.plain
-    for cue in value.cues:
-        m = find_cue(cue, plain)
-        if m is None or _false_friend(reader, m.group(), clause):
+    """A cue of the value found in the clause (``found``: each cue found, in the
+    value's order), with the factuality of its place. Cues pass the same
+    factuality rules as events; a cue that is the object of an act on a
+    restriction is read through that act instead."""
+    for cue, m in found:
+        if _false_friend(reader, m.group(), clause):
             continue
         if any(
             e.effect

@@ -92,6 +92,29 @@ def find_cue(cue: str, plain: str) -> re.Match[str] | None:
     return cue_regex(cue).search(plain) if _needed(cue) in plain else None
 
 
+class Cues:
+    """A value's cues, in their order."""
+
+    __slots__ = ("_needed",)
+
+    def __init__(self, cues: Sequence[str]) -> None:
+        self._needed = tuple((cue, _needed(cue)) for cue in cues)
+
+    def found(self, plain: str) -> list[tuple[str, re.Match[str]]]:
+        """Each cue that stands in ``plain``, in order, with its first place."""
+        return [
+            (cue, m)
+            for cue, needed in self._needed
+            if needed in plain and (m := cue_regex(cue).search(plain)) is not None
+        ]
+
+
+@lru_cache(maxsize=4096)
+def cues_of(cues: tuple[str, ...]) -> Cues:
+    """:class:`Cues` for a value's cues."""
+    return Cues(cues)
+
+
 @lru_cache(maxsize=4096)
 def cue_regex(cue: str) -> re.Pattern[str]:
     """A storyline phrase as written (``*`` = up to four words), in the one
