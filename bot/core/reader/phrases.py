@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 from typing import Any, Literal
 
 from simplemma import Lemmatizer
@@ -240,14 +239,17 @@ class PhraseIndex:
     def _find_spaced(self, text: Text, index: _FirstWords, lemmatiser: str | None) -> Iterator[Hit]:
         prefixed = self.language.script == "prefixed"
         numbers = self.language.code if self.language.numbers else None
-        for i in range(len(text.tokens)):
+        first = index.first
+        for i, token in enumerate(text.tokens):
             if prefixed:
-                candidates: Iterator[_Entry] = iter(index.entries)
+                candidates = index.entries
             else:
                 keys = text.keys(i, self._lemmatiser_for(text, i, lemmatiser))
-                candidates = (e for k in keys for e in index.first.get(k, ()))
-                if index.wild and is_number(text.tokens[i].text, numbers):
-                    candidates = chain(candidates, index.wild)
+                candidates = [e for k in keys if k in first for e in first[k]]
+                if index.wild and is_number(token.text, numbers):
+                    candidates.extend(index.wild)
+                if not candidates:
+                    continue  # most words start no phrase
             seen: set[int] = set()
             for entry in candidates:
                 if id(entry) in seen:
@@ -261,7 +263,7 @@ class PhraseIndex:
                         entry.value,
                         i,
                         last,
-                        text.tokens[i].start,
+                        token.start,
                         text.tokens[last].end,
                         entry.phrase,
                     )
