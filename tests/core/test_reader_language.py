@@ -9,6 +9,7 @@ import yaml
 
 from bot.core.reader import default_lexicon
 from bot.core.reader.language import CLOSE, MIN_EVIDENCE, guess
+from bot.core.reader.lexicon import _LOADER, LEXICON_DIR
 from bot.core.reader.phrases import Text, token_texts
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes" / "probes.yaml"
@@ -38,3 +39,10 @@ def test_the_guess_is_that_of_counting_each_language_in_turn() -> None:
         assert got == _one_language_at_a_time(words)
         guessed += bool(got)
     assert guessed > len(probes) // 4  # headlines are short: many are of no clear language
+
+
+def test_the_lexicon_files_read_the_same_with_libyaml_and_without() -> None:
+    for path in sorted(LEXICON_DIR.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        pure = yaml.load(text, Loader=yaml.BaseLoader)
+        assert yaml.load(text, Loader=_LOADER) == pure, path.name

@@ -235,11 +235,16 @@ def load_lexicon(directory: Path) -> Lexicon:
     return Lexicon(kinds, dict(classes), aliases, languages, str(directory))
 
 
+# libyaml's loader where PyYAML has it: the same data, read ten times faster
+# (0.24 s -> 0.03 s of the reader's preparation at start).
+_LOADER = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
         # Every scalar a string: YAML 1.1 would read the words "no", "on", "off"
         # and "yes" as booleans, and a lexicon is made of such words.
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LexiconError(f"{path.name}: cannot be read: {exc}") from exc
     if not isinstance(data, dict):
