@@ -157,6 +157,15 @@ class Lexicon:
     aliases: Mapping[str, str]
     languages: tuple[Language, ...]
     source: str = field(default="", compare=False)
+    # Each language by its code (the first, should two share one): the reader
+    # asks for a hit's language thousands of times an item.
+    _by_code: Mapping[str, Language] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_code: dict[str, Language] = {}
+        for lang in self.languages:
+            by_code.setdefault(lang.code, lang)
+        object.__setattr__(self, "_by_code", by_code)
 
     def class_of(self, kind: str) -> str:
         found = self.kinds.get(kind)
@@ -179,7 +188,7 @@ class Lexicon:
         return frozenset({name})
 
     def language(self, code: str) -> Language | None:
-        return next((lang for lang in self.languages if lang.code == code), None)
+        return self._by_code.get(code)
 
 
 @lru_cache(maxsize=1)
