@@ -54,8 +54,9 @@ from pipeline_feeds import HEADERS, ServerProcess, feed_body, texts  # noqa: E40
 from sqlalchemy import select  # noqa: E402
 
 import bot.core.decide as decide_module  # noqa: E402
+import bot.core.document as document_module  # noqa: E402
 import bot.service.poll_cycle as poll_module  # noqa: E402
-from bot.app import build  # noqa: E402
+from bot.app import build, parse_processes  # noqa: E402
 from bot.config.settings import load_settings  # noqa: E402
 from bot.config.storylines import load_storylines  # noqa: E402
 from bot.core.items import FeedSeed, ParsedFeed  # noqa: E402
@@ -72,6 +73,7 @@ from bot.platforms.console import ConsolePlatform  # noqa: E402
 from bot.ports import FeedParser  # noqa: E402
 from bot.service.poll_cycle import Poller  # noqa: E402
 from bot.storage import tables  # noqa: E402
+from tests.support.parse_workers import running_workers  # noqa: E402
 from tests.support.store_rows import item_count  # noqa: E402
 
 STORE_METHODS = (
@@ -197,6 +199,7 @@ async def run_pipeline(
         feeds_file=workdir / "no-feeds.yaml",
         allow_private_feeds=True,
         fetch_concurrency=args.concurrency,
+        parse_processes=args.parse_processes,
     )
     parser = CountingParser(make_parser(kind), stages)
     fetcher = HttpFetcher(allow_private=True, timeout=120, max_bytes=5 * 1024 * 1024)
@@ -218,10 +221,12 @@ async def run_pipeline(
                 await app.store.follow(channel, s.id, now)
         seeds = [FeedSeed(server.url(f), f"Outlet {f}", 600) for f in range(args.feeds)]
         await app.store.sync_feeds(seeds, now)
-        pool = ParsePool(args.parse_processes) if args.parse_processes else None
+        pool = app.parse_pool  # started by app.start(), as the bot's is
+        print(f"  documents read in {args.parse_processes or 'a thread, no'} worker processes")
         if pool is not None:
-            # Parses happen in the workers: count and time them (wall) from here.
-            pool.parse_keyed = stages.timed_async("parse", pool.parse_keyed)  # type: ignore[method-assign]
+            # Documents are read (parsed, keyed, normalised) in the workers:
+            # count and time them (wall) from here, as "parse".
+            pool.read = stages.timed_async("parse", pool.read)  # type: ignore[method-assign]
         poller = Poller(
             store=app.store,
             ledger=app.poller.ledger,
@@ -266,10 +271,10 @@ async def run_pipeline(
         if pool is not None:
             # The workers' memory is the pipeline's too (ru_maxrss is this process's).
             out["parse_workers_peak_rss_mb"] = _workers_peak_rss(pool)
-            pool.close()
         out["same_decisions"] = await _same_decisions(app, storylines, server, args)
         print(f"  same decisions as the matcher alone: {out['same_decisions']}", flush=True)
-        if isinstance(parser.inner, FastFeedParser):
+        if pool is None and isinstance(parser.inner, FastFeedParser):
+            # (With a pool the workers' parsers count, not this one.)
             out["fast_parser_reads"] = dict(parser.inner.stats)
         return out
     finally:
@@ -284,7 +289,7 @@ def _nothing() -> None:
 def _workers_peak_rss(pool: ParsePool) -> list[float]:
     """Peak RSS (VmHWM, MiB) of each parse worker process (Linux)."""
     out = []
-    for pid in getattr(pool._executor, "_processes", None) or {}:
+    for pid in running_workers(pool):
         with contextlib.suppress(OSError):
             status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
             out.append(round(int(status.split("VmHWM:")[1].split()[0]) / 1024, 1))
@@ -342,7 +347,7 @@ def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     tracker = decide_module.FactTracker
     index = decide_module.StoryIndex
     saved = (
-        poll_module.normalise,
+        document_module.normalise,
         poll_module.decide,
         decide_module.read_item,
         tracker.add,
@@ -350,14 +355,15 @@ def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     )
 
     def restore() -> None:
-        (poll_module.normalise, poll_module.decide, decide_module.read_item) = saved[:3]
+        (document_module.normalise, poll_module.decide, decide_module.read_item) = saved[:3]
         tracker.add, index.find = saved[3:]  # type: ignore[method-assign]
 
     store = poller.store
     for name in STORE_METHODS:
         setattr(store, name, stages.timed_async(f"store.{name}", getattr(store, name)))
     poller.matcher.match = stages.timed("match", poller.matcher.match)  # type: ignore[method-assign]
-    poll_module.normalise = stages.timed("normalise", poll_module.normalise)  # type: ignore[assignment]
+    # In the thread that reads documents (with a pool, inside "parse").
+    document_module.normalise = stages.timed("normalise", document_module.normalise)  # type: ignore[assignment]
     decide_module.read_item = stages.timed("facts", decide_module.read_item)  # type: ignore[assignment]
     tracker.add = stages.timed("facts", tracker.add)  # type: ignore[method-assign]
     index.find = stages.timed("dedupe", index.find)  # type: ignore[method-assign]
@@ -693,6 +699,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "database": args.database,
         "parser": args.parser,
         "concurrency": args.concurrency,
+        "parse_processes": args.parse_processes,
         "ports": args.ports,
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -748,8 +755,8 @@ def main() -> int:
     ap.add_argument(
         "--parse-processes",
         type=int,
-        default=0,
-        help="parse in this many worker processes (THREADLINE_PARSE_PROCESSES); 0: a thread",
+        help="read documents in this many worker processes (THREADLINE_PARSE_PROCESSES); "
+        "0: in a thread; default: the bot's (one less than the CPUs, at most 4)",
     )
     ap.add_argument("--ports", type=int, default=16, help="server ports (hosts, in effect)")
     ap.add_argument("--parse-sample", type=int, help="documents for the parsers-alone rates")
@@ -758,6 +765,7 @@ def main() -> int:
     ap.add_argument("--json-out", type=Path, default=ROOT / "bench/out/bench_pipeline.json")
     args = ap.parse_args()
     args.feeds = args.feeds or (100 if args.quick else 1000)
+    args.parse_processes = parse_processes(args.parse_processes, os.cpu_count())
     args.parse_sample = args.parse_sample or (50 if args.quick else 200)
     args.naive_feeds = args.naive_feeds or (2 if args.quick else 6)
     args.match_rounds = args.match_rounds or (3 if args.quick else 20)

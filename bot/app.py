@@ -128,8 +128,10 @@ class Threadline:
         self.started = True
         if self.drafts.commonness is None:
             log.warning("storyline drafts keep very common words as topics without %s", WORDFREQ)
-        # The fact reader's lexicon, compiled now: the first poll would pay for it.
-        await asyncio.to_thread(prepare_reader)
+        # The fact reader's lexicon compiled and the parse workers started now:
+        # the first poll would pay for them.
+        workers = self.parse_pool.start() if self.parse_pool is not None else asyncio.sleep(0)
+        await asyncio.gather(asyncio.to_thread(prepare_reader), workers)
         now = self.clock.now()
         await self.store.sync_feeds(self.feed_seeds, now)
         for home in home_channels(self.platforms):
@@ -198,6 +200,17 @@ async def open_store(settings: Settings, *, auto_upgrade: bool, read_only: bool 
             raise ConfigError(describe(settings.database_url, exc)) from None
         raise
     return Store(engine)
+
+
+def parse_processes(setting: int | None, cpus: int | None) -> int:
+    """The worker processes that read feeds: as set, else one less than the
+    CPUs (at most 4). Reading (parsing, keying, normalising) is most of a poll's
+    work per item; in a worker it runs beside the event loop's own (fetching,
+    matching, reading facts, storing) instead of taking turns with it under the
+    GIL. With one CPU it runs in a thread."""
+    if setting is not None:
+        return setting
+    return min(4, max(0, (cpus or 1) - 1))
 
 
 def home_channels(platforms: Mapping[str, ChatPlatform]) -> list[ChannelAddress]:
@@ -292,7 +305,8 @@ async def build(
     wake_delivery, wake_polling = Wakeup(), Wakeup()
     # Unset: the first home channel (the console's), else notices go to the log only.
     notify = AdminNotifier(platforms, admin_channel or next(iter(home_channels(platforms)), None))
-    parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
+    processes = parse_processes(settings.parse_processes, os.cpu_count())
+    parse_pool = ParsePool(processes) if processes else None
     status = StatusService(store, ledger, storylines, clock, owner)
     pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
     deliverer = Deliverer(

@@ -15,7 +15,8 @@ from typing import Literal, Protocol
 
 from bot.core.audit_events import AuditEvent
 from bot.core.commands import CommandReply, CommandRequest, Invoker
-from bot.core.items import ParsedFeed, RawEntry
+from bot.core.document import DocumentItems, Origin
+from bot.core.items import ParsedFeed
 from bot.core.posts import Card, MessageRef, PostKind, Reply
 from bot.core.status import StatusReport
 from bot.core.subscriptions import Subscription
@@ -86,19 +87,24 @@ class FeedParser(Protocol):
 
 
 class ParseRunner(Protocol):
-    """Where ``FeedParser.parse`` runs, off the event loop: a worker thread or a
-    pool of processes. ``processes`` parses may run at once; the poll cycle
-    starts no more, so bodies do not pile up waiting."""
+    """Where a fetched document is read, off the event loop: a worker thread or
+    a pool of processes. The poll cycle hands it at most ``slots`` documents at
+    once, so bodies do not pile up waiting."""
 
-    processes: int
+    slots: int
 
-    async def parse_keyed(
-        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> tuple[tuple[RawEntry, ...], list[str]]:
-        """The items of ``parser.parse(body, headers)`` and the key of each
-        (``bot.core.normalise.document_keys``), made where the parse runs; raises
-        what the parser raises (``ParseError``), or ``ParseError`` when the worker
-        running it died."""
+    async def read(
+        self,
+        parser: FeedParser,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        origin: Origin,
+        known: frozenset[str],
+    ) -> DocumentItems:
+        """``bot.core.document.document_items`` of ``parser.parse(body,
+        headers)``'s items, made where the parse runs; raises what the parser
+        raises (``ParseError``), or ``ParseError`` when the worker running it
+        died."""
 
 
 class AuditSink(Protocol):

@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(20.0, gt=0, le=300)
     max_feed_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     fetch_concurrency: int = Field(16, ge=1, le=512)
-    # Parse feeds in this many worker processes (0: in a thread of the bot process).
-    parse_processes: int = Field(0, ge=0, le=64)
+    # Read feeds (parse, key, normalise) in this many worker processes; 0: in a
+    # thread of the bot process; unset: one less than the CPUs, at most 4.
+    parse_processes: int | None = Field(None, ge=0, le=64)
     # Comma-separated chat user ids treated as admins besides the platform's own.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
     # Where notices to admins go (a disabled feed or subscription): slack:C… or discord:…

@@ -46,8 +46,6 @@ _BLOCK_TAGS = frozenset(
     }
 )
 _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
-_SPACES = re.compile(r"[^\S\n]+")
-_NEWLINES = re.compile(r"\s*\n\s*")
 
 
 def clean_text(text: str) -> str:
@@ -109,27 +107,27 @@ _SIMPLE_TAG = re.compile(
 )
 
 
+# What each tag the fast path reads leaves in the text: a newline for a block.
+_TAG_TEXT = {name: "\n" for name in _BLOCK_TAGS}
+
+
 def _simple_html_to_text(html: str) -> str | None:
     """What ``_TextExtractor`` gives, for the plain markup most feeds send
     (tags with simple attributes, entities, no comments, scripts or stray
     ``<``), several times faster; None for anything else."""
-    parts: list[str] = []
-    at = 0
-    for tag in _SIMPLE_TAG.finditer(html):
-        segment = html[at : tag.start()]
-        if "<" in segment or ">" in segment:
-            return None
-        parts.append(unescape(segment))
-        name = tag.group(1).lower()
-        if name in _INVISIBLE_TAGS:
-            return None
-        if name in _BLOCK_TAGS:
-            parts.append("\n")
-        at = tag.end()
-    rest = html[at:]
-    if "<" in rest or ">" in rest:
+    # One split in C: the text between tags at even indices, the tag names at odd.
+    parts = _SIMPLE_TAG.split(html)
+    texts = parts[0::2]
+    between = "".join(texts)
+    if "<" in between or ">" in between:
         return None
-    parts.append(unescape(rest))
+    names = list(map(str.lower, parts[1::2]))
+    if not _INVISIBLE_TAGS.isdisjoint(names):
+        return None
+    if "&" in between:
+        # Each text is decoded on its own, as the parser's handle_data sees it.
+        parts[0::2] = list(map(unescape, texts))
+    parts[1::2] = [_TAG_TEXT.get(name, "") for name in names]
     return "".join(parts)
 
 
@@ -154,12 +152,14 @@ def html_to_text(html: str) -> str:
             extractor.feed(html)
             extractor.close()
             text = "".join(extractor.parts)
-    text = clean_text(text.replace("\r\n", "\n").replace("\r", "\n"))
-    # The substitutions cost more than the rest together: skipped where they
-    # would change nothing (cleaned ASCII text has no whitespace but space, tab
-    # and newline; single spaces stay as they are).
-    if not text.isascii() or "\t" in text or "  " in text:
-        text = _SPACES.sub(" ", text)
-    if "\n" in text:
-        text = _NEWLINES.sub("\n", text)
-    return text.strip()
+    return _collapse_whitespace(clean_text(text.replace("\r\n", "\n").replace("\r", "\n")))
+
+
+def _collapse_whitespace(text: str) -> str:
+    """``text`` with each run of whitespace made one newline where it holds
+    one and one space elsewhere, none at either end (str.split's whitespace
+    is the regular expressions' ``\\s``: both are ``str.isspace``)."""
+    if "\n" not in text:
+        return " ".join(text.split())
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return "\n".join([line for line in lines if line])

@@ -17,23 +17,32 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from bot.core.items import RawEntry
-from bot.core.normalise import document_keys
+from bot.core.document import DocumentItems, Origin, document_items
 from bot.errors import ErrorCode, ParseError
 from bot.ports import FeedParser
 
 _T = TypeVar("_T")
 
-#: A document's items as parsed, and the key of each (``document_keys``).
-Keyed = tuple[tuple[RawEntry, ...], list[str]]
+
+def read_document(
+    parser: FeedParser,
+    body: bytes,
+    headers: Mapping[str, str] | None,
+    origin: Origin,
+    known: frozenset[str],
+) -> DocumentItems:
+    """What a poll keeps of a body: its items' keys and its new items
+    normalised, made where the parse runs (a worker process, or a thread), so
+    a pool's workers key and normalise too and raw items never leave them."""
+    return document_items(parser.parse(body, headers).entries, origin, known)
 
 
-def parse_keyed(parser: FeedParser, body: bytes, headers: Mapping[str, str] | None) -> Keyed:
-    """The document's items and their keys: what a poll needs of a body, made
-    where the parse runs (a worker process, or a thread), so the keying costs
-    the event loop's process nothing when there is a pool."""
-    entries = parser.parse(body, headers).entries
-    return entries, document_keys(entries)
+#: What a worker loads before its first document (see ``ParsePool._pool``).
+_WORKER_MODULES = ("bot.feeds.parse_pool", "bot.feeds.formats")
+
+
+def _ready() -> None:
+    """A worker's first task: its modules are loaded by then."""
 
 
 class ParsePool:
@@ -42,21 +51,40 @@ class ParsePool:
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
+        # Two documents per worker: one read, the next already waiting, so a
+        # worker never idles while the event loop sends it the next body.
+        self.slots = 2 * processes
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             # forkserver: forking a process that runs an event loop and holds
-            # database connections would copy them into the workers.
+            # database connections would copy them into the workers. The server
+            # loads only what reading needs (by default it would load the whole
+            # bot, as ``__main__``), and each worker forks from it with that loaded.
             context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(list(_WORKER_MODULES))
             self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
         return self._executor
 
-    async def parse_keyed(
-        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> Keyed:
-        """``parse_keyed`` in a worker."""
-        return await self._run(functools.partial(parse_keyed, parser), body, headers)
+    async def start(self) -> None:
+        """Start every worker now: the first poll would wait for them (seconds
+        on a busy machine, to start the processes and load the parsers)."""
+        loop = asyncio.get_running_loop()
+        pool = self._pool()
+        await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.processes)))
+
+    async def read(
+        self,
+        parser: FeedParser,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        origin: Origin,
+        known: frozenset[str],
+    ) -> DocumentItems:
+        """``read_document`` in a worker."""
+        work = functools.partial(read_document, parser, origin=origin, known=known)
+        return await self._run(work, body, headers)
 
     async def _run(
         self,
@@ -83,9 +111,14 @@ class ThreadParse:
     """Runs ``parser.parse`` in a worker thread, one at a time (parsing holds the
     GIL, so parallel threads would only take turns): the event loop goes on."""
 
-    processes = 1
+    slots = 1
 
-    async def parse_keyed(
-        self, parser: FeedParser, body: bytes, headers: Mapping[str, str] | None
-    ) -> Keyed:
-        return await asyncio.to_thread(parse_keyed, parser, body, headers)
+    async def read(
+        self,
+        parser: FeedParser,
+        body: bytes,
+        headers: Mapping[str, str] | None,
+        origin: Origin,
+        known: frozenset[str],
+    ) -> DocumentItems:
+        return await asyncio.to_thread(read_document, parser, body, headers, origin, known)

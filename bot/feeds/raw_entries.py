@@ -49,6 +49,8 @@ def feed_urljoin(base: str, uri: str) -> str:
 def looks_like_html(text: str) -> bool:
     """feedparser's rule for an RSS text that is really HTML: a closing tag or
     an entity, and only known HTML elements and entities."""
+    if "</" not in text and "&" not in text:
+        return False  # neither search below could match: most plain titles
     if not (_CLOSE_TAG.search(text) or _ANY_ENTITY.search(text)):
         return False
     if any(t.lower() not in _ACCEPTABLE_ELEMENTS for t in _OPEN_OR_CLOSE_TAG.findall(text)):

@@ -18,9 +18,9 @@ from typing import Protocol
 from bot.core import dedupe
 from bot.core.audit_events import AuditEvent, FeedDisabled, FeedFailed, PatternTimedOut
 from bot.core.decide import DEFAULT_MAX_REPLIES_PER_THREAD, Decision, Known, ReplyCap, decide
-from bot.core.items import Entry, Feed, RawEntry
+from bot.core.document import DocumentItems, Origin
+from bot.core.items import Entry, Feed
 from bot.core.match import Matcher
-from bot.core.normalise import MAX_HTML_READ, normalise
 from bot.core.storyline import Storyline
 from bot.core.subscriptions import Subscription
 from bot.errors import MAX_RETRY_AFTER, ErrorCode, FeedError, RetryLater
@@ -44,28 +44,9 @@ MAX_FAILURES = 11
 REDIRECTS_TO_ADOPT = 3
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    """An item as parsed, with its key: normalised only if it is not stored yet
-    (in a poll most items are, and reading their HTML again is wasted)."""
-
-    feed: Feed
-    raw: RawEntry
-    key: str
-    first_seen: datetime
-
-    def entry(self) -> Entry:
-        return normalise(
-            self.raw,
-            feed_id=self.feed.id,
-            source=self.feed.name,
-            first_seen=self.first_seen,
-            key=self.key,
-        )
-
-
-#: What fetching one feed gave: its fetch result and parsed items, or its error.
-Fetched = tuple[FetchResult, list[_Parsed]] | FeedError
+#: What fetching one feed gave: its fetch result and its document's items
+#: (none unless the result is ``ok``), or its error.
+Fetched = tuple[FetchResult, DocumentItems | None] | FeedError
 
 
 @dataclass(slots=True)
@@ -172,7 +153,7 @@ class Poller:
         self._limit = asyncio.Semaphore(concurrency)
         self.parsing = parsing
         self.batch = batch
-        self._parse_slot = asyncio.Semaphore(parsing.processes)
+        self._parse_slot = asyncio.Semaphore(parsing.slots)
         # Per feed, the keys of its last recorded document: every one is stored
         # (items are never deleted while their feed is polled), so a poll asks
         # the database only about the others; a changed feed has a few new items
@@ -281,7 +262,7 @@ class Poller:
         report = CycleReport(feeds=len(results))
         now = self.clock.now()
         updates: list[FeedUpdate] = []
-        parsed: list[_Parsed] = []
+        parsed: list[Entry] = []
         backlog: set[int] = set()
         audit: list[AuditEvent] = []
         for feed, outcome in results:
@@ -292,7 +273,7 @@ class Poller:
                 self._problem(feed, update, outcome.code, outcome.message, report, audit)
                 updates.append(update)
                 continue
-            result, new = outcome
+            result, document = outcome
             report.fetched += result.status == "ok"
             report.not_modified += result.status == "not_modified"
             report.unchanged += result.status == "unchanged"
@@ -301,7 +282,8 @@ class Poller:
                 self._problem(feed, update, "gone", update.last_error or "", report, audit)
                 updates.append(update)
                 continue
-            parsed.extend(new)
+            if document is not None:
+                parsed.extend(document.new)
             if not feed.backlog_done:
                 backlog.add(feed.id)
             updates.append(self._success(feed, result, now))
@@ -313,7 +295,7 @@ class Poller:
             # one item or announce one change. So "not stored yet" is asked
             # under the lock too, never before it.
             async with self.store.decision_lock():
-                entries = [p.entry() for p in await self._unseen(parsed)] if parsed else []
+                entries = await self._unseen(parsed) if parsed else []
                 if entries or (last and caps.capped):
                     decision = await self._decide(entries, frozenset(backlog), caps, last)
                     counts = await self.store.record_cycle(decision, updates, now)
@@ -348,43 +330,38 @@ class Poller:
             async with self._limit:
                 result = await self.fetcher.fetch(request)
             if result.status != "ok":
-                return result, []
-            # One parse per slot: a body waits here, not queued in the runner. Items
-            # are keyed where they are parsed (in the worker, with a pool).
+                return result, None
+            # A body waits here for a slot, not queued in the runner. Its items
+            # are keyed and the new ones normalised where it is parsed (in a
+            # worker, with a pool); the keys of its last recorded document are
+            # stored, so those items are not normalised again.
+            origin = Origin(feed.id, feed.name, self.clock.now())
+            known = self._recorded_keys.get(feed.id, frozenset())
             async with self._parse_slot:
-                raws, keys = await self.parsing.parse_keyed(
-                    self.parser, result.body, result.headers
+                document = await self.parsing.read(
+                    self.parser, result.body, result.headers, origin, known
                 )
         except FeedError as exc:
             return exc
-        first_seen = self.clock.now()
-        items = [
-            # Only what normalise reads is kept until the commit.
-            _Parsed(feed, _bounded(raw), key, first_seen)
-            for raw, key in zip(raws, keys, strict=True)
-        ]
         # The body is no longer needed: do not hold every body until the commit.
-        return replace(result, body=b""), items
+        return replace(result, body=b""), document
 
-    async def _unseen(self, items: list[_Parsed]) -> list[_Parsed]:
-        """The items not stored yet, each (feed, key) once: one look-up for
-        the whole cycle (not one round trip per feed), of the keys that were
-        not in their feed's last recorded document."""
-        unique: dict[tuple[int, str], _Parsed] = {}
-        recorded = self._recorded_keys
-        nothing: frozenset[str] = frozenset()
-        for item in items:
-            if item.key not in recorded.get(item.feed.id, nothing):
-                unique.setdefault((item.feed.id, item.key), item)
+    async def _unseen(self, entries: list[Entry]) -> list[Entry]:
+        """The entries not stored yet, each (feed, key) once: one look-up for
+        the whole cycle (not one round trip per feed). Their feeds' last
+        recorded documents were left out already, where they were read."""
+        unique: dict[tuple[int, str], Entry] = {}
+        for entry in entries:
+            unique.setdefault((entry.feed_id, entry.key), entry)
         known = await self.store.known_item_keys(list(unique)) if unique else set()
-        return [item for k, item in unique.items() if k not in known]
+        return [entry for k, entry in unique.items() if k not in known]
 
     def _remember(self, results: Sequence[tuple[Feed, Fetched]]) -> None:
         """After a commit: each read document's keys, all stored now."""
         for feed, outcome in results:
-            if isinstance(outcome, FeedError) or outcome[0].status != "ok":
+            if isinstance(outcome, FeedError) or outcome[1] is None:
                 continue  # not read: what was remembered still holds
-            self._recorded_keys[feed.id] = frozenset(item.key for item in outcome[1])
+            self._recorded_keys[feed.id] = frozenset(outcome[1].keys)
 
     async def _decide(
         self, entries: list[Entry], backlog: frozenset[int], caps: ThreadCaps, last: bool
@@ -499,12 +476,3 @@ class Poller:
             last_error="the server says the feed is gone (HTTP 410)",
             enabled=False,
         )
-
-
-def _bounded(raw: RawEntry) -> RawEntry:
-    """``raw`` without the HTML normalise would not read."""
-    if len(raw.summary_html) <= MAX_HTML_READ and len(raw.title) <= MAX_HTML_READ:
-        return raw
-    return replace(
-        raw, summary_html=raw.summary_html[:MAX_HTML_READ], title=raw.title[:MAX_HTML_READ]
-    )

@@ -1,19 +1,22 @@
-"""Parsing in worker processes gives the same items as parsing in a thread, and a
-worker that dies fails only the feed it was reading."""
+"""Reading documents in worker processes gives the same items as reading them in a
+thread, and a worker that dies fails only the feed it was reading."""
 
 from __future__ import annotations
 
 import os
 import signal
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.document import Origin
 from bot.core.items import ParsedFeed
 from bot.errors import ParseError
 from bot.feeds.feedparser_adapter import FeedparserParser
-from bot.feeds.parse_pool import ParsePool, parse_keyed
+from bot.feeds.parse_pool import ParsePool, ThreadParse, read_document
 from tests.support.feedserver import atom, rss
+from tests.support.parse_workers import running_workers
 
 ITEMS = [
     {
@@ -25,6 +28,8 @@ ITEMS = [
     }
     for i in range(5)
 ]
+ORIGIN = Origin(7, "Example News", datetime(2026, 12, 1, tzinfo=UTC))
+NOTHING: frozenset[str] = frozenset()
 
 
 class DyingParser:
@@ -35,16 +40,44 @@ class DyingParser:
         raise AssertionError("unreachable")
 
 
-async def test_the_pool_parses_like_the_thread_and_survives_a_dead_worker() -> None:
+async def test_the_pool_reads_like_the_thread_and_survives_a_dead_worker() -> None:
     pool = ParsePool(2)
     parser = FeedparserParser()
     try:
         for body in (rss(ITEMS), atom(ITEMS)):
-            assert await pool.parse_keyed(parser, body, {}) == parse_keyed(parser, body, {})
+            read = await pool.read(parser, body, {}, ORIGIN, NOTHING)
+            assert read == read_document(parser, body, {}, ORIGIN, NOTHING)
+            assert [e.url for e in read.new] == [item["link"] for item in ITEMS]
         with pytest.raises(ParseError, match="died"):
-            await pool.parse_keyed(DyingParser(), rss(ITEMS), {})
-        assert await pool.parse_keyed(parser, rss(ITEMS), {}) == parse_keyed(parser, rss(ITEMS), {})
+            await pool.read(DyingParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        read = await pool.read(parser, rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert read == read_document(parser, rss(ITEMS), {}, ORIGIN, NOTHING)
         with pytest.raises(ParseError):
-            await pool.parse_keyed(parser, b"<html><body>no feed</body></html>", {})
+            await pool.read(parser, b"<html><body>no feed</body></html>", {}, ORIGIN, NOTHING)
+    finally:
+        pool.close()
+
+
+async def test_items_known_from_the_last_document_are_keyed_but_not_normalised() -> None:
+    parser = FeedparserParser()
+    everything = await ThreadParse().read(parser, rss(ITEMS), {}, ORIGIN, NOTHING)
+    known = frozenset(everything.keys[1:4])
+    read = await ThreadParse().read(parser, rss(ITEMS), {}, ORIGIN, known)
+    assert read.keys == everything.keys  # every key, to remember the document by
+    assert [e.key for e in read.new] == [everything.keys[0], everything.keys[4]]
+    assert {(e.feed_id, e.source, e.first_seen) for e in read.new} == {
+        (7, "Example News", ORIGIN.first_seen)
+    }
+
+
+async def test_a_started_pool_has_its_workers_running_before_the_first_document() -> None:
+    pool = ParsePool(2)
+    try:
+        await pool.start()
+        workers = running_workers(pool)
+        assert len(workers) == 2 and os.getpid() not in workers
+        read = await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert len(read.new) == len(ITEMS)
+        assert running_workers(pool) == workers  # the same processes read it
     finally:
         pool.close()

@@ -60,6 +60,7 @@ _ORIGLINK = b"origLink"
 _XHTML_TITLE_WITHOUT_DIV = re.compile(
     rb"<(?:[\w.-]+:)?title\s[^>]*\btype\s*=\s*[\"']xhtml[\"'][^>]*>(?!\s*<(?:[\w.-]+:)?div[\s>/])"
 )
+_XHTML = b"xhtml"  # in every match of _XHTML_TITLE_WITHOUT_DIV: a cheap test first
 _ENTITY_DECLARATION = b"<!ENTITY"
 _FALLBACK_SKIP = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
@@ -93,7 +94,7 @@ class RssAtom:
         plain = (
             _ORIGLINK not in document
             and _ENTITY_DECLARATION not in document
-            and not _XHTML_TITLE_WITHOUT_DIV.search(document)
+            and not (_XHTML in document and _XHTML_TITLE_WITHOUT_DIV.search(document))
         )
         parsed = _guarded_fast(document, lower) if plain else None
         if parsed is None:
@@ -146,7 +147,9 @@ def _fast(document: bytes, headers: Mapping[str, str]) -> ParsedFeed | None:
     if not atom:
         # feedparser resolves a guid against the address unless
         # isPermaLink="false"; feedparser-rs does not say which guid had what.
-        permalinks = [_is_permalink(attrs) for attrs in _GUID_TAG.findall(document)]
+        attributes = _GUID_TAG.findall(document)
+        verdicts = {attrs: _is_permalink(attrs) for attrs in set(attributes)}
+        permalinks = [verdicts[attrs] for attrs in attributes]
         if len(permalinks) != len(entries):
             return None
     link_base = address if atom else feed_urljoin(address, result.feed.link or "")
