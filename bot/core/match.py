@@ -35,20 +35,23 @@ ignored) and then scores each entry against every open storyline:
   the item up.
 
 Every decision shows in ``MatchResult.reasons``. The terms and weights are in
-:mod:`bot.core.match_terms`, the scoring rules in :mod:`bot.core.match_score`.
+:mod:`bot.core.match_terms`, the scoring rules in :mod:`bot.core.match_score`,
+the fuzzy look-up in :mod:`bot.core.match_fuzzy`. Most items name no storyline
+at all: :mod:`bot.core.match_gate` tells them from their words, and they skip
+the scan.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import NamedTuple
 
 import ahocorasick
-from rapidfuzz import fuzz, process
 
 from bot.core.items import Entry
+from bot.core.match_fuzzy import FUZZY_MIN_LENGTH, WORD, FuzzyWords
+from bot.core.match_gate import Screen, WordGate
 from bot.core.match_result import MatchResult, Reason
 from bot.core.match_score import prefer_closer, score
 from bot.core.match_terms import (
@@ -68,14 +71,21 @@ from bot.core.match_terms import (
 from bot.core.storyline import Storyline
 from bot.core.text import normalise_text, unspaced
 
-#: rapidfuzz ratio (0–100) a word needs to count as a misspelling of a term.
-FUZZY_CUTOFF = 88.0
-FUZZY_MIN_LENGTH = 5
-_CACHE_LIMIT = 50_000
-_MISSING: Any = object()
-_WORD = re.compile(r"[a-z][a-z']{3,}[a-z]")
 # Per storyline index, the hits of one phrase: (in a title, in a summary).
 _Ready = dict[int, tuple[tuple[Hit, ...], tuple[Hit, ...]]]
+
+
+class _Phrase(NamedTuple):
+    """What the automaton holds for one normalised phrase."""
+
+    key: str
+    back: int  # len(key) - 1: from a hit's last character to its first
+    open_start: bool  # _joins(key[0]): the hit needs a boundary before it
+    open_end: bool  # _joins(key[-1]): the hit needs a boundary after it
+    ready: _Ready
+    anchors: frozenset[int]  # the storylines it names (an actor or subject of theirs)
+    shared: tuple[Hit, Hit] | None  # an authority's hits, in a title and in a summary
+
 
 __all__ = ["Matcher", "normalise_text"]
 
@@ -88,8 +98,8 @@ class Matcher:
     hold. ``reasons`` lists every term found (exact or fuzzy, title or summary);
     the hit that carries its group's weight shows it, the others show 0; rule
     decisions (sibling, closer storyline) are reasons with a ``note``. The
-    instance is immutable apart from a bounded memo of fuzzy look-ups, so it can
-    be shared.
+    instance is immutable apart from bounded memos (the fuzzy look-up's and the
+    word gate's), which only ever hold answers, so it can be shared.
     """
 
     def __init__(self, storylines: Sequence[Storyline]) -> None:
@@ -166,13 +176,14 @@ class Matcher:
                     Hit(authority, SUMMARY, key, 100.0, authority.weight * SUMMARY_FACTOR),
                 )
             )
-            self._automaton.add_word(key, (key, ready, anchors, shared))
+            self._automaton.add_word(
+                key,
+                _Phrase(key, len(key) - 1, _joins(key[0]), _joins(key[-1]), ready, anchors, shared),
+            )
         self._automaton.make_automaton()
-        self._known_words = frozenset(known_words)
         self._fuzzy_terms = fuzzy_words
-        self._fuzzy_choices = sorted(fuzzy_words)
-        self._fuzzy_memo: dict[str, tuple[str, float, str] | None] = {}
-        self._misses: set[str] = set()  # the words the memo answers None for
+        self._fuzzy = FuzzyWords(fuzzy_words, frozenset(known_words))
+        self._gate = WordGate((k for k, terms in by_key.items() if _anchors(terms)), self._fuzzy)
         self._nothing = tuple(MatchResult(s.id, 0.0, False, ()) for s in self._storylines)
 
     @property
@@ -185,14 +196,21 @@ class Matcher:
         # storylines only. A storyline none of whose actors or subjects is named
         # cannot match: it keeps score 0 and no reasons, which keeps the cost
         # proportional to the relevant storylines, not to all that share a topic.
+        # Most items name none: the gate tells them from their words, unscanned.
+        screen = self._gate.screen(entry.title, entry.summary)
+        if screen is Screen.NOTHING:
+            return list(self._nothing)
+        misspelt = screen is Screen.ANY
         found: list[tuple[_Ready, int]] = []
         fuzzy: list[Hit] = []
         named: set[int] = set()
         authorities: list[Hit] = []
         if entry.title:
-            self._scan(normalise_text(entry.title), TITLE, found, fuzzy, named, authorities)
+            title = normalise_text(entry.title)
+            self._scan(title, TITLE, misspelt, found, fuzzy, named, authorities)
         if entry.summary:
-            self._scan(normalise_text(entry.summary), SUMMARY, found, fuzzy, named, authorities)
+            summary = normalise_text(entry.summary)
+            self._scan(summary, SUMMARY, misspelt, found, fuzzy, named, authorities)
         if not named:
             return list(self._nothing)
         results = list(self._nothing)
@@ -236,12 +254,15 @@ class Matcher:
             prefer_closer(results, self._plans, named, subject_named)
         return results
 
+    # --- the word gate ----------------------------------------------------------------------
+
     # --- scanning ---------------------------------------------------------------------------
 
     def _scan(
         self,
         text: str,
         where: int,
+        misspelt: bool,
         found: list[tuple[_Ready, int]],
         fuzzy: list[Hit],
         named: set[int],
@@ -249,9 +270,15 @@ class Matcher:
     ) -> None:
         seen: set[str] = set()
         factor = 1.0 if where == TITLE else SUMMARY_FACTOR
-        for end, (key, ready, anchors, shared) in self._automaton.iter(text):
-            start = end - len(key) + 1
-            if not _bounded(text, start, end + 1):
+        last = len(text) - 1
+        phrase: _Phrase
+        for end, phrase in self._automaton.iter(text):
+            key, back, open_start, open_end, ready, anchors, shared = phrase
+            # A hit counts on word boundaries only (see _joins).
+            start = end - back
+            if open_start and start > 0 and _joins(text[start - 1]):
+                continue
+            if open_end and end < last and _joins(text[end + 1]):
                 continue
             if key in seen:  # a repeated phrase adds nothing
                 continue
@@ -261,19 +288,16 @@ class Matcher:
             if ready:
                 found.append((ready, where))
                 named |= anchors
-        if not self._fuzzy_choices:
+        if not misspelt or not self._fuzzy:
             return
-        words = _WORD.findall(text)
+        words = WORD.findall(text)
         # Most words are known misses: a set difference (in C) skips the loop.
-        if not words or not set(words).difference(self._misses):
+        if not words or not set(words).difference(self._fuzzy.misses):
             return
-        memo = self._fuzzy_memo
         for word in words:
             # Words already found exactly are known vocabulary, so they need no
-            # separate check: the memo answers None for them.
-            best = memo.get(word, _MISSING)
-            if best is _MISSING:
-                best = self._closest(word)
+            # separate check: the look-up answers None for them.
+            best = self._fuzzy.closest(word)
             if best is None or word in seen:
                 continue
             seen.add(word)
@@ -284,37 +308,14 @@ class Matcher:
                 if term.role_index in (ACTOR, SUBJECT):
                     named.add(term.storyline)
 
-    def _closest(self, raw: str) -> tuple[str, float, str] | None:
-        """The fuzzy phrase ``raw`` is a misspelling of, with the similarity and
-        the word as compared; memoised (None for known words and misses)."""
-        word = raw.removesuffix("'s").strip("'")
-        result: tuple[str, float, str] | None = None
-        if len(word) >= FUZZY_MIN_LENGTH and word not in self._known_words:
-            found = process.extractOne(
-                word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
-            )
-            # Misspellings rarely change the first letter; requiring it avoids
-            # accidents between ordinary words.
-            if found is not None and found[0][0] == word[0]:
-                result = (found[0], round(float(found[1]), 1), word)
-        if len(self._fuzzy_memo) >= _CACHE_LIMIT:
-            self._fuzzy_memo.clear()
-            self._misses.clear()
-        self._fuzzy_memo[raw] = result
-        if result is None:
-            self._misses.add(raw)
-        return result
+
+def _anchors(terms: Sequence[Term]) -> bool:
+    """Whether a phrase with these terms names its storylines (an actor or subject)."""
+    return any(term.role_index in (ACTOR, SUBJECT) for term in terms)
 
 
-def _bounded(text: str, start: int, end: int) -> bool:
-    """Word boundaries at both ends, where the script has them: a boundary is
-    needed only between two letters/digits of spaced scripts."""
-    if start > 0:
-        a, b = text[start - 1], text[start]
-        if a.isalnum() and b.isalnum() and not unspaced(a) and not unspaced(b):
-            return False
-    if end < len(text):
-        a, b = text[end - 1], text[end]
-        if a.isalnum() and b.isalnum() and not unspaced(a) and not unspaced(b):
-            return False
-    return True
+def _joins(char: str) -> bool:
+    """Whether ``char`` joins a neighbouring letter or digit into one word: a
+    phrase counts only on word boundaries where the script has them, so a hit
+    whose first (last) character joins the one before (after) it is no hit."""
+    return char.isalnum() and not unspaced(char)

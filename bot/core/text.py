@@ -1,7 +1,8 @@
 """Text rules used in more than one place, each defined once. Pure.
 
 * :func:`fold` — the comparable form of a text for phrase and cue matching
-  (lower case, straight quotes, dashes and slashes as spaces, single spaces);
+  (lower case, straight quotes, dashes and slashes as spaces, single spaces),
+  and :func:`fold_words` (:func:`ascii_fold_words` as bytes), its words;
 * :func:`normalise_text` — that, after NFKC and with accents dropped from Latin,
   Greek and Cyrillic letters: the one form the matcher and the fact reader
   compare text in (:func:`drop_accents` keeps every character's position);
@@ -30,13 +31,23 @@ _HYPHENS = {"-": " ", "‐": " ", "‑": " ", "/": " "}
 # dashes ("X said — Y") after folding, so it keeps these as they are.
 _DASHES = {"`": "'", "–": " ", "—": " ", "_": " "}
 
-_FOLD_ALL = str.maketrans(_QUOTES | _HYPHENS | _DASHES)
-_FOLD_KEEP_DASHES = str.maketrans(_QUOTES | _HYPHENS)
-# The same foldings for ASCII text, as replacements: str.translate with a dict
-# looks every character up, several times slower than a few str.replace scans.
-_ASCII_ALL = tuple((a, b) for a, b in (_QUOTES | _HYPHENS | _DASHES).items() if a.isascii())
-_ASCII_KEEP_DASHES = tuple((a, b) for a, b in (_QUOTES | _HYPHENS).items() if a.isascii())
-_SPACES = re.compile(r"\s+")
+# The foldings as replacements: str.translate with a dict looks every character
+# up, several times slower than a few str.replace scans. One after another they
+# fold as one translation would, since no replacement is itself replaced.
+_FOLD_ALL = tuple((_QUOTES | _HYPHENS | _DASHES).items())
+_FOLD_KEEP_DASHES = tuple((_QUOTES | _HYPHENS).items())
+# ASCII text needs only the ASCII ones.
+_ASCII_ALL = tuple((a, b) for a, b in _FOLD_ALL if a.isascii())
+_ASCII_KEEP_DASHES = tuple((a, b) for a, b in _FOLD_KEEP_DASHES if a.isascii())
+# fold() of ASCII as one byte translation: upper case to lower, the ASCII
+# foldings, and the whitespace str.split() knows beyond bytes.split() (\x1c-\x1f)
+# as spaces.
+_ASCII_FOLD_BYTES = bytes.maketrans(
+    bytes(range(65, 91)) + "".join(a for a, _ in _ASCII_ALL).encode() + b"\x1c\x1d\x1e\x1f",
+    bytes(range(97, 123)) + "".join(b for _, b in _ASCII_ALL).encode() + b"    ",
+)
+# The Latin, Greek and Cyrillic letters drop_accents looks at.
+_ACCENTED = re.compile("[\x80-\u052f]")
 _WORD_TOKEN = re.compile(r"\w+")
 
 #: C0 and C1 control characters and DEL; tab (\x09) and newline (\x0a) are kept.
@@ -56,14 +67,29 @@ def fold(text: str, *, keep_dashes: bool = False) -> str:
     """Lower case, curly quotes straight, hyphens and slashes as spaces, single
     spaces; unless ``keep_dashes``, also en/em dashes and underscores as spaces
     and the backtick as an apostrophe."""
+    return " ".join(fold_words(text, keep_dashes=keep_dashes))
+
+
+def fold_words(text: str, *, keep_dashes: bool = False) -> list[str]:
+    """The space-separated words of ``fold(text)``."""
     lower = text.lower()
     if lower.isascii():
-        for a, b in _ASCII_KEEP_DASHES if keep_dashes else _ASCII_ALL:
-            if a in lower:
-                lower = lower.replace(a, b)
+        pairs = _ASCII_KEEP_DASHES if keep_dashes else _ASCII_ALL
     else:
-        lower = lower.translate(_FOLD_KEEP_DASHES if keep_dashes else _FOLD_ALL)
-    return _SPACES.sub(" ", lower).strip()
+        pairs = _FOLD_KEEP_DASHES if keep_dashes else _FOLD_ALL
+    for a, b in pairs:
+        if a in lower:
+            lower = lower.replace(a, b)
+    # str.split() and the regex \s agree on what whitespace is (both use
+    # Py_UNICODE_ISSPACE); splitting is several times faster than a regex
+    # substitution and a strip.
+    return lower.split()
+
+
+def ascii_fold_words(text: str) -> list[bytes]:
+    """The words of ``fold(text)`` for ASCII ``text``, as bytes: the quickest
+    form to fold and look up many short texts in."""
+    return text.encode("ascii").translate(_ASCII_FOLD_BYTES).split()
 
 
 def word_tokens(text: str) -> list[str]:
@@ -91,7 +117,11 @@ def drop_accents(text: str) -> str:
     one character for one, so positions in it are positions in ``text``."""
     if text.isascii():
         return text
-    return "".join(_base(c) if "\x7f" < c < "\u0530" else c for c in text)
+    return _ACCENTED.sub(_base_of, text)
+
+
+def _base_of(match: re.Match[str]) -> str:
+    return _base(match.group())
 
 
 @lru_cache(maxsize=2048)
