@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -38,13 +38,14 @@ from bot.core.fact_kinds import fact_kind
 from bot.core.facts import Claim
 from bot.core.items import Entry
 from bot.core.reader.context import CURRENT, Factuality, Scene, triggers_of
+from bot.core.reader.cues import Phrases, cues_of, find_cue, names_pattern, subjects_pattern
 from bot.core.reader.events import Event, find_events
 from bot.core.reader.language import guess
 from bot.core.reader.lexicon import Language, Lexicon, default_lexicon
 from bot.core.reader.numbers import with_digits
-from bot.core.reader.phrases import Hit, Mode, PhraseIndex, Text, build_indexes
+from bot.core.reader.phrases import Hit, Mode, PhraseIndex, Text, build_indexes, token_texts
 from bot.core.storyline import FactSpec, FactValueSpec, Storyline
-from bot.core.text import normalise_text, unspaced
+from bot.core.text import normalise_text
 
 STALE_DATE = timedelta(days=7)
 _LEAD_WORDS = 4  # a headline fragment that only names the subject
@@ -135,6 +136,19 @@ class _Clause:
     lang: str | None  # the item's language, when it is clear
     sentence_no: int  # which sentence of the headline and lede
     lead: str = ""  # the clause before it in its sentence, when that one tells no act
+    categories: frozenset[str] = frozenset()  # of its hits
+    # Where each subjects pattern is found in the clause: many values (and facts)
+    # of a storyline share their subjects, so each is searched once per clause.
+    _spans: dict[Phrases, tuple[tuple[int, int], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def spans(self, subjects: Phrases) -> tuple[tuple[int, int], ...]:
+        """Where ``subjects`` is found in the clause (each match's span)."""
+        found = self._spans.get(subjects)
+        if found is None:
+            found = self._spans[subjects] = subjects.spans(self.text.plain)
+        return found
 
 
 class _Reader:
@@ -170,8 +184,7 @@ class _Reader:
         return found
 
     def language_of(self, sentences: Sequence[str]) -> tuple[str, ...]:
-        words = (t.text for s in sentences for t in Text(s).tokens)
-        return guess(words, self.lexicon)
+        return guess((w for s in sentences for w in token_texts(s)), self.lexicon)
 
 
 def _reading(language: Language, langs: tuple[str, ...]) -> Mode:
@@ -252,6 +265,7 @@ def _clauses(
                     langs[0] if len(langs) == 1 else None,
                     number,
                     lead,
+                    frozenset(h.category for h in hits),
                 )
             )
             # "Pellora, bloqueada", "Aus für Pellora:": a short clause naming the
@@ -405,64 +419,23 @@ def _best(spec: FactSpec, readings: Sequence[Reading]) -> Reading | None:
     return max(enumerate(reports), key=lambda p: (rank.get(p[1].value, -1), -p[0]))[1]
 
 
-_OTHERS: dict[str, tuple[object, re.Pattern[str] | None, re.Pattern[str] | None]] = {}
+_OTHERS: dict[str, tuple[object, Phrases | None, Phrases | None]] = {}
 
 
-def _others_and_own(storyline: Storyline) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+def _others_and_own(storyline: Storyline) -> tuple[Phrases | None, Phrases | None]:
     """A clause naming a sibling story or an excluded name is about that other
     story, unless it names this storyline's own subject too."""
     cached = _OTHERS.get(storyline.id)
     if cached is not None and cached[0] is storyline.match:
         return cached[1], cached[2]
     rules = storyline.match
-    others = _names_regex(
+    others = names_pattern(
         [p for g in rules.exclude for p in g.phrases]
         + [p for s in rules.siblings for p in s.phrases]
     )
-    own = _names_regex([p for g in rules.subjects for p in g.phrases])
+    own = names_pattern([p for g in rules.subjects for p in g.phrases])
     _OTHERS[storyline.id] = (rules, others, own)
     return others, own
-
-
-def _names_regex(phrases: Sequence[str]) -> re.Pattern[str] | None:
-    found = [cue_regex(p).pattern for p in phrases if normalise_text(p).strip()]
-    return re.compile("|".join(f"(?:{p})" for p in found)) if found else None
-
-
-@lru_cache(maxsize=4096)
-def cue_regex(cue: str) -> re.Pattern[str]:
-    """A storyline phrase as written (``*`` = up to four words), in the one
-    normalised form (accents folded, so "désignation" meets "designation")."""
-    words = [w for w in normalise_text(cue, keep_dashes=True).split(" ") if w]
-    if "*" in words and any(unspaced(c) for c in cue):
-        # Text without spaces: "*" is up to eight characters ("暂停*服务").
-        pieces = " ".join(words).split("*")
-        return re.compile(".{0,8}?".join(re.escape(p.strip()) for p in pieces if p.strip()))
-    parts = [r"(?:\S+ ){0,4}" if w == "*" else re.escape(w) + " " for w in words]
-    body = "".join(parts).rstrip(" ")
-    if body.endswith(r"(?:\S+ ){0,4}"):
-        body = body[: -len(r"(?:\S+ ){0,4}")].rstrip(" ")
-    # Word boundaries for words of spaced scripts only: a Latin name written
-    # against Chinese or Korean ("Pellora恢复服务", "Pellora는") is still the name.
-    head = _NOT_AFTER_WORD if body[:1].isalnum() and not unspaced(body[:1]) else ""
-    tail = _NOT_BEFORE_WORD if body[-1:] and not unspaced(body[-1:]) else ""
-    return re.compile(head + body + tail)
-
-
-# A letter of a spaced script (text is lower case by now). Written as a small
-# class: one with the CJK ranges costs Python's compiler 20 ms per pattern.
-_SPACED_LETTER = "[0-9a-z_\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff]"
-_NOT_AFTER_WORD = f"(?<!{_SPACED_LETTER})"
-_NOT_BEFORE_WORD = f"(?!{_SPACED_LETTER})"
-
-
-@lru_cache(maxsize=4096)
-def _subject_regex(subject: str) -> re.Pattern[str]:
-    # A subject matches its plural too: "designation" in "both designations".
-    base = cue_regex(subject).pattern
-    if base.endswith(_NOT_BEFORE_WORD) and subject[-1:].isalnum():
-        base = base[: -len(_NOT_BEFORE_WORD)] + "s?" + _NOT_BEFORE_WORD
-    return re.compile(base)
 
 
 def _storyline_names(storyline: Storyline) -> tuple[str, ...]:
@@ -551,13 +524,6 @@ def _subjects(spec: FactSpec, value: FactValueSpec, names: tuple[str, ...]) -> t
     return value.subject or spec.subject or (names if value.events is None else ())
 
 
-@lru_cache(maxsize=4096)
-def _subjects_regex(subjects: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not subjects:
-        return None
-    return re.compile("|".join(f"(?:{_subject_regex(s).pattern})" for s in subjects))
-
-
 def _beside(span: tuple[int, int], event: Event) -> bool:
     """The subject at ``span`` is named beside the event: outside it, or inside a
     split phrasal verb ("shut Widget 5 down"), never by the event's own words."""
@@ -588,20 +554,29 @@ def _read_fact(
     states = fact_kind(spec.kind).states
     partials = {p: v.value for v in spec.values if (p := partial_of(spec, v))}
     out: list[Reading] = []
+    values = [
+        (
+            value,
+            _rules(value, lexicon) if states else (),
+            subjects_pattern(_subjects(spec, value, names)),
+            cues_of(value.cues),
+        )
+        for value in spec.values
+    ]
     for clause in clauses:
-        plain = clause.text.plain
-        stance = any(h.category == "stances" for h in clause.hits)
+        stance = "stances" in clause.categories
         background = clause.background or (states and clause.stale)
         here: list[Reading] = []
-        for value in spec.values:
-            rules = _rules(value, lexicon) if states else ()
-            subjects = _subjects_regex(_subjects(spec, value, names))
-            spans = [m.span() for m in subjects.finditer(plain)] if subjects else []
-            if subjects is not None and not spans and clause.lead and subjects.search(clause.lead):
-                spans = [(-1, -1)]  # named in the act-less clause before it
-            reading = _event_reading(rules, clause.events, spans, subjects is not None, lexicon)
+        for value, rules, subjects, cues in values:
+            reading = None
+            if clause.events:
+                spans = clause.spans(subjects) if subjects else ()
+                if subjects and not spans and clause.lead and subjects.search(clause.lead):
+                    spans = ((-1, -1),)  # named in the act-less clause before it
+                reading = _event_reading(rules, clause.events, spans, subjects is not None, lexicon)
             if reading is None or not reading[0].moves:
-                cue = _cue_reading(reader, value, clause, states)
+                places = cues.found(clause.text.plain)
+                cue = _cue_reading(reader, places, clause, states) if places else None
                 if cue is not None and (reading is None or cue[0].moves):
                     reading = cue
             if reading is None:
@@ -611,7 +586,7 @@ def _read_fact(
             if name in partials and (
                 _qualified(spec, clause)
                 or (
-                    not any(h.category == "unrestricted" for h in clause.hits)
+                    "unrestricted" not in clause.categories
                     and any(
                         _qualified(spec, c)
                         for c in clauses
@@ -677,15 +652,14 @@ def _event_reading(
 
 
 def _cue_reading(
-    reader: _Reader, value: FactValueSpec, clause: _Clause, states: bool
+    reader: _Reader, found: Sequence[tuple[str, re.Match[str]]], clause: _Clause, states: bool
 ) -> tuple[Factuality, str] | None:
-    """A cue of the value found in the clause, with the factuality of its place.
-    Cues pass the same factuality rules as events; a cue that is the object of
-    an act on a restriction is read through that act instead."""
-    plain = clause.text.plain
-    for cue in value.cues:
-        m = cue_regex(cue).search(plain)
-        if m is None or _false_friend(reader, m.group(), clause):
+    """A cue of the value found in the clause (``found``: each cue found, in the
+    value's order), with the factuality of its place. Cues pass the same
+    factuality rules as events; a cue that is the object of an act on a
+    restriction is read through that act instead."""
+    for cue, m in found:
+        if _false_friend(reader, m.group(), clause):
             continue
         if any(
             e.effect
@@ -758,7 +732,7 @@ def _qualified(spec: FactSpec, clause: _Clause) -> bool:
         for h in hits
     ):
         return True
-    return any(cue_regex(q).search(clause.text.plain) for q in spec.qualifiers)
+    return any(find_cue(q, clause.text.plain) for q in spec.qualifiers)
 
 
 def _pattern_reading(reader: _Reader, spec: FactSpec, clause: _Clause) -> Reading | None:
@@ -803,8 +777,8 @@ def _in_use(
     """Before any event, a report that many use the thing ("1.4 million users",
     "more popular than Wikipedia") is its launch state."""
     value = spec.values[0]
-    subjects = _subjects_regex(_subjects(spec, value, names))
-    if subjects is not None and not any(subjects.search(c.text.plain) for c in clauses):
+    subjects = subjects_pattern(_subjects(spec, value, names))
+    if subjects is not None and not any(c.spans(subjects) for c in clauses):
         return None
     for clause in clauses:
         if clause.background:

@@ -19,6 +19,7 @@ as foreign, where "unknown" reads every language.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from bot.core.reader.lexicon import Lexicon
 
@@ -31,12 +32,11 @@ CLOSE = 0.75
 def guess(words: Iterable[str], lexicon: Lexicon) -> tuple[str, ...]:
     """The languages the words (folded tokens) may be written in, likeliest
     first; none when there is too little evidence."""
-    counts: dict[str, int] = {}
-    tokens = list(words)
-    for lang in lexicon.languages:
-        function = _function_words(lang.code, lexicon)
-        if function:
-            counts[lang.code] = sum(1 for t in tokens if t in function)
+    languages, function = _function_words(lexicon)
+    counts = dict.fromkeys(languages, 0)
+    for word in words:
+        for code in function.get(word, ()):
+            counts[code] += 1
     ranked: Sequence[tuple[str, int]] = sorted(counts.items(), key=lambda kv: -kv[1])
     if not ranked or ranked[0][1] < MIN_EVIDENCE:
         return ()
@@ -44,14 +44,15 @@ def guess(words: Iterable[str], lexicon: Lexicon) -> tuple[str, ...]:
     return tuple(code for code, n in ranked if n >= MIN_EVIDENCE and n >= best * CLOSE)
 
 
-_CACHE: dict[tuple[int, str], frozenset[str]] = {}
-
-
-def _function_words(code: str, lexicon: Lexicon) -> frozenset[str]:
-    key = (id(lexicon), code)
-    found = _CACHE.get(key)
-    if found is None:
-        language = lexicon.language(code)
-        words = language.words("function_words") if language else ()
-        found = _CACHE[key] = frozenset(words)
-    return found
+@lru_cache(maxsize=4)
+def _function_words(lexicon: Lexicon) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The languages that list function words (in the lexicon's order), and for
+    each such word the languages it is one of: a word is looked up once, not
+    once per language."""
+    languages = tuple(lang.code for lang in lexicon.languages if lang.words("function_words"))
+    function: dict[str, tuple[str, ...]] = {}
+    for lang in lexicon.languages:
+        if lang.code in languages:
+            for word in frozenset(lang.words("function_words")):
+                function[word] = (*function.get(word, ()), lang.code)
+    return languages, function
