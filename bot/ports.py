@@ -89,9 +89,11 @@ class FeedParser(Protocol):
 class ParseRunner(Protocol):
     """Where a fetched document is read, off the event loop: a worker thread or
     a pool of processes. The poll cycle hands it at most ``slots`` documents at
-    once, so bodies do not pile up waiting."""
+    once, so bodies do not pile up waiting. ``beside``: it reads on other CPUs,
+    beside the event loop's own work (a thread takes turns with it)."""
 
     slots: int
+    beside: bool
 
     async def read(
         self,

@@ -54,6 +54,7 @@ class ParsePool:
         # Two documents per worker: one read, the next already waiting, so a
         # worker never idles while the event loop sends it the next body.
         self.slots = 2 * processes
+        self.beside = True
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -112,6 +113,7 @@ class ThreadParse:
     GIL, so parallel threads would only take turns): the event loop goes on."""
 
     slots = 1
+    beside = False
 
     async def read(
         self,
