@@ -93,7 +93,9 @@ class ParseRunner(Protocol):
     beside the event loop's own work (a thread takes turns with it)."""
 
     slots: int
-    beside: bool
+
+    @property
+    def beside(self) -> bool: ...
 
     async def read(
         self,

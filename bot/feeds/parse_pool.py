@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import multiprocessing
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +23,7 @@ from bot.errors import ErrorCode, ParseError
 from bot.ports import FeedParser
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 
 def read_document(
@@ -49,13 +51,18 @@ class ParsePool:
     """Runs ``parser.parse`` in ``processes`` worker processes (``parser`` must be
     picklable). ``parse`` raises what the parser raises (``ParseError``)."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, start_method: str = "forkserver") -> None:
         self.processes = processes
         # Two documents per worker: one read, the next already waiting, so a
         # worker never idles while the event loop sends it the next body.
         self.slots = 2 * processes
-        self.beside = True
+        self.start_method = start_method
         self._executor: ProcessPoolExecutor | None = None
+        self._in_thread: ThreadParse | None = None  # where workers cannot start
+
+    @property
+    def beside(self) -> bool:
+        return self._in_thread is None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -63,17 +70,26 @@ class ParsePool:
             # database connections would copy them into the workers. The server
             # loads only what reading needs (by default it would load the whole
             # bot, as ``__main__``), and each worker forks from it with that loaded.
-            context = multiprocessing.get_context("forkserver")
+            context = multiprocessing.get_context(self.start_method)
             context.set_forkserver_preload(list(_WORKER_MODULES))
             self._executor = ProcessPoolExecutor(self.processes, mp_context=context)
         return self._executor
 
     async def start(self) -> None:
         """Start every worker now: the first poll would wait for them (seconds
-        on a busy machine, to start the processes and load the parsers)."""
+        on a busy machine, to start the processes and load the parsers). Where
+        no process can be started (a sandbox without POSIX semaphores, say),
+        feeds are read in a thread instead, and the log says why."""
         loop = asyncio.get_running_loop()
-        pool = self._pool()
-        await asyncio.gather(*(loop.run_in_executor(pool, _ready) for _ in range(self.processes)))
+        try:
+            pool = self._pool()
+            await asyncio.gather(
+                *(loop.run_in_executor(pool, _ready) for _ in range(self.processes))
+            )
+        except (OSError, ValueError, ImportError, NotImplementedError, BrokenProcessPool) as error:
+            log.warning("feeds are read in a thread: parse workers cannot start here (%s)", error)
+            self.close()
+            self._in_thread = ThreadParse()
 
     async def read(
         self,
@@ -84,6 +100,8 @@ class ParsePool:
         known: frozenset[str],
     ) -> DocumentItems:
         """``read_document`` in a worker."""
+        if self._in_thread is not None:
+            return await self._in_thread.read(parser, body, headers, origin, known)
         work = functools.partial(read_document, parser, origin=origin, known=known)
         return await self._run(work, body, headers)
 

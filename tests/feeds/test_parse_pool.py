@@ -81,3 +81,18 @@ async def test_a_started_pool_has_its_workers_running_before_the_first_document(
         assert running_workers(pool) == workers  # the same processes read it
     finally:
         pool.close()
+
+
+async def test_where_no_worker_can_start_feeds_are_read_in_a_thread(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    pool = ParsePool(1, start_method="no-such-method")  # as a sandbox without processes
+    try:
+        await pool.start()
+        assert not pool.beside  # batches then follow one another
+        assert "parse workers cannot start here" in caplog.text
+        read = await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert read == read_document(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert running_workers(pool) == set()
+    finally:
+        pool.close()
