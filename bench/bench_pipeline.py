@@ -56,7 +56,7 @@ from sqlalchemy import select  # noqa: E402
 import bot.core.decide as decide_module  # noqa: E402
 import bot.core.document as document_module  # noqa: E402
 import bot.service.poll_cycle as poll_module  # noqa: E402
-from bot.app import build, parse_processes  # noqa: E402
+from bot.app import build  # noqa: E402
 from bot.config.settings import load_settings  # noqa: E402
 from bot.config.storylines import load_storylines  # noqa: E402
 from bot.core.items import FeedSeed, ParsedFeed  # noqa: E402
@@ -755,8 +755,9 @@ def main() -> int:
     ap.add_argument(
         "--parse-processes",
         type=int,
+        default=0,
         help="read documents in this many worker processes (THREADLINE_PARSE_PROCESSES); "
-        "0: in a thread; default: the bot's (one less than the CPUs, at most 4)",
+        "0 (the bot's default): in a thread",
     )
     ap.add_argument("--ports", type=int, default=16, help="server ports (hosts, in effect)")
     ap.add_argument("--parse-sample", type=int, help="documents for the parsers-alone rates")
@@ -765,7 +766,6 @@ def main() -> int:
     ap.add_argument("--json-out", type=Path, default=ROOT / "bench/out/bench_pipeline.json")
     args = ap.parse_args()
     args.feeds = args.feeds or (100 if args.quick else 1000)
-    args.parse_processes = parse_processes(args.parse_processes, os.cpu_count())
     args.parse_sample = args.parse_sample or (50 if args.quick else 200)
     args.naive_feeds = args.naive_feeds or (2 if args.quick else 6)
     args.match_rounds = args.match_rounds or (3 if args.quick else 20)

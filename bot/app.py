@@ -202,17 +202,6 @@ async def open_store(settings: Settings, *, auto_upgrade: bool, read_only: bool 
     return Store(engine)
 
 
-def parse_processes(setting: int | None, cpus: int | None) -> int:
-    """The worker processes that read feeds: as set, else one less than the
-    CPUs (at most 4). Reading (parsing, keying, normalising) is most of a poll's
-    work per item; in a worker it runs beside the event loop's own (fetching,
-    matching, reading facts, storing) instead of taking turns with it under the
-    GIL. With one CPU it runs in a thread."""
-    if setting is not None:
-        return setting
-    return min(4, max(0, (cpus or 1) - 1))
-
-
 def home_channels(platforms: Mapping[str, ChatPlatform]) -> list[ChannelAddress]:
     """The home channels (``Platform.home_channel``) of ``platforms``."""
     homes = []
@@ -305,8 +294,7 @@ async def build(
     wake_delivery, wake_polling = Wakeup(), Wakeup()
     # Unset: the first home channel (the console's), else notices go to the log only.
     notify = AdminNotifier(platforms, admin_channel or next(iter(home_channels(platforms)), None))
-    processes = parse_processes(settings.parse_processes, os.cpu_count())
-    parse_pool = ParsePool(processes) if processes else None
+    parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
     status = StatusService(store, ledger, storylines, clock, owner)
     pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
     deliverer = Deliverer(
