@@ -37,6 +37,5 @@ patterns._regex_core.Info.guess_encoding
 patterns._regex_core.Source.ignore_space
 # Read by simplemma's StreamMap and its factory, which bot/core/reader/dictionaries.py subclasses.
 dictionaries.low_memory_factory()._rev
-dictionaries.low_memory_factory()._firsts
-dictionaries.low_memory_factory()._blocks
+dictionaries.low_memory_factory()._lookup
 dictionaries.low_memory_factory()._get_dictionary_uncached

@@ -168,7 +168,7 @@ def _lemmatizer() -> Lemmatizer:
     # simplemma's low-memory dictionaries: all seven of our languages take 65 MB
     # resident instead of 418 MB, at a slower look-up (cached above, and asked
     # only for words that may be one of the lexicon's: see PhraseIndex); with a
-    # sparser index (see dictionaries), 45 MB.
+    # sparser, packed index (see dictionaries), 21 MB.
     factory = low_memory_factory()
     if factory is None:
         return Lemmatizer(lemmatization_strategy=DefaultStrategy(low_memory=True))
