@@ -52,6 +52,10 @@ def clean_text(text: str) -> str:
     """``text`` without NUL and other control characters (tab and newline
     kept), bidi overrides, line/paragraph separators, noncharacters and lone
     surrogates."""
+    # Every character UNWANTED matches is unprintable (a test checks all code
+    # points), and str.isprintable is several times cheaper than the search.
+    if text.isprintable():
+        return text
     return UNWANTED.sub("", text)
 
 
