@@ -156,14 +156,17 @@ def html_to_text(html: str) -> str:
             extractor.feed(html)
             extractor.close()
             text = "".join(extractor.parts)
-    return _collapse_whitespace(clean_text(text.replace("\r\n", "\n").replace("\r", "\n")))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join([line for line in map(_clean_line, text.split("\n")) if line])
 
 
-def _collapse_whitespace(text: str) -> str:
-    """``text`` with each run of whitespace made one newline where it holds
-    one and one space elsewhere, none at either end (str.split's whitespace
-    is the regular expressions' ``\\s``: both are ``str.isspace``)."""
-    if "\n" not in text:
-        return " ".join(text.split())
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    return "\n".join([line for line in lines if line])
+def _clean_line(line: str) -> str:
+    """One line of text (no newline in it) as :func:`clean_text` leaves it,
+    each run of whitespace then made one space, none at either end
+    (str.split's whitespace is the regular expressions' ``\\s``: both are
+    ``str.isspace``). A printable line holds no character clean_text removes
+    and no whitespace but the space (a test checks every code point), so one
+    without a double, leading or trailing space is already that: most are."""
+    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
+        return line
+    return " ".join(clean_text(line).split())
