@@ -60,6 +60,8 @@ def clean_text(text: str) -> str:
 
 
 def single_line(text: str) -> str:
+    if _single_spaced(text):
+        return text  # most titles
     return " ".join(text.split())
 
 
@@ -157,16 +159,23 @@ def html_to_text(html: str) -> str:
             extractor.close()
             text = "".join(extractor.parts)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join([line for line in map(_clean_line, text.split("\n")) if line])
+    # Empty lines are dropped before cleaning, and lines cleaning empties after.
+    return "\n".join([clean for line in text.split("\n") if line and (clean := _clean_line(line))])
 
 
 def _clean_line(line: str) -> str:
     """One line of text (no newline in it) as :func:`clean_text` leaves it,
     each run of whitespace then made one space, none at either end
     (str.split's whitespace is the regular expressions' ``\\s``: both are
-    ``str.isspace``). A printable line holds no character clean_text removes
-    and no whitespace but the space (a test checks every code point), so one
-    without a double, leading or trailing space is already that: most are."""
-    if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " ":
-        return line
+    ``str.isspace``)."""
+    if _single_spaced(line):
+        return line  # most lines
     return " ".join(clean_text(line).split())
+
+
+def _single_spaced(text: str) -> bool:
+    """Whether ``text`` is its own clean single line: printable text holds no
+    character clean_text removes and no whitespace but the space (a test
+    checks every code point), so then only a double, leading or trailing
+    space would change."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "

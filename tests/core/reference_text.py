@@ -25,6 +25,11 @@ def clean_text(text: str) -> str:
     return UNWANTED.sub("", text)
 
 
+def single_line(text: str) -> str:
+    """``bot.core.html_text.single_line`` without its single-spaced shortcut."""
+    return " ".join(text.split())
+
+
 def canonical_url(url: str) -> str:
     """``bot.core.urls.canonical_url`` read through urlsplit/urlunsplit alone."""
     text = " ".join(UNWANTED.sub("", url).split())
