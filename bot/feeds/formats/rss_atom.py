@@ -162,8 +162,10 @@ def _fast(document: bytes, headers: Mapping[str, str]) -> ParsedFeed | None:
         title=result.feed.title or "",
         link=result.feed.link or None,
         entries=tuple(
-            _entry(e, atom, address, link_base, permalink, budget)
-            for e, permalink in zip(entries, permalinks, strict=True)
+            [
+                _entry(e, guid, atom, address, link_base, permalink, budget)
+                for e, guid, permalink in zip(entries, ids, permalinks, strict=True)
+            ]
         ),
     )
 
@@ -174,9 +176,16 @@ def _is_permalink(attributes: bytes) -> bool:
 
 
 def _entry(
-    e: Any, atom: bool, address: str, link_base: str, permalink: bool, budget: FallbackBudget
+    e: Any,
+    guid: str,
+    atom: bool,
+    address: str,
+    link_base: str,
+    permalink: bool,
+    budget: FallbackBudget,
 ) -> RawEntry:
-    guid = e.id or None
+    """The RawEntry of feedparser-rs's entry ``e``, whose id ``guid`` (never
+    empty: ``_fast`` checked) was read already."""
     link = e.link or None
     title = e.title or ""
     if atom:
