@@ -348,6 +348,7 @@ def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     index = decide_module.StoryIndex
     saved = (
         document_module.normalise,
+        document_module.document_keys,
         poll_module.decide,
         decide_module.read_item,
         tracker.add,
@@ -355,8 +356,13 @@ def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     )
 
     def restore() -> None:
-        (document_module.normalise, poll_module.decide, decide_module.read_item) = saved[:3]
-        tracker.add, index.find = saved[3:]  # type: ignore[method-assign]
+        (
+            document_module.normalise,
+            document_module.document_keys,
+            poll_module.decide,
+            decide_module.read_item,
+        ) = saved[:4]
+        tracker.add, index.find = saved[4:]  # type: ignore[method-assign]
 
     store = poller.store
     for name in STORE_METHODS:
@@ -364,6 +370,7 @@ def _instrument(poller: Poller, stages: Stages) -> Callable[[], None]:
     poller.matcher.match = stages.timed("match", poller.matcher.match)  # type: ignore[method-assign]
     # In the thread that reads documents (with a pool, inside "parse").
     document_module.normalise = stages.timed("normalise", document_module.normalise)  # type: ignore[assignment]
+    document_module.document_keys = stages.timed("keys", document_module.document_keys)  # type: ignore[assignment]
     decide_module.read_item = stages.timed("facts", decide_module.read_item)  # type: ignore[assignment]
     tracker.add = stages.timed("facts", tracker.add)  # type: ignore[method-assign]
     index.find = stages.timed("dedupe", index.find)  # type: ignore[method-assign]
@@ -387,6 +394,7 @@ def _cycle_result(
     inner = sum(seconds.get(k, 0.0) for k in ("match", "facts", "dedupe"))
     shares = {
         "parse (CPU)": seconds.get("parse", 0.0),
+        "keys": seconds.get("keys", 0.0),
         "normalise": seconds.get("normalise", 0.0),
         "match": seconds.get("match", 0.0),
         "facts": seconds.get("facts", 0.0),

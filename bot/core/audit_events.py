@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from bot.core.commands import MAX_AUDITED_ANSWER, CommandReply, CommandRequest, Invoker
 from bot.core.items import Entry
@@ -36,14 +36,47 @@ class AuditEvent:
     def to_record(self) -> dict[str, Any]:
         """The line written to the audit log, as a JSON object."""
         record: dict[str, Any] = {"event": self.name}
-        for spec in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, spec.name)
-            if spec.metadata.get("only_when_set") and value == spec.default:
+        for name, only_when_set, default, rounded in _plan(type(self)):
+            value = getattr(self, name)
+            if only_when_set and value == default:
                 continue
-            if spec.metadata.get("rounded"):
+            if rounded:
                 value = round(value, 2)
-            record[spec.name] = _json(value)
+            # Most values are JSON as they are: no look-up of what else they may be.
+            record[name] = value if value is None or type(value) in _PLAIN else _json(value)
         return record
+
+
+class _Field(NamedTuple):
+    name: str
+    only_when_set: bool
+    default: Any
+    rounded: bool
+
+
+#: Types whose values are their own JSON (exactly these: a StrEnum is a str too).
+_PLAIN = frozenset({str, int, float, bool})
+
+
+#: Each event type's fields, as its records are written (see ``_plan``).
+_PLANS: dict[type[AuditEvent], tuple[_Field, ...]] = {}
+
+
+def _plan(event: type[AuditEvent]) -> tuple[_Field, ...]:
+    """How an event type's record is written, read once per type from its fields
+    (``dataclasses.fields`` and each field's metadata cost more than the record)."""
+    plan = _PLANS.get(event)
+    if plan is None:
+        plan = _PLANS[event] = tuple(
+            _Field(
+                spec.name,
+                bool(spec.metadata.get("only_when_set")),
+                spec.default,
+                bool(spec.metadata.get("rounded")),
+            )
+            for spec in fields(event)  # type: ignore[arg-type]
+        )
+    return plan
 
 
 #: Field metadata: rounded to two places in the record.

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import compress
 from operator import attrgetter
 
 from bot.core.audit_events import (
@@ -50,6 +51,9 @@ DEFAULT_MAX_REPLIES_PER_THREAD = 10
 #: decision is skipped for the rest of it (each time-out costs its time limit).
 MAX_PATTERN_TIMEOUTS = 3
 _SCORE = attrgetter("score")
+_MATCHED = attrgetter("matched")
+#: Publication order; items published at the same time in key order.
+_ORDER = attrgetter("published", "key", "first_seen")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +148,7 @@ def decide(entries: Sequence[Entry], known: Known, cap: ReplyCap | None = None) 
     deciding = _Deciding(entries, known, cap or ReplyCap())
     # Items published at the same time are taken in key order, not in the order
     # their fetches ended: the same batch is decided the same way on every run.
-    for entry in sorted(entries, key=lambda e: (e.published, e.key, e.first_seen)):
+    for entry in sorted(entries, key=_ORDER):
         deciding.entry(entry)
     deciding.summarise()
     deciding.edit_roots()
@@ -177,29 +181,28 @@ class _Deciding:
         self.trackers: dict[FactKey, FactTracker] = {}
         self.changed: list[str] = []  # storylines whose root card is edited
         self.guard = _PatternGuard()
+        self.results = _Results()
 
     # --- one entry ---------------------------------------------------------------------------
 
     def entry(self, entry: Entry) -> None:
         # A headline Threadline made (the feed gave none) is not matched on.
-        results = self.known.matcher.match(as_published(entry))
-        matched = tuple(r for r in results if r.matched)
-        duplicate = None
-        if matched:
-            # Only matched items can be posted, so only they can be duplicates.
-            duplicate = self.seen.find(entry)
-            self.seen.add(entry)
-        else:
-            best = max(results, key=_SCORE, default=None)
+        matched, best = self.results.split(self.known.matcher.match(as_published(entry)))
+        if not matched:
             self.decision.audit.append(
                 ItemUnmatched(best.storyline if best else None, best.score if best else 0.0, entry)
             )
+            self.decision.items.append(NewItem(entry, (), (), None))
+            return
+        # Only matched items can be posted, so only they can be duplicates.
+        duplicate = self.seen.find(entry)
+        self.seen.add(entry)
         backlog = entry.feed_id in self.known.backlog_feeds
         claims: list[Claim] = []
         # Facts move only for the storyline the item belongs to most: a court story
         # that also matches another storyline through generic words must not move
         # that storyline's facts.
-        best_score = max((r.score for r in matched), default=0.0)
+        best_score = max(map(_SCORE, matched))
         for result in matched:
             storyline = self.by_id[result.storyline]
             self.coverage(storyline, result, entry, duplicate, backlog)
@@ -400,6 +403,34 @@ def claimed_event(storyline: str, reading: Reading, entry: Entry, copied: bool) 
         evidence=reading.evidence[:300],
         item=entry,
     )
+
+
+class _Results:
+    """What deciding needs of an item's match results: those that matched and,
+    when none did, the best of them (for the audit; None without storylines).
+
+    Most items match nothing, and the matcher gives each of them the same
+    results (every storyline at score 0, no reasons; the same objects): results
+    equal to the last ones that matched nothing are not gone through again.
+    Comparing the two lists costs a pointer comparison per storyline; going
+    through them costs two attribute look-ups per storyline. Equal results have
+    the same storylines and scores, so the same best."""
+
+    def __init__(self) -> None:
+        self._unmatched: list[MatchResult] = []
+        self._best: MatchResult | None = None
+
+    def split(
+        self, results: list[MatchResult]
+    ) -> tuple[tuple[MatchResult, ...], MatchResult | None]:
+        if results == self._unmatched:
+            return (), self._best
+        matched = tuple(compress(results, map(_MATCHED, results)))
+        if matched:
+            return matched, None
+        self._unmatched = list(results)
+        self._best = max(results, key=_SCORE, default=None)
+        return (), self._best
 
 
 class _PatternGuard:

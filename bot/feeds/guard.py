@@ -19,7 +19,7 @@ import asyncio
 import ipaddress
 import re
 import socket
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -111,6 +111,13 @@ def _literal_address(host: str) -> IPAddress | None:
         return None
 
 
+def _answer_address(host: str, text: str) -> IPAddress:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise UnsafeURLError(f"{host} resolves to {text!r}, not an IP address") from None
+
+
 async def system_resolve(host: str, port: int) -> Sequence[str]:
     """A and AAAA answers for ``host`` through the event loop's getaddrinfo."""
     loop = asyncio.get_running_loop()
@@ -159,6 +166,7 @@ async def check_url(
 
     if literal is not None:
         addresses: tuple[str, ...] = (str(literal),)
+        ips: Iterable[IPAddress] = (literal,)
     else:
         try:
             answers = await (resolve or system_resolve)(host, port)
@@ -169,19 +177,19 @@ async def check_url(
         addresses = tuple(dict.fromkeys(str(a).split("%", 1)[0] for a in answers))
         if not addresses:
             raise FetchError(f"host {host} has no addresses", code=ErrorCode.CONNECT)
+        # Read one by one: an earlier refused address is reported first.
+        ips = (_answer_address(host, text) for text in addresses)
 
-    for text in addresses:
-        try:
-            ip = ipaddress.ip_address(text)
-        except ValueError:
-            raise UnsafeURLError(f"{host} resolves to {text!r}, not an IP address") from None
-        reason = describe_address(ip)
+    for ip in ips:
         if is_metadata_address(ip):
             # Never a feed, and the keys to the machine: refused even where
             # private feeds are allowed.
-            why = reason or "the cloud metadata address"
+            why = describe_address(ip) or "the cloud metadata address"
             raise _refuse(host, ip, why, literal=literal is not None)
-        if reason is not None and not allow_private and str(ip) not in allow_addresses:
+        if allow_private or str(ip) in allow_addresses:
+            continue  # admitted whatever it is: no need to ask what it is
+        reason = describe_address(ip)
+        if reason is not None:
             raise _refuse(host, ip, reason, literal=literal is not None)
     return CheckedURL(url=parsed, host=host, port=port, addresses=addresses)
 

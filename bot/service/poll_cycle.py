@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -85,6 +86,20 @@ class ThreadCaps:
 
     replies: Counter[tuple[str, str]] = field(default_factory=Counter)
     capped: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+@contextlib.contextmanager
+def _collecting_young_only() -> Iterator[None]:
+    """While a batch is decided and recorded, the garbage collector's full
+    passes skip every object that was alive before it (``gc.freeze``): a batch
+    allocates hundreds of thousands of objects (entries, readings, rows), whose
+    full collections otherwise walk the bot's whole long-lived heap too, over
+    and over. Unfrozen after, so what died meanwhile is still collected."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class PollStore(Protocol):
@@ -279,7 +294,12 @@ class Poller:
     ) -> CycleReport:
         """Decide what fetched feeds bring and record it in one transaction (the
         feeds' claims end with it). ``caps`` and ``last`` as in ``poll``."""
-        caps = ThreadCaps() if caps is None else caps
+        with _collecting_young_only():
+            return await self._record(results, ThreadCaps() if caps is None else caps, last)
+
+    async def _record(
+        self, results: Sequence[tuple[Feed, Fetched]], caps: ThreadCaps, last: bool
+    ) -> CycleReport:
         report = CycleReport(feeds=len(results))
         now = self.clock.now()
         updates: list[FeedUpdate] = []

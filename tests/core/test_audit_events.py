@@ -4,6 +4,7 @@ events are held to a recorded decision by tests/storage/test_audit_log.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from typing import Any
@@ -16,11 +17,15 @@ from bot.core.audit_events import (
     DigestProduced,
     FeedDisabled,
     FeedFailed,
+    ItemMatched,
+    ItemUnmatched,
+    _json,
 )
 from bot.core.commands import CommandReply, CommandRequest, Invoker
 from bot.core.posts import PostKind
 from bot.core.subscriptions import ChannelAddress
 from bot.errors import ErrorCode
+from tests.core.builders import entry
 
 C1 = ChannelAddress("slack", "C1", "T1")
 
@@ -105,3 +110,31 @@ def test_a_command_run_says_who_ran_what_where_and_masks_a_password() -> None:
     assert "secret" not in values["options"]["url"] and len(values["answer"]) == 300
     assert values["by"] == {"platform": "slack", "id": "U1", "name": "ada", "admin": True}
     assert (values["channel"], values["workspace"]) == ("C1", "T1")
+
+
+def test_a_record_is_each_field_in_turn() -> None:
+    """``to_record`` reads each event type's fields once: the same record as
+    going through ``dataclasses.fields`` for every event."""
+
+    def reference(event: AuditEvent) -> dict[str, Any]:
+        record: dict[str, Any] = {"event": event.name}
+        for spec in dataclasses.fields(event):  # type: ignore[arg-type]
+            value = getattr(event, spec.name)
+            if spec.metadata.get("only_when_set") and value == spec.default:
+                continue
+            if spec.metadata.get("rounded"):
+                value = round(value, 2)
+            record[spec.name] = _json(value)
+        return record
+
+    item = entry("Ministry files appeal")
+    events: list[AuditEvent] = [
+        ItemMatched("s", 3.14159, ("subject: 'x'",), True, item),
+        ItemMatched("s", 2.0, (), False, item, capped=True),
+        ItemUnmatched(None, 0.0, item),
+        FeedFailed("Wire", "https://w.example/feed", ErrorCode.TIMEOUT, "timed out", 2),
+    ]
+    for event in events:
+        record = event.to_record()
+        assert list(record.items()) == list(reference(event).items())
+        assert [type(v) for v in record.values()] == [type(v) for v in reference(event).values()]

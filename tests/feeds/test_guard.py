@@ -228,3 +228,22 @@ async def test_the_guard_refuses_a_url_in_the_words_feeds_add_uses(url: str) -> 
         await check_url(url, resolve=dns({"news.example": ["93.184.216.34"]}))
     assert str(fetched.value) == str(stored.value)
     assert "hunter2" not in str(fetched.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("http://news.example/a\u00a0b", True),  # a no-break space
+        ("http://news.example/a\u200bb", True),  # a zero-width space
+        ("http://news.example/a\tb", True),
+        ("http://news.example/a\u3000b", True),  # an ideographic space
+        ("http://news.example/caf\u00e9", False),
+    ],
+)
+async def test_the_guard_refuses_hidden_spaces_and_controls(url: str, refused: bool) -> None:
+    resolve = dns({"news.example": ["93.184.216.34"]})
+    if refused:
+        with pytest.raises(UnsafeURLError, match="spaces or control characters"):
+            await check_url(url, resolve=resolve)
+    else:
+        assert (await check_url(url, resolve=resolve)).host == "news.example"

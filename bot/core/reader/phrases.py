@@ -250,11 +250,11 @@ class PhraseIndex:
     def _find_spaced(self, text: Text, index: _FirstWords, lemmatiser: str | None) -> Iterator[Hit]:
         prefixed = self.language.script == "prefixed"
         numbers = self.language.code if self.language.numbers else None
-        first, heads, wild, stems = index.first, index.heads, index.wild, self._stems
+        heads, wild, stems = index.heads, index.wild, self._stems
         unlemmatised = text.unlemmatised()
         for i, token in enumerate(text.tokens):
             if prefixed:
-                candidates = index.entries
+                candidates: Sequence[_Entry] = index.entries
             else:
                 word = token.text
                 if lemmatiser and word[:_STEM] in stems:
@@ -264,9 +264,9 @@ class PhraseIndex:
                 number = bool(wild) and is_number(word, numbers)
                 if not number and keys.isdisjoint(heads):
                     continue  # most words start no phrase
-                candidates = [e for k in keys if k in first for e in first[k]]
+                candidates = index.starting(keys)
                 if number:
-                    candidates.extend(wild)
+                    candidates = [*candidates, *wild]
             seen: set[int] = set()
             for entry in candidates:
                 if id(entry) in seen:
@@ -366,6 +366,17 @@ class _FirstWords:
                 if lemma != head:
                     self.first[lemma].append(entry)
         self.heads = frozenset(self.first)
+        self._rank = {id(entry): n for n, entry in enumerate(entries)}
+
+    def starting(self, forms: frozenset[str]) -> Sequence[_Entry]:
+        """The phrases whose first word is one of a word's ``forms``, in the
+        lexicon's order (not the set's, which varies with the hash seed: the
+        cues a reading names follow it)."""
+        heads = [form for form in forms if form in self.first]
+        if len(heads) == 1:
+            return self.first[heads[0]]
+        found = {id(entry): entry for head in heads for entry in self.first[head]}
+        return sorted(found.values(), key=lambda entry: self._rank[id(entry)])
 
 
 def _rest(plain: str, at: int, parts: Sequence[str]) -> int | None:
