@@ -52,10 +52,16 @@ def clean_text(text: str) -> str:
     """``text`` without NUL and other control characters (tab and newline
     kept), bidi overrides, line/paragraph separators, noncharacters and lone
     surrogates."""
+    # Every character UNWANTED matches is unprintable (a test checks all code
+    # points), and str.isprintable is several times cheaper than the search.
+    if text.isprintable():
+        return text
     return UNWANTED.sub("", text)
 
 
 def single_line(text: str) -> str:
+    if _single_spaced(text):
+        return text  # most titles
     return " ".join(text.split())
 
 
@@ -152,14 +158,24 @@ def html_to_text(html: str) -> str:
             extractor.feed(html)
             extractor.close()
             text = "".join(extractor.parts)
-    return _collapse_whitespace(clean_text(text.replace("\r\n", "\n").replace("\r", "\n")))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Empty lines are dropped before cleaning, and lines cleaning empties after.
+    return "\n".join([clean for line in text.split("\n") if line and (clean := _clean_line(line))])
 
 
-def _collapse_whitespace(text: str) -> str:
-    """``text`` with each run of whitespace made one newline where it holds
-    one and one space elsewhere, none at either end (str.split's whitespace
-    is the regular expressions' ``\\s``: both are ``str.isspace``)."""
-    if "\n" not in text:
-        return " ".join(text.split())
-    lines = [" ".join(line.split()) for line in text.split("\n")]
-    return "\n".join([line for line in lines if line])
+def _clean_line(line: str) -> str:
+    """One line of text (no newline in it) as :func:`clean_text` leaves it,
+    each run of whitespace then made one space, none at either end
+    (str.split's whitespace is the regular expressions' ``\\s``: both are
+    ``str.isspace``)."""
+    if _single_spaced(line):
+        return line  # most lines
+    return " ".join(clean_text(line).split())
+
+
+def _single_spaced(text: str) -> bool:
+    """Whether ``text`` is its own clean single line: printable text holds no
+    character clean_text removes and no whitespace but the space (a test
+    checks every code point), so then only a double, leading or trailing
+    space would change."""
+    return text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " "

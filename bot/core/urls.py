@@ -186,7 +186,11 @@ def canonical_url(url: str) -> str:
     (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid`` …) removed; every other
     query parameter is kept in its order and spelling. Never raises: a URL
     it cannot parse comes back stripped of whitespace and control characters."""
-    text = " ".join(UNWANTED.sub("", url).split())
+    # Printable text without a space has nothing to remove or collapse: UNWANTED's
+    # characters and all whitespace but the space are unprintable (a test checks
+    # every code point).
+    as_is = url.isprintable() and " " not in url
+    text = url if as_is else " ".join(UNWANTED.sub("", url).split())
     plain = _PLAIN_WEB_URL.fullmatch(text)
     if plain is not None:
         scheme, host, port, path, query = plain.groups()

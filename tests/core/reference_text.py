@@ -12,13 +12,22 @@ from bot.core.html_text import (
     _INVISIBLE_TAGS,
     _SIMPLE_TAG,
     _TextExtractor,
-    clean_text,
 )
 from bot.core.text import HUGE_CHARREF, UNWANTED
 from bot.core.urls import _netloc, _strip_tracking
 
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
+
+
+def clean_text(text: str) -> str:
+    """``bot.core.html_text.clean_text`` without its printable-text shortcut."""
+    return UNWANTED.sub("", text)
+
+
+def single_line(text: str) -> str:
+    """``bot.core.html_text.single_line`` without its single-spaced shortcut."""
+    return " ".join(text.split())
 
 
 def canonical_url(url: str) -> str:

@@ -7,9 +7,32 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.core import html_text
-from bot.core.html_text import html_to_text
+from bot.core.html_text import clean_text, html_to_text, single_line
+from bot.core.text import UNWANTED
 from bot.core.urls import canonical_url
 from tests.core import reference_text
+
+
+def test_what_clean_text_and_canonical_url_skip_for_printable_text_is_never_there() -> None:
+    # clean_text returns printable text as it is, and canonical_url does not
+    # collapse printable text without a space: every code point UNWANTED
+    # matches, and all whitespace but the space, must then be unprintable.
+    printable = [c for c in map(chr, range(0x110000)) if c.isprintable()]
+    assert not [c for c in printable if UNWANTED.match(c)]
+    assert not [c for c in printable if c.isspace() and c != " "]
+
+
+@given(st.text(max_size=80))
+@example("a\u202eb\x00c\td\ne")
+def test_clean_text_is_the_plain_removal(text: str) -> None:
+    assert clean_text(text) == reference_text.clean_text(text)
+
+
+@given(st.one_of(st.text(max_size=80), st.text(" \t\n\xa0\u2028\x1cab\x00", max_size=20)))
+@example(" a  b ")
+def test_single_line_is_the_plain_split_and_join(text: str) -> None:
+    assert single_line(text) == reference_text.single_line(text)
+
 
 URL_PIECES = st.lists(
     st.sampled_from(

@@ -97,3 +97,25 @@ def test_switching_parsers_changes_no_item_key_on_the_feedparser_corpus() -> Non
 )
 def test_the_shortcut_for_absolute_links_resolves_as_feedparser_does(url: str, base: str) -> None:
     assert feed_urljoin(base, url) == urljoin(base, url)
+
+
+_TAG_PIECES = st.lists(
+    st.sampled_from(
+        ["<", "</", "item", "entry", "items", "rss:", "a.b-c:", ":", "x", "_", ".", "-", "é",
+         " ", "\n", ">", "/>", "/", "<<", "&lt;", "itemx"]
+    ),
+    max_size=30,
+).map(lambda pieces: "".join(pieces).encode())  # fmt: skip
+
+
+@given(_TAG_PIECES)
+@example(b"<rss:item><item/><a:b:entry >")
+def test_the_possessive_item_tag_pattern_finds_what_the_backtracking_one_finds(
+    document: bytes,
+) -> None:
+    import re
+
+    from bot.feeds.formats import rss_atom
+
+    backtracking = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
+    assert rss_atom._ITEM_TAG.findall(document) == backtracking.findall(document)
