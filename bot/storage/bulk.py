@@ -84,9 +84,14 @@ class BulkInsert:
 
 
 def placeholders(dialect: Dialect, count: int) -> list[str]:
-    """The driver's own markers for ``count`` positional parameters, in order."""
+    """The driver's own markers for ``count`` positional parameters, in order.
+    The settings admit only aiosqlite and asyncpg (``bot.config.settings``), so
+    another paramstyle means a driver was added without teaching this module."""
     if dialect.paramstyle == "qmark":  # sqlite3
         return ["?"] * count
     if dialect.paramstyle == "numeric_dollar":  # asyncpg
         return [f"${i}" for i in range(1, count + 1)]
-    raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
+    raise ValueError(
+        f"bulk rows cannot be bound with paramstyle {dialect.paramstyle!r}: "
+        "aiosqlite (qmark) and asyncpg (numeric_dollar) are the drivers Threadline runs on"
+    )
