@@ -128,7 +128,7 @@ class Threadline:
         self.started = True
         if self.drafts.commonness is None:
             log.warning("storyline drafts keep very common words as topics without %s", WORDFREQ)
-        # The fact reader's lexicon compiled and the parse workers started now:
+        # The fact reader's lexicon compiled and a parse worker started now:
         # the first poll would pay for them.
         workers = self.parse_pool.start() if self.parse_pool is not None else asyncio.sleep(0)
         await asyncio.gather(asyncio.to_thread(prepare_reader), workers)

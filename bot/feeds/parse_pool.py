@@ -76,16 +76,15 @@ class ParsePool:
         return self._executor
 
     async def start(self) -> None:
-        """Start every worker now: the first poll would wait for them (seconds
-        on a busy machine, to start the processes and load the parsers). Where
-        no process can be started (a sandbox without POSIX semaphores, say),
-        feeds are read in a thread instead, and the log says why."""
+        """Start a worker now, so the first poll does not wait for the process
+        and its parsers to load (seconds on a busy machine); the executor
+        starts the others as documents arrive. Where no process can be started
+        (a sandbox without POSIX semaphores, say), feeds are read in a thread
+        instead, and the log says why."""
         loop = asyncio.get_running_loop()
         try:
             pool = self._pool()
-            await asyncio.gather(
-                *(loop.run_in_executor(pool, _ready) for _ in range(self.processes))
-            )
+            await loop.run_in_executor(pool, _ready)
         except (OSError, ValueError, ImportError, NotImplementedError, BrokenProcessPool) as error:
             log.warning("feeds are read in a thread: parse workers cannot start here (%s)", error)
             self.close()

@@ -70,15 +70,15 @@ async def test_items_known_from_the_last_document_are_keyed_but_not_normalised()
     }
 
 
-async def test_a_started_pool_has_its_workers_running_before_the_first_document() -> None:
+async def test_a_started_pool_has_a_worker_running_before_the_first_document() -> None:
     pool = ParsePool(2)
     try:
         await pool.start()
         workers = running_workers(pool)
-        assert len(workers) == 2 and os.getpid() not in workers
+        assert workers and os.getpid() not in workers
         read = await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
         assert len(read.new) == len(ITEMS)
-        assert running_workers(pool) == workers  # the same processes read it
+        assert workers <= running_workers(pool)  # the started one still reads
     finally:
         pool.close()
 
