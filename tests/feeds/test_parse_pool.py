@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +100,46 @@ async def test_where_no_worker_can_start_feeds_are_read_in_a_thread(
         assert running_workers(pool) == set()
     finally:
         pool.close()
+
+
+def test_workers_start_without_the_script_that_started_the_bot(tmp_path: Path) -> None:
+    """multiprocessing re-imports the parent's main script in each worker; the
+    bot's (``threadline``) imports all of the bot, which made every worker
+    95 MB. A worker runs what reading needs, never the script."""
+    ran = tmp_path / "ran"
+    script = tmp_path / "entry.py"  # a script, as the threadline entry point is
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import asyncio, os
+            with open({str(ran)!r}, "a") as out:
+                out.write(f"{{os.getpid()}}\\n")
+            from bot.feeds.feedparser_adapter import FeedparserParser
+            from bot.feeds.parse_pool import ParsePool
+            from tests.feeds.test_parse_pool import ITEMS, NOTHING, ORIGIN
+            from tests.support.feedserver import rss
+
+            async def main():
+                pool = ParsePool(1)
+                try:
+                    await pool.start()
+                    read = await pool.read(FeedparserParser(), rss(ITEMS), {{}}, ORIGIN, NOTHING)
+                    print(os.getpid(), len(read.new))
+                finally:
+                    pool.close()
+
+            if __name__ == "__main__":
+                asyncio.run(main())
+            """
+        ),
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=root, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    pid, items = done.stdout.split()
+    assert items == str(len(ITEMS))  # the worker read the document
+    assert ran.read_text().split() == [pid]  # and only the script's own process ran it
