@@ -27,7 +27,7 @@ from bot.core.subscriptions import ChannelAddress
 from bot.errors import ConfigError
 from bot.feeds.fetch import HttpFetcher
 from bot.feeds.formats import FastFeedParser
-from bot.feeds.parse_pool import ParsePool, ThreadParse
+from bot.feeds.parse_pool import ParsePool, ThreadParse, default_processes
 from bot.platforms import registry
 from bot.platforms.plugin import Connection, Platform
 from bot.ports import ChatPlatform, Clock, FeedParser, Fetcher
@@ -294,7 +294,9 @@ async def build(
     wake_delivery, wake_polling = Wakeup(), Wakeup()
     # Unset: the first home channel (the console's), else notices go to the log only.
     notify = AdminNotifier(platforms, admin_channel or next(iter(home_channels(platforms)), None))
-    parse_pool = ParsePool(settings.parse_processes) if settings.parse_processes else None
+    processes = settings.parse_processes
+    processes = default_processes() if processes is None else processes
+    parse_pool = ParsePool(processes) if processes else None
     status = StatusService(store, ledger, storylines, clock, owner)
     pictures = TimelinePictures(ledger, MatplotlibTimelinePainter(), clock)
     deliverer = Deliverer(

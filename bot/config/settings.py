@@ -44,9 +44,10 @@ class Settings(BaseSettings):
     max_feed_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     fetch_concurrency: int = Field(16, ge=1, le=512)
     # Read feeds (parse, key, normalise) in this many worker processes; 0: in a
-    # thread of the bot process (bench_pipeline: a worker gains about 7% on a
-    # 2-CPU first poll and costs about 95 MB).
-    parse_processes: int = Field(0, ge=0, le=64)
+    # thread of the bot process; unset: one worker where two CPUs are usable
+    # (``parse_pool.default_processes``; bench_pipeline: a first poll about 25%
+    # faster for 28 MB).
+    parse_processes: int | None = Field(None, ge=0, le=64)
     # Comma-separated chat user ids treated as admins besides the platform's own.
     admins: Annotated[frozenset[str], NoDecode] = frozenset()
     # Where notices to admins go (a disabled feed or subscription): slack:C… or discord:…

@@ -15,6 +15,7 @@ import functools
 import importlib.machinery
 import logging
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -40,6 +41,18 @@ def read_document(
     normalised, made where the parse runs (a worker process, or a thread), so
     a pool's workers key and normalise too and raw items never leave them."""
     return document_items(parser.parse(body, headers).entries, origin, known)
+
+
+def default_processes() -> int:
+    """Parse workers when the settings name none: one where this process may
+    use two CPUs or more, none (a thread) on one. One, not a CPU each: the
+    bot's own process (fetching, deciding, storing) is the other half of the
+    work, and on 2 CPUs a second worker only took turns with it (slower)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return 1 if cpus >= 2 else 0
 
 
 #: What a worker loads before its first document (see ``ParsePool._pool``).

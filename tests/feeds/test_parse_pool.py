@@ -18,7 +18,7 @@ from bot.core.document import Origin
 from bot.core.items import ParsedFeed
 from bot.errors import ParseError
 from bot.feeds.feedparser_adapter import FeedparserParser
-from bot.feeds.parse_pool import ParsePool, ThreadParse, read_document
+from bot.feeds.parse_pool import ParsePool, ThreadParse, default_processes, read_document
 from tests.support.feedserver import atom, rss
 from tests.support.parse_workers import running_workers
 
@@ -137,9 +137,24 @@ def test_workers_start_without_the_script_that_started_the_bot(tmp_path: Path) -
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, cwd=root, env=env, timeout=120
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     pid, items = done.stdout.split()
     assert items == str(len(ITEMS))  # the worker read the document
     assert ran.read_text().split() == [pid]  # and only the script's own process ran it
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [({0}, 0), ({0, 1}, 1), (set(range(8)), 1)])
+def test_by_default_one_worker_reads_where_two_cpus_are_usable(
+    monkeypatch: pytest.MonkeyPatch, cpus: set[int], workers: int
+) -> None:
+    """On one CPU a worker would only take turns with the bot's process; on
+    more, one worker balances it (the bot's process fetches, decides, stores)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cpus)
+    assert default_processes() == workers
