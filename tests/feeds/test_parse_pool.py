@@ -158,3 +158,19 @@ def test_by_default_one_worker_reads_where_two_cpus_are_usable(
     more, one worker balances it (the bot's process fetches, decides, stores)."""
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: cpus)
     assert default_processes() == workers
+
+
+async def test_an_item_with_no_usable_date_or_headline_keeps_its_flags_through_a_worker() -> None:
+    """What a worker sends back is the entry whole: the flags that change its
+    reply ("first seen …", a made headline) survive the process boundary."""
+    undated = [{**ITEMS[0], "title": "", "published": "not a date at all"}]
+    pool = ParsePool(1)
+    parser = FeedparserParser()
+    try:
+        read = await pool.read(parser, rss(undated), {}, ORIGIN, NOTHING)
+    finally:
+        pool.close()
+    assert read == read_document(parser, rss(undated), {}, ORIGIN, NOTHING)
+    (entry,) = read.new
+    assert entry.date_was_replaced and entry.title_made
+    assert entry.published == ORIGIN.first_seen
