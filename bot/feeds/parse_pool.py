@@ -16,6 +16,7 @@ import importlib.machinery
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -61,6 +62,13 @@ _WORKER_MODULES = ("bot.feeds.parse_pool", "bot.feeds.formats")
 
 def _ready() -> None:
     """A worker's first task: its modules are loaded by then."""
+
+
+def _ignore_interrupts() -> None:
+    """A worker's start: Ctrl-C in a terminal reaches the whole process group,
+    and the bot's process stops its workers itself (``close``): a worker that
+    took it would die printing a KeyboardInterrupt traceback, mid-document."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
@@ -118,7 +126,9 @@ class ParsePool:
             # bot, as ``__main__``), and each worker forks from it with that loaded.
             context = multiprocessing.get_context(self.start_method)
             context.set_forkserver_preload(list(_WORKER_MODULES))
-            self._executor = _ReadingWorkers(self.processes, mp_context=context)
+            self._executor = _ReadingWorkers(
+                self.processes, mp_context=context, initializer=_ignore_interrupts
+            )
         return self._executor
 
     async def start(self) -> None:

@@ -174,3 +174,18 @@ async def test_an_item_with_no_usable_date_or_headline_keeps_its_flags_through_a
     (entry,) = read.new
     assert entry.date_was_replaced and entry.title_made
     assert entry.published == ORIGIN.first_seen
+
+
+async def test_ctrl_c_in_a_terminal_leaves_the_workers_to_the_bot() -> None:
+    """Ctrl-C reaches the whole process group: a worker goes on (no traceback
+    from it); the bot's process stops it when it closes the pool."""
+    pool = ParsePool(1)
+    try:
+        await pool.start()
+        (worker,) = running_workers(pool)
+        os.kill(worker, signal.SIGINT)
+        read = await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert len(read.new) == len(ITEMS)
+        assert running_workers(pool) == {worker}
+    finally:
+        pool.close()
