@@ -4,6 +4,7 @@ channel ids checked, quiet -v, and messages without pydantic's wording."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -163,3 +164,38 @@ async def test_an_unchanged_feeds_file_is_not_synced_again(sqlite_url: str) -> N
         assert [f.name for f in await store.feeds()] == ["Desk 0", "Desk 1", "Desk 2", "Desk 3"]
     finally:
         await store.close()
+
+
+async def test_follow_and_feed_changes_from_the_command_line_are_audit_logged(
+    files: dict[str, str], env: dict[str, str]
+) -> None:
+    """Like a chat's: who ran it (their login, on the command line), what it
+    changed, and a refusal too."""
+    code, _out, err = await threadline(
+        "follow", "dod-dispute", "--channel", "console:ops", "--digest", "daily", *flags(files),
+        env=env,
+    )  # fmt: skip
+    assert code == 0, err
+    code, _out, err = await threadline("feeds", "remove", "99", *flags(files), env=env)
+    assert code == 1 and "no feed '99'" in err
+    code, _out, err = await threadline(
+        "unfollow", "dod-dispute", "--channel", "console:ops", *flags(files), env=env
+    )
+    assert code == 0, err
+    runs = [
+        json.loads(line)
+        for line in Path(files["audit"]).read_text().splitlines()
+        if json.loads(line)["event"] == "command.run"
+    ]
+    assert [(r["command"], r["ok"]) for r in runs] == [
+        ("follow", True),
+        ("feeds remove", False),
+        ("unfollow", True),
+    ]
+    assert runs[0]["options"] == {
+        "storyline": "dod-dispute",
+        "channel": "console:ops",
+        "digest": "daily",
+    }
+    assert {r["by"]["platform"] for r in runs} == {"cli"}
+    assert all(r["by"]["admin"] and r["by"]["id"] for r in runs)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,11 +22,12 @@ from typing import Any
 from bot.app import Threadline, build, check_settings, open_store
 from bot.config.settings import Settings, load_settings
 from bot.config.storylines import load_storyline
+from bot.core.commands import CommandRequest, Invoker
 from bot.core.digest import DigestOptionError
 from bot.core.digest import schedule as digest_schedule
 from bot.core.feed_input import feed_ref
 from bot.core.status import format_status, status_json
-from bot.core.subscriptions import DigestSchedule
+from bot.core.subscriptions import ChannelAddress, DigestSchedule
 from bot.core.urls import redact_url
 from bot.errors import CommandError, ConfigError, ThreadlineError
 from bot.platforms import registry
@@ -370,19 +373,21 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
                 print(format_feeds(feeds))
             return 0
         if args.action == "add":
-            try:
+
+            async def add() -> str:
                 feed = await app.commands.add_feed(args.url, args.name, origin="cli")
-            except CommandError as exc:
-                print(f"threadline: {exc.message}", file=sys.stderr)
-                return 1
-            print(f"added feed #{feed.id} {feed.name} ({feed.url})")
-            return 0
-        removed = await app.store.remove_feed(feed_ref(args.ref))
-        if removed is None:
-            print(f"threadline: no feed {redact_url(args.ref)!r}", file=sys.stderr)
-            return 1
-        print(f"removed feed #{removed.id} {removed.name}")
-        return 0
+                return f"added feed #{feed.id} {feed.name} ({feed.url})"
+
+            options = {"url": args.url} | ({"name": args.name} if args.name else {})
+            return await _audited(app, CommandRequest("feeds add", options), add())
+
+        async def remove() -> str:
+            removed = await app.store.remove_feed(feed_ref(args.ref))
+            if removed is None:
+                raise CommandError(f"no feed {redact_url(args.ref)!r}")
+            return f"removed feed #{removed.id} {removed.name}"
+
+        return await _audited(app, CommandRequest("feeds remove", {"feed": args.ref}), remove())
 
     return await _with_app(settings, work, platforms={}, read_only=args.action == "list")
 
@@ -484,6 +489,33 @@ async def _suggest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cli_invoker() -> Invoker:
+    """Whoever runs the command line, by login: an admin (they hold the
+    database and the configuration)."""
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container's user without one)
+        login = "unknown"
+    where = ChannelAddress("cli", socket.gethostname())
+    return Invoker(user_id=login, channel=where, is_admin=True)
+
+
+async def _audited(app: Threadline, request: CommandRequest, work: Awaitable[str]) -> int:
+    """Run a command that changes what is watched or followed as a chat runs
+    it: audit-logged (``command.run``, by the login that ran it) whether it
+    succeeded or was refused."""
+    reply = await app.commands.answer(_cli_invoker(), request, work)
+    if not reply.ok:
+        print(f"threadline: {reply.text}", file=sys.stderr)
+        return 1
+    print(reply.text)
+    return 0
+
+
+async def _followed(following: Awaitable[str]) -> str:
+    return await following + " (the root card is posted at the next delivery)"
+
+
 async def _follow(args: argparse.Namespace, settings: Settings) -> int:
     try:
         address = registry.parse_channel(args.channel)
@@ -501,17 +533,15 @@ async def _follow(args: argparse.Namespace, settings: Settings) -> int:
                 raise ConfigError(str(exc)) from None
 
     async def work(app: Threadline) -> int:
-        try:
-            if args.command == "follow":
-                text = await app.commands.follow(address, args.storyline, digest=digest)
-                text += " (the root card is posted at the next delivery)"
-            else:
-                text = await app.commands.unfollow(address, args.storyline)
-        except CommandError as exc:
-            print(f"threadline: {exc.message}", file=sys.stderr)
-            return 1
-        print(text)
-        return 0
+        options = {"storyline": args.storyline, "channel": str(address)}
+        if args.command == "follow" and args.digest is not None:
+            options |= {"digest": args.digest, "at": args.digest_at, "tz": args.digest_tz}
+        request = CommandRequest(args.command, {k: v for k, v in options.items() if v})
+        if args.command == "follow":
+            answer = _followed(app.commands.follow(address, args.storyline, digest=digest))
+        else:
+            answer = app.commands.unfollow(address, args.storyline)
+        return await _audited(app, request, answer)
 
     return await _with_app(settings, work, platforms={})
 

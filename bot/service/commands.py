@@ -8,7 +8,7 @@ methods below it are what the CLI calls directly. Admin-only commands check
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -140,8 +140,20 @@ class CommandService:
         options). Never raises for a refused command: ``ok=False``. A command
         that changes what is watched or followed (``AUDITED``) is audit-logged,
         whoever ran it and whether or not it was refused."""
+        return await self.answer(invoker, request, self._dispatch(invoker, request))
+
+    async def answer(
+        self,
+        invoker: Invoker,
+        request: CommandRequest,
+        work: Awaitable[str | CommandReply],
+    ) -> CommandReply:
+        """``work``'s answer to ``request``, or its refusal (``ok=False``),
+        audit-logged as ``run`` says: the command line's ``follow`` and
+        ``feeds add`` (which name a channel, or a feed's origin, of their own)
+        are logged here like a chat's."""
         try:
-            answer = await self._dispatch(invoker, request)
+            answer = await work
             reply = answer if isinstance(answer, CommandReply) else CommandReply(answer)
         except CommandError as exc:
             reply = CommandReply(exc.message, ok=False)
