@@ -357,6 +357,7 @@ async def build(
                 for p in registry.platforms()
                 if p.feeds_list_command is not None
             },
+            admin_help={p.name: p.admin_help for p in registry.platforms() if p.admin_help},
         ),
         notify=notify,
         ledger=ledger,

@@ -64,6 +64,9 @@ class Platform(Generic[S]):
     front_end: FrontEnd[S] | None = None
     #: How an admin lists every feed there (the status page in chat points at it).
     feeds_list_command: str | None = None
+    #: What the help says beside its admin commands there, where admins type
+    #: them otherwise than the rest ("on Discord: /threadline-admin feeds …").
+    admin_help: str | None = None
     #: Loggers of its SDK that may write request headers (tokens) at debug
     #: level: the CLI keeps them at warnings.
     quiet_loggers: tuple[str, ...] = ()

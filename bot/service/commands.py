@@ -30,7 +30,7 @@ from bot.service.ledger import FactLedger
 from bot.service.pictures import TimelinePictures
 from bot.service.status import StatusService
 
-HELP = """Threadline commands:
+_HELP = """Threadline commands:
   follow <storyline>      start this channel's thread for a storyline
   follow <storyline> digest:daily [at:HH:MM] [tz:ZONE]
                           coverage as one reply a day (fact changes at once);
@@ -39,10 +39,15 @@ HELP = """Threadline commands:
   storylines              list storylines with their current facts
   show <storyline>        each fact's timeline (value, since, source) and its picture
   status                  storyline states (admins also see feed health and the outbox)
-admins only (on Discord: /threadline-admin feeds …):
+admins only{note}:
   feeds list              feeds and their health
   feeds add <url> [name]  add a feed (it is fetched once to check it)
   feeds remove <id|url>   remove a feed"""
+
+def help_text(admin_note: str | None = None) -> str:
+    """The commands, with what the platform says beside its admin ones."""
+    return _HELP.format(note=f" ({admin_note})" if admin_note else "")
+
 
 #: The command that lists every feed where no platform names its own.
 FEEDS_LIST = "threadline feeds list"
@@ -105,10 +110,12 @@ class CommandService:
         pictures: TimelinePictures | None = None,
         audit: AuditSink | None = None,
         feeds_list_commands: Mapping[str, str] | None = None,
+        admin_help: Mapping[str, str] | None = None,
     ) -> None:
         """``feeds_list_commands``: the command that lists every feed, by the
         platform an admin types it on (the status page in chat counts the feeds
-        it leaves out and points there)."""
+        it leaves out and points there); ``admin_help``: what the help says
+        beside the admin commands, by platform."""
         self.store = store
         self.storylines = {s.id: s for s in storylines}
         self.fetcher = fetcher
@@ -122,6 +129,7 @@ class CommandService:
         self.pictures = pictures
         self.audit = audit
         self.feeds_list_commands = dict(feeds_list_commands or {})
+        self.admin_help = dict(admin_help or {})
 
     async def execute(self, invoker: Invoker, text: str) -> CommandReply:
         """Run a command typed as one line (Slack, the CLI): read by
@@ -130,7 +138,7 @@ class CommandService:
         try:
             request = read_command(unwrap_chat_links(text))
         except UnknownCommand as exc:
-            return CommandReply(f"{exc}\n\n{HELP}", ok=False)
+            return CommandReply(f"{exc}\n\n{self.help(invoker)}", ok=False)
         except CommandTextError as exc:
             return CommandReply(str(exc), ok=False)  # its usage line says what fits
         return await self.run(invoker, request)
@@ -161,6 +169,10 @@ class CommandService:
             self.audit.write([CommandRun(invoker, request, reply)])
         return reply
 
+    def help(self, invoker: Invoker) -> str:
+        """The commands as the invoker's platform has them typed."""
+        return help_text(self.admin_help.get(invoker.channel.platform))
+
     def storyline_choices(self, typed: str, *, open_only: bool) -> list[tuple[str, str]]:
         """Storylines (id, title) for autocomplete: those whose id or title
         contains ``typed`` (case-insensitive), ids starting with it first, at
@@ -183,7 +195,7 @@ class CommandService:
             )
         match name:
             case "help":
-                return HELP
+                return self.help(invoker)
             case "follow":
                 if invoker.direct_message:
                     raise CommandError(DIRECT_MESSAGE)
@@ -212,7 +224,7 @@ class CommandService:
                 return await self._feeds_add(request)
             case "feeds remove":
                 return await self._feeds_remove(request)
-        raise CommandError(f"Unknown command {name!r}.\n\n{HELP}")
+        raise CommandError(f"Unknown command {name!r}.\n\n{self.help(invoker)}")
 
     async def _feeds_add(self, request: CommandRequest) -> str:
         feed = await self.add_feed(_required(request, "url"), request.get("name"), origin="chat")

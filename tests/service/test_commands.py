@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,7 @@ from bot.service.deliver import Deliverer
 from bot.service.ledger import FactLedger
 from bot.storage.audit_log import AuditLog
 from tests.conftest import REPO
+from tests.support.console_app import console_app
 from tests.support.feedserver import FeedServer, rss
 from tests.support.memory_store import MemoryStore
 from tests.support.store_rows import outbox_statuses
@@ -194,3 +196,22 @@ async def test_bad_digest_options_are_refused_with_one_clear_line(app: Services)
         reply = await app.commands.execute(MEMBER, line)
         assert not reply.ok and says in reply.text and "\n" not in reply.text
     assert await app.store.subscriptions() == []
+
+
+async def test_help_shows_the_admin_commands_as_each_platform_has_them_typed(
+    tmp_path: Path,
+) -> None:
+    """Discord's admins type feed commands under /threadline-admin; Slack's
+    under /threadline like everyone's, so Slack's help does not mention it."""
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds: []\n")
+    async with console_app(tmp_path, feeds) as (app, _out):
+        on = {
+            platform: await app.commands.execute(
+                Invoker("U1", ChannelAddress(platform, "1234"), is_admin=False), "help"
+            )
+            for platform in ("slack", "discord")
+        }
+    assert "feeds add <url>" in on["slack"].text and "feeds add <url>" in on["discord"].text
+    assert "/threadline-admin feeds" in on["discord"].text
+    assert "Discord" not in on["slack"].text and "threadline-admin" not in on["slack"].text

@@ -65,5 +65,6 @@ DISCORD = Platform(
     front_end=_front_end,
     # Admin commands are a group of their own: Discord hides it from non-admins.
     feeds_list_command="/threadline-admin feeds list",
+    admin_help="on Discord: /threadline-admin feeds …",
     quiet_loggers=("discord",),
 )
