@@ -44,6 +44,7 @@ admins only{note}:
   feeds add <url> [name]  add a feed (it is fetched once to check it)
   feeds remove <id|url>   remove a feed"""
 
+
 def help_text(admin_note: str | None = None) -> str:
     """The commands, with what the platform says beside its admin ones."""
     return _HELP.format(note=f" ({admin_note})" if admin_note else "")
