@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     fetch_concurrency: int = Field(16, ge=1, le=512)
     # Read feeds (parse, key, normalise) in this many worker processes; 0: in a
     # thread of the bot process; unset: one worker where two CPUs are usable
-    # (``parse_pool.default_processes``; bench_pipeline: a first poll about 25%
+    # (``parse_pool.default_processes``; bench_pipeline: a first poll about 20%
     # faster for 28 MB).
     parse_processes: int | None = Field(None, ge=0, le=64)
     # Comma-separated chat user ids treated as admins besides the platform's own.
