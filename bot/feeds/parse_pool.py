@@ -16,8 +16,11 @@ import importlib.machinery
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -64,11 +67,38 @@ def _ready() -> None:
     """A worker's first task: its modules are loaded by then."""
 
 
-def _ignore_interrupts() -> None:
-    """A worker's start: Ctrl-C in a terminal reaches the whole process group,
+def _start_worker(bot: int) -> None:
+    """A worker's start. Ctrl-C in a terminal reaches the whole process group,
     and the bot's process stops its workers itself (``close``): a worker that
-    took it would die printing a KeyboardInterrupt traceback, mid-document."""
+    took it would die printing a KeyboardInterrupt traceback, mid-document.
+    And the worker ends with the bot's process ``bot``, however that ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(bot,), name="end-with-bot", daemon=True).start()
+
+
+def _end_with(bot: int) -> None:
+    """Exit once process ``bot`` has ended. A worker holds its own task
+    queue's write end and the forkserver's keep-alive pipe, so after the bot
+    was killed (kill -9, the OOM killer) it would wait for tasks forever, the
+    forkserver with it, both holding the bot's stdout and stderr open."""
+    try:
+        ended = os.pidfd_open(bot)
+    except (AttributeError, OSError):  # not Linux 5.3+, or already gone
+        while _running(bot):
+            time.sleep(1.0)
+    else:
+        select.select([ended], [], [])  # readable when the process has ended
+    os._exit(0)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, though another user's: the id was reused
+        pass
+    return True
 
 
 @contextlib.contextmanager
@@ -127,7 +157,10 @@ class ParsePool:
             context = multiprocessing.get_context(self.start_method)
             context.set_forkserver_preload(list(_WORKER_MODULES))
             self._executor = _ReadingWorkers(
-                self.processes, mp_context=context, initializer=_ignore_interrupts
+                self.processes,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
         return self._executor
 

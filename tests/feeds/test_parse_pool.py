@@ -4,6 +4,7 @@ thread, and a worker that dies fails only the feed it was reading."""
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -189,3 +190,54 @@ async def test_ctrl_c_in_a_terminal_leaves_the_workers_to_the_bot() -> None:
         assert running_workers(pool) == {worker}
     finally:
         pool.close()
+
+
+def test_a_bot_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """kill -9 (or the OOM killer) gives the bot no chance to close its pool:
+    the worker ends by itself, and with it the forkserver, so nothing keeps
+    running or holds the bot's output open."""
+    script = tmp_path / "the_bot.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import asyncio, os, sys
+            from bot.feeds.feedparser_adapter import FeedparserParser
+            from bot.feeds.parse_pool import ParsePool
+            from tests.feeds.test_parse_pool import ITEMS, NOTHING, ORIGIN
+            from tests.support.feedserver import rss
+            from tests.support.parse_workers import running_workers
+
+            async def main():
+                pool = ParsePool(1)
+                await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+                print(*running_workers(pool), flush=True)
+                sys.stdin.read()  # until killed
+
+            asyncio.run(main())
+            """
+        ),
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    bot = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=root,
+        env=env,
+    )
+    try:
+        assert bot.stdout is not None
+        line = bot.stdout.readline()
+        assert line, bot.communicate()[1]
+        worker = int(line)
+        ended = os.pidfd_open(worker)
+        bot.kill()
+        readable, _, _ = select.select([ended], [], [], 60)
+        assert readable, "the worker outlived the bot"
+        _out, _err = bot.communicate(timeout=60)  # nothing holds its output open
+    finally:
+        bot.kill()
+        bot.wait()
