@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,10 +109,9 @@ def test_workers_start_without_the_script_that_started_the_bot(tmp_path: Path) -
     bot's (``threadline``) imports all of the bot, which made every worker
     95 MB. A worker runs what reading needs, never the script."""
     ran = tmp_path / "ran"
-    script = tmp_path / "entry.py"  # a script, as the threadline entry point is
-    script.write_text(
-        textwrap.dedent(
-            f"""
+    entry = _script(
+        tmp_path,
+        f"""
             import asyncio, os
             with open({str(ran)!r}, "a") as out:
                 out.write(f"{{os.getpid()}}\\n")
@@ -131,22 +131,11 @@ def test_workers_start_without_the_script_that_started_the_bot(tmp_path: Path) -
 
             if __name__ == "__main__":
                 asyncio.run(main())
-            """
-        ),
-        encoding="utf-8",
+            """,
     )
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    pid, items = done.stdout.split()
+    out, err = entry.communicate(timeout=120)
+    assert entry.returncode == 0, err
+    pid, items = out.split()
     assert items == str(len(ITEMS))  # the worker read the document
     assert ran.read_text().split() == [pid]  # and only the script's own process ran it
 
@@ -196,10 +185,9 @@ def test_a_bot_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
     """kill -9 (or the OOM killer) gives the bot no chance to close its pool:
     the worker ends by itself, and with it the forkserver, so nothing keeps
     running or holds the bot's output open."""
-    script = tmp_path / "the_bot.py"
-    script.write_text(
-        textwrap.dedent(
-            """
+    bot = _script(
+        tmp_path,
+        """
             import asyncio, os, sys
             from bot.feeds.feedparser_adapter import FeedparserParser
             from bot.feeds.parse_pool import ParsePool
@@ -214,19 +202,8 @@ def test_a_bot_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
                 sys.stdin.read()  # until killed
 
             asyncio.run(main())
-            """
-        ),
-        encoding="utf-8",
-    )
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    bot = subprocess.Popen(
-        [sys.executable, str(script)],
+            """,
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=root,
-        env=env,
     )
     try:
         assert bot.stdout is not None
@@ -241,3 +218,20 @@ def test_a_bot_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
     finally:
         bot.kill()
         bot.wait()
+
+
+def _script(tmp_path: Path, source: str, **popen: Any) -> subprocess.Popen[str]:
+    """``source`` run as a script, as the ``threadline`` entry point is (a
+    ``__main__`` with a file), importing the bot from this repository."""
+    script = tmp_path / "the_bot.py"
+    script.write_text(textwrap.dedent(source), encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        **popen,
+    )
