@@ -10,6 +10,7 @@ here needs a reason.
 from bot.core import patterns
 from bot.core.audit_events import DeliveryFailed
 from bot.core.reader import dictionaries
+from bot.feeds.parse_pool import _Worker
 from bot.ports import FetchResult
 from bot.render_png.timeline import DrawnBand, DrawnMark, PictureLayout, RenderedPicture
 from bot.service.deliver import DeliveryReport
@@ -39,3 +40,9 @@ patterns._regex_core.Source.ignore_space
 dictionaries.low_memory_factory()._rev
 dictionaries.low_memory_factory()._lookup
 dictionaries.low_memory_factory()._get_dictionary_uncached
+# asyncio.Protocol's callbacks, called by the event loop's transport.
+_Worker.connection_made
+_Worker.data_received
+_Worker.connection_lost
+# Read by the traceback module: the worker's traceback shown under the bot's.
+BaseException.__cause__

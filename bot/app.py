@@ -160,7 +160,7 @@ class Threadline:
             except Exception:  # a database gone away: the leases run out by themselves
                 log.warning("could not release this process's claims", exc_info=True)
         if self.parse_pool is not None:
-            self.parse_pool.close()
+            await self.parse_pool.close()
         await self.fetcher.close()
         for platform in self.platforms.values():
             await platform.close()

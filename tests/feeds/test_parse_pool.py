@@ -3,6 +3,7 @@ thread, and a worker that dies fails only the feed it was reading."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import select
 import signal
@@ -61,7 +62,62 @@ async def test_the_pool_reads_like_the_thread_and_survives_a_dead_worker() -> No
         with pytest.raises(ParseError):
             await pool.read(parser, b"<html><body>no feed</body></html>", {}, ORIGIN, NOTHING)
     finally:
-        pool.close()
+        await pool.close()
+
+
+class FaultyParser:
+    """Breaks its promise to raise only ``ParseError``: a bug."""
+
+    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+        raise ValueError("a bug in the parser")
+
+
+async def test_documents_queued_behind_a_dying_one_are_read_by_the_next_worker() -> None:
+    """A worker holds four documents at once; when it dies, only the one it
+    was reading fails."""
+    pool = ParsePool(1)
+    parser = FeedparserParser()
+    try:
+        await pool.start()
+        (first,) = running_workers(pool)
+        reads = await asyncio.gather(
+            pool.read(DyingParser(), rss(ITEMS), {}, ORIGIN, NOTHING),
+            *(pool.read(parser, body, {}, ORIGIN, NOTHING) for body in (rss(ITEMS), atom(ITEMS))),
+            return_exceptions=True,
+        )
+        assert isinstance(reads[0], ParseError) and "died" in str(reads[0])
+        assert reads[1:] == [
+            read_document(parser, b, {}, ORIGIN, NOTHING) for b in (rss(ITEMS), atom(ITEMS))
+        ]
+        (second,) = running_workers(pool)
+        assert second != first
+    finally:
+        await pool.close()
+
+
+async def test_a_bug_in_a_worker_reaches_the_bot_with_the_workers_traceback() -> None:
+    pool = ParsePool(1)
+    try:
+        with pytest.raises(ValueError, match="a bug in the parser") as raised:
+            await pool.read(FaultyParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert "FaultyParser.parse" in str(raised.value.__cause__) or "in parse" in str(
+            raised.value.__cause__
+        )
+        # and the worker goes on reading
+        read = await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+        assert len(read.new) == len(ITEMS)
+    finally:
+        await pool.close()
+
+
+async def test_a_closed_pool_reads_no_more() -> None:
+    pool = ParsePool(1)
+    await pool.start()
+    (worker,) = running_workers(pool)
+    await pool.close()
+    with pytest.raises(ParseError, match="stopping"):
+        await pool.read(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
+    assert _ends(worker), "the worker outlived its pool"
 
 
 async def test_items_known_from_the_last_document_are_keyed_but_not_normalised() -> None:
@@ -86,7 +142,7 @@ async def test_a_started_pool_has_a_worker_running_before_the_first_document() -
         assert len(read.new) == len(ITEMS)
         assert workers <= running_workers(pool)  # the started one still reads
     finally:
-        pool.close()
+        await pool.close()
 
 
 async def test_where_no_worker_can_start_feeds_are_read_in_a_thread(
@@ -101,7 +157,7 @@ async def test_where_no_worker_can_start_feeds_are_read_in_a_thread(
         assert read == read_document(FeedparserParser(), rss(ITEMS), {}, ORIGIN, NOTHING)
         assert running_workers(pool) == set()
     finally:
-        pool.close()
+        await pool.close()
 
 
 def test_workers_start_without_the_script_that_started_the_bot(tmp_path: Path) -> None:
@@ -127,7 +183,7 @@ def test_workers_start_without_the_script_that_started_the_bot(tmp_path: Path) -
                     read = await pool.read(FeedparserParser(), rss(ITEMS), {{}}, ORIGIN, NOTHING)
                     print(os.getpid(), len(read.new))
                 finally:
-                    pool.close()
+                    await pool.close()
 
             if __name__ == "__main__":
                 asyncio.run(main())
@@ -159,7 +215,7 @@ async def test_an_item_with_no_usable_date_or_headline_keeps_its_flags_through_a
     try:
         read = await pool.read(parser, rss(undated), {}, ORIGIN, NOTHING)
     finally:
-        pool.close()
+        await pool.close()
     assert read == read_document(parser, rss(undated), {}, ORIGIN, NOTHING)
     (entry,) = read.new
     assert entry.date_was_replaced and entry.title_made
@@ -178,7 +234,7 @@ async def test_ctrl_c_in_a_terminal_leaves_the_workers_to_the_bot() -> None:
         assert len(read.new) == len(ITEMS)
         assert running_workers(pool) == {worker}
     finally:
-        pool.close()
+        await pool.close()
 
 
 def test_a_bot_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
@@ -212,12 +268,21 @@ def test_a_bot_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
         worker = int(line)
         ended = os.pidfd_open(worker)
         bot.kill()
-        readable, _, _ = select.select([ended], [], [], 60)
-        assert readable, "the worker outlived the bot"
+        assert _ends(worker, ended), "the worker outlived the bot"
         _out, _err = bot.communicate(timeout=60)  # nothing holds its output open
     finally:
         bot.kill()
         bot.wait()
+
+
+def _ends(pid: int, pidfd: int | None = None) -> bool:
+    """Whether process ``pid`` ends within a minute (or has ended)."""
+    try:
+        pidfd = os.pidfd_open(pid) if pidfd is None else pidfd
+    except ProcessLookupError:
+        return True
+    readable, _, _ = select.select([pidfd], [], [], 60)
+    return bool(readable)
 
 
 def _script(tmp_path: Path, source: str, **popen: Any) -> subprocess.Popen[str]:

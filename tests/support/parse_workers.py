@@ -9,5 +9,8 @@ from bot.feeds.parse_pool import ParsePool
 def running_workers(pool: ParsePool) -> set[int]:
     """The process ids of ``pool``'s workers alive now (none before its
     ``start`` or first document)."""
-    processes = getattr(pool._executor, "_processes", None) or {}
-    return {pid for pid, process in processes.items() if process.is_alive()}
+    return {
+        w.process.pid
+        for w in pool._workers
+        if not w.lost and w.process.pid is not None and w.process.is_alive()
+    }
