@@ -7,6 +7,7 @@ import random
 import pytest
 from simplemma.strategies.dictionaries.stream_dictionary_factory import StreamMap
 
+from bot.core.reader import phrases, prepare_reader
 from bot.core.reader.dictionaries import BLOCK_SIZE, low_memory_factory
 
 
@@ -35,3 +36,16 @@ def test_packed_map_answers_as_simplemma_does(lang: str) -> None:
     assert [packed.get(w) for w in words] == [reference.get(w) for w in words]
     assert len(packed) == len(reference)
     assert list(packed)[: BLOCK_SIZE * 2] == keys[: BLOCK_SIZE * 2]
+
+
+def test_words_met_after_start_are_still_lemmatised_in_every_language() -> None:
+    """The bot lets the dictionaries go once the lexicon is compiled: a word
+    first met in a later item, in any lexicon language, is still brought back
+    to its lemma (its language's dictionary loaded again)."""
+    prepare_reader()
+    phrases._lemma.cache_clear()  # nothing looked up before: every word is new
+    phrases._keys.cache_clear()
+    german = phrases.Text("Das Gericht blockierte die Sperre")
+    english = phrases.Text("The judges barred the exports")
+    assert "blockieren" in german.keys(2, "de")
+    assert "bar" in english.keys(2, "en")

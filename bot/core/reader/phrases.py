@@ -163,6 +163,15 @@ def is_number(word: str, lang: str | None) -> bool:
     return True
 
 
+def release_dictionaries() -> None:
+    """Let the lemmatiser's dictionaries go. Compiling the lexicon loads every
+    lexicon language's (19 MB for seven); reading items needs only the
+    languages the feeds are written in, each loaded again at its first word
+    (0.15 s for English, 0.7 s for German). The lemmas found so far stay
+    cached."""
+    _lemmatizer.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _lemmatizer() -> Lemmatizer:
     # simplemma's low-memory dictionaries: all seven of our languages take 65 MB
