@@ -20,32 +20,17 @@ import multiprocessing
 import multiprocessing.process
 import os
 import pickle
-import signal
 import socket
-import struct
 import sys
-import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from bot.core.document import DocumentItems, Origin, document_items
+from bot.core.document import DocumentItems, Origin
 from bot.errors import ErrorCode, ParseError
+from bot.feeds.parse_worker import HEAD, framed, read_document, serve
 from bot.ports import FeedParser
 
 log = logging.getLogger(__name__)
-
-
-def read_document(
-    parser: FeedParser,
-    body: bytes,
-    headers: Mapping[str, str] | None,
-    origin: Origin,
-    known: frozenset[str],
-) -> DocumentItems:
-    """What a poll keeps of a body: its items' keys and its new items
-    normalised, made where the parse runs (a worker process, or a thread), so
-    a pool's workers key and normalise too and raw items never leave them."""
-    return document_items(parser.parse(body, headers).entries, origin, known)
 
 
 def default_processes() -> int:
@@ -61,7 +46,7 @@ def default_processes() -> int:
 
 
 #: What a worker loads before its first document (see ``ParsePool._start_process``).
-_WORKER_MODULES = ("bot.feeds.parse_pool", "bot.feeds.formats")
+_WORKER_MODULES = ("bot.feeds.parse_worker", "bot.feeds.formats")
 
 
 @contextlib.contextmanager
@@ -118,13 +103,13 @@ class _Worker(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        while len(buffer) >= _HEAD.size:
-            (size,) = _HEAD.unpack_from(buffer)
-            end = _HEAD.size + size
+        while len(buffer) >= HEAD.size:
+            (size,) = HEAD.unpack_from(buffer)
+            end = HEAD.size + size
             if len(buffer) < end:
                 return
             # The worker's own answer, on a socket pair no other process holds.
-            ok, value, trace = pickle.loads(buffer[_HEAD.size : end])  # noqa: S301
+            ok, value, trace = pickle.loads(buffer[HEAD.size : end])  # noqa: S301
             del buffer[:end]
             future = self.waiting.popleft()
             if future.cancelled():
@@ -215,7 +200,7 @@ class ParsePool:
         """``read_document`` in a worker."""
         if self._in_thread is not None:
             return await self._in_thread.read(parser, body, headers, origin, known)
-        frame = _frame((parser, body, dict(headers or {}), origin, known))
+        frame = framed((parser, body, dict(headers or {}), origin, known))
         while True:
             worker = await self._worker()
             if worker is None:  # no worker could start: read here
@@ -269,7 +254,7 @@ class ParsePool:
         worker = _Worker(process)
         await loop.create_connection(lambda: worker, sock=ours)
         try:
-            await worker.send(_frame(None))  # its first answer: its modules are loaded
+            await worker.send(framed(None))  # its first answer: its modules are loaded
         except (ParseError, _Unread) as error:
             raise OSError("the parse worker ended as it started") from error
         return worker
@@ -283,7 +268,7 @@ class ParsePool:
         if self.start_method == "forkserver":
             context.set_forkserver_preload(list(_WORKER_MODULES))
         process: multiprocessing.process.BaseProcess = context.Process(  # type: ignore[attr-defined]
-            target=_serve, args=(theirs,), name="threadline-parse", daemon=True
+            target=serve, args=(theirs,), name="threadline-parse", daemon=True
         )
         with _main_script_left_out():
             process.start()
@@ -301,45 +286,6 @@ class ParsePool:
             if worker.transport is not None:
                 worker.transport.close()
         await asyncio.gather(*(w.ended for w in workers))
-
-
-def _serve(sock: socket.socket) -> None:
-    """A worker's life: answer each document framed on ``sock`` (``None``: a
-    ping) until the bot's end closes (``close``, or its process ended: kill
-    -9, the OOM killer). Ctrl-C in a terminal reaches the whole process group:
-    the bot stops its workers itself, so a worker ignores it rather than die
-    mid-document printing a KeyboardInterrupt traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with sock, sock.makefile("rb") as incoming, contextlib.suppress(OSError):
-        # OSError: the bot's end closed while answering; nobody is left to tell.
-        while len(head := incoming.read(_HEAD.size)) == _HEAD.size:
-            (size,) = _HEAD.unpack(head)
-            try:
-                work = pickle.loads(incoming.read(size))  # noqa: S301 - from the bot that started us
-                answer: tuple[bool, Any, str | None] = (
-                    True,
-                    None if work is None else read_document(*work),
-                    None,
-                )
-            except ParseError as error:
-                answer = (False, error, None)
-            except Exception as error:  # a bug: raised in the bot, with this traceback
-                answer = (False, error, traceback.format_exc())
-            try:
-                frame = _frame(answer)
-            except Exception:  # an exception that does not pickle
-                unpicklable = RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")
-                frame = _frame((False, unpicklable, traceback.format_exc()))
-            sock.sendall(frame)
-
-
-#: A frame's head: the length of the pickle that follows.
-_HEAD = struct.Struct("!I")
-
-
-def _frame(message: object) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEAD.pack(len(data)) + data
 
 
 class ThreadParse:
