@@ -14,7 +14,8 @@ One run, all on 127.0.0.1 (a synthetic feed server in a child process):
 * each stage's share, timed around the real components (the parser, the
   store's methods, ``normalise``, the matcher, fact extraction, dedupe);
 * matching items/s with ``--storylines`` storylines (``bench_match``'s synthesis);
-* peak RSS of the pipeline (1,000 feeds and ≥ 50,000 stored items);
+* peak RSS of the pipeline (1,000 feeds and ≥ 50,000 stored items), each
+  pipeline run in a process of its own, with its parse workers;
 * baselines on the same bytes: the parser alone, the fast parser, the floor
   (``lxml.etree.fromstring``) and a naive bot (``naive_bot.py``).
 
@@ -28,6 +29,7 @@ import asyncio
 import contextlib
 import io
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -48,9 +50,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_match import entries as corpus_entries  # noqa: E402
 from bench_match import synthesise  # noqa: E402
-from lxml import etree  # noqa: E402
-from naive_bot import naive_matches, phrases, run_naive_bot  # noqa: E402
-from pipeline_feeds import HEADERS, ServerProcess, feed_body, texts  # noqa: E402
+from pipeline_feeds import HEADERS, ServerClient, ServerProcess, feed_body, texts  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 import bot.core.decide as decide_module  # noqa: E402
@@ -191,7 +191,7 @@ def make_parser(kind: str) -> FeedParser:
 
 async def run_pipeline(
     args: argparse.Namespace,
-    server: ServerProcess,
+    server: ServerClient,
     db_url: str,
     workdir: Path,
     kind: str,
@@ -201,6 +201,7 @@ async def run_pipeline(
     """The cycles on a fresh database. ``per_item``: time each item's stages
     too (normalise, match, facts, dedupe): about 18 µs an item, a fifth of the
     first poll, so the throughput is read from a run without them."""
+    rss_before = rss_mb()
     stages = Stages()
     settings = load_settings(
         database_url=db_url,
@@ -277,7 +278,11 @@ async def run_pipeline(
             # cycle waited (on the feed server, or on a machine busy elsewhere).
             cycles[name]["process_cpu_seconds"] = round(cpu, 3)
             print(_cycle_line(cycles[name]), flush=True)
-        out: dict[str, Any] = {"cycles": cycles, "peak_rss_mb": round(rss_mb(), 1)}
+        out: dict[str, Any] = {
+            "cycles": cycles,
+            "peak_rss_mb": round(rss_mb(), 1),
+            "rss_before_pipeline_mb": round(rss_before, 1),
+        }
         if pool is not None:
             # The workers' memory is the pipeline's too (ru_maxrss is this process's).
             out["parse_workers_peak_rss_mb"] = _workers_peak_rss(pool)
@@ -296,6 +301,50 @@ def _nothing() -> None:
     pass
 
 
+async def run_pipeline_apart(
+    args: argparse.Namespace,
+    server: ServerProcess,
+    db_url: str,
+    workdir: Path,
+    kind: str,
+    *,
+    per_item: bool,
+) -> dict[str, Any]:
+    """``run_pipeline`` in a process of its own, spawned (nothing of this one
+    inherited), as the bot runs: its peak RSS is then the pipeline's, not this
+    benchmark's own modules' (lxml, the naive bot: 12 MB) nor what an earlier
+    pipeline left in the allocator (the feedparser one runs first)."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_pipeline_apart,
+        args=(theirs, args, server.client(), db_url, workdir, kind, per_item),
+    )
+    process.start()
+    theirs.close()
+    try:
+        result: dict[str, Any] = await asyncio.to_thread(ours.recv)
+    except EOFError:
+        raise RuntimeError(
+            f"the {kind} pipeline's process failed (its traceback is above)"
+        ) from None
+    finally:
+        await asyncio.to_thread(process.join)
+    return result
+
+
+def _pipeline_apart(
+    conn: Any,
+    args: argparse.Namespace,
+    server: ServerClient,
+    db_url: str,
+    workdir: Path,
+    kind: str,
+    per_item: bool,
+) -> None:
+    conn.send(asyncio.run(run_pipeline(args, server, db_url, workdir, kind, per_item=per_item)))
+
+
 def _workers_peak_rss(pool: ParsePool) -> list[float]:
     """Peak RSS (VmHWM, MiB) of each parse worker process (Linux)."""
     out = []
@@ -307,7 +356,7 @@ def _workers_peak_rss(pool: ParsePool) -> list[float]:
 
 
 async def _same_decisions(
-    app: Any, storylines: list[Any], server: ServerProcess, args: argparse.Namespace
+    app: Any, storylines: list[Any], server: ServerClient, args: argparse.Namespace
 ) -> dict[str, Any]:
     """What the pipeline stored for a sample of feeds (its items, and the
     storylines each matched) against the same bytes read and matched here, one
@@ -471,6 +520,8 @@ def _cycle_line(c: dict[str, Any]) -> str:
 
 def parse_rates(bodies: list[bytes], per_feed: int, fast_available: bool) -> dict[str, Any]:
     """Items/s of each parser alone on the same bytes (one thread)."""
+    from lxml import etree  # here, not at the top: pipelines run without it
+
     out: dict[str, Any] = {}
     contenders: list[tuple[str, Callable[[bytes], Any]]] = [
         ("floor: lxml.etree.fromstring", etree.fromstring),
@@ -497,6 +548,8 @@ def parse_rates(bodies: list[bytes], per_feed: int, fast_available: bool) -> dic
 
 
 def matching_rate(storyline_count: int, rounds: int) -> dict[str, Any]:
+    from naive_bot import naive_matches, phrases  # not loaded where pipelines run
+
     storylines = synthesise(load_storylines(ROOT / "storylines"), storyline_count)
     items = corpus_entries(ROOT.parent / "shared/corpus/dev.jsonl")
     matcher = Matcher(storylines)
@@ -524,6 +577,8 @@ def matching_rate(storyline_count: int, rounds: int) -> dict[str, Any]:
 
 
 def naive_rate(server: ServerProcess, count: int, storyline_count: int, workdir: Path) -> Any:
+    from naive_bot import run_naive_bot
+
     storylines = synthesise(load_storylines(ROOT / "storylines"), storyline_count)
     report = run_naive_bot([server.url(f) for f in range(count)], storylines, workdir / "naive.db")
     return {
@@ -642,6 +697,7 @@ def print_tables(result: dict[str, Any]) -> None:
             f"({result['feeds']} feeds x {result['items']} items, "
             f"{result['database']}, parser {kind}, peak RSS {pipeline['peak_rss_mb']} MiB"
             + "".join(f" + worker {w} MiB" for w in pipeline.get("parse_workers_peak_rss_mb", []))
+            + f", in its own process: {pipeline['rss_before_pipeline_mb']} MiB before it started"
             + ") ==",
         )
         header = (
@@ -713,13 +769,13 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             print(f"parser {kind}:", flush=True)
             (workdir / kind).mkdir()
             async with database(args.database, workdir / kind, admin) as db_url:
-                pipelines[kind] = await run_pipeline(
+                pipelines[kind] = await run_pipeline_apart(
                     args, server, db_url, workdir, kind, per_item=False
                 )
             print(f"parser {kind}, each item's stages timed:", flush=True)
             (workdir / f"{kind}-timed").mkdir()
             async with database(args.database, workdir / f"{kind}-timed", admin) as db_url:
-                timed = await run_pipeline(args, server, db_url, workdir, kind, per_item=True)
+                timed = await run_pipeline_apart(args, server, db_url, workdir, kind, per_item=True)
             _take_shares(pipelines[kind], timed)
         pool = texts()
         sample = [

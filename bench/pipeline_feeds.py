@@ -250,12 +250,12 @@ class ChildServers:
             self._proc.kill()
 
 
-class ServerProcess(ChildServers):
-    """The synthetic feed server in a child process, on ``ports`` loopback ports."""
+class ServerClient:
+    """What a benchmark asks of the synthetic feed server: feed addresses, what
+    to serve, what was served. Picklable: a pipeline measured in a process of
+    its own takes it there."""
 
-    def __init__(self, *, feeds: int, per_feed: int, ports: int = 16, topical: float = 1.0) -> None:
-        super().__init__(_child, ports, feeds, per_feed, topical)
-        self.feeds = feeds
+    ports: list[int]
 
     def url(self, feed: int) -> str:
         return f"http://127.0.0.1:{self.ports[feed % len(self.ports)]}/feed/{feed}"
@@ -273,3 +273,17 @@ class ServerProcess(ChildServers):
     def stats(self) -> dict[str, int]:
         """Requests served and 304s answered since the last ``configure``."""
         return {k: int(v) for k, v in self._get("/_stats").items()}
+
+    def client(self) -> ServerClient:
+        """A client of this server alone (no process handle), to pickle."""
+        plain = ServerClient()
+        plain.ports = list(self.ports)
+        return plain
+
+
+class ServerProcess(ChildServers, ServerClient):
+    """The synthetic feed server in a child process, on ``ports`` loopback ports."""
+
+    def __init__(self, *, feeds: int, per_feed: int, ports: int = 16, topical: float = 1.0) -> None:
+        super().__init__(_child, ports, feeds, per_feed, topical)
+        self.feeds = feeds
