@@ -39,7 +39,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -142,10 +142,12 @@ class CountingParser:
         self.inner = inner
         self.stages = stages
 
-    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str] | None = None, known: Collection[str] = ()
+    ) -> ParsedFeed:
         began = time.thread_time()
         try:
-            return self.inner.parse(body, headers)
+            return self.inner.parse(body, headers, known)
         finally:
             self.stages.add("parse", time.thread_time() - began)
 

@@ -8,7 +8,7 @@ too, so a use case never imports the storage adapter, not even its types.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -80,10 +80,15 @@ class Fetcher(Protocol):
 
 
 class FeedParser(Protocol):
-    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str] | None = None, known: Collection[str] = ()
+    ) -> ParsedFeed:
         """Parse a feed document. Synchronous and CPU-bound: callers run it off
         the event loop. Raises ``ParseError`` (with ``code`` ``not_a_feed``,
-        ``unsafe_xml`` or ``parse``) and never anything else."""
+        ``unsafe_xml`` or ``parse``) and never anything else. ``known``: item
+        keys the caller has stored already; an entry whose key is certainly one
+        of them may come back as its guid alone (``RawEntry.known``), its text
+        not read (most of a poll's items: reading them was a fifth of it)."""
 
 
 class ParseRunner(Protocol):

@@ -47,6 +47,8 @@ def document_items(
     for raw, key in zip(raws, keys, strict=True):
         if key in taken:
             continue
+        if raw.known:  # read as its guid alone, for a key that is not known: a bug
+            raise ValueError(f"the parser skipped the text of entry {key!r}, which is new")
         taken.add(key)
         new.append(
             normalise(

@@ -16,6 +16,9 @@ class RawEntry:
     None; ``published_text`` is the date string exactly as the feed gave it.
     ``title_is_html`` is False when the feed declared (or plainly wrote) the
     title as plain text: then ``<int>`` in it is text, not a tag.
+    ``known``: read as its guid alone, because the caller said its key was
+    known already (``FeedParser.parse``'s ``known``): only its key may be
+    taken from it, never its text.
     """
 
     guid: str | None
@@ -25,6 +28,7 @@ class RawEntry:
     published: datetime | None
     published_text: str | None = None
     title_is_html: bool = True
+    known: bool = False
 
 
 @dataclass(frozen=True, slots=True)

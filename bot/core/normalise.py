@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.core.html_text import clean_text, html_to_text, single_line, truncate
@@ -110,6 +110,19 @@ def document_keys(raws: Sequence[RawEntry]) -> list[str]:
     return _apart_by_text(keys, linkless, text)
 
 
+def keyed_by_guid_alone(guids: Sequence[str | None], known: Collection[str]) -> list[bool]:
+    """Which of one document's entries, given each one's guid as the parser
+    reads it, ``document_keys`` keys by that guid alone into one of
+    ``known``: every guid is then present and distinct, so no other part of
+    an entry counts. A parser may skip reading such entries' text
+    (``FeedParser.parse``'s ``known``); all False when the guids do not key
+    the document alone."""
+    cleaned = [_guid_text(guid) for guid in guids]
+    if not known or not all(cleaned) or len(set(cleaned)) < len(cleaned):
+        return [False] * len(cleaned)
+    return [_bounded(guid) in known for guid in cleaned]
+
+
 def _apart_by_text(
     keys: Sequence[str], linkless: Sequence[bool], text: Callable[[int], str]
 ) -> list[str]:
@@ -160,7 +173,11 @@ def _title(raw: RawEntry) -> str:
 
 
 def _guid(raw: RawEntry) -> str:
-    return clean_text(raw.guid).strip() if raw.guid else ""
+    return _guid_text(raw.guid)
+
+
+def _guid_text(guid: str | None) -> str:
+    return clean_text(guid).strip() if guid else ""
 
 
 def _bounded(key: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import feedparser
@@ -47,7 +47,10 @@ class FeedparserParser:
         self.sanitize_html = sanitize_html
         self.resolve_relative_uris = resolve_relative_uris
 
-    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str] | None = None, known: Collection[str] = ()
+    ) -> ParsedFeed:
+        # Every entry read in full, ``known`` or not: feedparser reads them all anyway.
         return parse_or_error(self._parse, body, headers)
 
     def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:

@@ -34,7 +34,7 @@ def read_document(
     """What a poll keeps of a body: its items' keys and its new items
     normalised, made where the parse runs (a worker process, or a thread), so
     a pool's workers key and normalise too and raw items never leave them."""
-    return document_items(parser.parse(body, headers).entries, origin, known)
+    return document_items(parser.parse(body, headers, known).entries, origin, known)
 
 
 def serve(sock: socket.socket) -> None:

@@ -17,8 +17,9 @@ label alone must not send a document to a reader that cannot read it.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,8 +53,9 @@ class FeedFormat(Protocol):
     ``media_types`` are the types it is served as; ``sniff(start)`` says
     whether a document whose first bytes (after a UTF-8 BOM and ASCII space)
     are ``start`` (up to 64 bytes) looks like this format, cheaply;
-    ``parse(body, headers)`` reads a body within the size cap (``headers``
-    with lower-case names) and raises ``ParseError`` only. ``stats`` counts
+    ``parse(body, headers, known)`` reads a body within the size cap
+    (``headers`` with lower-case names; ``known`` as ``FeedParser.parse``'s,
+    which a format may ignore) and raises ``ParseError`` only. ``stats`` counts
     documents read, by which reader (the bench reads them). Instances must be
     picklable: the parse pool sends the parser to worker processes."""
 
@@ -64,7 +66,9 @@ class FeedFormat(Protocol):
 
     def sniff(self, start: bytes) -> bool: ...
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed: ...
+    def parse(
+        self, body: bytes, headers: Mapping[str, str], known: Collection[str] = ()
+    ) -> ParsedFeed: ...
 
 
 class FormatRegistry:
@@ -97,13 +101,17 @@ class FormatRegistry:
         """Documents read so far, by reader, over all formats."""
         return {name: n for f in self.formats for name, n in f.stats.items()}
 
-    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
-        return parse_or_error(self._parse, body, headers)
+    def parse(
+        self, body: bytes, headers: Mapping[str, str] | None = None, known: Collection[str] = ()
+    ) -> ParsedFeed:
+        return parse_or_error(functools.partial(self._parse, known=known), body, headers)
 
-    def _parse(self, body: bytes, headers: Mapping[str, str] | None) -> ParsedFeed:
+    def _parse(
+        self, body: bytes, headers: Mapping[str, str] | None, known: Collection[str]
+    ) -> ParsedFeed:
         check_size(body, self.max_bytes)
         lower = {k.lower(): v for k, v in (headers or {}).items()}
-        return self.choose(body, lower.get("content-type", "")).parse(body, lower)
+        return self.choose(body, lower.get("content-type", "")).parse(body, lower, known)
 
     def choose(self, body: bytes, content_type: str) -> FeedFormat:
         """The format that reads ``body`` served as ``content_type``."""

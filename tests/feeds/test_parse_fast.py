@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import tracemalloc
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -12,11 +13,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from bot.core.document import Origin, document_items
+from bot.core.items import RawEntry
 from bot.core.normalise import document_keys
 from bot.errors import ParseError
 from bot.feeds import raw_entries
 from bot.feeds.feedparser_adapter import FeedparserParser
 from bot.feeds.formats import FastFeedParser
+from bot.feeds.parse_worker import read_document
 from bot.feeds.raw_entries import feed_urljoin
 from bot.ports import FeedParser
 from tests.feeds.test_parse import ATTACKS, ENCODINGS, encode
@@ -119,3 +123,83 @@ def test_the_possessive_item_tag_pattern_finds_what_the_backtracking_one_finds(
 
     backtracking = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)[\s>/]")
     assert rss_atom._ITEM_TAG.findall(document) == backtracking.findall(document)
+
+
+ORIGIN = Origin(3, "Example News", datetime(2026, 12, 1, tzinfo=UTC))
+# Permalink guids relative to the address, guids that are not links, an Atom
+# entry under its own xml:base: every way feedparser resolves a guid.
+PERMALINKS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<link>https://news.example/</link>
+<item><guid>/a/1</guid><title>One &amp; all</title>
+<description>&lt;p&gt;First&lt;/p&gt;</description>
+<pubDate>Mon, 30 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><guid isPermaLink="false">tag:news.example,2026:2</guid><title>Two</title>
+<link>/b/2</link></item>
+<item><guid>https://news.example/c/3</guid><title>Three</title></item>
+<item><guid isPermaLink="true">d/4</guid><title>Four</title><description>Fourth</description></item>
+</channel></rss>"""
+ATOM_BASES = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"
+ xml:base="https://other.example/feeds/"><title>T</title><id>urn:t</id>
+<updated>2026-12-01T00:00:00Z</updated>
+<entry xml:base="sub/"><id>e/1</id><title type="text">One &lt;b&gt;</title>
+<link href="x/1"/></entry>
+<entry><id>urn:e:2</id><title type="html">Two &lt;b&gt;bold&lt;/b&gt;</title><link href="/y/2"/>
+<summary>Second</summary><updated>2026-11-30T10:00:00Z</updated></entry>
+<entry><id>e/3</id><title>Three</title></entry>
+</feed>"""
+
+
+@pytest.mark.parametrize("body", [PERMALINKS, ATOM_BASES], ids=["rss", "atom"])
+def test_items_read_as_known_give_the_document_read_in_full(body: bytes) -> None:
+    """Told which keys are stored, the fast parser reads those entries' guids
+    alone: the same keys, and the other items exactly as read in full."""
+    full = read_document(parser, body, ADDRESS, ORIGIN, frozenset())
+    assert len(full.keys) == len(set(full.keys)) >= 3
+    for known in _subsets(full.keys):
+        entries = parser.parse(body, ADDRESS, known).entries
+        assert [e.known for e in entries] == [k in known for k in full.keys]
+        read = read_document(parser, body, ADDRESS, ORIGIN, known)
+        assert read.keys == full.keys
+        assert read.new == tuple(e for e in full.new if e.key not in known)
+
+
+def test_entries_whose_guids_key_them_only_with_more_are_read_in_full() -> None:
+    """Two guids that resolve to one address are keyed by their links too:
+    nothing may be skipped, whatever the caller knows."""
+    body = PERMALINKS.replace(b"<guid>https://news.example/c/3</guid>", b"<guid>/a/1</guid>")
+    body = body.replace(b"<guid>/a/1</guid>", b"<guid>../a/1</guid>", 1)
+    keys = read_document(parser, body, ADDRESS, ORIGIN, frozenset()).keys
+    entries = parser.parse(body, ADDRESS, frozenset(keys)).entries
+    assert len(entries) == 4 and not any(e.known for e in entries)
+
+
+def test_an_entry_read_as_known_whose_key_is_new_is_a_bug_not_an_item() -> None:
+    """A parser that skipped the text of a new item must not make an empty one."""
+    skipped = RawEntry(guid="g1", link=None, title="", summary_html="", published=None, known=True)
+    with pytest.raises(ValueError, match="skipped the text"):
+        document_items([skipped], ORIGIN, frozenset({"other"}))
+
+
+@pytest.mark.slow
+def test_reading_with_known_keys_changes_nothing_on_the_feedparser_corpus() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not present at {CORPUS} (a fresh clone lacks it)")
+    read_as_known = 0
+    for path in sorted(p for p in CORPUS.rglob("*") if p.is_file()):
+        body = path.read_bytes()
+        try:
+            full = read_document(parser, body, ADDRESS, ORIGIN, frozenset())
+        except ParseError:
+            continue
+        known = frozenset(full.keys[::2])
+        read = read_document(parser, body, ADDRESS, ORIGIN, known)
+        assert (read.keys, read.new) == (
+            full.keys,
+            tuple(e for e in full.new if e.key not in known),
+        ), path
+        read_as_known += sum(e.known for e in parser.parse(body, ADDRESS, known).entries)
+    assert read_as_known > 0  # some documents go the fast path, and skip their known items
+
+
+def _subsets(keys: tuple[str, ...]) -> list[frozenset[str]]:
+    return [frozenset(), frozenset(keys), frozenset(keys[::2]), frozenset(keys[1::2])]

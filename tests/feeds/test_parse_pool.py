@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,9 @@ NOTHING: frozenset[str] = frozenset()
 class DyingParser:
     """Kills the worker process it runs in (as a crash in a C extension would)."""
 
-    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str] | None = None, known: Collection[str] = ()
+    ) -> ParsedFeed:
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable")
 
@@ -68,7 +70,9 @@ async def test_the_pool_reads_like_the_thread_and_survives_a_dead_worker() -> No
 class FaultyParser:
     """Breaks its promise to raise only ``ParseError``: a bug."""
 
-    def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str] | None = None, known: Collection[str] = ()
+    ) -> ParsedFeed:
         raise ValueError("a bug in the parser")
 
 

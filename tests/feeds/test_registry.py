@@ -4,7 +4,7 @@ allow, the Content-Type choosing only among those."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,9 @@ class Outline:
     def sniff(self, start: bytes) -> bool:
         return start[:1] == b"<"
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str], known: Collection[str] = ()
+    ) -> ParsedFeed:
         self.stats["outline"] += 1
         entry = RawEntry(guid="a", link=None, title="A", summary_html="", published=None)
         return ParsedFeed(title="Outline", link=None, entries=(entry,))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from bot.core.items import ParsedFeed, RawEntry
@@ -29,7 +29,10 @@ class JsonFeed:
         # An object, or (to say what is wrong with it) any other JSON document.
         return start[:1] in (b"{", b"[")
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str], known: Collection[str] = ()
+    ) -> ParsedFeed:
+        # Every entry read in full, ``known`` or not: JSON is read whole anyway.
         self.stats["json"] += 1
         return _json_feed(body, headers.get("content-location") or "")
 

@@ -35,12 +35,13 @@ feed (``not_a_feed``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import feedparser_rs
 
 from bot.core.items import ParsedFeed, RawEntry
+from bot.core.normalise import keyed_by_guid_alone
 from bot.feeds.dates import FallbackBudget, parse_date
 from bot.feeds.feedparser_adapter import FeedparserParser
 from bot.feeds.not_a_feed import refuse_non_feeds
@@ -89,7 +90,9 @@ class RssAtom:
     def sniff(self, start: bytes) -> bool:
         return start[:1] == b"<"
 
-    def parse(self, body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
+    def parse(
+        self, body: bytes, headers: Mapping[str, str], known: Collection[str] = ()
+    ) -> ParsedFeed:
         document, lower = guard(body, headers)
         refuse_non_feeds(document)
         # feedparser-rs ignores feedburner:origLink, does not expand the
@@ -100,7 +103,7 @@ class RssAtom:
             and _ENTITY_DECLARATION not in document
             and not (_XHTML in document and _XHTML_TITLE_WITHOUT_DIV.search(document))
         )
-        parsed = _guarded_fast(document, lower) if plain else None
+        parsed = _guarded_fast(document, lower, known) if plain else None
         if parsed is None:
             self.stats["fallback"] += 1
             return self.fallback.read(document, lower)
@@ -118,18 +121,20 @@ def _read(document: bytes) -> Any:
         return None
 
 
-def _guarded_fast(document: bytes, headers: Mapping[str, str]) -> ParsedFeed | None:
+def _guarded_fast(
+    document: bytes, headers: Mapping[str, str], known: Collection[str]
+) -> ParsedFeed | None:
     """``_fast``, or None when reading its result failed (a getter of the
     Rust objects can panic too): feedparser then reads the document."""
     try:
-        return _fast(document, headers)
+        return _fast(document, headers, known)
     except _FALLBACK_SKIP:
         raise
     except BaseException:
         return None
 
 
-def _fast(document: bytes, headers: Mapping[str, str]) -> ParsedFeed | None:
+def _fast(document: bytes, headers: Mapping[str, str], known: Collection[str]) -> ParsedFeed | None:
     result = _read(document)
     if result is None:
         return None
@@ -158,13 +163,18 @@ def _fast(document: bytes, headers: Mapping[str, str]) -> ParsedFeed | None:
             return None
     link_base = address if atom else feed_urljoin(address, result.feed.link or "")
     budget = FallbackBudget()
+    resolved = [
+        _guid_and_base(e, guid, atom, address, permalink)
+        for e, guid, permalink in zip(entries, ids, permalinks, strict=True)
+    ]
+    skipped = keyed_by_guid_alone([guid for guid, _base in resolved], known)
     return ParsedFeed(
         title=result.feed.title or "",
         link=result.feed.link or None,
         entries=tuple(
             [
-                _entry(e, guid, atom, address, link_base, permalink, budget)
-                for e, guid, permalink in zip(entries, ids, permalinks, strict=True)
+                _known_entry(guid) if skip else _entry(e, guid, base, atom, link_base, budget)
+                for e, (guid, base), skip in zip(entries, resolved, skipped, strict=True)
             ]
         ),
     )
@@ -175,32 +185,36 @@ def _is_permalink(attributes: bytes) -> bool:
     return found is None or found.group(1) == b"true"  # feedparser compares exactly
 
 
-def _entry(
-    e: Any,
-    guid: str,
-    atom: bool,
-    address: str,
-    link_base: str,
-    permalink: bool,
-    budget: FallbackBudget,
-) -> RawEntry:
-    """The RawEntry of feedparser-rs's entry ``e``, whose id ``guid`` (never
-    empty: ``_fast`` checked) was read already."""
-    link = e.link or None
-    title = e.title or ""
+def _guid_and_base(e: Any, guid: str, atom: bool, address: str, permalink: bool) -> tuple[str, str]:
+    """The guid feedparser gives feedparser-rs's entry ``e`` whose id ``guid``
+    (never empty: ``_fast`` checked) was read already, and the base an Atom
+    entry's links resolve against."""
     if atom:
         # feedparser resolves Atom ids against the in-scope xml:base (itself
         # resolved against the address); feedparser-rs leaves them as written.
         detail = e.title_detail or e.summary_detail
         base = feed_urljoin(address, (detail.base if detail else None) or "")
-        if guid:
-            guid = feed_urljoin(base, guid)
+        return feed_urljoin(base, guid), base
+    return (feed_urljoin(address, guid) if permalink else guid), ""
+
+
+def _known_entry(guid: str) -> RawEntry:
+    """An entry whose key the caller knows: its guid alone, nothing read."""
+    return RawEntry(guid=guid, link=None, title="", summary_html="", published=None, known=True)
+
+
+def _entry(
+    e: Any, guid: str, base: str, atom: bool, link_base: str, budget: FallbackBudget
+) -> RawEntry:
+    """The RawEntry of feedparser-rs's entry ``e``, whose guid (and base, for
+    Atom) ``_guid_and_base`` gave."""
+    link = e.link or None
+    title = e.title or ""
+    if atom:
         if link:
             link = feed_urljoin(base, link)
         title_is_html = e.title_detail is None or e.title_detail.type != "text/plain"
     else:
-        if guid and permalink:
-            guid = feed_urljoin(address, guid)
         if e.guidislink:
             link = guid  # no <link>: the permalink guid is the link, as feedparser has it
         elif link:
