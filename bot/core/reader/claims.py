@@ -205,17 +205,19 @@ def _reading(language: Language, langs: tuple[str, ...]) -> Mode:
 
 @lru_cache(maxsize=4)
 def _reader(lexicon: Lexicon) -> _Reader:
-    return _Reader(lexicon)
+    reader = _Reader(lexicon)
+    # Compiling loaded every lexicon language's dictionary; items bring back
+    # only their own languages' (a bot reading English news holds 1 MB, not 19).
+    release_dictionaries()
+    return reader
 
 
 def prepare_reader(lexicon: Lexicon | None = None) -> None:
     """Load, check and compile the lexicon for reading now, not at the first
     item read: it takes seconds (every lexicon language's lemmatiser
     dictionary), which a running bot pays once at start rather than in its
-    first poll. The dictionaries are let go after: items bring back only
-    their own languages' (a bot reading English news holds 1 MB, not 19)."""
+    first poll."""
     _reader(lexicon or default_lexicon())
-    release_dictionaries()
 
 
 def lede_text(entry: Entry) -> list[str]:
