@@ -185,7 +185,7 @@ class ParsePool:
     async def start(self) -> None:
         """Start the workers now, so the first poll does not wait for them and
         their parsers to load (seconds on a busy machine). Where no process can
-        be started (a sandbox without POSIX semaphores, say), feeds are read in
+        be started (a sandbox that forbids it, say), feeds are read in
         a thread instead, and the log says why."""
         await self._worker()
 
