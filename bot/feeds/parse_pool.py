@@ -73,17 +73,22 @@ class _Worker(asyncio.Protocol):
     """One worker process and the bot's end of the socket it reads on.
 
     Documents go in order and come back in order (a worker reads one at a
-    time), each as one frame (``_frame``). ``waiting`` holds the answers not
-    come yet, oldest first: the document the worker is reading, then those
-    queued behind it in the socket."""
+    time), each as one frame (``parse_worker.framed``). ``waiting`` holds the
+    answers not come yet, oldest first: the document the worker is reading,
+    then those queued behind it in the socket. ``ended`` is done once the
+    connection is."""
 
     def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
         self.process = process
         self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.transport: asyncio.Transport | None = None
-        self.lost = False
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._buffer = bytearray()
+
+    @property
+    def lost(self) -> bool:
+        """The connection ended: the worker died, or the pool closed it."""
+        return self.ended.done()
 
     def send(self, frame: bytes) -> asyncio.Future[Any]:
         future = asyncio.get_running_loop().create_future()
@@ -125,7 +130,6 @@ class _Worker(asyncio.Protocol):
         """The worker ended (it was killed, or crashed in a C extension), or the
         pool closed. The document it was reading fails; those queued behind it
         were never read, so they go to another worker."""
-        self.lost = True
         if not self.ended.done():
             self.ended.set_result(None)
         for i, future in enumerate(self.waiting):
