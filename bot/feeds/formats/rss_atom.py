@@ -20,7 +20,10 @@ not a drop-in, so this format's reader:
   Atom ids resolved the way feedparser resolves them (against the document's
   address, or the in-scope ``xml:base``), RSS links against the channel's
   ``<link>``, plain-text titles told apart from HTML ones by feedparser's own
-  rule. Switching parsers therefore never re-posts an item.
+  rule. Switching parsers therefore never re-posts an item;
+* reads only the guid of an entry whose guid alone keys it into one of the
+  keys the caller knows (``known``: a feed's last document), not its text,
+  links and date: most of a poll's items.
 
 Nothing is sanitised here (``sanitize_html=False``): every text becomes plain
 text in ``normalise`` (tags dropped, script/style content hidden, control and
