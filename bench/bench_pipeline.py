@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import io
 import json
 import multiprocessing
@@ -304,24 +305,16 @@ def _nothing() -> None:
 
 
 async def run_pipeline_apart(
-    args: argparse.Namespace,
-    server: ServerProcess,
-    db_url: str,
-    workdir: Path,
-    kind: str,
-    *,
-    per_item: bool,
+    pipeline: functools.partial[Awaitable[dict[str, Any]]], kind: str
 ) -> dict[str, Any]:
-    """``run_pipeline`` in a process of its own, spawned (nothing of this one
-    inherited), as the bot runs: its peak RSS is then the pipeline's, not this
-    benchmark's own modules' (lxml, the naive bot: 12 MB) nor what an earlier
-    pipeline left in the allocator (the feedparser one runs first)."""
+    """``pipeline`` (``run_pipeline`` with its arguments, the server as a plain
+    client) in a process of its own, spawned (nothing of this one inherited),
+    as the bot runs: its peak RSS is then the pipeline's, not this benchmark's
+    own modules' (lxml, the naive bot: 12 MB) nor what an earlier pipeline
+    left in the allocator (the feedparser one runs first)."""
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe(duplex=False)
-    process = context.Process(
-        target=_pipeline_apart,
-        args=(theirs, args, server.client(), db_url, workdir, kind, per_item),
-    )
+    process = context.Process(target=_pipeline_apart, args=(theirs, pipeline))
     process.start()
     theirs.close()
     try:
@@ -335,16 +328,11 @@ async def run_pipeline_apart(
     return result
 
 
-def _pipeline_apart(
-    conn: Any,
-    args: argparse.Namespace,
-    server: ServerClient,
-    db_url: str,
-    workdir: Path,
-    kind: str,
-    per_item: bool,
-) -> None:
-    conn.send(asyncio.run(run_pipeline(args, server, db_url, workdir, kind, per_item=per_item)))
+def _pipeline_apart(conn: Any, pipeline: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    async def run() -> dict[str, Any]:
+        return await pipeline()
+
+    conn.send(asyncio.run(run()))
 
 
 def _workers_peak_rss(pool: ParsePool) -> list[float]:
@@ -772,12 +760,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             (workdir / kind).mkdir()
             async with database(args.database, workdir / kind, admin) as db_url:
                 pipelines[kind] = await run_pipeline_apart(
-                    args, server, db_url, workdir, kind, per_item=False
+                    functools.partial(
+                        run_pipeline, args, server.client(), db_url, workdir, kind, per_item=False
+                    ),
+                    kind,
                 )
             print(f"parser {kind}, each item's stages timed:", flush=True)
             (workdir / f"{kind}-timed").mkdir()
             async with database(args.database, workdir / f"{kind}-timed", admin) as db_url:
-                timed = await run_pipeline_apart(args, server, db_url, workdir, kind, per_item=True)
+                timed = await run_pipeline_apart(
+                    functools.partial(
+                        run_pipeline, args, server.client(), db_url, workdir, kind, per_item=True
+                    ),
+                    kind,
+                )
             _take_shares(pipelines[kind], timed)
         pool = texts()
         sample = [
