@@ -161,6 +161,7 @@ class Threadline:
                 log.warning("could not release this process's claims", exc_info=True)
         if self.parse_pool is not None:
             await self.parse_pool.close()
+        self.poller.close()
         await self.fetcher.close()
         for platform in self.platforms.values():
             await platform.close()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -177,6 +179,14 @@ class Poller:
         # largest cost. Per process and exact (keys, not hashes).
         self._recorded_keys: dict[int, frozenset[str]] = {}
         self.max_replies_per_thread = max_replies_per_thread
+        # Deciding is pure CPU work (a flood takes seconds): in a thread, so the
+        # event loop keeps serving chat commands and other feeds meanwhile. One
+        # thread of its own, not the event loop's shared pool: decisions take
+        # turns anyway (the decision lock), so one thread ever touches the
+        # matcher's memo, and one malloc arena holds what deciding allocates
+        # (the shared pool's threads took turns, each growing an arena of its
+        # own: 2.5 MB more at a first poll's peak).
+        self._deciding = ThreadPoolExecutor(1, thread_name_prefix="threadline-decide")
 
     async def run_due(self, *, all_feeds: bool = False, limit: int = 1000) -> CycleReport:
         """Claim the due feeds (or all enabled ones), at most ``limit``, and poll
@@ -275,6 +285,10 @@ class Poller:
 
     async def _fetch_all(self, feeds: Sequence[Feed]) -> list[Fetched]:
         return list(await asyncio.gather(*(self.fetch(f) for f in feeds)))
+
+    def close(self) -> None:
+        """Let the deciding thread go (after the decision it is making, if any)."""
+        self._deciding.shutdown(wait=False)
 
     async def claim_due(self, *, limit: int) -> list[Feed]:
         """Claim at most ``limit`` due feeds for this process (the poll pipeline
@@ -427,7 +441,9 @@ class Poller:
             backlog_feeds=backlog,
         )
         cap = ReplyCap(self.max_replies_per_thread, caps.replies, caps.capped, summarise=last)
-        return await asyncio.to_thread(decide, entries, known, cap)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._deciding, functools.partial(decide, entries, known, cap)
+        )
 
     async def _recent(self, entries: list[Entry], since: datetime) -> list[Entry]:
         """Stored matched items a new entry may repeat: those of the dedupe
