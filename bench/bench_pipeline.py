@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_match import entries as corpus_entries  # noqa: E402
 from bench_match import synthesise  # noqa: E402
 from pipeline_feeds import HEADERS, ServerClient, ServerProcess, feed_body, texts  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 import bot.core.decide as decide_module  # noqa: E402
 import bot.core.document as document_module  # noqa: E402
@@ -75,7 +75,6 @@ from bot.ports import FeedParser  # noqa: E402
 from bot.service.poll_cycle import Poller  # noqa: E402
 from bot.storage import tables  # noqa: E402
 from tests.support.parse_workers import running_workers  # noqa: E402
-from tests.support.store_rows import item_count  # noqa: E402
 
 STORE_METHODS = (
     "claim_feeds",
@@ -225,6 +224,7 @@ async def run_pipeline(
     )
     await app.start()
     restore: Callable[[], None] = _nothing
+    poller: Poller | None = None
     try:
         storylines = synthesise(load_storylines(ROOT / "storylines"), args.storylines)
         now = app.clock.now()
@@ -273,7 +273,7 @@ async def run_pipeline(
             wall = time.perf_counter() - began
             cpu = time.process_time() - cpu
             served = server.stats()
-            stored = await item_count(app.store)
+            stored = await _item_count(app)
             cycles[name] = _cycle_result(
                 name, wall, report, stages, fetched, served, args.items, stored
             )
@@ -297,7 +297,16 @@ async def run_pipeline(
         return out
     finally:
         restore()
+        if poller is not None:
+            poller.close()
         await app.close()
+
+
+async def _item_count(app: Any) -> int:
+    # Not tests.support.store_rows': it loads the in-memory store, which the
+    # measured process (the bot's own modules only) has no use for.
+    async with app.store.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(tables.items)) or 0)
 
 
 def _nothing() -> None:

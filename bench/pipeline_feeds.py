@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.feedserver import rss  # noqa: E402
+from tests.support.feed_documents import rss  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "dev.jsonl"
 BASE_DATE = datetime(2026, 5, 1, tzinfo=UTC)
