@@ -9,6 +9,7 @@ too, so a use case never imports the storage adapter, not even its types.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -109,11 +110,14 @@ class ParseRunner(Protocol):
         headers: Mapping[str, str] | None,
         origin: Origin,
         known: frozenset[str],
+        *,
+        here: Executor | None = None,
     ) -> DocumentItems:
         """``bot.core.document.document_items`` of ``parser.parse(body,
         headers)``'s items, made where the parse runs; raises what the parser
         raises (``ParseError``), or ``ParseError`` when the worker running it
-        died."""
+        died. ``here``: an idle thread of the caller's own, to read this
+        document on, in this process, instead of waiting for the runner's."""
 
 
 class AuditSink(Protocol):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import importlib.machinery
 import logging
 import multiprocessing
@@ -23,6 +24,7 @@ import pickle
 import socket
 import sys
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor
 from typing import Any
 
 from bot.core.document import DocumentItems, Origin
@@ -200,10 +202,12 @@ class ParsePool:
         headers: Mapping[str, str] | None,
         origin: Origin,
         known: frozenset[str],
+        *,
+        here: Executor | None = None,
     ) -> DocumentItems:
-        """``read_document`` in a worker."""
-        if self._in_thread is not None:
-            return await self._in_thread.read(parser, body, headers, origin, known)
+        """``read_document`` in a worker, or on ``here`` (see ``ParseRunner``)."""
+        if self._in_thread is not None or here is not None:
+            return await ThreadParse().read(parser, body, headers, origin, known, here=here)
         frame = framed((parser, body, dict(headers or {}), origin, known))
         while True:
             worker = await self._worker()
@@ -293,8 +297,9 @@ class ParsePool:
 
 
 class ThreadParse:
-    """Runs ``parser.parse`` in a worker thread, one at a time (parsing holds the
-    GIL, so parallel threads would only take turns): the event loop goes on."""
+    """Runs ``parser.parse`` in a worker thread (the event loop's, or ``here``),
+    one at a time (parsing holds the GIL, so parallel threads would only take
+    turns): the event loop goes on."""
 
     slots = 1
     beside = False
@@ -306,5 +311,8 @@ class ThreadParse:
         headers: Mapping[str, str] | None,
         origin: Origin,
         known: frozenset[str],
+        *,
+        here: Executor | None = None,
     ) -> DocumentItems:
-        return await asyncio.to_thread(read_document, parser, body, headers, origin, known)
+        read = functools.partial(read_document, parser, body, headers, origin, known)
+        return await asyncio.get_running_loop().run_in_executor(here, read)

@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -111,6 +113,41 @@ async def test_a_bug_in_a_worker_reaches_the_bot_with_the_workers_traceback() ->
         assert len(read.new) == len(ITEMS)
     finally:
         await pool.close()
+
+
+class WhereParser:
+    """Reads as feedparser does, noting the process and thread of each read."""
+
+    def __init__(self) -> None:
+        self.inner = FeedparserParser()
+        self.reads: list[tuple[int, str]] = []
+
+    def parse(
+        self, body: bytes, headers: Mapping[str, str] | None = None, known: Collection[str] = ()
+    ) -> ParsedFeed:
+        self.reads.append((os.getpid(), threading.current_thread().name))
+        return self.inner.parse(body, headers, known)
+
+
+async def test_a_document_read_here_is_read_on_the_callers_thread_as_a_worker_reads_it() -> None:
+    pool = ParsePool(1)
+    parser = WhereParser()
+    here = ThreadPoolExecutor(1, thread_name_prefix="ours")
+    try:
+        body = rss(ITEMS)
+        in_worker = await pool.read(parser, body, {}, ORIGIN, NOTHING)
+        assert parser.reads == []  # the worker read its own copy of the parser
+        read = await pool.read(parser, body, {}, ORIGIN, NOTHING, here=here)
+        assert read == in_worker
+        [(pid, thread)] = parser.reads
+        assert pid == os.getpid() and thread.startswith("ours")
+        with pytest.raises(ParseError, match="HTML"):
+            await pool.read(
+                parser, b"<html><body>no feed</body></html>", {}, ORIGIN, NOTHING, here=here
+            )
+    finally:
+        await pool.close()
+        here.shutdown()
 
 
 async def test_a_closed_pool_reads_no_more() -> None:
