@@ -5,6 +5,7 @@ cannot hide characters that spoof chat or defeat matching."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -115,6 +116,55 @@ async def test_a_readded_feed_starts_without_the_removed_state(
     assert (await threadline_app.commands.execute(ADMIN, f"feeds add {server.url('/x.xml')}")).ok
     [feed] = await threadline_app.store.feeds()
     assert feed.enabled and feed.error_code is None and feed.last_error is None
+
+
+async def test_a_feed_added_back_keeps_its_items_posted_once_after_a_restart(
+    tmp_path: Path, server: FeedServer
+) -> None:
+    feeds = tmp_path / "feeds.yaml"
+    write_feeds(feeds, [(server.url("/x.xml"), "Court desk")])
+    settings = load_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
+        feeds_file=feeds,
+        storylines_dir=REPO / "storylines",
+        allow_private_feeds=True,
+        audit_log=tmp_path / "audit.jsonl",
+    )
+    out = io.StringIO()
+
+    async def started() -> Threadline:
+        bot = await build(
+            settings, platforms={"console": ConsolePlatform(out)}, use_seeded_history=False
+        )
+        await bot.start()
+        return bot
+
+    bot = await started()
+    try:
+        await bot.poller.run_due(all_feeds=True)  # first poll: empty backlog
+        server.set("/x.xml", rss([item("g1", "https://court.example/ruling", TITLE, 1)]))
+        assert (await bot.poller.run_due(all_feeds=True)).new_items == 1
+        await bot.deliverer.drain()
+        assert (await bot.commands.execute(ADMIN, "feeds remove 1")).ok
+        assert (await bot.commands.execute(ADMIN, f"feeds add {server.url('/x.xml')}")).ok
+    finally:
+        await bot.close()
+    # A new process knows nothing of the feed's last document; the feed, a
+    # fresh start again, still has its item stored.
+    bot = await started()
+    try:
+        report = await bot.poller.run_due(all_feeds=True)
+        await bot.deliverer.drain()
+    finally:
+        await bot.close()
+    assert report.new_items == 0
+    coverage = [line for line in out.getvalue().splitlines() if "↳ [dod-dispute] •" in line]
+    assert len(coverage) == 1
+    # Nor is it decided again: the audit log tells of its match once.
+    events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert [e["event"] for e in events if e.get("item", {}).get("guid") == "g1"].count(
+        "item.matched"
+    ) == 1
 
 
 # --- case 8: spoofing ------------------------------------------------------------------------

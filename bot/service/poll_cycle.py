@@ -124,6 +124,8 @@ class PollStore(Protocol):
 
     async def known_item_keys(self, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]: ...
 
+    async def feeds_with_items(self, feed_ids: Collection[int]) -> set[int]: ...
+
     async def subscriptions(
         self, *, storyline: str | None = None, enabled_only: bool = True
     ) -> list[Subscription]: ...
@@ -435,7 +437,14 @@ class Poller:
         unique: dict[tuple[int, str], Entry] = {}
         for entry in entries:
             unique.setdefault((entry.feed_id, entry.key), entry)
-        known = await self.store.known_item_keys(list(unique)) if unique else set()
+        # A feed this process has not recorded yet may have nothing stored at
+        # all (new feeds: a first poll's 50,000 items): asked about once, not
+        # item by item. (Not "never polled": a feed removed and added back
+        # keeps its items.)
+        fresh = {feed_id for feed_id, _ in unique if feed_id not in self._recorded_keys}
+        empty = fresh - await self.store.feeds_with_items(fresh) if fresh else set()
+        asked = [k for k in unique if k[0] not in empty]
+        known = await self.store.known_item_keys(asked) if asked else set()
         return [entry for k, entry in unique.items() if k not in known]
 
     def _remember(self, results: Sequence[tuple[Feed, Fetched]]) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -53,6 +53,22 @@ class ItemRecords(Part):
             return set()
         async with self.engine.connect() as conn:
             return set(await self._item_ids(conn, keys))
+
+    async def feeds_with_items(self, feed_ids: Collection[int]) -> set[int]:
+        """Which of ``feed_ids`` have any item stored: one look-up per feed (the
+        first of its rows in the (feed, key) index), not one per item."""
+        ids = sorted(feed_ids)
+        found: set[int] = set()
+        async with self.engine.connect() as conn:
+            for start in range(0, len(ids), KEYS_PER_QUERY):
+                stored = exists().where(t.items.c.feed_id == t.feeds.c.id)
+                rows = await conn.execute(
+                    select(t.feeds.c.id).where(
+                        t.feeds.c.id.in_(ids[start : start + KEYS_PER_QUERY]), stored
+                    )
+                )
+                found.update(feed_id for (feed_id,) in rows)
+        return found
 
     @staticmethod
     async def _item_ids(

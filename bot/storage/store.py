@@ -48,6 +48,7 @@ class Store:
         self.record_feed_updates = feeds.record_feed_updates
         # items, claims, fact states
         self.known_item_keys = items.known_item_keys
+        self.feeds_with_items = items.feeds_with_items
         self.recent_entries = items.recent_entries
         self.entries_at_urls = items.entries_at_urls
         self.entries_since = items.entries_since

@@ -188,6 +188,33 @@ async def test_a_repeat_is_linked_to_its_original_stored_in_an_earlier_cycle(
     assert rows["a"].story_of is None
 
 
+async def test_feeds_with_items_are_those_with_any_item_stored(store: Store) -> None:
+    from bot.core.decide import Decision, NewItem
+    from bot.core.items import Entry
+
+    await store.sync_feeds([seed(1), seed(2), seed(3)], T0)
+    first, second, third = await store.feeds()
+    entries = [
+        Entry(
+            feed_id=feed.id,
+            key=k,
+            guid=k,
+            url=None,
+            title=k,
+            summary="",
+            published=T0,
+            first_seen=T0,
+            source="Feed",
+        )
+        for feed, k in ((first, "a"), (first, "b"), (third, "a"))
+    ]
+    await store.record_cycle(Decision(items=[NewItem(e, (), (), None) for e in entries]), [], T0)
+    everyone = {first.id, second.id, third.id, 999}
+    assert await store.feeds_with_items(everyone) == {first.id, third.id}
+    assert await store.feeds_with_items({second.id}) == set()
+    assert await store.feeds_with_items(()) == set()
+
+
 async def test_known_item_keys_are_the_stored_pairs_among_those_asked(store: Store) -> None:
     from bot.core.decide import Decision, NewItem
     from bot.core.items import Entry
