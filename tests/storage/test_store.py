@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -188,15 +188,14 @@ async def test_a_repeat_is_linked_to_its_original_stored_in_an_earlier_cycle(
     assert rows["a"].story_of is None
 
 
-async def test_feeds_with_items_are_those_with_any_item_stored(store: Store) -> None:
+async def _store_items(store: Store, keys: Sequence[tuple[int, str]]) -> None:
+    """Items of (feed id, key), stored as a poll cycle stores them."""
     from bot.core.decide import Decision, NewItem
     from bot.core.items import Entry
 
-    await store.sync_feeds([seed(1), seed(2), seed(3)], T0)
-    first, second, third = await store.feeds()
     entries = [
         Entry(
-            feed_id=feed.id,
+            feed_id=feed_id,
             key=k,
             guid=k,
             url=None,
@@ -206,9 +205,15 @@ async def test_feeds_with_items_are_those_with_any_item_stored(store: Store) -> 
             first_seen=T0,
             source="Feed",
         )
-        for feed, k in ((first, "a"), (first, "b"), (third, "a"))
+        for feed_id, k in keys
     ]
     await store.record_cycle(Decision(items=[NewItem(e, (), (), None) for e in entries]), [], T0)
+
+
+async def test_feeds_with_items_are_those_with_any_item_stored(store: Store) -> None:
+    await store.sync_feeds([seed(1), seed(2), seed(3)], T0)
+    first, second, third = await store.feeds()
+    await _store_items(store, [(first.id, "a"), (first.id, "b"), (third.id, "a")])
     everyone = {first.id, second.id, third.id, 999}
     assert await store.feeds_with_items(everyone) == {first.id, third.id}
     assert await store.feeds_with_items({second.id}) == set()
@@ -216,27 +221,10 @@ async def test_feeds_with_items_are_those_with_any_item_stored(store: Store) -> 
 
 
 async def test_known_item_keys_are_the_stored_pairs_among_those_asked(store: Store) -> None:
-    from bot.core.decide import Decision, NewItem
-    from bot.core.items import Entry
-
     await store.sync_feeds([seed(1), seed(2)], T0)
     first, second = await store.feeds()
     keys = ["a", "b'; --", "ключ"]
-    entries = [
-        Entry(
-            feed_id=first.id,
-            key=k,
-            guid=k,
-            url=None,
-            title=k,
-            summary="",
-            published=T0,
-            first_seen=T0,
-            source="Feed",
-        )
-        for k in keys
-    ]
-    await store.record_cycle(Decision(items=[NewItem(e, (), (), None) for e in entries]), [], T0)
+    await _store_items(store, [(first.id, k) for k in keys])
     asked = [(first.id, k) for k in [*keys, "c"]] + [(second.id, k) for k in keys]
     assert await store.known_item_keys(asked) == {(first.id, k) for k in keys}
     assert await store.known_item_keys([]) == set()
