@@ -49,8 +49,9 @@ async def server() -> AsyncIterator[FeedServer]:
     await srv.close()
 
 
-@pytest.fixture
-async def app(tmp_path: Path, server: FeedServer) -> AsyncIterator[tuple[Threadline, io.StringIO]]:
+async def started(tmp_path: Path, server: FeedServer, out: io.StringIO) -> Threadline:
+    """A started bot on ``tmp_path``'s database, watching the server's feed,
+    posting to ``out`` and auditing to ``tmp_path / "audit.jsonl"``."""
     feeds = tmp_path / "feeds.yaml"
     write_feeds(feeds, [(server.url("/x.xml"), "Court desk")])
     settings = load_settings(
@@ -58,12 +59,19 @@ async def app(tmp_path: Path, server: FeedServer) -> AsyncIterator[tuple[Threadl
         feeds_file=feeds,
         storylines_dir=REPO / "storylines",
         allow_private_feeds=True,
+        audit_log=tmp_path / "audit.jsonl",
     )
-    out = io.StringIO()
-    app = await build(
+    bot = await build(
         settings, platforms={"console": ConsolePlatform(out)}, use_seeded_history=False
     )
-    await app.start()
+    await bot.start()
+    return bot
+
+
+@pytest.fixture
+async def app(tmp_path: Path, server: FeedServer) -> AsyncIterator[tuple[Threadline, io.StringIO]]:
+    out = io.StringIO()
+    app = await started(tmp_path, server, out)
     yield app, out
     await app.close()
 
@@ -121,25 +129,8 @@ async def test_a_readded_feed_starts_without_the_removed_state(
 async def test_a_feed_added_back_keeps_its_items_posted_once_after_a_restart(
     tmp_path: Path, server: FeedServer
 ) -> None:
-    feeds = tmp_path / "feeds.yaml"
-    write_feeds(feeds, [(server.url("/x.xml"), "Court desk")])
-    settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        feeds_file=feeds,
-        storylines_dir=REPO / "storylines",
-        allow_private_feeds=True,
-        audit_log=tmp_path / "audit.jsonl",
-    )
     out = io.StringIO()
-
-    async def started() -> Threadline:
-        bot = await build(
-            settings, platforms={"console": ConsolePlatform(out)}, use_seeded_history=False
-        )
-        await bot.start()
-        return bot
-
-    bot = await started()
+    bot = await started(tmp_path, server, out)
     try:
         await bot.poller.run_due(all_feeds=True)  # first poll: empty backlog
         server.set("/x.xml", rss([item("g1", "https://court.example/ruling", TITLE, 1)]))
@@ -151,7 +142,7 @@ async def test_a_feed_added_back_keeps_its_items_posted_once_after_a_restart(
         await bot.close()
     # A new process knows nothing of the feed's last document; the feed, a
     # fresh start again, still has its item stored.
-    bot = await started()
+    bot = await started(tmp_path, server, out)
     try:
         report = await bot.poller.run_due(all_feeds=True)
         await bot.deliverer.drain()

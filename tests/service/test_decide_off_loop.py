@@ -11,7 +11,7 @@ import threading
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from bot.app import build
+from bot.app import Threadline, build
 from bot.config.settings import load_settings
 from bot.core.commands import Invoker
 from bot.core.items import Entry, ParsedFeed
@@ -41,20 +41,29 @@ class HeldMatcher(Matcher):
         return super().match(entry)
 
 
-async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> None:
-    srv = FeedServer()
-    await srv.start()
-    srv.set("/a.xml", rss([]))
+async def started(
+    tmp_path: Path, srv: FeedServer, paths: list[str], *, parse_processes: int | None = None
+) -> Threadline:
+    """A started bot watching ``paths`` of ``srv`` (Outlet A, B, …)."""
     feeds = tmp_path / "feeds.yaml"
-    write_feeds(feeds, [(srv.url("/a.xml"), "Outlet A")])
+    write_feeds(feeds, [(srv.url(p), f"Outlet {chr(65 + i)}") for i, p in enumerate(paths)])
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
         feeds_file=feeds,
         storylines_dir=REPO / "storylines",
         allow_private_feeds=True,
+        parse_processes=parse_processes,
     )
     app = await build(settings, platforms={"console": ConsolePlatform(io.StringIO())})
     await app.start()
+    return app
+
+
+async def test_a_command_is_answered_while_a_cycle_decides(tmp_path: Path) -> None:
+    srv = FeedServer()
+    await srv.start()
+    srv.set("/a.xml", rss([]))
+    app = await started(tmp_path, srv, ["/a.xml"])
     try:
         await app.poller.run_due(all_feeds=True)  # first poll: empty backlog
         srv.set(
@@ -116,17 +125,7 @@ async def test_the_deciding_thread_reads_documents_only_while_nothing_is_decided
     other = [{**item, "guid": f"b{i}", "link": f"https://b.example/{i}"} for i in (1, 2)]
     srv.set("/a.xml", rss([]))
     srv.set("/b.xml", rss([]))
-    feeds = tmp_path / "feeds.yaml"
-    write_feeds(feeds, [(srv.url("/a.xml"), "Outlet A"), (srv.url("/b.xml"), "Outlet B")])
-    settings = load_settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}",
-        feeds_file=feeds,
-        storylines_dir=REPO / "storylines",
-        allow_private_feeds=True,
-        parse_processes=1,
-    )
-    app = await build(settings, platforms={"console": ConsolePlatform(io.StringIO())})
-    await app.start()
+    app = await started(tmp_path, srv, ["/a.xml", "/b.xml"], parse_processes=1)
     try:
         parser = PidParser(app.poller.parser)
         app.poller.parser = parser
