@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
+import functools
 import logging
 import os
 import uuid
@@ -260,6 +260,7 @@ async def chat_platforms() -> list[Connection]:
 _M_ARENA_MAX = -8
 
 
+@functools.cache  # once a process
 def _one_malloc_arena() -> None:
     """glibc gives each thread that allocates an arena of its own (up to eight
     per CPU) and keeps what each one freed for that arena: the bot's threads
@@ -268,8 +269,10 @@ def _one_malloc_arena() -> None:
     and no slower (the GIL already takes the threads' allocations in turn).
     Set before the threads start; nothing where the C library is not glibc."""
     try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
-    except (OSError, AttributeError):  # no C library found, or no mallopt in it
+        # The process's own symbols, the C library's among them (no search for
+        # the library's file: ctypes.util.find_library runs ldconfig).
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):  # no mallopt here (or no dlopen)
         return
     mallopt(_M_ARENA_MAX, 1)
 

@@ -59,9 +59,9 @@ class ItemRecords(Part):
         first of its rows in the (feed, key) index), not one per item."""
         ids = sorted(feed_ids)
         found: set[int] = set()
+        stored = exists().where(t.items.c.feed_id == t.feeds.c.id)
         async with self.engine.connect() as conn:
             for start in range(0, len(ids), KEYS_PER_QUERY):
-                stored = exists().where(t.items.c.feed_id == t.feeds.c.id)
                 rows = await conn.execute(
                     select(t.feeds.c.id).where(
                         t.feeds.c.id.in_(ids[start : start + KEYS_PER_QUERY]), stored
