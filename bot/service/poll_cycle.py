@@ -46,6 +46,10 @@ BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(days=1)
 MAX_FAILURES = 11
 REDIRECTS_TO_ADOPT = 3
+#: The largest document the bot's own thread reads (see ``Poller._read``): a
+#: bigger one is the workers' alone, whose process takes its memory and any
+#: crash, and whose parse would hold the GIL from the event loop for longer.
+MAX_READ_HERE = 256 * 1024
 
 
 #: What fetching one feed gave: its fetch result and its document's items
@@ -418,8 +422,14 @@ class Poller:
         cycle's first batch; the end of each batch, waiting for the next one to
         be read), the bot's own process idles: its deciding thread then reads
         a document too, the same way (``read_document``), in this process. A
-        changed cycle took 13% less time so."""
-        here = self.parsing.beside and not self._recording and not self._reading_here
+        changed cycle took 13% less time so. Only a small document
+        (``MAX_READ_HERE``; feeds are mostly tens of kilobytes)."""
+        here = (
+            self.parsing.beside
+            and not self._recording
+            and not self._reading_here
+            and len(result.body) <= MAX_READ_HERE
+        )
         if not here:
             return await self.parsing.read(self.parser, result.body, result.headers, origin, known)
         self._reading_here = True

@@ -20,6 +20,7 @@ from bot.core.match_result import MatchResult
 from bot.core.subscriptions import ChannelAddress
 from bot.platforms.console import ConsolePlatform
 from bot.ports import FeedParser
+from bot.service.poll_cycle import MAX_READ_HERE
 from tests.conftest import REPO
 from tests.support.clock import ago
 from tests.support.feeds_file import write_feeds
@@ -138,6 +139,14 @@ async def test_the_deciding_thread_reads_documents_only_while_nothing_is_decided
         assert parser.read_in[before:] == [os.getpid()]
         assert not isinstance(fetched, Exception) and fetched[1] is not None
         assert [e.key for e in fetched[1].new] == ["b1"]
+        # A big document is the worker's alone, idle or not.
+        padding = "<p>" + "word " * (MAX_READ_HERE // 5) + "</p>"
+        srv.set("/b.xml", rss([{**other[0], "summary": padding}]))
+        before = len(parser.read_in)
+        fetched = await app.poller.fetch(outlet_b)
+        assert not isinstance(fetched, Exception) and fetched[1] is not None
+        assert [e.key for e in fetched[1].new] == ["b1"]
+        assert parser.read_in[before:] == []
 
         srv.set("/a.xml", rss([item]))
         held = HeldMatcher(app.poller.matcher)
